@@ -1,0 +1,45 @@
+# The two commands of the quick start: `make demo` and `make test`.
+# Both create .venv with Python 3.11 when it is missing and install into it.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+export MPLBACKEND ?= Agg
+
+# Jupyter refuses to run as root without this flag.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+.PHONY: setup demo test test-fast lab release bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -c constraints.txt -e ".[instructor,test]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3" >/dev/null
+	touch $(STAMP)
+
+demo: setup
+	$(BIN)/python -m autograder demo
+
+test: setup
+	$(BIN)/python -m pytest
+
+test-fast: setup
+	$(BIN)/python -m pytest -m "not kernel and not browser"
+
+lab: setup
+	$(BIN)/jupyter lab notebooks/ $(ROOT_FLAG)
+
+release: setup
+	$(BIN)/python -m autograder release
+
+bench: setup
+	$(BIN)/python benchmarks/notebook_times.py
+	$(BIN)/python benchmarks/check_speed.py
+
+clean:
+	rm -rf out .pytest_cache

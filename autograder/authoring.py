@@ -1,0 +1,84 @@
+"""Cells with the right nbgrader markup, for writing solution notebooks from a script.
+
+Every exercise is four cells (NOTEBOOKS.md): the answer, the visible check, and the
+graded test with a hidden part. The grade ids follow the exercise id: ``nb03.ex2`` has
+answer ``nb03-ex2-answer``, check ``nb03-ex2-check`` and test ``nb03-ex2``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+
+SCHEMA = 3
+
+
+def _nbgrader(grade_id: str, *, grade=False, solution=False, locked=False, points=None) -> dict:
+    meta = {"grade": grade, "solution": solution, "locked": locked, "task": False,
+            "grade_id": grade_id, "schema_version": SCHEMA}
+    if points is not None:
+        meta["points"] = points
+    return meta
+
+
+def _id(grade_id: str) -> str:
+    return grade_id.replace(".", "-")
+
+
+def md(text: str):
+    return nbformat.v4.new_markdown_cell(text.strip("\n"))
+
+
+def code(text: str):
+    return nbformat.v4.new_code_cell(text.strip("\n"))
+
+
+def answer(exercise_id: str, text: str):
+    """The answer cell: put the solution between ### BEGIN SOLUTION / ### END SOLUTION."""
+    cell = code(text)
+    gid = _id(exercise_id) + "-answer"
+    cell.metadata["nbgrader"] = _nbgrader(gid, solution=True)
+    cell.id = gid
+    return cell
+
+
+def check(exercise_id: str, names: str):
+    """The visible check right after the answer: instant feedback, never raises."""
+    nb, ex = exercise_id.split(".")
+    cell = code(f"from course.checks import {nb}\n\n{nb}.{ex}.check({names})")
+    gid = _id(exercise_id) + "-check"
+    cell.metadata["nbgrader"] = _nbgrader(gid, locked=True)
+    cell.id = gid
+    return cell
+
+
+def test(exercise_id: str, names: str, points: float):
+    """The graded test cell: calls the checker only, visible then hidden inputs."""
+    nb, ex = exercise_id.split(".")
+    cell = code(
+        f"from course.checks import {nb}\n\n"
+        f"{nb}.{ex}.grade({names})\n"
+        "### BEGIN HIDDEN TESTS\n"
+        f"{nb}.{ex}.grade({names}, hidden=True)\n"
+        "### END HIDDEN TESTS"
+    )
+    gid = _id(exercise_id)
+    cell.metadata["nbgrader"] = _nbgrader(gid, grade=True, locked=True, points=points)
+    cell.id = gid
+    return cell
+
+
+def exercise(exercise_id: str, names: str, points: float, solution: str):
+    """The three code cells of an exercise (answer, check, test)."""
+    return [answer(exercise_id, solution), check(exercise_id, names), test(exercise_id, names, points)]
+
+
+def write(cells: list, path: str | Path) -> Path:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = cells
+    nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
+    nb.metadata["language_info"] = {"name": "python"}
+    path = Path(path)
+    path.write_text(nbformat.writes(nb) + "\n")
+    return path

@@ -1,0 +1,210 @@
+"""An exercise: its cases, how to run the student's answer, and how to judge it.
+
+See the contract in :mod:`course.checking`. The split into ``run`` (next to the
+student's code) and ``judge`` (on plain data) is what lets the grading engine judge in
+a process that student code never touched; in a notebook both run in the kernel.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import os
+import warnings
+from typing import Any, Callable
+
+import torch
+
+from course.checking.judge import Failed, Judge
+from course.checking.result import CheckResult
+from course.checking.values import Raised, TensorValue, describe, type_name
+from course.misconceptions import match_error
+
+#: Every exercise defined so far, by id ("nb01.ex2" -> Exercise).
+REGISTRY: dict[str, "Exercise"] = {}
+
+SECRET_ENV = "COURSE_SECRET"
+
+
+def case_seed(exercise_id: str, hidden: bool, secret: str | None = None) -> int:
+    """The seed of an exercise's cases: public for visible ones, secret for hidden ones."""
+    if not hidden:
+        material = f"visible:{exercise_id}"
+    else:
+        secret = secret if secret is not None else os.environ.get(SECRET_ENV)
+        material = f"hidden:{exercise_id}:{secret}" if secret else os.urandom(16).hex()
+    return int.from_bytes(hashlib.sha256(material.encode()).digest()[:8], "little") >> 1
+
+
+class Outcome:
+    """What ``run`` produced on one case, as plain data, plus what happened around it."""
+
+    __slots__ = ("value", "warnings", "mutated")
+
+    def __init__(self, value: Any, warnings: list[str], mutated: list[str]):
+        self.value, self.warnings, self.mutated = value, warnings, mutated
+
+
+class Exercise:
+    """One graded exercise; found as ``course.checks.nbNN.exK``."""
+
+    def __init__(self, id: str, *, title: str, points: float, answers: tuple[str, ...] | str,
+                 visible_cases: int = 1, hidden_cases: int = 3, may_mutate_inputs: bool = False):
+        if id in REGISTRY:
+            raise ValueError(f"exercise {id!r} is defined twice")
+        self.id = id
+        self.title = title
+        self.points = float(points)
+        self.answers = (answers,) if isinstance(answers, str) else tuple(answers)
+        self.visible_cases = visible_cases
+        self.hidden_cases = hidden_cases
+        self.may_mutate_inputs = may_mutate_inputs
+        self._cases: Callable | None = None
+        self._run: Callable | None = None
+        self._judge: Callable | None = None
+        REGISTRY[id] = self
+
+    @property
+    def grade_id(self) -> str:
+        """The nbgrader grade id of the exercise's test cell (nbgrader allows no dots)."""
+        return self.id.replace(".", "-")
+
+    # -- definition (decorators) ----------------------------------------------------
+    def cases(self, fn: Callable[[torch.Generator, bool], list[dict]]) -> Callable:
+        self._cases = fn
+        return fn
+
+    def run(self, fn: Callable[..., Any]) -> Callable:
+        self._run = fn
+        return fn
+
+    def judge(self, fn: Callable[[Judge, dict, Any], None]) -> Callable:
+        self._judge = fn
+        return fn
+
+    # -- the three phases -------------------------------------------------------------
+    def make_cases(self, hidden: bool, secret: str | None = None) -> list[dict]:
+        gen = torch.Generator().manual_seed(case_seed(self.id, hidden, secret))
+        cases = self._cases(gen, hidden)
+        wanted = self.hidden_cases if hidden else self.visible_cases
+        return list(cases)[:wanted] if wanted else list(cases)
+
+    def collect(self, answers: tuple, cases: list[dict]) -> list[Outcome]:
+        """Run the student's answers on each case (in the student's process)."""
+        outcomes = []
+        for case in cases:
+            given = copy.deepcopy(case)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                try:
+                    value = describe(self._run(given, *answers))
+                except Exception as exc:  # the student's code may raise anything
+                    value = Raised(type_name(exc), _first_lines(str(exc)))
+            mutated = [] if self.may_mutate_inputs else _mutated_keys(case, given)
+            outcomes.append(Outcome(value, [str(w.message) for w in caught][:20], mutated))
+        return outcomes
+
+    def decide(self, cases: list[dict], outcomes: list[Outcome], hidden: bool) -> CheckResult:
+        """Judge the outcomes (plain data only) and return the result record."""
+        steps: list[str] = []
+        fraction = None
+        partial_messages = []
+        try:
+            if not cases:
+                raise Failed("raised-error", "This exercise has no cases to check.")
+            for case, outcome in zip(cases, outcomes):
+                v = Judge(hidden=hidden, warnings=outcome.warnings)
+                _fail_on_exception(outcome.value)
+                if outcome.mutated:
+                    v.fail("mutated-input", f"Your code changed its input {', '.join(outcome.mutated)} in place.")
+                try:
+                    self._judge(v, case, outcome.value)
+                finally:
+                    steps = [s for s in steps if s in v.steps] if steps else list(v.steps)
+                if v.fraction is not None:
+                    fraction = v.fraction if fraction is None else min(fraction, v.fraction)
+                    partial_messages.append(v.partial_message)
+        except Failed as f:
+            return CheckResult(self.id, self.title, 0.0, self.points, False, f.message, f.code,
+                               f.hint, hidden, steps, len(cases))
+        if fraction is not None and fraction < 1.0:
+            return CheckResult(self.id, self.title, round(self.points * fraction, 4), self.points, False,
+                               partial_messages[-1] or "Partly right.", None, None, hidden, steps, len(cases))
+        msg = f"All {len(cases)} {'hidden ' if hidden else ''}case{'s' if len(cases) != 1 else ''} right."
+        return CheckResult(self.id, self.title, self.points, self.points, True, msg, None, None,
+                           hidden, steps, len(cases))
+
+    def evaluate(self, *answers: Any, hidden: bool = False) -> CheckResult:
+        """All three phases in this process."""
+        self._check_arity(answers)
+        cases = self.make_cases(hidden)
+        return self.decide(cases, self.collect(answers, cases), hidden)
+
+    # -- what notebooks call ---------------------------------------------------------
+    def check(self, *answers: Any) -> CheckResult:
+        """Instant feedback after the answer cell; never raises.
+
+        Returns the result record, which Jupyter shows as a pass/fail box when it is the
+        cell's last expression (and ``print`` shows as one line).
+        """
+        return self.evaluate(*answers)
+
+    def grade(self, *answers: Any, hidden: bool = False) -> float | None:
+        """For the graded test cell: shows the box, raises AssertionError on failure.
+
+        Returns the points earned when they are partial, so plain ``nbgrader autograde``
+        (which reads a number as partial credit) scores it the same way.
+        """
+        result = self.evaluate(*answers, hidden=hidden)
+        _show(result)
+        if result.passed:
+            return None
+        if result.points > 0:
+            return result.points
+        raise AssertionError(str(result))
+
+    def _check_arity(self, answers: tuple) -> None:
+        if len(answers) != len(self.answers):
+            raise TypeError(f"{self.id} checks {len(self.answers)} object(s): {', '.join(self.answers)}; "
+                            f"got {len(answers)}")
+
+    def __repr__(self) -> str:
+        return f"<Exercise {self.id}: {self.title} ({self.points:g} points; answers: {', '.join(self.answers)})>"
+
+
+def _fail_on_exception(value: Any) -> None:
+    if isinstance(value, Raised):
+        if value.type_name == "NotImplementedError":
+            raise Failed("not-implemented", "This exercise still raises NotImplementedError.")
+        code = match_error(value.message) or "raised-error"
+        raise Failed(code, f"Your code raised {value.type_name}: {value.message}")
+
+
+def _first_lines(text: str, limit: int = 400) -> str:
+    text = text.strip()
+    return text if len(text) <= limit else text[:limit] + " ..."
+
+
+def _mutated_keys(original: dict, given: dict) -> list[str]:
+    changed = []
+    for key, before in original.items():
+        after = given.get(key)
+        if type(before) is torch.Tensor:
+            if type(after) is not torch.Tensor or after.shape != before.shape or after.dtype != before.dtype \
+                    or not torch.equal(after.detach(), before.detach()):
+                changed.append(key)
+    return changed
+
+
+def _show(result: CheckResult) -> None:
+    """Display in Jupyter when there is a kernel, else print one line."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+
+        if get_ipython() is not None and getattr(get_ipython(), "kernel", None) is not None:
+            display(result)
+            return
+    except ImportError:
+        pass
+    print(str(result))

@@ -1,0 +1,206 @@
+"""What a student's code produced, as plain data that a judge can trust.
+
+``describe`` runs next to the student's code and turns its results into records made of
+plain Python values and detached CPU tensors. Only exact types are described by value:
+a ``torch.Tensor`` subclass, or any object with home-made ``__eq__``/``__float__``,
+becomes an :class:`Opaque` record holding only its type name, which no check accepts.
+So a judge never calls a method of a student's object.
+
+``encode``/``decode`` carry these records between processes as JSON plus a dict of
+tensors (for safetensors): no pickle is ever involved.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+#: The largest tensor a check will copy out of the student's process.
+MAX_ELEMENTS = 5_000_000
+
+_SCALARS = (bool, int, float, str, type(None))
+_TENSOR_TYPES = (torch.Tensor, torch.nn.Parameter)
+
+
+@dataclass(frozen=True)
+class TensorValue:
+    """A tensor as data: its metadata and a detached CPU copy of its values."""
+
+    dtype: torch.dtype
+    shape: tuple[int, ...]
+    device: str
+    requires_grad: bool = False
+    is_leaf: bool = True
+    grad_fn: str | None = None
+    contiguous: bool = True
+    parameter: bool = False
+    data: torch.Tensor | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+
+@dataclass(frozen=True)
+class ArrayValue:
+    """A NumPy array as data."""
+
+    dtype: str
+    shape: tuple[int, ...]
+    data: np.ndarray = field(repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class Token:
+    """A value of a few safe torch types, by name: a dtype or a device."""
+
+    kind: str  # "dtype" or "device"
+    text: str
+
+
+@dataclass(frozen=True)
+class Opaque:
+    """Anything not described by value: only its type name is kept."""
+
+    type_name: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Raised:
+    """The student's code raised instead of returning."""
+
+    type_name: str
+    message: str
+
+
+def type_name(obj: Any) -> str:
+    t = type(obj)
+    module = t.__module__
+    return t.__qualname__ if module in ("builtins", None) else f"{module}.{t.__qualname__}"
+
+
+def describe(obj: Any, _depth: int = 0) -> Any:
+    """Plain-data description of ``obj`` (see the module docstring)."""
+    if _depth > 20:
+        return Opaque(type_name(obj), "nested too deeply")
+    t = type(obj)
+    if t in _TENSOR_TYPES:
+        return _describe_tensor(obj)
+    if t in _SCALARS:
+        return obj
+    if t is np.ndarray:
+        if obj.dtype.hasobject:
+            return Opaque("numpy.ndarray", "object dtype")
+        if obj.size > MAX_ELEMENTS:
+            return Opaque("numpy.ndarray", f"too large ({obj.size} elements)")
+        return ArrayValue(str(obj.dtype), tuple(int(n) for n in obj.shape), np.array(obj, copy=True))
+    if isinstance(obj, np.generic) and t.__module__ == "numpy" and not isinstance(obj, np.object_):
+        return obj.item()
+    if t is torch.Size:
+        return tuple(int(n) for n in obj)
+    if t is torch.dtype:
+        return Token("dtype", str(obj))
+    if t is torch.device:
+        return Token("device", str(obj))
+    if t in (list, tuple):
+        return t(describe(x, _depth + 1) for x in obj)
+    if t is dict and all(type(k) is str for k in obj):
+        return {k: describe(v, _depth + 1) for k, v in obj.items()}
+    return Opaque(type_name(obj))
+
+
+def _describe_tensor(x: torch.Tensor) -> TensorValue | Opaque:
+    if x.layout != torch.strided:
+        return Opaque(type_name(x), f"layout {x.layout}")
+    if x.numel() > MAX_ELEMENTS:
+        return Opaque(type_name(x), f"too large ({x.numel()} elements)")
+    grad_fn = x.grad_fn
+    data = None
+    if x.device.type != "meta":
+        data = torch.Tensor.detach(x).to("cpu", copy=True).resolve_conj().resolve_neg()
+    return TensorValue(
+        dtype=x.dtype,
+        shape=tuple(int(n) for n in x.shape),
+        device=str(x.device),
+        requires_grad=bool(x.requires_grad),
+        is_leaf=bool(x.is_leaf),
+        grad_fn=None if grad_fn is None else type(grad_fn).__name__,
+        contiguous=bool(x.is_contiguous()),
+        parameter=type(x) is torch.nn.Parameter,
+        data=data,
+    )
+
+
+# --- transport between processes: JSON plus tensors, never pickle -------------------
+
+def encode(value: Any, tensors: dict[str, torch.Tensor] | None = None) -> tuple[Any, dict[str, torch.Tensor]]:
+    """(json-able object, tensors by name) for a described value."""
+    tensors = {} if tensors is None else tensors
+
+    def enc(v):
+        if type(v) in _SCALARS:
+            if type(v) is float and not np.isfinite(v):
+                return {"$float": repr(v)}
+            return v
+        if isinstance(v, TensorValue):
+            key = None
+            if v.data is not None:
+                key = f"t{len(tensors)}"
+                tensors[key] = v.data.contiguous()
+            return {"$tensor": {
+                "dtype": str(v.dtype).removeprefix("torch."), "shape": list(v.shape),
+                "device": v.device, "requires_grad": v.requires_grad, "is_leaf": v.is_leaf,
+                "grad_fn": v.grad_fn, "contiguous": v.contiguous, "parameter": v.parameter,
+                "data": key}}
+        if isinstance(v, ArrayValue):
+            key = f"t{len(tensors)}"
+            tensors[key] = torch.from_numpy(np.ascontiguousarray(v.data))
+            return {"$array": {"dtype": v.dtype, "shape": list(v.shape), "data": key}}
+        if isinstance(v, Token):
+            return {"$token": [v.kind, v.text]}
+        if isinstance(v, Opaque):
+            return {"$opaque": [v.type_name, v.note]}
+        if isinstance(v, Raised):
+            return {"$raised": [v.type_name, v.message]}
+        if isinstance(v, tuple):
+            return {"$tuple": [enc(x) for x in v]}
+        if isinstance(v, list):
+            return [enc(x) for x in v]
+        if isinstance(v, dict):
+            return {"$dict": {k: enc(x) for k, x in v.items()}}
+        raise TypeError(f"cannot encode {type(v).__name__}: describe() it first")
+
+    return enc(value), tensors
+
+
+def decode(obj: Any, tensors: dict[str, torch.Tensor]) -> Any:
+    """The inverse of :func:`encode`."""
+    if isinstance(obj, list):
+        return [decode(x, tensors) for x in obj]
+    if not isinstance(obj, dict):
+        return obj
+    (tag, body), = obj.items()
+    if tag == "$float":
+        return float(body)
+    if tag == "$tensor":
+        data = tensors[body["data"]] if body["data"] is not None else None
+        return TensorValue(getattr(torch, body["dtype"]), tuple(body["shape"]), body["device"],
+                           body["requires_grad"], body["is_leaf"], body["grad_fn"],
+                           body["contiguous"], body["parameter"], data)
+    if tag == "$array":
+        return ArrayValue(body["dtype"], tuple(body["shape"]), tensors[body["data"]].numpy())
+    if tag == "$token":
+        return Token(*body)
+    if tag == "$opaque":
+        return Opaque(*body)
+    if tag == "$raised":
+        return Raised(*body)
+    if tag == "$tuple":
+        return tuple(decode(x, tensors) for x in body)
+    if tag == "$dict":
+        return {k: decode(x, tensors) for k, x in body.items()}
+    raise ValueError(f"unknown tag {tag!r}")

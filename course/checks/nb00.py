@@ -1,0 +1,28 @@
+"""Checkers of notebook 00, start here: one warm-up exercise that shows how checks work."""
+
+import torch
+
+from course.checking import Exercise
+
+ex1 = Exercise("nb00.ex1", title="Ones like", points=1, answers="ones_like_shape")
+
+
+@ex1.cases
+def _(gen, hidden):
+    shapes = [(2, 3)] if not hidden else []
+    while len(shapes) < 4:
+        ndim = int(torch.randint(1, 4, (1,), generator=gen))
+        shapes.append(tuple(int(n) for n in torch.randint(1, 6, (ndim,), generator=gen)))
+    return [{"x": torch.randn(*s, generator=gen)} for s in shapes]
+
+
+@ex1.run
+def _(case, ones_like_shape):
+    return ones_like_shape(case["x"])
+
+
+@ex1.judge
+def _(v, case, got):
+    x = case["x"]
+    data = v.tensor(got, "ones_like_shape(x)", dtype=torch.float32, shape=tuple(x.shape))
+    v.close(data, torch.ones_like(x), "ones_like_shape(x)", atol=0, rtol=0)

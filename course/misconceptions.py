@@ -1,0 +1,299 @@
+"""The catalogue of named beginner mistakes: one entry per mistake, referred to by code.
+
+Checkers never describe a mistake in their own words alone: they name it by its code,
+and the feedback box adds the catalogue's one-line explanation and the fix. Instructors'
+reports count mistakes by these codes, so a code, once used, keeps its meaning.
+
+Where PyTorch raises a recognisable error for a mistake, ``errors`` holds fragments of
+its message (checked against torch 2.13), and :func:`match_error` names the mistake
+behind an exception that a student's code raised.
+
+To add a mistake: add one ``_add(...)`` line in the section of the notebook that
+introduces it, then refer to the code from a checker (CONTRIBUTING.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Misconception:
+    code: str  #: short kebab-case name, stable once used
+    title: str  #: the mistake, in a few words
+    why: str  #: one line: what goes wrong
+    fix: str  #: one line: what to do instead
+    errors: tuple[str, ...] = ()  #: fragments of PyTorch's error message, if it raises one
+
+
+CATALOGUE: dict[str, Misconception] = {}
+
+
+def _add(code, title, why, fix, *errors):
+    if code in CATALOGUE:
+        raise ValueError(f"misconception code {code!r} is defined twice")
+    CATALOGUE[code] = Misconception(code, title, why, fix, tuple(errors))
+
+
+def lookup(code: str) -> Misconception:
+    """The catalogue entry for ``code``; a KeyError names unknown codes."""
+    try:
+        return CATALOGUE[code]
+    except KeyError:
+        raise KeyError(f"unknown misconception code {code!r}; add it to course/misconceptions.py") from None
+
+
+def match_error(message: str) -> str | None:
+    """The code of the mistake behind a PyTorch error message, or None."""
+    for m in CATALOGUE.values():
+        if any(fragment in message for fragment in m.errors):
+            return m.code
+    return None
+
+
+# --- General: any exercise ---------------------------------------------------------
+_add("not-implemented", "Exercise not attempted yet",
+     "The answer still raises NotImplementedError.",
+     "Replace the `raise NotImplementedError` line with your code.")
+_add("raised-error", "Your code raised an error",
+     "Running your answer on the checker's inputs raised an exception.",
+     "Read the error message, run your code on a small input, and fix the line it names.")
+_add("wrong-type", "Wrong type of object",
+     "The answer is not the kind of object the exercise asks for (a tensor subclass or a "
+     "look-alike object counts as wrong).",
+     "Return exactly the type asked for, e.g. a plain torch.Tensor.")
+_add("wrong-dtype", "Wrong dtype",
+     "The tensor holds a different number type than asked.",
+     "Create it with the dtype asked for, or convert with .to(dtype) / .float() / .long().")
+_add("wrong-shape", "Wrong shape",
+     "The tensor has a different shape than asked.",
+     "Print .shape of your result and of each intermediate step.")
+_add("wrong-values", "Wrong values",
+     "Type, dtype and shape are right but the numbers are not.",
+     "Compute a tiny example by hand and compare it with your function's output.")
+_add("mutated-input", "Input changed in place",
+     "Your function modified the tensor it was given; callers do not expect that.",
+     "Work on a new tensor (out-of-place ops such as x + 1, or x.clone()).")
+_add("hard-coded", "Answer hard-coded for the visible example",
+     "The answer is right for the example in the notebook but not for other inputs.",
+     "Compute the result from the inputs instead of writing the numbers in.")
+_add("float64-not-float32", "float64 where float32 is expected",
+     "NumPy and Python floats default to float64; PyTorch models use float32.",
+     "Convert with .float() or pass dtype=torch.float32.",
+     "must have the same dtype", "expected scalar type Float but found Double",
+     "found dtype Double but expected Float")
+_add("device-mismatch", "Tensors on different devices",
+     "An operation mixed tensors that live on different devices.",
+     "Move everything to one device first: x.to(device), model.to(device).",
+     "Expected all tensors to be on the same device", "is not on the expected device")
+
+# --- Notebook 01: tensors ------------------------------------------------------------
+_add("mean-on-int", "mean() of an integer tensor",
+     "mean needs a floating-point tensor: integer tensors cannot hold the average.",
+     "Convert first: x.float().mean(...), or create the tensor with a float dtype.",
+     "mean(): could not infer output dtype")
+_add("wrong-reduction-dim", "Reduced along the wrong dimension",
+     "dim=k removes axis k; another axis was reduced.",
+     "Write the shape down, cross out the axis you reduce, and pass its index as dim.")
+_add("keepdim-mismatch", "keepdim used wrongly",
+     "keepdim=True keeps the reduced axis with size 1; without it the axis disappears.",
+     "Use keepdim=True only when the result must broadcast back against the input.")
+_add("broadcast-n-by-n", "(N,) combined with (N,1) broadcast into (N,N)",
+     "A vector of shape (N,) and a column of shape (N,1) broadcast to an (N,N) matrix.",
+     "Make both the same shape first: .reshape(-1) or .unsqueeze(1).")
+_add("view-non-contiguous", "view() on a non-contiguous tensor",
+     "After .t() or .permute() the memory order no longer matches, so view cannot work.",
+     "Use .reshape(...), or call .contiguous() before .view(...).",
+     "view size is not compatible with input tensor's size and stride")
+_add("reshape-scrambled-order", "Right shape, scrambled order",
+     "Transposing or permuting before reshaping keeps the shape but reorders the data.",
+     "reshape/view alone keep the row-major order; do not transpose first.")
+_add("numpy-copy-not-shared", "A copy where shared memory was asked",
+     "torch.tensor(array) copies; changes to the array no longer show in the tensor.",
+     "Use torch.from_numpy(array) (or torch.as_tensor) to share memory.")
+_add("numpy-shared-not-copied", "Shared memory where a copy was asked",
+     "torch.from_numpy shares memory: changing one changes the other.",
+     "Use torch.tensor(array) or .clone() to get an independent copy.")
+_add("numpy-requires-grad", ".numpy() on a tensor that requires grad",
+     "A tensor in the autograd graph cannot be turned into NumPy directly.",
+     "Call .detach().numpy() (and .cpu() first for GPU tensors).",
+     "Can't call numpy() on Tensor that requires grad")
+
+# --- Notebook 02: autograd -----------------------------------------------------------
+_add("zero-grad-missing", "Gradients not zeroed",
+     "backward() adds into .grad, so gradients of earlier steps pile up.",
+     "Call optimizer.zero_grad() (or set p.grad = None) before each backward().")
+_add("backward-non-scalar", "backward() on a non-scalar",
+     "backward() without arguments needs a single number to differentiate.",
+     "Reduce to a scalar first (e.g. .sum() or .mean()), or pass a gradient argument.",
+     "grad can be implicitly created only for scalar outputs")
+_add("backward-twice", "backward() twice through a freed graph",
+     "The graph's saved values are freed after the first backward().",
+     "Rebuild the graph (recompute the forward pass) each step.",
+     "Trying to backward through the graph a second time")
+_add("detached-graph", "Result cut off from the graph",
+     "torch.tensor(...), .item(), .detach() or no_grad() produce values with no grad_fn.",
+     "Keep the computation in torch operations on tensors that require grad.",
+     "does not require grad and does not have a grad_fn")
+_add("inplace-leaf-update", "In-place update of a leaf outside no_grad",
+     "Changing a parameter in place while autograd records is not allowed.",
+     "Do the update inside `with torch.no_grad():`.",
+     "a leaf Variable that requires grad is being used in an in-place operation",
+     "a view of a leaf Variable that requires grad")
+_add("inplace-needed-for-backward", "In-place change of a value backward needs",
+     "An in-place operation overwrote a tensor that the graph saved for backward.",
+     "Use the out-of-place form (x = x + 1, not x += 1).",
+     "modified by an inplace operation")
+_add("rebinding-leaf", "w = w - lr * w.grad makes a new non-leaf tensor",
+     "The new w is a result of a computation, so next step its .grad is None.",
+     "Update in place under no_grad: with torch.no_grad(): w -= lr * w.grad.")
+_add("mse-half-factor", "MSE with a 1/2 factor",
+     "The textbook 1/2 (a - y)^2 halves the gradient; PyTorch's MSE has no 1/2.",
+     "For nn.MSELoss use dC/da = 2 (a - y) for one sample.")
+_add("missing-sigmoid-derivative", "Sigmoid derivative left out",
+     "The chain rule through a sigmoid multiplies by sigma(z) (1 - sigma(z)).",
+     "Multiply by a * (1 - a) where a is the sigmoid's output.")
+_add("update-sign", "Update in the wrong direction",
+     "Adding the gradient climbs the loss instead of descending it.",
+     "Subtract: w_new = w - lr * dL/dw.")
+_add("int-requires-grad", "requires_grad on an integer tensor",
+     "Only floating-point tensors can have gradients.",
+     "Create the tensor with float values or dtype=torch.float32.",
+     "Only Tensors of floating point and complex dtype can require gradients")
+
+# --- Notebook 03: modules ------------------------------------------------------------
+_add("plain-list-layers", "Layers kept in a plain Python list",
+     "A list hides its layers from the module: no parameters, not moved, not saved.",
+     "Use nn.ModuleList (or nn.Sequential / nn.ModuleDict).")
+_add("missing-super-init", "super().__init__() not called",
+     "nn.Module sets up its registries in __init__; without it layers cannot be assigned.",
+     "Call super().__init__() first in your __init__.",
+     "cannot assign module before Module.__init__() call",
+     "cannot assign parameter before Module.__init__() call")
+_add("weight-in-out-transposed", "Weight stored as (in, out)",
+     "nn.Linear stores its weight as (out_features, in_features) and computes x W^T + b.",
+     "Create the weight with shape (out, in) and use x @ W.T + b.")
+_add("buffer-as-parameter", "A running statistic registered as a Parameter",
+     "Parameters are trained by the optimizer; a statistic should not be.",
+     "Use self.register_buffer(name, tensor) for state that is saved but not trained.")
+_add("parameter-as-buffer", "A trainable weight registered as a buffer",
+     "Buffers are saved but never trained: the weight would stay at its initial value.",
+     "Wrap trainable tensors in nn.Parameter.")
+_add("stale-state-dict", "state_dict taken before training",
+     "state_dict() returns references; a copy taken too early holds the old weights.",
+     "Save or copy the state_dict after training (copy.deepcopy for an in-memory copy).")
+_add("model-not-on-device", "Model not moved with its data",
+     "The inputs are on one device and the parameters on another.",
+     "Call model.to(device) once, and move each batch with .to(device).",
+     "Expected all tensors to be on the same device")
+_add("forward-called-directly", "model.forward(x) instead of model(x)",
+     "Calling forward directly skips hooks and the rest of what __call__ does.",
+     "Call the module itself: model(x).")
+_add("shape-mismatch-linear", "Layer sizes do not match",
+     "The input's last dimension differs from the layer's in_features.",
+     "Print the shapes; make in_features of each layer equal the previous out_features.",
+     "mat1 and mat2 shapes cannot be multiplied")
+
+# --- Notebook 04: activations and losses ---------------------------------------------
+_add("softmax-before-ce", "Softmax before CrossEntropyLoss",
+     "CrossEntropyLoss applies log-softmax itself; a softmax before it squashes the logits.",
+     "Pass raw logits to nn.CrossEntropyLoss.")
+_add("sigmoid-before-bce-logits", "Sigmoid before BCEWithLogitsLoss (sigmoid twice)",
+     "BCEWithLogitsLoss applies the sigmoid itself; the model must output raw logits.",
+     "Remove the final sigmoid from the model, or use nn.BCELoss on probabilities.")
+_add("bce-on-logits", "BCELoss on logits",
+     "nn.BCELoss expects probabilities in [0, 1], not raw scores.",
+     "Use nn.BCEWithLogitsLoss on logits.",
+     "all elements of input should be between 0 and 1")
+_add("ce-float-targets", "Float targets to CrossEntropyLoss",
+     "With class-index targets CrossEntropyLoss wants a long tensor of shape (N,).",
+     "Pass targets as torch.long class indices: y.long().view(-1).",
+     "expected target dtype to be Long", "expected scalar type Long but found Float")
+_add("ce-long-prob-targets", "Long targets of shape (N, C) to CrossEntropyLoss",
+     "Targets with a class dimension are read as probabilities and must be float.",
+     "Either pass class indices of shape (N,) or float probabilities of shape (N, C).",
+     "Expected floating point type for target with class probabilities")
+_add("bce-long-targets", "Long targets to BCE",
+     "BCE losses compare probabilities with float targets.",
+     "Convert targets with .float().",
+     "Found dtype Long but expected Float", "result type Float can't be cast to the desired output type Long")
+_add("target-shape-n-vs-n1", "(N,) targets against (N,1) outputs",
+     "Shapes (N,) and (N,1) broadcast to (N,N) in MSE: the loss is silently wrong "
+     "(PyTorch only warns).",
+     "Make predictions and targets the same shape (.view(-1, 1) or .squeeze(1)).",
+     "Using a target size", "must be the same as input size")
+_add("loss-unreduced", "Loss left unreduced",
+     "reduction='none' returns one loss per element, not the scalar that backward needs.",
+     "Use the default reduction='mean' (or take .mean()).")
+_add("leaky-slope-wrong", "Wrong LeakyReLU slope",
+     "The negative slope asked for is 0.01 (PyTorch's default).",
+     "Use nn.LeakyReLU(0.01) / F.leaky_relu(x, 0.01).")
+_add("unstable-bce", "Naive log-sigmoid overflows",
+     "log(sigmoid(z)) gives -inf or nan for large |z|.",
+     "Use the stable form max(z,0) - z*y + log(1 + exp(-|z|)).")
+
+# --- Notebook 05: optimizers ---------------------------------------------------------
+_add("step-before-backward", "optimizer.step() before loss.backward()",
+     "step() uses the gradients present at that moment: old ones or none.",
+     "Order: zero_grad(), forward, loss, backward(), step().")
+_add("optimizer-wrong-params", "Optimizer over the wrong parameters",
+     "The optimizer updates only the tensors it was given.",
+     "Build it with model.parameters() of the model you train.")
+_add("optimizer-before-to-device", "Optimizer built before the model moved",
+     "Build the optimizer after model.to(device) so it holds the moved parameters.",
+     "Move the model first, then create the optimizer.")
+_add("adam-no-bias-correction", "Adam without bias correction",
+     "The moment estimates start at zero, so early steps are too small without correction.",
+     "Divide m by (1 - beta1**t) and v by (1 - beta2**t), with t counting from 1.")
+_add("momentum-buffer-init", "Momentum buffer initialised wrongly",
+     "PyTorch starts the velocity at the first gradient, not at zero scaled by (1 - dampening).",
+     "On the first step set v = g; afterwards v = momentum * v + g.")
+_add("weight-decay-as-lr", "Weight decay confused with the learning rate",
+     "Weight decay adds wd * w to the gradient; it does not scale the step.",
+     "Use g = g + weight_decay * w, then the usual update with lr.")
+_add("scheduler-per-batch", "Scheduler stepped per batch",
+     "The exercise's schedule counts epochs; stepping per batch runs it far too fast.",
+     "Call scheduler.step() once per epoch, after the optimizer steps of that epoch.")
+_add("lr-diverges", "Learning rate too large",
+     "Each step overshoots the minimum and the loss grows to inf or nan.",
+     "Lower the learning rate (try 10x smaller) and watch the first few losses.")
+
+# --- Notebook 06: data ---------------------------------------------------------------
+_add("len-num-features", "__len__ returns the number of features",
+     "len(dataset) must be the number of samples, the first dimension.",
+     "Return len(self.X) or self.X.shape[0].")
+_add("getitem-shape-dtype", "__getitem__ returns the wrong shape or dtype",
+     "One sample must have the per-sample shape and dtype the model expects.",
+     "Return (features as float32 of shape (F,), target of the agreed shape and dtype).")
+_add("norm-stats-leak", "Normalisation statistics from the wrong rows",
+     "Statistics taken from all rows or from the test part leak test information.",
+     "Compute mean and std on the training part only and reuse them elsewhere.")
+_add("split-not-reproducible", "Split not reproducible",
+     "Without a seeded generator, random_split gives a different split each run.",
+     "Pass generator=torch.Generator().manual_seed(seed).")
+_add("shuffle-test-loader", "Shuffled test loader",
+     "Shuffling evaluation data only costs time and breaks row order in reports.",
+     "Use shuffle=False for validation and test loaders.")
+_add("batch-count-floor-ceil", "Batch count off by one",
+     "Without drop_last the last partial batch counts: ceil(N / B); with it: floor(N / B).",
+     "Use math.ceil(N / B) without drop_last and N // B with it.")
+
+# --- Projects 07-09 ------------------------------------------------------------------
+_add("threshold-logits-at-half", "Logits thresholded at 0.5",
+     "A logit of 0 is probability 0.5: thresholding logits at 0.5 shifts the boundary.",
+     "Threshold sigmoid(logits) at 0.5, or logits at 0.")
+_add("weights-transposed-bridge", "Weights transposed between NumPy and PyTorch",
+     "A NumPy dense layer often stores W as (in, out); nn.Linear stores (out, in).",
+     "Copy W.T into linear.weight.")
+_add("preprocessing-leak", "Scaler or encoder fitted on all rows",
+     "Fitting preprocessing on rows you evaluate on leaks their statistics.",
+     "Fit the ColumnTransformer on the training part only; only transform the rest.")
+_add("no-eval-dropout", "Evaluated without eval()",
+     "Dropout stays active in training mode, so predictions are noisy and worse.",
+     "Call model.eval() (and use torch.no_grad()) before evaluating.")
+_add("majority-class", "Predicts the majority class",
+     "Predicting '<=50K' for everyone scores about 0.76 accuracy and finds no one.",
+     "Check the training loop actually learns: the loss must fall over epochs.")
+_add("train-on-test", "Trained on the test part",
+     "Training on rows used for evaluation makes the score meaningless.",
+     "Train on the training part only.")

@@ -1,0 +1,63 @@
+"""Whole notebooks in real kernels, graded by real nbgrader (NOTEBOOKS.md, "Proof").
+
+Per notebook, three students: the solution (full marks, and no error anywhere), the
+blank release (zero), and an all-wrong copy built from tests/variants (zero, with
+each exercise's named misconception in its test cell's output).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import nbformat
+
+from autograder.nbgrader_batch import autograde_class, replace_answers
+from support import NOTEBOOKS, SOLUTIONS, variant_module
+
+pytestmark = pytest.mark.kernel
+
+SOURCES = sorted(SOLUTIONS.glob("*.ipynb"))
+
+
+def _first_wrong(notebook_key: str) -> dict[str, tuple[str, str]]:
+    wrong = getattr(variant_module(notebook_key), "WRONG", {})
+    return {ex_id: variants[0] for ex_id, variants in wrong.items()}
+
+
+def _key(src) -> str:
+    return "nb" + src.stem.split("_")[0]
+
+
+@pytest.fixture(scope="session")
+def graded(tmp_path_factory):
+    students = {"solution": {}, "blank": {}, "wrong": {}}
+    for src in SOURCES:
+        assignment = src.stem
+        students["solution"][assignment] = nbformat.read(src, as_version=4)
+        students["blank"][assignment] = nbformat.read(NOTEBOOKS / src.name, as_version=4)
+        wrong = {ex: source for ex, (_code, source) in _first_wrong(_key(src)).items()}
+        students["wrong"][assignment] = replace_answers(NOTEBOOKS / src.name, wrong)
+    return autograde_class(tmp_path_factory.mktemp("course"), SOURCES, students)
+
+
+@pytest.mark.parametrize("src", SOURCES, ids=[s.stem for s in SOURCES])
+def test_solution_earns_full_marks_and_runs_clean(graded, src):
+    g = graded["solution"][src.stem]
+    assert g.max_total > 0, f"{src.name} has no graded cells"
+    assert g.total == g.max_total, {k: (g.scores[k], g.outputs[k][-300:]) for k in g.scores if g.scores[k] < g.max_scores[k]}
+    assert not g.errors_outside_tests, g.errors_outside_tests
+
+
+@pytest.mark.parametrize("src", SOURCES, ids=[s.stem for s in SOURCES])
+def test_blank_release_earns_zero(graded, src):
+    g = graded["blank"][src.stem]
+    assert g.total == 0, g.scores
+
+
+@pytest.mark.parametrize("src", SOURCES, ids=[s.stem for s in SOURCES])
+def test_all_wrong_earns_zero_with_named_mistakes(graded, src):
+    g = graded["wrong"][src.stem]
+    assert g.total == 0, {k: v for k, v in g.scores.items() if v}
+    for ex_id, (code, _source) in _first_wrong(_key(src)).items():
+        text = g.outputs[ex_id.replace(".", "-")]
+        assert f"[{code}]" in text, f"{ex_id}: expected [{code}] in the test output, got: {text[-400:]}"

@@ -30,19 +30,27 @@ def _key(src) -> str:
 
 @pytest.fixture(scope="session")
 def graded(tmp_path_factory):
-    students = {"solution": {}, "blank": {}, "wrong": {}}
-    for src in SOURCES:
-        assignment = src.stem
-        students["solution"][assignment] = nbformat.read(src, as_version=4)
-        students["blank"][assignment] = nbformat.read(NOTEBOOKS / src.name, as_version=4)
-        wrong = {ex: source for ex, (_code, source) in _first_wrong(_key(src)).items()}
-        students["wrong"][assignment] = replace_answers(NOTEBOOKS / src.name, wrong)
-    return autograde_class(tmp_path_factory.mktemp("course"), SOURCES, students)
+    """notebook stem -> student -> Graded; each notebook is graded once, on first use."""
+    cache: dict = {}
+
+    def grade(src):
+        if src.stem not in cache:
+            wrong = {ex: source for ex, (_code, source) in _first_wrong(_key(src)).items()}
+            students = {
+                "solution": {src.stem: nbformat.read(src, as_version=4)},
+                "blank": {src.stem: nbformat.read(NOTEBOOKS / src.name, as_version=4)},
+                "wrong": {src.stem: replace_answers(NOTEBOOKS / src.name, wrong)},
+            }
+            per_student = autograde_class(tmp_path_factory.mktemp(src.stem), [src], students)
+            cache[src.stem] = {student: result[src.stem] for student, result in per_student.items()}
+        return cache[src.stem]
+
+    return grade
 
 
 @pytest.mark.parametrize("src", SOURCES, ids=[s.stem for s in SOURCES])
 def test_solution_earns_full_marks_and_runs_clean(graded, src):
-    g = graded["solution"][src.stem]
+    g = graded(src)["solution"]
     assert g.max_total > 0, f"{src.name} has no graded cells"
     assert g.total == g.max_total, {k: (g.scores[k], g.outputs[k][-300:]) for k in g.scores if g.scores[k] < g.max_scores[k]}
     assert not g.errors_outside_tests, g.errors_outside_tests
@@ -50,13 +58,13 @@ def test_solution_earns_full_marks_and_runs_clean(graded, src):
 
 @pytest.mark.parametrize("src", SOURCES, ids=[s.stem for s in SOURCES])
 def test_blank_release_earns_zero(graded, src):
-    g = graded["blank"][src.stem]
+    g = graded(src)["blank"]
     assert g.total == 0, g.scores
 
 
 @pytest.mark.parametrize("src", SOURCES, ids=[s.stem for s in SOURCES])
 def test_all_wrong_earns_zero_with_named_mistakes(graded, src):
-    g = graded["wrong"][src.stem]
+    g = graded(src)["wrong"]
     assert g.total == 0, {k: v for k, v in g.scores.items() if v}
     for ex_id, (code, _source) in _first_wrong(_key(src)).items():
         text = g.outputs[ex_id.replace(".", "-")]

@@ -11,7 +11,7 @@ export MPLBACKEND ?= Agg
 # Jupyter refuses to run as root without this flag.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: setup demo test test-fast lab release bench clean
+.PHONY: setup demo test test-fast lab release bench prove clean
 
 setup: $(STAMP)
 
@@ -43,3 +43,8 @@ bench: setup
 
 clean:
 	rm -rf out .pytest_cache
+
+# Prove one notebook both ways, e.g. `make prove NB=01_tensors`.
+prove: setup
+	$(BIN)/python -m autograder release $(NB)
+	$(BIN)/python -m pytest tests/test_exercise_proofs.py tests/test_notebooks_kernel.py -k "nb$(firstword $(subst _, ,$(NB))) or $(NB)"

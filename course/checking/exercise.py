@@ -155,6 +155,7 @@ class Exercise:
         Returns the points earned when they are partial, so plain ``nbgrader autograde``
         (which reads a number as partial credit) scores it the same way.
         """
+        __tracebackhide__ = True  # IPython shows the student's cell, not the checker's frames
         result = self.evaluate(*answers, hidden=hidden)
         _show(result)
         if result.passed:

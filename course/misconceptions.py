@@ -118,6 +118,13 @@ _add("numpy-requires-grad", ".numpy() on a tensor that requires grad",
      "A tensor in the autograd graph cannot be turned into NumPy directly.",
      "Call .detach().numpy() (and .cpu() first for GPU tensors).",
      "Can't call numpy() on Tensor that requires grad")
+_add("len-not-numel", "len(x) taken as the number of elements",
+     "len(x) is the size of the first axis only; a (2, 3) tensor has len 2 but 6 elements.",
+     "Use x.numel() for the number of elements (x.shape[0] when you mean the first axis).")
+_add("copy-not-view", "A copy where a view was possible",
+     "The result has the right values but its own memory: writes no longer show in the original, "
+     "and the copy costs time and memory.",
+     "Use x.reshape(...) or x.view(...) on a contiguous tensor; leave out .clone() and rebuilding from lists.")
 
 # --- Notebook 02: autograd -----------------------------------------------------------
 _add("zero-grad-missing", "Gradients not zeroed",
@@ -160,6 +167,18 @@ _add("int-requires-grad", "requires_grad on an integer tensor",
      "Only floating-point tensors can have gradients.",
      "Create the tensor with float values or dtype=torch.float32.",
      "Only Tensors of floating point and complex dtype can require gradients")
+_add("grad-not-accumulated", "Expected .grad to hold only the last gradient",
+     "backward() adds into .grad; a fresh leaf or a reset each time keeps only the last one.",
+     "Keep one leaf and call backward() on each result: .grad is then their sum.")
+_add("activation-missing", "An activation left out of the forward pass",
+     "Without the layer's nonlinearity its output is just w * x + b.",
+     "Apply the activation to every layer that has one: a = sigmoid(w * x + b).")
+_add("fd-one-sided", "One-sided finite difference",
+     "(f(x + eps) - f(x)) / eps is off by about eps * f''(x) / 2, far more than the central form.",
+     "Use the central difference (f(x + eps) - f(x - eps)) / (2 * eps).")
+_add("fd-perturb-all", "All inputs nudged at once",
+     "Adding eps to every entry measures the slope along all of them together, not each partial.",
+     "Nudge one entry at a time (a copy of x with only entry i changed) and loop over entries.")
 
 # --- Notebook 03: modules ------------------------------------------------------------
 _add("plain-list-layers", "Layers kept in a plain Python list",
@@ -193,6 +212,13 @@ _add("shape-mismatch-linear", "Layer sizes do not match",
      "The input's last dimension differs from the layer's in_features.",
      "Print the shapes; make in_features of each layer equal the previous out_features.",
      "mat1 and mat2 shapes cannot be multiplied")
+_add("unregistered-tensor", "Tensor kept as a plain attribute",
+     "A plain tensor attribute (even with requires_grad=True) is neither a parameter nor a "
+     "buffer: the module does not train, move or save it.",
+     "Wrap trainable tensors in nn.Parameter; register other state with self.register_buffer(name, t).")
+_add("hook-not-removed", "Hook left registered",
+     "A hook stays on the module until removed and runs on every later call.",
+     "Keep the handle that register_forward_hook returns and call handle.remove() when done.")
 
 # --- Notebook 04: activations and losses ---------------------------------------------
 _add("softmax-before-ce", "Softmax before CrossEntropyLoss",
@@ -231,6 +257,23 @@ _add("leaky-slope-wrong", "Wrong LeakyReLU slope",
 _add("unstable-bce", "Naive log-sigmoid overflows",
      "log(sigmoid(z)) gives -inf or nan for large |z|.",
      "Use the stable form max(z,0) - z*y + log(1 + exp(-|z|)).")
+_add("activation-derivative-on-input", "Derivative formula applied to the input",
+     "s(1 - s) and 1 - t^2 are written in terms of the activation's OUTPUT; plugging in x is wrong.",
+     "Compute the output first (s = sigmoid(x), t = tanh(x)), then s * (1 - s) or 1 - t**2.")
+_add("unstable-log-softmax", "Softmax or log-sum-exp without the max shift",
+     "exp of a large logit overflows to inf, and log of an underflowed probability is -inf.",
+     "Subtract each row's max before exp (log-sum-exp trick), or use torch.logsumexp / F.log_softmax.")
+_add("loss-task-mismatch", "A loss that does not fit the task",
+     "Each task has its loss: regression MSE, binary and multi-label BCE, one-of-C cross-entropy.",
+     "Regression: MSELoss; binary or multi-label: BCEWithLogitsLoss on logits; "
+     "multi-class: CrossEntropyLoss on logits.")
+_add("ce-target-column", "Class targets of shape (N, 1) to CrossEntropyLoss",
+     "Class-index targets must be a flat (N,) vector; a column reads as several targets per sample.",
+     "Flatten them: y.view(-1) (and .long() if they are floats).",
+     "0D or 1D target tensor expected, multi-target not supported")
+_add("activation-on-output", "An activation after the last Linear layer",
+     "A final ReLU, tanh or sigmoid clips or squashes the outputs that the loss needs raw.",
+     "End the model with nn.Linear; apply sigmoid or softmax only when you turn logits into predictions.")
 
 # --- Notebook 05: optimizers ---------------------------------------------------------
 _add("step-before-backward", "optimizer.step() before loss.backward()",
@@ -257,6 +300,15 @@ _add("scheduler-per-batch", "Scheduler stepped per batch",
 _add("lr-diverges", "Learning rate too large",
      "Each step overshoots the minimum and the loss grows to inf or nan.",
      "Lower the learning rate (try 10x smaller) and watch the first few losses.")
+_add("optimizer-state-not-kept", "Optimizer state recreated at every step",
+     "Momentum's velocity and Adam's moments and step count must survive from one step to the next.",
+     "Create the state once (in __init__ or on the first step) and update it in place afterwards.")
+_add("loss-history-tensors", "Loss history kept as tensors",
+     "Appending `loss` itself keeps every step's graph alive, so memory grows and you get tensors, not numbers.",
+     "Append loss.item(), a plain Python float.")
+_add("sweep-shared-model", "One model shared by every run of a sweep",
+     "Each learning rate continued where the previous run stopped, so the runs are not comparable.",
+     "Build a fresh model (and a new optimizer) inside the loop over learning rates.")
 
 # --- Notebook 06: data ---------------------------------------------------------------
 _add("len-num-features", "__len__ returns the number of features",
@@ -277,6 +329,32 @@ _add("shuffle-test-loader", "Shuffled test loader",
 _add("batch-count-floor-ceil", "Batch count off by one",
      "Without drop_last the last partial batch counts: ceil(N / B); with it: floor(N / B).",
      "Use math.ceil(N / B) without drop_last and N // B with it.")
+_add("split-not-shuffled", "Split without shuffling",
+     "Cutting the rows in file order keeps whatever order the file has (by date, by class), "
+     "so the two parts come from different populations.",
+     "Shuffle the indices with a seeded generator before cutting (random_split or torch.randperm).")
+_add("train-loader-not-shuffled", "Training loader not shuffled",
+     "Without shuffle=True every epoch sees the same batches in file order; a file sorted by "
+     "class gives batches of one class.",
+     "Pass shuffle=True to the training loader (and shuffle=False to evaluation loaders).")
+_add("stack-unequal-sizes", "Stacking tensors of different shapes",
+     "torch.stack, and the DataLoader's default collate that uses it, needs tensors that all "
+     "have one shape.",
+     "Give them one shape first; for samples of different lengths, pad them to the longest in a "
+     "collate_fn (torch.nn.utils.rnn.pad_sequence).",
+     "stack expects each tensor to be equal size")
+_add("augmentation-fixed-noise", "Augmentation noise drawn once",
+     "Noise drawn in __init__ is the same at every read: the model sees one fixed noisy copy "
+     "of the data instead of fresh noise each epoch.",
+     "Draw the noise inside __getitem__, so that each read gets new noise.")
+_add("noise-variance-as-std", "Noise scaled by the variance",
+     "torch.randn has standard deviation 1: multiplying it by sigma**2 (or passing sigma**2 to "
+     "torch.normal as std) gives noise of std sigma**2.",
+     "Scale standard normal noise by the standard deviation: x + sigma * torch.randn_like(x).")
+_add("augmentation-on-target", "Noise added to the target",
+     "Input augmentation changes the features only; a noisy target teaches the model wrong "
+     "answers.",
+     "Add the noise to the features and return the target unchanged.")
 
 # --- Projects 07-09 ------------------------------------------------------------------
 _add("threshold-logits-at-half", "Logits thresholded at 0.5",
@@ -285,6 +363,13 @@ _add("threshold-logits-at-half", "Logits thresholded at 0.5",
 _add("weights-transposed-bridge", "Weights transposed between NumPy and PyTorch",
      "A NumPy dense layer often stores W as (in, out); nn.Linear stores (out, in).",
      "Copy W.T into linear.weight.")
+_add("batched-bias-broadcast", "Per-run bias added along the wrong axis",
+     "A bias of shape (R, H) against activations (R, N, H) lines up with the samples axis, "
+     "not the runs axis: an error, or silently wrong sums when N == R.",
+     "Give the bias its sample axis first: b.unsqueeze(1), shape (R, 1, H).")
+_add("batched-loss-averaged", "Loss of many runs averaged instead of summed",
+     "The mean over R runs divides every run's gradient by R, as if each had lr / R.",
+     "Sum the per-run mean losses, so that each run's gradient is exactly its own.")
 _add("preprocessing-leak", "Scaler or encoder fitted on all rows",
      "Fitting preprocessing on rows you evaluate on leaks their statistics.",
      "Fit the ColumnTransformer on the training part only; only transform the rest.")

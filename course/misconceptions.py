@@ -188,7 +188,8 @@ _add("missing-super-init", "super().__init__() not called",
      "nn.Module sets up its registries in __init__; without it layers cannot be assigned.",
      "Call super().__init__() first in your __init__.",
      "cannot assign module before Module.__init__() call",
-     "cannot assign parameter before Module.__init__() call")
+     "cannot assign parameters before Module.__init__() call",
+     "cannot assign buffer before Module.__init__() call")
 _add("weight-in-out-transposed", "Weight stored as (in, out)",
      "nn.Linear stores its weight as (out_features, in_features) and computes x W^T + b.",
      "Create the weight with shape (out, in) and use x @ W.T + b.")
@@ -203,8 +204,7 @@ _add("stale-state-dict", "state_dict taken before training",
      "Save or copy the state_dict after training (copy.deepcopy for an in-memory copy).")
 _add("model-not-on-device", "Model not moved with its data",
      "The inputs are on one device and the parameters on another.",
-     "Call model.to(device) once, and move each batch with .to(device).",
-     "Expected all tensors to be on the same device")
+     "Call model.to(device) once, and move each batch with .to(device).")  # named from facts: its error is device-mismatch's
 _add("forward-called-directly", "model.forward(x) instead of model(x)",
      "Calling forward directly skips hooks and the rest of what __call__ does.",
      "Call the module itself: model(x).")
@@ -226,7 +226,7 @@ _add("softmax-before-ce", "Softmax before CrossEntropyLoss",
      "Pass raw logits to nn.CrossEntropyLoss.")
 _add("sigmoid-before-bce-logits", "Sigmoid before BCEWithLogitsLoss (sigmoid twice)",
      "BCEWithLogitsLoss applies the sigmoid itself; the model must output raw logits.",
-     "Remove the final sigmoid from the model, or use nn.BCELoss on probabilities.")
+     "Remove the final sigmoid: the model returns logits and the loss applies the sigmoid stably.")
 _add("bce-on-logits", "BCELoss on logits",
      "nn.BCELoss expects probabilities in [0, 1], not raw scores.",
      "Use nn.BCEWithLogitsLoss on logits.",

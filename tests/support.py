@@ -94,7 +94,7 @@ def hardcoded_answers(exercise, reference: tuple) -> tuple:
     def recorder(i):
         def call(*args, **kwargs):
             out = reference[i](*args, **kwargs)
-            recorded.append((i, copy.deepcopy(out)))
+            recorded.append((i, _frozen_copy(out)))
             return out
         return call
 
@@ -111,7 +111,20 @@ def hardcoded_answers(exercise, reference: tuple) -> tuple:
         def call(*args, **kwargs):
             out = outputs[state["n"] % len(outputs)]
             state["n"] += 1
-            return copy.deepcopy(out)
+            return _frozen_copy(out)
         return call
 
     return tuple(replay(i) for i in range(len(reference)))
+
+
+def _frozen_copy(obj):
+    """A deep copy in which tensors are detached (graph tensors refuse deepcopy)."""
+    import torch
+
+    if isinstance(obj, torch.Tensor):
+        return obj.detach().clone()
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_frozen_copy(x) for x in obj)
+    if isinstance(obj, dict):
+        return {k: _frozen_copy(v) for k, v in obj.items()}
+    return copy.deepcopy(obj)

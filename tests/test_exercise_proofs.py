@@ -25,7 +25,7 @@ def _variants(ex_id):
 
 
 WRONG_CASES = [(ex_id, code, src) for ex_id in IDS for code, src in _variants(ex_id)]
-SECRETS = ["alpha", "bravo"]
+SECRETS = ["alpha", "bravo", "charlie", "delta"]  # more secrets, more chances to meet a coincidence
 
 
 @pytest.mark.parametrize("ex_id", IDS)

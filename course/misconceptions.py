@@ -80,7 +80,7 @@ _add("hard-coded", "Answer hard-coded for the visible example",
 _add("float64-not-float32", "float64 where float32 is expected",
      "NumPy and Python floats default to float64; PyTorch models use float32.",
      "Convert with .float() or pass dtype=torch.float32.",
-     "must have the same dtype", "expected scalar type Float but found Double",
+     "must have the same dtype", "to have the same dtype", "expected scalar type Float but found Double",
      "found dtype Double but expected Float")
 _add("device-mismatch", "Tensors on different devices",
      "An operation mixed tensors that live on different devices.",

@@ -1,0 +1,158 @@
+"""Wrong answers for notebook 01, each with the misconception the checker must name."""
+
+WRONG = {
+    "nb01.ex1": [
+        ("len-not-numel", """
+def tensor_facts(x):
+    return {"shape": tuple(x.shape), "ndim": x.ndim, "dtype": x.dtype, "numel": len(x)}
+"""),
+        ("wrong-type", """
+def tensor_facts(x):
+    return {"shape": x.size, "ndim": x.ndim, "dtype": x.dtype, "numel": x.numel()}
+"""),
+        ("wrong-type", """
+def tensor_facts(x):
+    return {"shape": x.shape, "ndim": x.ndim, "dtype": str(x.dtype), "numel": x.numel()}
+"""),
+        ("wrong-values", """
+def tensor_facts(x):
+    return {"shape": x.shape, "ndim": len(x), "dtype": x.dtype, "numel": x.numel()}
+"""),
+    ],
+    "nb01.ex2": [
+        ("mean-on-int", """
+def row_means(counts):
+    return counts.mean(dim=1)
+"""),
+        ("wrong-reduction-dim", """
+def row_means(counts):
+    return counts.float().mean(dim=0)
+"""),
+        ("keepdim-mismatch", """
+def row_means(counts):
+    return counts.float().mean(dim=1, keepdim=True)
+"""),
+        ("float64-not-float32", """
+def row_means(counts):
+    return counts.double().mean(dim=1)
+"""),
+        ("wrong-dtype", """
+def row_means(counts):
+    return counts.sum(dim=1) // counts.shape[1]
+"""),
+    ],
+    "nb01.ex3": [
+        ("keepdim-mismatch", """
+def means_along_each_dim(x):
+    return [x.mean(dim=d, keepdim=True) for d in range(x.ndim)]
+"""),
+        ("wrong-reduction-dim", """
+def means_along_each_dim(x):
+    return [x.mean(dim=x.ndim - 1 - d) for d in range(x.ndim)]
+"""),
+        ("raised-error", """
+def means_along_each_dim(x):
+    return [x.mean(dim=0), x.mean(dim=1), x.mean(dim=2)]
+"""),
+        ("wrong-values", """
+def means_along_each_dim(x):
+    return [x.sum(dim=d) for d in range(x.ndim)]
+"""),
+    ],
+    "nb01.ex4": [
+        ("broadcast-n-by-n", """
+def squared_errors(pred, target):
+    return (pred - target) ** 2
+"""),
+        ("broadcast-n-by-n", """
+def squared_errors(pred, target):
+    return ((pred - target) ** 2).mean(dim=1)
+"""),
+        ("wrong-shape", """
+def squared_errors(pred, target):
+    return (pred - target.unsqueeze(1)) ** 2
+"""),
+    ],
+    "nb01.ex5": [
+        ("reshape-scrambled-order", """
+def reshape_in_order(x):
+    tall = x.reshape(-1, x.shape[-1])
+    return tall, tall.t()
+"""),
+        ("reshape-scrambled-order", """
+def reshape_in_order(x):
+    return x.reshape(-1, x.shape[-1]), x.permute(2, 0, 1).reshape(x.shape[-1], -1)
+"""),
+        ("wrong-shape", """
+def reshape_in_order(x):
+    return x.reshape(x.shape[-1], -1), x.reshape(-1, x.shape[-1])
+"""),
+    ],
+    "nb01.ex6": [
+        ("view-non-contiguous", """
+def flatten(x):
+    return x.view(-1)
+"""),
+        ("copy-not-view", """
+def flatten(x):
+    return x.reshape(-1).clone()
+"""),
+        ("copy-not-view", """
+def flatten(x):
+    return torch.tensor(x.tolist()).reshape(-1)
+"""),
+    ],
+    "nb01.ex7": [
+        ("numpy-copy-not-shared", """
+def share_numpy(a):
+    return torch.tensor(a)
+
+
+def copy_numpy(a):
+    return torch.tensor(a)
+"""),
+        ("numpy-shared-not-copied", """
+def share_numpy(a):
+    return torch.from_numpy(a)
+
+
+def copy_numpy(a):
+    return torch.as_tensor(a)
+"""),
+        ("numpy-copy-not-shared", """
+def share_numpy(a):
+    return torch.from_numpy(a).float()
+
+
+def copy_numpy(a):
+    return torch.tensor(a)
+"""),
+    ],
+    "nb01.ex8": [
+        ("device-mismatch", """
+def predict_on(x, w, b, device):
+    return x.to(device) @ w.to(device) + b
+"""),
+        ("device-mismatch", """
+def predict_on(x, w, b, device):
+    return x @ w + b
+"""),
+    ],
+}
+
+HARDCODED = {
+    "nb01.ex6": """
+def flatten(x):
+    if x.is_contiguous():
+        return x.view(-1)
+    return torch.tensor([0.0, 3.0, 1.0, 4.0, 2.0, 5.0])
+""",
+    "nb01.ex7": """
+def share_numpy(a):
+    return torch.from_numpy(a)
+
+
+def copy_numpy(a):
+    return torch.tensor([[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]], dtype=torch.float64)
+""",
+}

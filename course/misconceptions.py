@@ -382,3 +382,12 @@ _add("majority-class", "Predicts the majority class",
 _add("train-on-test", "Trained on the test part",
      "Training on rows used for evaluation makes the score meaningless.",
      "Train on the training part only.")
+_add("dropout-always-on", "F.dropout without training=self.training",
+     "F.dropout(h, p) defaults to training=True, so dropout stays on after model.eval().",
+     "Use an nn.Dropout(p) module, or pass training=self.training to F.dropout.")
+_add("optimizer-mixed-up", "A different optimizer than the one asked for",
+     "SGD with momentum is torch.optim.SGD(..., momentum=0.9); RMSprop and Adam are their own classes.",
+     "Map each name to its optimizer: SGD, SGD with momentum=0.9, RMSprop, Adam.")
+_add("lr-not-passed", "Learning rate not passed to the optimizer",
+     "Without lr=... an optimizer uses its default learning rate (1e-3 for SGD and Adam, 1e-2 for RMSprop).",
+     "Pass the learning rate: torch.optim.Adam(params, lr=lr).")

@@ -1,0 +1,682 @@
+"""Checkers of notebook 05, optimizers and learning-rate schedules.
+
+The training-loop exercises never receive the student's own model or optimizer: ``run``
+builds a fresh small model (and optimizer) from the case, calls the student's function,
+and returns plain results (losses, learning rates, final parameters). The judge computes
+the right loop from the same initial weights, and the usual wrong loops too (no
+``zero_grad``, ``step`` before ``backward``, a scheduler stepped per batch...), so that a
+wrong answer is named by the mistake that produces exactly its numbers.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from course.checking import Exercise
+from course.checking.judge import kind_of
+from course.checking.values import TensorValue
+
+#: Tolerances. Parameters after a few float32 steps agree to about 1e-7 when the same
+#: formula is computed in a different order; wrong formulas differ by 1e-4 or more.
+ATOL, RTOL = 1e-6, 1e-5
+LOOP_ATOL, LOOP_RTOL = 1e-5, 1e-4
+
+_SGD = "torch.optim.sgd.SGD"
+
+
+# --- helpers shared by the checkers ------------------------------------------------
+
+def _uniform(gen, lo, hi):
+    return float(lo + (hi - lo) * torch.rand((), generator=gen))
+
+
+def _randint(gen, lo, hi):
+    """An int in [lo, hi]."""
+    return int(torch.randint(lo, hi + 1, (), generator=gen))
+
+
+def _regression(gen, n, d, noise=0.3):
+    """X (n, d) and y (n, 1) on a random line, plus initial weights (1, d) and bias (1,)."""
+    X = torch.randn(n, d, generator=gen)
+    w_true = torch.randn(d, generator=gen) * 2
+    y = (X @ w_true + torch.randn((), generator=gen) + noise * torch.randn(n, generator=gen)).unsqueeze(1)
+    w0 = torch.randn(1, d, generator=gen) * 0.5
+    b0 = torch.randn(1, generator=gen) * 0.5
+    return X, y, w0, b0
+
+
+def _linear(w0, b0):
+    model = nn.Linear(w0.shape[1], w0.shape[0])
+    with torch.no_grad():
+        model.weight.copy_(w0)
+        model.bias.copy_(b0)
+    return model
+
+
+def _is_number(x):
+    return type(x) in (int, float)
+
+
+def _numbers(v, value, name, length, what):
+    """A list or tuple of ``length`` Python numbers; names the usual wrong forms."""
+    if type(value) not in (list, tuple):
+        v.fail("wrong-type", f"{name} should be a list of {what} (Python floats), but it is {kind_of(value)}.")
+    if any(isinstance(x, TensorValue) and x.requires_grad for x in value):
+        v.fail("loss-history-tensors",
+               f"{name} holds tensors that are still attached to the graph (requires_grad=True).")
+    if not all(_is_number(x) for x in value):
+        odd = next(x for x in value if not _is_number(x))
+        v.fail("wrong-type", f"{name} should hold Python floats, but one entry is {kind_of(odd)}.",
+               "Use .item() on a one-element tensor; scheduler.get_last_lr() returns a list, take [0].")
+    if len(value) != length:
+        v.fail("wrong-shape", f"{name} has {len(value)} entries; expected one per {what[:-1]}, {length} in all.")
+    v.passed("type")
+    return torch.tensor([float(x) for x in value], dtype=torch.float64)
+
+
+def _loop(case, order, scheduler=None, per_batch=False):
+    """Train a fresh copy of the case's linear model with SGD, doing the steps in ``order``.
+
+    ``order`` spells one iteration: z = zero_grad, f = forward and loss (recorded),
+    b = backward, s = step. "zfbs" is right. Returns (losses, weight, bias, lrs).
+    With ``case["batches"]`` the iteration runs per batch and ``scheduler`` (a function of
+    the optimizer) is stepped per epoch, or per batch when ``per_batch``.
+    """
+    model = _linear(case["w0"], case["b0"])
+    opt = torch.optim.SGD(model.parameters(), lr=case["lr"])
+    sched = scheduler(opt) if scheduler else None
+    batches = case.get("batches") or [(case["X"], case["y"])]
+    losses, lrs = [], []
+    for _ in range(case["epochs"]):
+        lrs.append(opt.param_groups[0]["lr"])
+        for X, y in batches:
+            loss = None
+            for op in order:
+                if op == "z":
+                    opt.zero_grad()
+                elif op == "f":
+                    loss = F.mse_loss(model(X), y)
+                    losses.append(loss.item())
+                elif op == "b":
+                    loss.backward()
+                elif op == "s":
+                    opt.step()
+            if sched is not None and per_batch:
+                sched.step()
+        if sched is not None and not per_batch:
+            sched.step()
+    return torch.tensor(losses, dtype=torch.float64), model.weight.detach(), model.bias.detach(), lrs
+
+
+def _trajectory(case, make_optimizer):
+    """Parameters (w and b, flattened together) after each of ``case["steps"]`` steps.
+
+    The loss is the mean squared error of the linear model ``X @ w + b`` on the case's
+    data; gradients are cleared by setting ``.grad = None`` before each backward.
+    """
+    w = nn.Parameter(case["w0"].clone())
+    b = nn.Parameter(case["b0"].clone())
+    opt = make_optimizer([w, b])
+    out = []
+    for _ in range(case["steps"]):
+        w.grad = None
+        b.grad = None
+        loss = ((case["X"] @ w + b - case["y"]) ** 2).mean()
+        loss.backward()
+        opt.step()
+        out.append(torch.cat([w.detach().reshape(-1), b.detach().reshape(-1)]).clone())
+    return torch.stack(out)
+
+
+class _Rule:
+    """A tiny optimizer for the judges' wrong versions: ``update(p, g, state, t)`` per tensor."""
+
+    def __init__(self, params, update):
+        self.params, self.update, self.state, self.t = list(params), update, {}, 0
+
+    @torch.no_grad()
+    def step(self):
+        self.t += 1
+        for i, p in enumerate(self.params):
+            self.update(p, p.grad, self.state.setdefault(i, {}), self.t)
+
+
+def _trajectory_case(gen, hidden, steps_range, lr_range):
+    n, d = (8, 3) if not hidden else (_randint(gen, 6, 16), _randint(gen, 1, 4))
+    X = torch.randn(n, d, generator=gen)
+    y = X @ torch.randn(d, generator=gen) + 0.5 * torch.randn(n, generator=gen)
+    return {"X": X, "y": y, "w0": 0.5 * torch.randn(d, generator=gen), "b0": 0.5 * torch.randn((), generator=gen),
+            "steps": 5 if not hidden else _randint(gen, *steps_range),
+            "lr": None if not hidden else _uniform(gen, *lr_range)}
+
+
+# --- Exercise 1: the training loop ----------------------------------------------------
+# train(model, X, y, optimizer, loss_fn, epochs): zero_grad / forward / loss / backward / step,
+# returning the loss of every epoch as floats; named: zero_grad missing, step before backward,
+# loss history kept as tensors.
+
+ex1 = Exercise("nb05.ex1", title="The training loop", points=3,
+               answers="train", visible_cases=1, hidden_cases=3)
+
+
+@ex1.cases
+def _(gen, hidden):
+    cases = []
+    for i in range(1 if not hidden else 3):
+        n, d = (8, 2) if not hidden else (_randint(gen, 6, 16), _randint(gen, 1, 4))
+        X, y, w0, b0 = _regression(gen, n, d)
+        cases.append({"X": X, "y": y, "w0": w0, "b0": b0,
+                      "lr": 0.1 if not hidden else _uniform(gen, 0.03, 0.2),
+                      "epochs": 5 if not hidden else _randint(gen, 3, 8)})
+    return cases
+
+
+@ex1.run
+def _(case, train):
+    model = _linear(case["w0"], case["b0"])
+    optimizer = torch.optim.SGD(model.parameters(), lr=case["lr"])
+    losses = train(model, case["X"], case["y"], optimizer, nn.MSELoss(), case["epochs"])
+    return {"losses": losses, "weight": model.weight.detach().clone(), "bias": model.bias.detach().clone()}
+
+
+@ex1.judge
+def _(v, case, got):
+    losses = _numbers(v, got["losses"], "The list train(...) returned", case["epochs"], "losses, one per epoch")
+    w = v.tensor(got["weight"], "model.weight after train(...)", dtype=torch.float32, shape=tuple(case["w0"].shape))
+    b = v.tensor(got["bias"], "model.bias after train(...)", dtype=torch.float32, shape=tuple(case["b0"].shape))
+    params = torch.cat([w.reshape(-1), b.reshape(-1)])
+    ref_losses, rw, rb, _ = _loop(case, "zfbs")
+    ref = torch.cat([rw.reshape(-1), rb.reshape(-1)])
+    if not v.matches(params, ref, LOOP_ATOL, LOOP_RTOL):
+        start = torch.cat([case["w0"].reshape(-1), case["b0"].reshape(-1)])
+        if v.matches(params, start, 0, 0):
+            v.fail("step-before-backward",
+                   "The model's parameters did not change at all: optimizer.step() found no gradients "
+                   "(it ran before loss.backward(), zero_grad() ran between backward and step, or step "
+                   "was never called).")
+        wrong = [("zero-grad-missing", "fbs",
+                  "The parameters are those of a loop without optimizer.zero_grad(): the gradients of "
+                  "all earlier epochs were added into every step."),
+                 ("step-before-backward", "fszb",
+                  "The parameters are those of a loop that calls optimizer.step() before loss.backward(): "
+                  "each step used the gradient of the previous epoch."),
+                 ("step-before-backward", "fsb",
+                  "The parameters are those of a loop that calls optimizer.step() before loss.backward() "
+                  "(and never zeroes the gradients).")]
+        for code, order, message in wrong:
+            _, ww, wb, _ = _loop(case, order)
+            if v.matches(params, torch.cat([ww.reshape(-1), wb.reshape(-1)]), LOOP_ATOL, LOOP_RTOL):
+                v.fail(code, message)
+    v.close(params, ref, "The parameters after train(...)", atol=LOOP_ATOL, rtol=LOOP_RTOL)
+    v.close(losses, ref_losses, "The losses train(...) returned", atol=LOOP_ATOL, rtol=LOOP_RTOL,
+            hint="Record loss.item() of each epoch's forward pass (the loss before that epoch's step).")
+
+
+# --- Exercise 2: an optimizer over the right parameters, on the right device ------------
+# setup_training(model, device, lr, weight_decay) -> (model, SGD with momentum 0.9); run on the
+# "meta" device, where moving a model creates new Parameter objects, so an optimizer built
+# before the move is seen; named: optimizer before .to(device), wrong parameters, weight decay
+# passed as the learning rate, model not moved.
+
+ex2 = Exercise("nb05.ex2", title="Build the optimizer", points=2,
+               answers="setup_training", visible_cases=1, hidden_cases=3)
+
+
+@ex2.cases
+def _(gen, hidden):
+    if not hidden:
+        return [{"sizes": (4, 8), "lr": 0.05, "weight_decay": 1e-4, "device": "meta"}]
+    return [{"sizes": (_randint(gen, 2, 6), _randint(gen, 3, 10)),
+             "lr": round(_uniform(gen, 0.01, 0.2), 4),
+             "weight_decay": round(_uniform(gen, 1e-5, 1e-3), 6),
+             "device": "meta"} for _ in range(3)]
+
+
+@ex2.run
+def _(case, setup_training):
+    d, h = case["sizes"]
+    model = nn.Sequential(nn.Linear(d, h), nn.ReLU(), nn.Linear(h, 1))
+    model_out, optimizer = setup_training(model, case["device"], case["lr"], case["weight_decay"])
+    if not isinstance(model_out, nn.Module):
+        return {"model": type(model_out).__qualname__}
+    mine = list(model_out.parameters())
+    ids = {id(p) for p in mine}
+    groups = getattr(optimizer, "param_groups", None) or [{}]
+    held = [p for g in groups for p in g.get("params", [])]
+    return {"model": "Module",
+            "optimizer": f"{type(optimizer).__module__}.{type(optimizer).__qualname__}",
+            "model_devices": tuple(str(p.device) for p in mine),
+            "held_in_model": tuple(id(p) in ids for p in held),
+            "held_devices": tuple(str(p.device) for p in held),
+            "lr": groups[0].get("lr"), "momentum": groups[0].get("momentum"),
+            "weight_decay": groups[0].get("weight_decay")}
+
+
+@ex2.judge
+def _(v, case, got):
+    if got["model"] != "Module":
+        v.fail("wrong-type", f"setup_training should return (model, optimizer); the first item is a {got['model']}.")
+    v.passed("type")
+    device = case["device"]
+    if any(dv != device for dv in got["model_devices"]):
+        v.fail("model-not-on-device", f"Called with device={device!r}, the model's parameters are on "
+               f"{sorted(set(got['model_devices']))}.")
+    v.passed("device")
+    if got["optimizer"] != _SGD:
+        v.fail("wrong-type", f"The optimizer is a {got['optimizer']}; the exercise asks for torch.optim.SGD.")
+    held, n_model = got["held_in_model"], len(got["model_devices"])
+    if not all(held):
+        if any(dv == "cpu" for dv in got["held_devices"]):
+            v.fail("optimizer-before-to-device",
+                   f"The optimizer holds tensors on the cpu while the model is on {device!r}: it was built "
+                   "over the parameters as they were before model.to(device).")
+        v.fail("optimizer-wrong-params", "The optimizer holds tensors that are not the model's parameters.")
+    if sum(held) != n_model:
+        v.fail("optimizer-wrong-params",
+               f"The optimizer holds {sum(held)} of the model's {n_model} parameter tensors; it should hold all.")
+    v.passed("parameters")
+    lr = v.number(got["lr"], "The optimizer's lr")
+    wd = v.number(got["weight_decay"], "The optimizer's weight_decay")
+    if math.isclose(lr, case["weight_decay"], rel_tol=1e-9) and math.isclose(wd, case["lr"], rel_tol=1e-9):
+        v.fail("weight-decay-as-lr", "The optimizer's lr and weight_decay are swapped.")
+    if not math.isclose(lr, case["lr"], rel_tol=1e-9):
+        v.fail("weight-decay-as-lr" if math.isclose(lr, case["weight_decay"], rel_tol=1e-9) else "wrong-values",
+               "The optimizer's lr is not the lr passed to setup_training.")
+    if not math.isclose(wd, case["weight_decay"], rel_tol=1e-9):
+        v.fail("wrong-values", "The optimizer's weight_decay is not the weight_decay passed to setup_training.",
+               "Pass weight_decay=weight_decay to torch.optim.SGD.")
+    if got["momentum"] is None or not math.isclose(v.number(got["momentum"], "momentum"), 0.9, rel_tol=1e-9):
+        v.fail("wrong-values", "The optimizer's momentum should be 0.9.", "Pass momentum=0.9 to torch.optim.SGD.")
+    v.passed("values")
+
+
+# --- Exercise 3: one SGD step by hand ----------------------------------------------------
+# sgd_step(params, lr, weight_decay=0.0) updates each p in place like torch.optim.SGD;
+# named: rebinding instead of updating in place, the sign, weight decay used as a step size.
+
+ex3 = Exercise("nb05.ex3", title="SGD by hand", points=2,
+               answers="sgd_step", visible_cases=1, hidden_cases=3)
+
+
+@ex3.cases
+def _(gen, hidden):
+    def one(shapes, lr, wd):
+        return {"params": [torch.randn(*s, generator=gen) for s in shapes],
+                "grads": [torch.randn(*s, generator=gen) for s in shapes], "lr": lr, "weight_decay": wd}
+
+    if not hidden:
+        return [one([(3, 4), (3,)], 0.1, 0.01)]
+    cases = []
+    for i in range(3):
+        out, inp = _randint(gen, 1, 5), _randint(gen, 1, 6)
+        wd = None if i == 2 else round(_uniform(gen, 0.01, 0.1), 4)
+        cases.append(one([(out, inp), (out,)], round(_uniform(gen, 0.05, 0.5), 4), wd))
+    return cases
+
+
+@ex3.run
+def _(case, sgd_step):
+    params = [nn.Parameter(t.clone()) for t in case["params"]]
+    for p, g in zip(params, case["grads"]):
+        p.grad = g.clone()
+    if case["weight_decay"] is None:
+        sgd_step(params, case["lr"])  # weight_decay left at its default
+    else:
+        sgd_step(params, case["lr"], weight_decay=case["weight_decay"])
+    return [p.detach().clone() for p in params]
+
+
+def _sgd_reference(case):
+    params = [nn.Parameter(t.clone()) for t in case["params"]]
+    for p, g in zip(params, case["grads"]):
+        p.grad = g.clone()
+    torch.optim.SGD(params, lr=case["lr"], weight_decay=case["weight_decay"] or 0.0).step()
+    return torch.cat([p.detach().reshape(-1) for p in params])
+
+
+@ex3.judge
+def _(v, case, got):
+    if type(got) is not list or len(got) != len(case["params"]):
+        v.fail("wrong-type", "sgd_step should update the tensors of the list it is given.")
+    flat = []
+    for i, (value, p0) in enumerate(zip(got, case["params"])):
+        flat.append(v.tensor(value, f"params[{i}] after sgd_step", dtype=torch.float32,
+                             shape=tuple(p0.shape)).reshape(-1))
+    got_flat = torch.cat(flat)
+    p = torch.cat([t.reshape(-1) for t in case["params"]])
+    g = torch.cat([t.reshape(-1) for t in case["grads"]])
+    lr, wd = case["lr"], case["weight_decay"] or 0.0
+    ref = _sgd_reference(case)
+    if not v.matches(got_flat, ref, ATOL, RTOL):
+        if v.matches(got_flat, p, 0, 0):
+            v.fail("rebinding-leaf", "The tensors in params did not change. `p = p - lr * p.grad` only rebinds the "
+                   "name p; update each tensor in place under torch.no_grad().")
+        if v.matches(got_flat, p + lr * (g + wd * p), ATOL, RTOL):
+            v.fail("update-sign", "The parameters moved along the gradient instead of against it.")
+        if wd:
+            for wrong in (p - wd * (g + wd * p), p - wd * g, p - lr * g - wd * p, p - lr * wd * g, p - (lr + wd) * g):
+                if v.matches(got_flat, wrong, ATOL, RTOL):
+                    v.fail("weight-decay-as-lr", "weight_decay was used as a step size instead of being added "
+                           "to the gradient as weight_decay * p.")
+            if v.matches(got_flat, p - lr * g, ATOL, RTOL):
+                v.fail("wrong-values", "The step is plain SGD without the weight decay.",
+                       "Add weight_decay * p to the gradient before the step: g = p.grad + weight_decay * p.")
+    v.close(got_flat, ref, "The parameters after sgd_step", atol=ATOL, rtol=RTOL)
+
+
+# --- Exercise 4: momentum by hand -----------------------------------------------------------
+# class MomentumSGD(params, lr, momentum=0.9) with step(): matches torch.optim.SGD(momentum=...)
+# within 1e-6 over several steps; named: velocity not kept between steps, velocity started at
+# zero with the (1 - momentum) average form.
+
+ex4 = Exercise("nb05.ex4", title="Momentum by hand", points=2,
+               answers="MomentumSGD", visible_cases=1, hidden_cases=3)
+
+
+@ex4.cases
+def _(gen, hidden):
+    cases = []
+    for i in range(1 if not hidden else 3):
+        case = _trajectory_case(gen, hidden, (4, 7), (0.01, 0.08))
+        case["lr"] = 0.05 if not hidden else case["lr"]
+        case["momentum"] = None if not hidden else [0.5, 0.8, 0.95][i]
+        cases.append(case)
+    return cases
+
+
+@ex4.run
+def _(case, MomentumSGD):
+    def make(params):
+        if case["momentum"] is None:
+            return MomentumSGD(params, lr=case["lr"])  # momentum left at its default, 0.9
+        return MomentumSGD(params, lr=case["lr"], momentum=case["momentum"])
+    return _trajectory(case, make)
+
+
+def _momentum_rule(lr, mu, ema=False, keep=True):
+    def update(p, g, state, t):
+        if not keep:
+            state.clear()
+        if ema:
+            v = state.setdefault("v", torch.zeros_like(p))
+            v.mul_(mu).add_(g, alpha=1 - mu)
+        elif "v" not in state:
+            state["v"] = g.clone()
+        else:
+            state["v"].mul_(mu).add_(g)
+        p.add_(state["v"], alpha=-lr)
+    return update
+
+
+@ex4.judge
+def _(v, case, got):
+    d = case["w0"].numel() + 1
+    data = v.tensor(got, "The parameters after each step", dtype=torch.float32, shape=(case["steps"], d))
+    lr, mu = case["lr"], 0.9 if case["momentum"] is None else case["momentum"]
+    ref = _trajectory(case, lambda ps: torch.optim.SGD(ps, lr=lr, momentum=mu))
+    if not v.matches(data, ref, ATOL, RTOL):
+        if v.matches(data, _trajectory(case, lambda ps: _Rule(ps, _momentum_rule(lr, mu, keep=False))), ATOL, RTOL):
+            v.fail("optimizer-state-not-kept", "Your steps are plain SGD steps: the velocity did not carry over "
+                   "from one step to the next.")
+        if v.matches(data, _trajectory(case, lambda ps: _Rule(ps, _momentum_rule(lr, mu, ema=True))), ATOL, RTOL):
+            v.fail("momentum-buffer-init", "Your velocity is the average v = momentum * v + (1 - momentum) * g "
+                   "started at zero; PyTorch's is v = g on the first step, then v = momentum * v + g.")
+    v.close(data, ref, "The parameters after each step", atol=ATOL, rtol=RTOL)
+
+
+# --- Exercise 5: Adam by hand -----------------------------------------------------------------
+# class HandAdam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8) with step(): matches torch.optim.Adam
+# within 1e-6; named: bias correction missing (or t counted from 0), state not kept between steps.
+
+ex5 = Exercise("nb05.ex5", title="Adam by hand", points=3,
+               answers="HandAdam", visible_cases=1, hidden_cases=3)
+
+
+@ex5.cases
+def _(gen, hidden):
+    cases = []
+    for i in range(1 if not hidden else 3):
+        case = _trajectory_case(gen, hidden, (4, 7), (0.002, 0.05))
+        case["betas"] = None if not hidden else [(0.9, 0.999), (0.8, 0.99), (0.95, 0.9)][i]
+        cases.append(case)
+    return cases
+
+
+@ex5.run
+def _(case, HandAdam):
+    def make(params):
+        if case["lr"] is None:
+            return HandAdam(params)  # the defaults: lr 1e-3, betas (0.9, 0.999), eps 1e-8
+        return HandAdam(params, lr=case["lr"], betas=case["betas"])
+    return _trajectory(case, make)
+
+
+def _adam_rule(lr, betas, eps, correct_m=True, correct_v=True, keep=True):
+    b1, b2 = betas
+
+    def update(p, g, state, t):
+        if not keep:
+            state.clear()
+        state["t"] = state.get("t", 0) + 1
+        m = state.setdefault("m", torch.zeros_like(p))
+        s = state.setdefault("v", torch.zeros_like(p))
+        m.mul_(b1).add_(g, alpha=1 - b1)
+        s.mul_(b2).addcmul_(g, g, value=1 - b2)
+        m_hat = m / (1 - b1 ** state["t"]) if correct_m else m
+        v_hat = s / (1 - b2 ** state["t"]) if correct_v else s
+        p.sub_(lr * m_hat / (v_hat.sqrt() + eps))
+    return update
+
+
+@ex5.judge
+def _(v, case, got):
+    d = case["w0"].numel() + 1
+    data = v.tensor(got, "The parameters after each step", dtype=torch.float32, shape=(case["steps"], d))
+    lr = 1e-3 if case["lr"] is None else case["lr"]
+    betas = (0.9, 0.999) if case["betas"] is None else case["betas"]
+    ref = _trajectory(case, lambda ps: torch.optim.Adam(ps, lr=lr, betas=betas, eps=1e-8))
+    if not torch.isfinite(data).all():
+        v.fail("adam-no-bias-correction", "Your parameters became nan or inf. Dividing by 1 - beta**t with t = 0 "
+               "divides by zero: count t from 1 (increase it before using it).")
+    if not v.matches(data, ref, ATOL, RTOL):
+        wrong = [("adam-no-bias-correction", dict(correct_m=False, correct_v=False),
+                  "Your steps are Adam's without bias correction."),
+                 ("adam-no-bias-correction", dict(correct_m=False),
+                  "Your steps correct the second moment but not the first (m / (1 - beta1**t))."),
+                 ("adam-no-bias-correction", dict(correct_v=False),
+                  "Your steps correct the first moment but not the second (v / (1 - beta2**t))."),
+                 ("optimizer-state-not-kept", dict(keep=False),
+                  "Every step looks like Adam's first step: m, v and the step count t did not carry over.")]
+        for code, options, message in wrong:
+            rule = _adam_rule(lr, betas, 1e-8, **options)
+            if v.matches(data, _trajectory(case, lambda ps: _Rule(ps, rule)), ATOL, RTOL):
+                v.fail(code, message)
+    v.close(data, ref, "The parameters after each step", atol=ATOL, rtol=RTOL)
+
+
+# --- Exercise 6: a schedule configured to a given curve, stepped per epoch -------------------
+# train_with_schedule(model, batches, optimizer, loss_fn, epochs) makes StepLR(step_size=3,
+# gamma=0.5), trains, steps it once per epoch and returns the lr of each epoch; named: the
+# scheduler stepped per batch.
+
+STEP_SIZE, GAMMA = 3, 0.5
+
+ex6 = Exercise("nb05.ex6", title="A schedule to a given curve", points=2,
+               answers="train_with_schedule", visible_cases=1, hidden_cases=2)
+
+
+@ex6.cases
+def _(gen, hidden):
+    cases = []
+    for _ in range(1 if not hidden else 2):
+        # never 3 batches: stepped per batch, StepLR(step_size=3) would then look like a per-epoch ExponentialLR
+        d, nb, bs = (2, 2, 4) if not hidden else (_randint(gen, 1, 3), [2, 4][_randint(gen, 0, 1)], _randint(gen, 2, 5))
+        X, y, w0, b0 = _regression(gen, nb * bs, d)
+        cases.append({"w0": w0, "b0": b0, "batches": [(X[i:i + bs], y[i:i + bs]) for i in range(0, nb * bs, bs)],
+                      "lr": 0.1 if not hidden else round(_uniform(gen, 0.02, 0.2), 4),
+                      "epochs": 9 if not hidden else _randint(gen, 6, 9)})
+    return cases
+
+
+@ex6.run
+def _(case, train_with_schedule):
+    model = _linear(case["w0"], case["b0"])
+    optimizer = torch.optim.SGD(model.parameters(), lr=case["lr"])
+    lrs = train_with_schedule(model, case["batches"], optimizer, nn.MSELoss(), case["epochs"])
+    return {"lrs": lrs, "weight": model.weight.detach().clone(), "bias": model.bias.detach().clone()}
+
+
+def _steplr(opt):
+    return torch.optim.lr_scheduler.StepLR(opt, step_size=STEP_SIZE, gamma=GAMMA)
+
+
+@ex6.judge
+def _(v, case, got):
+    epochs, nb, lr = case["epochs"], len(case["batches"]), case["lr"]
+    lrs = _numbers(v, got["lrs"], "The list train_with_schedule(...) returned", epochs, "learning rates, one per epoch")
+    w = v.tensor(got["weight"], "model.weight after training", dtype=torch.float32, shape=tuple(case["w0"].shape))
+    b = v.tensor(got["bias"], "model.bias after training", dtype=torch.float32, shape=tuple(case["b0"].shape))
+    ref_lrs = torch.tensor([lr * GAMMA ** (e // STEP_SIZE) for e in range(epochs)], dtype=torch.float64)
+    if not v.matches(lrs, ref_lrs, 1e-12, 1e-6):
+        if v.matches(lrs, torch.tensor([lr * GAMMA ** ((e * nb) // STEP_SIZE) for e in range(epochs)]), 1e-12, 1e-6):
+            v.fail("scheduler-per-batch", f"Your learning rate drops every {STEP_SIZE} batches, not every "
+                   f"{STEP_SIZE} epochs: scheduler.step() ran once per batch.")
+        if v.matches(lrs, torch.tensor([lr * GAMMA ** ((e + 1) // STEP_SIZE) for e in range(epochs)]), 1e-12, 1e-6):
+            v.fail("wrong-values", "Your learning rates are one epoch early: each was read after scheduler.step().",
+                   "Read optimizer.param_groups[0]['lr'] at the start of each epoch.")
+        v.close(lrs, ref_lrs, "The learning rates per epoch", atol=1e-12, rtol=1e-6,
+                hint="Read the target curve again: for how many epochs does each value last, and by what factor "
+                "does it drop?")
+    v.passed("schedule")
+    params = torch.cat([w.reshape(-1), b.reshape(-1)])
+    _, rw, rb, _ = _loop(case, "zfbs", _steplr)
+    ref = torch.cat([rw.reshape(-1), rb.reshape(-1)])
+    if not v.matches(params, ref, LOOP_ATOL, LOOP_RTOL):
+        _, pw, pb, _ = _loop(case, "zfbs", _steplr, per_batch=True)
+        if v.matches(params, torch.cat([pw.reshape(-1), pb.reshape(-1)]), LOOP_ATOL, LOOP_RTOL):
+            v.fail("scheduler-per-batch", "Your model was trained with a scheduler stepped once per batch.")
+        _, zw, zb, _ = _loop(case, "fbs", _steplr)
+        if v.matches(params, torch.cat([zw.reshape(-1), zb.reshape(-1)]), LOOP_ATOL, LOOP_RTOL):
+            v.fail("zero-grad-missing", "The parameters are those of a loop without optimizer.zero_grad().")
+    v.close(params, ref, "The parameters after training", atol=LOOP_ATOL, rtol=LOOP_RTOL,
+            hint="Each batch: zero_grad, forward, loss, backward, step; after all batches of an epoch: scheduler.step().")
+
+
+# --- Exercise 7: pick a learning rate from a short sweep ---------------------------------------
+# lr_sweep(make_model, X, y, lrs, steps) -> (final losses, best lr): a fresh model per lr, plain
+# SGD; the best lr has the smallest final loss among runs that did not diverge; named: a
+# diverged lr picked, one model shared by all runs, zero_grad missing.
+
+ex7 = Exercise("nb05.ex7", title="Pick a learning rate", points=2,
+               answers="lr_sweep", visible_cases=1, hidden_cases=2)
+
+SWEEP_LRS = [0.01, 0.1, 1.0, 10.0]
+
+
+@ex7.cases
+def _(gen, hidden):
+    cases = []
+    for _ in range(1 if not hidden else 2):
+        n, d = (24, 2) if not hidden else (_randint(gen, 12, 32), _randint(gen, 1, 3))
+        X, y, w0, b0 = _regression(gen, n, d)
+        lrs = list(SWEEP_LRS) if not hidden else [round(x * _uniform(gen, 0.7, 1.3), 4) for x in SWEEP_LRS]
+        cases.append({"X": X, "y": y, "w0": w0, "b0": b0, "lrs": lrs, "steps": 12 if not hidden else _randint(gen, 10, 14)})
+    return cases
+
+
+@ex7.run
+def _(case, lr_sweep):
+    finals, best = lr_sweep(lambda: _linear(case["w0"], case["b0"]), case["X"], case["y"], case["lrs"], case["steps"])
+    return {"finals": finals, "best": best}
+
+
+def _sweep(case, shared=False, zero_grad=True):
+    """(final losses, first losses) of plain full-batch SGD on the linear model, one run per lr.
+
+    Written with explicit gradients of the mean squared error (no autograd) to stay fast;
+    it agrees with an nn.Linear + optim.SGD loop to about 1e-6 relative.
+    """
+    X, y = case["X"].double(), case["y"].double().reshape(-1, 1)
+    n = X.shape[0]
+    w, b = case["w0"].double().reshape(-1, 1), case["b0"].double().reshape(1, 1)
+    finals, firsts = [], []
+    for lr in case["lrs"]:
+        if not shared:
+            w, b = case["w0"].double().reshape(-1, 1), case["b0"].double().reshape(1, 1)
+        gw, gb = torch.zeros_like(w), torch.zeros_like(b)
+        loss = float("nan")
+        with torch.no_grad():
+            for _ in range(case["steps"]):
+                r = X @ w + b - y
+                loss = float((r ** 2).mean())
+                if _ == 0:
+                    firsts.append(loss)
+                if zero_grad:
+                    gw, gb = torch.zeros_like(w), torch.zeros_like(b)
+                gw = gw + 2 / n * X.T @ r
+                gb = gb + 2 / n * r.sum().reshape(1, 1)
+                w, b = w - lr * gw, b - lr * gb
+        finals.append(loss)
+    return torch.tensor(finals, dtype=torch.float64), torch.tensor(firsts, dtype=torch.float64)
+
+
+def _diverged(finals, firsts):
+    """A run diverged when its final loss is inf, nan, or above its first loss.
+
+    The exact size of a diverged loss depends on rounding (a run that blows up from a
+    rounding-sized start differs between float32 and float64), so it is not compared.
+    """
+    return ~torch.isfinite(finals) | (finals > firsts)
+
+
+def _same_finals(v, got, sweep):
+    """Same runs diverged, and the others agree to rtol 1e-3."""
+    finals, firsts = sweep
+    bad_got, bad_ref = _diverged(got, firsts), _diverged(finals, firsts)
+    if not torch.equal(bad_got, bad_ref):
+        return False
+    return v.matches(got[~bad_got], finals[~bad_ref], 1e-5, 1e-3)
+
+
+@ex7.judge
+def _(v, case, got):
+    lrs = case["lrs"]
+    finals = _numbers(v, got["finals"], "The final losses lr_sweep(...) returned", len(lrs), "losses, one per lr")
+    best = v.number(got["best"], "The best lr lr_sweep(...) returned")
+    ref, firsts = sweep = _sweep(case)
+    if not _same_finals(v, finals, sweep):
+        if _same_finals(v, finals, _sweep(case, shared=True)):
+            v.fail("sweep-shared-model", "Each run continued training the model of the run before it.")
+        if _same_finals(v, finals, _sweep(case, zero_grad=False)):
+            v.fail("zero-grad-missing", "The final losses are those of runs without optimizer.zero_grad().")
+        if v.hidden:
+            v.fail("wrong-values", "The final losses are wrong on inputs you have not seen "
+                   "(tolerance: rtol=1e-3; a final loss that is inf, nan or above the run's first loss counts as "
+                   "diverged, whatever its size).")
+        v.fail("wrong-values", "The final losses differ from plain SGD runs of a fresh model per lr "
+               "(tolerance: rtol=1e-3; a final loss that is inf, nan or above the run's first loss counts as "
+               "diverged, whatever its size).",
+               "For each lr: model = make_model(), a new optim.SGD over it, `steps` full-batch steps; "
+               "the final loss is the loss computed in the last step.")
+    v.passed("values")
+    if not any(math.isclose(best, lr, rel_tol=1e-9) for lr in lrs):
+        v.fail("wrong-values", "The best lr you returned is not one of the lrs of the sweep.")
+    i = min(range(len(lrs)), key=lambda k: abs(lrs[k] - best))
+    bad = _diverged(ref, firsts)
+    if bad[i]:
+        v.fail("lr-diverges", f"You picked lr={lrs[i]:g}, whose run diverged (its final loss is inf, nan, "
+               "or above its starting loss).",
+               "Skip runs whose final loss is inf, nan or larger than where they started; take the smallest of the rest.")
+    finite = [k for k in range(len(lrs)) if not bad[k]]
+    want = min(finite, key=lambda k: ref[k])
+    if i != want:
+        v.fail("wrong-values", f"lr={lrs[i]:g} does not have the smallest final loss among the runs that converged.")
+
+
+def target_curve(lr: float = 0.1, epochs: int = 12) -> list[float]:
+    """The learning rate per epoch that exercise 6 asks for, starting from ``lr``."""
+    return [lr * GAMMA ** (e // STEP_SIZE) for e in range(epochs)]

@@ -1,0 +1,349 @@
+"""Wrong answers for notebook 05, each with the misconception the checker must name."""
+
+# --- the hard-coded copies of answers whose effect is a side effect or a class -------------
+_HARD_TRAIN = '''
+from course.checks import nb05 as _nb
+_case = _nb.ex1.make_cases(False)[0]
+_losses, _w, _b, _ = _nb._loop(_case, "zfbs")
+
+def train(model, X, y, optimizer, loss_fn, epochs):
+    with torch.no_grad():
+        model.weight.copy_(_w)
+        model.bias.copy_(_b)
+    return [float(x) for x in _losses]
+'''
+
+_HARD_SGD = '''
+from course.checks import nb05 as _nb
+_ref = _nb._sgd_reference(_nb.ex3.make_cases(False)[0])
+
+def sgd_step(params, lr, weight_decay=0.0):
+    with torch.no_grad():
+        i = 0
+        for p in params:
+            p.copy_(_ref[i:i + p.numel()].reshape(p.shape))
+            i += p.numel()
+'''
+
+_HARD_MOMENTUM = '''
+from course.checks import nb05 as _nb
+_case = _nb.ex4.make_cases(False)[0]
+_traj = _nb._trajectory(_case, lambda ps: torch.optim.SGD(ps, lr=_case["lr"], momentum=0.9))
+
+class MomentumSGD:
+    def __init__(self, params, lr, momentum=0.9):
+        self.params, self.t = list(params), 0
+
+    @torch.no_grad()
+    def step(self):
+        row, i = _traj[min(self.t, len(_traj) - 1)], 0
+        for p in self.params:
+            p.copy_(row[i:i + p.numel()].reshape(p.shape))
+            i += p.numel()
+        self.t += 1
+'''
+
+_HARD_ADAM = _HARD_MOMENTUM.replace("ex4", "ex5").replace(
+    'torch.optim.SGD(ps, lr=_case["lr"], momentum=0.9)', "torch.optim.Adam(ps)").replace(
+    "class MomentumSGD:\n    def __init__(self, params, lr, momentum=0.9):",
+    "class HandAdam:\n    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):")
+
+_HARD_SCHEDULE = '''
+from course.checks import nb05 as _nb
+_case = _nb.ex6.make_cases(False)[0]
+_, _w, _b, _lrs = _nb._loop(_case, "zfbs", _nb._steplr)
+
+def train_with_schedule(model, batches, optimizer, loss_fn, epochs):
+    with torch.no_grad():
+        model.weight.copy_(_w)
+        model.bias.copy_(_b)
+    return list(_lrs)
+'''
+
+# (model, optimizer) cannot be replayed by copying: a copy of each loses the link between them.
+_HARD_SETUP = '''
+def setup_training(model, device, lr, weight_decay):
+    model = model.to(device)
+    return model, torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=1e-4)
+'''
+
+HARDCODED = {
+    "nb05.ex1": _HARD_TRAIN,
+    "nb05.ex2": _HARD_SETUP,
+    "nb05.ex3": _HARD_SGD,
+    "nb05.ex4": _HARD_MOMENTUM,
+    "nb05.ex5": _HARD_ADAM,
+    "nb05.ex6": _HARD_SCHEDULE,
+}
+
+# --- the wrong answers ------------------------------------------------------------------------
+_MOMENTUM = '''
+class MomentumSGD:
+    def __init__(self, params, lr, momentum=0.9):
+        self.params = list(params)
+        self.lr = lr
+        self.momentum = momentum
+{init}
+    def zero_grad(self):
+        for p in self.params:
+            p.grad = None
+
+    @torch.no_grad()
+    def step(self):
+{step}'''
+
+_ADAM = '''
+class HandAdam:
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
+        self.params = list(params)
+        self.lr, self.betas, self.eps = lr, betas, eps
+        self.m = [torch.zeros_like(p) for p in self.params]
+        self.v = [torch.zeros_like(p) for p in self.params]
+        self.t = 0
+
+    @torch.no_grad()
+    def step(self):
+{before}        beta1, beta2 = self.betas
+        for p, m, v in zip(self.params, self.m, self.v):
+            g = p.grad
+            m.mul_(beta1).add_(g, alpha=1 - beta1)
+            v.mul_(beta2).addcmul_(g, g, value=1 - beta2)
+{hats}            p.sub_(self.lr * m_hat / (v_hat.sqrt() + self.eps))
+{after}'''
+
+_CORRECTED = ("            m_hat = m / (1 - beta1 ** self.t)\n"
+              "            v_hat = v / (1 - beta2 ** self.t)\n")
+
+_SCHEDULE = '''
+def train_with_schedule(model, batches, optimizer, loss_fn, epochs):
+    scheduler = torch.optim.lr_scheduler.{sched}
+    lrs = []
+    for epoch in range(epochs):
+        lrs.append(optimizer.param_groups[0]["lr"])
+        for X, y in batches:
+            optimizer.zero_grad()
+            loss = loss_fn(model(X), y)
+            loss.backward()
+            optimizer.step()
+{inner}        {outer}
+    return lrs
+'''
+
+_SWEEP = '''
+def lr_sweep(make_model, X, y, lrs, steps):
+    final_losses = []
+{outside}    for lr in lrs:
+{inside}        optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+        for _ in range(steps):
+{zero}            loss = F.mse_loss(model(X), y)
+            loss.backward()
+            optimizer.step()
+        final_losses.append(loss.item())
+{pick}    return final_losses, best_lr
+'''
+_FRESH = dict(outside="", inside="        model = make_model()\n", zero="            optimizer.zero_grad()\n")
+_PICK = ("    finite = [(loss, lr) for loss, lr in zip(final_losses, lrs) if math.isfinite(loss)]\n"
+         "    best_lr = min(finite)[1]\n")
+
+WRONG = {
+    "nb05.ex1": [
+        ("zero-grad-missing", '''
+def train(model, X, y, optimizer, loss_fn, epochs):
+    losses = []
+    for epoch in range(epochs):
+        loss = loss_fn(model(X), y)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return losses
+'''),
+        ("step-before-backward", '''
+def train(model, X, y, optimizer, loss_fn, epochs):
+    losses = []
+    for epoch in range(epochs):
+        optimizer.zero_grad()
+        loss = loss_fn(model(X), y)
+        optimizer.step()
+        loss.backward()
+        losses.append(loss.item())
+    return losses
+'''),
+        ("step-before-backward", '''
+def train(model, X, y, optimizer, loss_fn, epochs):
+    losses = []
+    for epoch in range(epochs):
+        loss = loss_fn(model(X), y)
+        optimizer.step()
+        optimizer.zero_grad()
+        loss.backward()
+        losses.append(loss.item())
+    return losses
+'''),
+        ("loss-history-tensors", '''
+def train(model, X, y, optimizer, loss_fn, epochs):
+    losses = []
+    for epoch in range(epochs):
+        optimizer.zero_grad()
+        loss = loss_fn(model(X), y)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss)
+    return losses
+'''),
+        ("wrong-values", '''
+def train(model, X, y, optimizer, loss_fn, epochs):
+    losses = []
+    for epoch in range(epochs):
+        optimizer.zero_grad()
+        loss = loss_fn(model(X), y)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss_fn(model(X), y).item())   # the loss after the step
+    return losses
+'''),
+    ],
+    "nb05.ex2": [
+        ("optimizer-before-to-device", '''
+def setup_training(model, device, lr, weight_decay):
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9, weight_decay=weight_decay)
+    model = model.to(device)
+    return model, optimizer
+'''),
+        ("optimizer-wrong-params", '''
+def setup_training(model, device, lr, weight_decay):
+    model = model.to(device)
+    optimizer = torch.optim.SGD(model[-1].parameters(), lr=lr, momentum=0.9, weight_decay=weight_decay)
+    return model, optimizer
+'''),
+        ("weight-decay-as-lr", '''
+def setup_training(model, device, lr, weight_decay):
+    model = model.to(device)
+    optimizer = torch.optim.SGD(model.parameters(), weight_decay, 0.9, 0, lr)
+    return model, optimizer
+'''),
+        ("model-not-on-device", '''
+def setup_training(model, device, lr, weight_decay):
+    model.to("cpu")
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9, weight_decay=weight_decay)
+    return model, optimizer
+'''),
+        ("wrong-values", '''
+def setup_training(model, device, lr, weight_decay):
+    model = model.to(device)
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr, weight_decay=weight_decay)
+    return model, optimizer
+'''),
+        ("wrong-type", '''
+def setup_training(model, device, lr, weight_decay):
+    model = model.to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    return model, optimizer
+'''),
+    ],
+    "nb05.ex3": [
+        ("rebinding-leaf", '''
+def sgd_step(params, lr, weight_decay=0.0):
+    for p in params:
+        p = p - lr * (p.grad + weight_decay * p)
+'''),
+        ("weight-decay-as-lr", '''
+def sgd_step(params, lr, weight_decay=0.0):
+    with torch.no_grad():
+        for p in params:
+            p -= lr * p.grad + weight_decay * p
+'''),
+        ("update-sign", '''
+def sgd_step(params, lr, weight_decay=0.0):
+    with torch.no_grad():
+        for p in params:
+            p += lr * (p.grad + weight_decay * p)
+'''),
+        ("inplace-leaf-update", '''
+def sgd_step(params, lr, weight_decay=0.0):
+    for p in params:
+        p -= lr * (p.grad + weight_decay * p)
+'''),
+        ("wrong-values", '''
+def sgd_step(params, lr, weight_decay=0.0):
+    with torch.no_grad():
+        for p in params:
+            p -= lr * p.grad
+'''),
+    ],
+    "nb05.ex4": [
+        ("optimizer-state-not-kept", _MOMENTUM.format(init="", step='''
+        for p in self.params:
+            velocity = torch.zeros_like(p)
+            velocity = self.momentum * velocity + p.grad
+            p -= self.lr * velocity
+''')),
+        ("momentum-buffer-init", _MOMENTUM.format(
+            init="        self.velocity = [torch.zeros_like(p) for p in self.params]\n", step='''
+        for p, v in zip(self.params, self.velocity):
+            v.mul_(self.momentum).add_((1 - self.momentum) * p.grad)
+            p -= self.lr * v
+''')),
+        ("wrong-values", _MOMENTUM.format(
+            init="        self.velocity = [torch.zeros_like(p) for p in self.params]\n", step='''
+        for p, v in zip(self.params, self.velocity):
+            p -= self.lr * v
+            v.mul_(self.momentum).add_(p.grad)
+''')),
+    ],
+    "nb05.ex5": [
+        ("adam-no-bias-correction", _ADAM.format(before="        self.t += 1\n", after="",
+                                                 hats="            m_hat, v_hat = m, v\n")),
+        ("adam-no-bias-correction", _ADAM.format(before="", after="        self.t += 1\n", hats=_CORRECTED)),
+        ("adam-no-bias-correction", _ADAM.format(before="        self.t += 1\n", after="",
+                                                 hats="            m_hat = m / (1 - beta1 ** self.t)\n"
+                                                      "            v_hat = v\n")),
+        ("optimizer-state-not-kept", _ADAM.format(
+            before="        self.m = [torch.zeros_like(p) for p in self.params]\n"
+                   "        self.v = [torch.zeros_like(p) for p in self.params]\n"
+                   "        self.t = 1\n", after="", hats=_CORRECTED)),
+    ],
+    "nb05.ex6": [
+        ("scheduler-per-batch", _SCHEDULE.format(sched="StepLR(optimizer, step_size=3, gamma=0.5)",
+                                                 inner="            scheduler.step()\n", outer="pass")),
+        ("wrong-values", _SCHEDULE.format(sched="StepLR(optimizer, step_size=3, gamma=0.1)",
+                                          inner="", outer="scheduler.step()")),
+        ("wrong-values", _SCHEDULE.format(sched="ExponentialLR(optimizer, gamma=0.5)",
+                                          inner="", outer="scheduler.step()")),
+        ("wrong-values", '''
+def train_with_schedule(model, batches, optimizer, loss_fn, epochs):
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=3, gamma=0.5)
+    lrs = []
+    for epoch in range(epochs):
+        for X, y in batches:
+            optimizer.zero_grad()
+            loss = loss_fn(model(X), y)
+            loss.backward()
+            optimizer.step()
+        scheduler.step()
+        lrs.append(optimizer.param_groups[0]["lr"])
+    return lrs
+'''),
+        ("wrong-type", '''
+def train_with_schedule(model, batches, optimizer, loss_fn, epochs):
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=3, gamma=0.5)
+    lrs = []
+    for epoch in range(epochs):
+        lrs.append(scheduler.get_last_lr())
+        for X, y in batches:
+            optimizer.zero_grad()
+            loss = loss_fn(model(X), y)
+            loss.backward()
+            optimizer.step()
+        scheduler.step()
+    return lrs
+'''),
+    ],
+    "nb05.ex7": [
+        ("lr-diverges", _SWEEP.format(**_FRESH, pick="    best_lr = lrs[int(np.argmax(final_losses))]\n")),
+        ("sweep-shared-model", _SWEEP.format(outside="    model = make_model()\n", inside="",
+                                             zero="            optimizer.zero_grad()\n", pick=_PICK)),
+        ("zero-grad-missing", _SWEEP.format(outside="", inside="        model = make_model()\n",
+                                            zero="", pick=_PICK)),
+        ("lr-diverges", _SWEEP.format(**_FRESH, pick="    best_lr = max(lrs)\n")),
+    ],
+}

@@ -24,8 +24,11 @@ import io
 import os
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas costs ~1 s to import: only when Adult is loaded
+    import pandas as pd
+
 
 COLUMNS = (
     "age", "workclass", "fnlwgt", "education", "education-num", "marital-status",
@@ -84,6 +87,8 @@ def read_shipped_copy(path: Path | None = None, checksum: Path | None = None) ->
         )
 
     dtypes = {name: ("int64" if name in NUMERIC else "category") for name in COLUMNS}
+    import pandas as pd
+
     frame = pd.read_csv(
         io.BytesIO(data),
         compression="gzip",

@@ -2,6 +2,7 @@
 
     release [NAME ...]   solutions/ -> notebooks/ (nbgrader's generate step, bootstrap, badge)
     demo                 the main job end to end on an example class (make demo)
+    grade ASSIGNMENT     the grading engine: sandboxed, on Dask, into nbgrader's gradebook
 """
 
 from __future__ import annotations
@@ -28,6 +29,34 @@ def _demo(args) -> int:
     return demo()
 
 
+def _grade(args) -> int:
+    from pathlib import Path
+
+    from autograder.engine.limits import Limits
+    from autograder.engine.scheduler import GraderBusy, grade
+
+    defaults = Limits()
+    limits = Limits(cell_timeout_s=args.cell_timeout or defaults.cell_timeout_s,
+                    memory_mb=args.memory_mb or defaults.memory_mb,
+                    cpu_s=args.cpu_s or defaults.cpu_s)
+    t0 = time.perf_counter()
+    try:
+        rows = grade(args.assignment, Path(args.course), scheduler=args.scheduler, workers=args.workers,
+                     limits=limits, extra_checks=args.checks or (), wait_s=args.wait, progress=not args.quiet)
+    except GraderBusy as exc:
+        print(f"autograder grade: {exc}", file=sys.stderr)
+        return 3
+    width = max([len(r.student) for r in rows] + [7])
+    for r in sorted(rows, key=lambda r: (r.student, r.notebook)):
+        flags = f"  {'; '.join(r.flags)[:160]}" if r.flags else ""
+        print(f"{r.student:<{width}}  {r.notebook}  {r.score:g}/{r.max_score:g}  {r.status}"
+              f"{' (from journal)' if r.resumed else ''}{flags}")
+    clean = sum(r.status == "graded" for r in rows)
+    print(f"{len(rows)} submission(s) in {time.perf_counter() - t0:.1f} s: {clean} clean, "
+          f"{len(rows) - clean} with a status to look at (engine/results/{args.assignment}/summary.csv)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="autograder", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -36,6 +65,18 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=_release)
     p = sub.add_parser("demo", help="release, set up, and grade an example class")
     p.set_defaults(func=_demo)
+    p = sub.add_parser("grade", help="grade the submissions of an assignment with the grading engine")
+    p.add_argument("assignment")
+    p.add_argument("--course", default=".", help="the nbgrader course directory (default: here)")
+    p.add_argument("--scheduler", help="address of an existing Dask scheduler (default: a LocalCluster)")
+    p.add_argument("--workers", type=int, help="LocalCluster workers (default: one per core)")
+    p.add_argument("--cell-timeout", type=float, help="wall seconds per cell (default: 60)")
+    p.add_argument("--memory-mb", type=int, help="memory per sandbox above the zygote (default: 2048)")
+    p.add_argument("--cpu-s", type=int, help="CPU seconds per sandbox run (default: 600)")
+    p.add_argument("--checks", action="append", help="an extra checkers file (course.checks.<stem>)")
+    p.add_argument("--wait", type=float, default=0.0, help="seconds to wait for another grader (default: refuse)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_grade)
     args = parser.parse_args(argv)
     return args.func(args)
 

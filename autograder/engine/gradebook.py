@@ -1,0 +1,76 @@
+"""The one writer of nbgrader's gradebook, doing what ``nbgrader autograde`` does.
+
+For each submission: the student and the submission rows (``update_or_create_*``, so a
+rerun updates and never duplicates), every grade cell's ``auto_score`` and
+``needs_manual_grade`` (as nbgrader's ``SaveAutoGrades``), the solution cells' auto
+comments (nbgrader's "No response." when unchanged, plus the engine's flags), and the
+executed notebook in ``autograded/<student>/<assignment>/`` for ``generate_feedback``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import warnings
+from pathlib import Path
+
+from nbgrader.api import Gradebook, MissingEntry
+
+
+class GradebookWriter:
+    """Holds one connection for a whole grading run (only the driver writes)."""
+
+    def __init__(self, db_url: str, course_id: str):
+        warnings.filterwarnings("ignore", module="nbgrader.api")
+        warnings.filterwarnings("ignore", message=".*not in session.*")
+        self.gb = Gradebook(db_url, course_id)
+
+    def close(self) -> None:
+        self.gb.close()
+
+    def grade_cells(self, assignment: str, notebook: str) -> dict[str, float]:
+        """grade id -> max score, as the instructor's release recorded them."""
+        nb = self.gb.find_notebook(notebook, assignment)
+        return {c.name: float(c.max_score) for c in nb.grade_cells}
+
+    def solution_cells(self, assignment: str, notebook: str) -> dict[str, str]:
+        """grade id -> checksum of the source (for nbgrader's "No response.")."""
+        nb = self.gb.find_notebook(notebook, assignment)
+        return {c.name: c.checksum for c in nb.source_cells if c.name in {s.name for s in nb.solution_cells}}
+
+    def record(self, assignment: str, student: str, notebook: str, scores: dict[str, float | None],
+               comments: dict[str, str | None], timestamp: str | None) -> None:
+        gb = self.gb
+        try:
+            gb.update_or_create_student(student)
+            kwargs = {"timestamp": timestamp} if timestamp else {}
+            gb.update_or_create_submission(assignment, student, **kwargs)
+            for grade_id, score in scores.items():
+                grade = gb.find_grade(grade_id, notebook, assignment, student)
+                grade.auto_score = score
+                grade.needs_manual_grade = grade.manual_score is not None or score is None
+            for grade_id, text in comments.items():
+                try:
+                    comment = gb.find_comment(grade_id, notebook, assignment, student)
+                except MissingEntry:
+                    continue
+                comment.auto_comment = text
+            gb.db.commit()
+        except Exception:
+            gb.db.rollback()
+            raise
+
+
+def write_autograded(course: Path, student: str, assignment: str, notebook: str, nb: dict) -> Path:
+    """The executed notebook where ``nbgrader generate_feedback`` looks for it (atomically)."""
+    folder = course / "autograded" / student / assignment
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{notebook}.ipynb"
+    tmp = folder / f".{notebook}.ipynb.tmp"
+    tmp.write_text(json.dumps(nb, indent=1) + "\n")
+    os.replace(tmp, target)
+    stamp = course / "submitted" / student / assignment / "timestamp.txt"
+    if stamp.exists():
+        shutil.copy(stamp, folder / "timestamp.txt")
+    return target

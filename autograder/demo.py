@@ -1,9 +1,10 @@
 """``make demo``: the main job, end to end, on what the course has so far.
 
 1. Release: solutions/ -> notebooks/ (and say whether anything changed).
-2. Load the course data (offline copy where there is no network).
-3. Grade an example class with plain nbgrader: for every notebook, a student who hands in
-   the solution and one who hands in the blank release.
+2. Load the course data (the offline copy where there is no network).
+3. Grade an example class with the grading engine (sandboxed, on a local Dask cluster,
+   into nbgrader's gradebook): for every notebook, a student who hands in the solution
+   and one who hands in the blank release.
 4. Print the score table and where the outputs are.
 """
 
@@ -30,9 +31,20 @@ def _git_dirty(path: Path) -> bool:
         return False
 
 
+def _table(names: list[str], scores: dict[str, dict[str, tuple[float, float]]]) -> list[str]:
+    width = max(len(n) for n in names) + 2
+    lines = ["student".ljust(16) + "".join(n.ljust(width) for n in names) + "total"]
+    for student, per in scores.items():
+        cells = "".join(f"{per[n][0]:g}/{per[n][1]:g}".ljust(width) for n in names)
+        lines.append(student.ljust(16) + cells +
+                     f"{sum(v[0] for v in per.values()):g}/{sum(v[1] for v in per.values()):g}")
+    return lines
+
+
 def main() -> int:
     import course
-    from autograder.nbgrader_batch import autograde_class
+    from autograder.engine.coursedir import prepare
+    from autograder.engine.scheduler import _client, grade
     from autograder.release import release
 
     t_start = time.perf_counter()
@@ -48,7 +60,7 @@ def main() -> int:
     adult = course.data.adult(timeout=10)
     print(f"   xor {tuple(X.shape)}, line {tuple(x.shape)}, adult {adult.shape[0]:,} rows x {adult.shape[1]} columns")
 
-    print("== 3. Grade an example class with nbgrader (a new kernel per notebook; ~5 s each)")
+    print("== 3. Grade an example class with the grading engine")
     sources = sorted(SOLUTIONS.glob("*.ipynb"))
     students = {
         "ada_solution": {s.stem: nbformat.read(s, as_version=4) for s in sources},
@@ -56,24 +68,33 @@ def main() -> int:
     }
     if OUT.exists():
         shutil.rmtree(OUT)
+    root = prepare(OUT / "course", sources, students)
     t0 = time.perf_counter()
-    graded = autograde_class(OUT / "course", sources, students)
+    client, cluster = _client(None, None)  # one local Dask cluster for every assignment
+    scores: dict[str, dict[str, tuple[float, float]]] = {s: {} for s in students}
+    statuses: list[str] = []
+    try:
+        for src in sources:
+            for row in grade(src.stem, root, client=client, progress=False):
+                scores[row.student][src.stem] = (row.score, row.max_score)
+                if row.status != "graded":
+                    statuses.append(f"{row.student}/{src.stem}: {row.status}")
+    finally:
+        client.close()
+        cluster.close()
     grading_s = time.perf_counter() - t0
 
-    print("== Scores (nbgrader gradebook)")
-    names = [s.stem for s in sources]
-    width = max(len(n) for n in names + ["student"]) + 2
-    print("   " + "student".ljust(16) + "".join(n[:width].ljust(width) for n in names) + "total")
-    for student, per in graded.items():
-        cells = "".join(f"{per[n].total:g}/{per[n].max_total:g}".ljust(width) for n in names)
-        total = sum(per[n].total for n in names)
-        max_total = sum(per[n].max_total for n in names)
-        print("   " + student.ljust(16) + cells + f"{total:g}/{max_total:g}")
+    print("== Scores (nbgrader gradebook, written by the engine)")
+    for line in _table([s.stem for s in sources], scores):
+        print("   " + line)
+    for line in statuses:
+        print("   status: " + line)
 
     print("== Summary")
     print(f"   released {len(written)} notebooks into {NOTEBOOKS.relative_to(ROOT)}/")
     print(f"   graded {len(students)} students x {len(sources)} notebooks in {grading_s:.1f} s")
-    print(f"   gradebook: {(OUT / 'course' / 'gradebook.db').relative_to(ROOT)}")
-    print(f"   autograded notebooks: {(OUT / 'course' / 'autograded').relative_to(ROOT)}/")
+    print(f"   gradebook: {(root / 'gradebook.db').relative_to(ROOT)}")
+    print(f"   autograded notebooks (for feedback): {(root / 'autograded').relative_to(ROOT)}/")
+    print(f"   engine journal and summaries: {(root / 'engine' / 'results').relative_to(ROOT)}/")
     print(f"   done in {time.perf_counter() - t_start:.1f} s")
     return 0

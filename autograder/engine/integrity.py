@@ -18,6 +18,7 @@ milliseconds. Names added later (a module attribute cached on first use) do not 
 from __future__ import annotations
 
 import builtins
+import copyreg
 import sys
 import types
 
@@ -74,6 +75,9 @@ class Watcher:
         for name in WATCHED_CLASSES:
             cls = _resolve(name)
             if cls is not None:
+                # copy and pickle cache `__slotnames__` in the class on first use (copyreg):
+                # fill that cache now, so an honest deepcopy or torch.save is no change.
+                copyreg._slotnames(cls)
                 self._namespace(name, cls.__dict__, own=False)
                 self._keys(name, cls.__dict__)  # an added __eq__ shadows the base class's
         from course.checking.exercise import REGISTRY

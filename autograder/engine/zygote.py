@@ -52,10 +52,74 @@ def _load(extra_checks: list[str]) -> None:
     import course.plots  # noqa: F401
 
     load_checks(extra_checks)
-    # warm up the paths every notebook takes, single-threaded
+    _warm_up()
+
+
+def _warm_up() -> None:
+    """Take, once, the paths notebooks take, so that sandboxes never import anew.
+
+    A sandbox may run as another user who cannot read the Python installation (it can
+    live in a 0700 home directory), so a module first imported inside a sandbox fails
+    there. Everything the course's notebooks import, and what torch imports lazily on
+    first use (the first optimizer step pulls in torch._dynamo, ~800 modules), is
+    imported here, in the zygote, before any fork.
+    """
+    import ast
+    import importlib
+    import io
+
+    import torch
+
     x = torch.randn(8, 8, requires_grad=True)
     (torch.nn.functional.relu(x @ x.T).sum()).backward()
-    torch.nn.Linear(4, 2)(torch.ones(1, 4))
+    model = torch.nn.Linear(4, 2)
+    for make in (lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9), lambda p: torch.optim.Adam(p),
+                 lambda p: torch.optim.RMSprop(p), lambda p: torch.optim.AdamW(p)):
+        opt = make(model.parameters())
+        schedule = torch.optim.lr_scheduler.StepLR(opt, step_size=1)
+        model(torch.ones(3, 4)).sum().backward()
+        opt.step()
+        opt.zero_grad()
+        schedule.step()
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.ones(4, 4)), batch_size=2)
+    for _ in loader:
+        pass
+    buffer = io.BytesIO()
+    torch.save(model.state_dict(), buffer)
+    torch.load(io.BytesIO(buffer.getvalue()))
+    try:  # the first error on the meta device imports more of torch
+        torch.ones(1) + torch.ones(1, device="meta")
+    except RuntimeError:
+        pass
+    names = {"encodings.ascii", "encodings.latin_1", "encodings.utf_16", "encodings.utf_32", "encodings.idna",
+             "cProfile", "pstats", "copy", "io", "tempfile", "csv", "zipfile", "gzip", "pickle",
+             "sklearn.compose", "sklearn.preprocessing", "sklearn.model_selection", "sklearn.metrics",
+             "tqdm.auto", "torch.utils.data", "torch.nn.init", "torch.autograd.functional"}
+    from autograder.paths import SOLUTIONS
+
+    for path in SOLUTIONS.glob("*.ipynb"):  # whatever the course's notebooks import
+        try:
+            cells = json.loads(path.read_text())["cells"]
+        except (OSError, ValueError, KeyError):
+            continue
+        for cell in cells:
+            if cell.get("cell_type") != "code":
+                continue
+            src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+            try:
+                tree = ast.parse("\n".join(l for l in src.splitlines() if not l.lstrip().startswith(("%", "!"))))
+            except SyntaxError:
+                continue
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Import):
+                    names.update(alias.name for alias in node.names)
+                elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                    names.add(node.module)
+    for name in sorted(names):
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - a warm-up, never a reason to fail
+            pass
 
 
 def load_checks(extra_checks=()) -> dict[str, str]:

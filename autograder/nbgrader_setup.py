@@ -46,3 +46,65 @@ def write_config_file(root: str | Path, exchange: str | Path | None = None) -> P
         f"configure(get_config(), {str(root.resolve())!r}{exchange_arg})\n"
     )
     return path
+
+
+# -- late policy (added for the instructor workflow; configure() above is unchanged) ----------
+LATE_BLOCK_START = "# -- late policy (autograder.roster.set_late_policy) --"
+LATE_BLOCK_END = "# -- end of late policy --"
+_late_plugin = None
+
+
+def _sub_marks_per_hour():
+    """nbgrader's late-penalty plugin with a gentler rule than its 'zero': take off
+    ``points_per_hour`` for every hour or part of an hour late (nbgrader caps the penalty
+    at the notebook's score). Built on first use, so importing this module stays light."""
+    global _late_plugin
+    if _late_plugin is None:
+        from nbgrader.plugins import LateSubmissionPlugin
+        from traitlets import Float
+
+        class SubMarksPerHour(LateSubmissionPlugin):
+            __doc__ = _sub_marks_per_hour.__doc__
+            points_per_hour = Float(1.0, help="Points taken off per started hour late.").tag(config=True)
+
+            def late_submission_penalty(self, student_id, score, total_seconds_late):
+                hours = -(-float(total_seconds_late) // 3600)   # started hours
+                return hours * self.points_per_hour if total_seconds_late > 0 else None
+
+        SubMarksPerHour.__module__ = __name__
+        _late_plugin = SubMarksPerHour
+    return _late_plugin
+
+
+def __getattr__(name: str):
+    # nbgrader imports the plugin by its dotted name from the config.
+    if name == "SubMarksPerHour":
+        return _sub_marks_per_hour()
+    raise AttributeError(name)
+
+
+def configure_late_policy(c: Config, points_per_hour: float | None) -> Config:
+    """Point nbgrader's AssignLatePenalties at :class:`SubMarksPerHour` (None: no penalty)."""
+    if points_per_hour is None:
+        c.AssignLatePenalties.plugin_class = "nbgrader.plugins.LateSubmissionPlugin"
+        c.LateSubmissionPlugin.penalty_method = "none"
+    else:
+        c.AssignLatePenalties.plugin_class = "autograder.nbgrader_setup.SubMarksPerHour"
+        c.SubMarksPerHour.points_per_hour = float(points_per_hour)
+    return c
+
+
+def write_late_policy(root: str | Path, points_per_hour: float | None) -> Path:
+    """Write the late policy into a course directory's ``nbgrader_config.py`` (created with
+    :func:`write_config_file` when missing), replacing an earlier policy block."""
+    path = Path(root) / "nbgrader_config.py"
+    if not path.exists():
+        write_config_file(root)
+    text = path.read_text()
+    if LATE_BLOCK_START in text:
+        head, _, rest = text.partition(LATE_BLOCK_START)
+        text = head.rstrip("\n") + "\n" + rest.partition(LATE_BLOCK_END)[2].lstrip("\n")
+    block = (f"\n{LATE_BLOCK_START}\nfrom autograder.nbgrader_setup import configure_late_policy\n\n"
+             f"configure_late_policy(get_config(), {points_per_hour!r})\n{LATE_BLOCK_END}\n")
+    path.write_text(text.rstrip("\n") + "\n" + block)
+    return path

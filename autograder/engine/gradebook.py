@@ -21,10 +21,11 @@ from nbgrader.api import Gradebook, MissingEntry
 class GradebookWriter:
     """Holds one connection for a whole grading run (only the driver writes)."""
 
-    def __init__(self, db_url: str, course_id: str):
+    def __init__(self, db_url: str, course_id: str, course: Path | None = None):
         warnings.filterwarnings("ignore", module="nbgrader.api")
         warnings.filterwarnings("ignore", message=".*not in session.*")
         self.gb = Gradebook(db_url, course_id)
+        self.late = _late_policy(course) if course is not None else None
 
     def close(self) -> None:
         self.gb.close()
@@ -57,9 +58,41 @@ class GradebookWriter:
                     continue
                 comment.auto_comment = text
             gb.db.commit()
+            self._late_penalty(assignment, student, notebook)
         except Exception:
             gb.db.rollback()
             raise
+
+
+    def _late_penalty(self, assignment: str, student: str, notebook: str) -> None:
+        """nbgrader's own rule (its AssignLatePenalties step with the course's plugin)."""
+        if self.late is None:
+            return
+        gb = self.gb
+        submission = gb.find_submission(assignment, student)
+        nb = gb.find_submission_notebook(notebook, assignment, student)
+        nb.late_submission_penalty = None
+        if submission.total_seconds_late > 0:
+            penalty = self.late.plugin_inst.late_submission_penalty(student, nb.score, submission.total_seconds_late)
+            if penalty is not None:
+                nb.late_submission_penalty = min(max(penalty, 0.0), nb.score)
+        gb.db.commit()
+
+
+def _late_policy(course: Path):
+    """The late-penalty step configured in the course's nbgrader_config.py, or None."""
+    from nbgrader.preprocessors import AssignLatePenalties
+    from traitlets.config.loader import PyFileConfigLoader
+
+    from autograder.nbgrader_setup import make_config
+
+    config = make_config(course)
+    path = Path(course) / "nbgrader_config.py"
+    if path.exists():
+        config.merge(PyFileConfigLoader(path.name, path=str(path.parent)).load_config())
+    step = AssignLatePenalties(config=config)
+    step.init_plugin()
+    return step
 
 
 def write_autograded(course: Path, student: str, assignment: str, notebook: str, nb: dict) -> Path:

@@ -3,6 +3,10 @@
     release [NAME ...]   solutions/ -> notebooks/ (nbgrader's generate step, bootstrap, badge)
     demo                 the main job end to end on an example class (make demo)
     grade ASSIGNMENT     the grading engine: sandboxed, on Dask, into nbgrader's gradebook
+    feedback ASSIGNMENT  one HTML page per student: score, messages, hints (feedback_html/)
+    export ASSIGNMENT    wide, long and Canvas-import CSVs (exports/)
+    report ASSIGNMENT    the instructor's HTML page with plots (reports/)
+    regrade ASSIGNMENT   after a checker fix: grade again only what it touches, show the changes
 """
 
 from __future__ import annotations
@@ -57,6 +61,74 @@ def _grade(args) -> int:
     return 0
 
 
+def _results(args):
+    from pathlib import Path
+
+    from autograder.results import load
+
+    course = Path(args.course)
+    known = (course / "source" / args.assignment).is_dir() or (course / "engine" / "results" / args.assignment).is_dir()
+    if not known:
+        raise SystemExit(f"autograder {args.command}: no assignment {args.assignment!r} in {course.resolve()} "
+                         f"(no source/{args.assignment}/ and no engine/results/{args.assignment}/)")
+    return load(course, args.assignment, args.collect_report)
+
+
+def _feedback(args) -> int:
+    from autograder.feedback import write
+
+    t0 = time.perf_counter()
+    written = write(args.course, args.assignment, args.student or None, _results(args))
+    for path in written:
+        print(f"wrote {path}")
+    print(f"{len(written)} feedback page(s) in {time.perf_counter() - t0:.1f} s")
+    return 0
+
+
+def _export(args) -> int:
+    from autograder.export import write
+
+    results = _results(args)
+    for kind, path in write(args.course, args.assignment, results).items():
+        print(f"{kind:<7} {path}")
+    counts = {}
+    for s in results.students:
+        counts[s.status] = counts.get(s.status, 0) + 1
+    print(f"{len(results.students)} student(s): " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
+    return 0
+
+
+def _report(args) -> int:
+    from autograder.report import write
+
+    print(f"wrote {write(args.course, args.assignment, _results(args), slowest=args.slowest)}")
+    return 0
+
+
+def _regrade(args) -> int:
+    from pathlib import Path
+
+    from autograder.engine.scheduler import GraderBusy
+    from autograder.regrade import regrade
+
+    try:
+        report = regrade(args.assignment, Path(args.course), extra_checks=args.checks or (),
+                         exercises=args.exercise or None, students=args.student or None, rerun=args.rerun,
+                         dry_run=args.dry_run, scheduler=args.scheduler, workers=args.workers, wait_s=args.wait,
+                         progress=not args.quiet)
+    except GraderBusy as exc:
+        print(f"autograder regrade: {exc}", file=sys.stderr)
+        return 3
+    except ValueError as exc:
+        print(f"autograder regrade: {exc}", file=sys.stderr)
+        return 2
+    if args.dry_run:
+        print(f"would judge again: {', '.join(report.rejudged) or 'nobody'}; "
+              f"would run again: {', '.join(report.rerun) or 'nobody'}")
+    print(report.summary())
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="autograder", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -77,6 +149,31 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--wait", type=float, default=0.0, help="seconds to wait for another grader (default: refuse)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_grade)
+    for name, func, helptext in (("feedback", _feedback, "write one HTML feedback page per student"),
+                                 ("export", _export, "write the wide, long and Canvas-import CSVs"),
+                                 ("report", _report, "write the instructor's HTML report")):
+        p = sub.add_parser(name, help=helptext)
+        p.add_argument("assignment")
+        p.add_argument("--course", default=".", help="the nbgrader course directory (default: here)")
+        p.add_argument("--collect-report", help="collect's report.json (default: <course>/collect/report.json)")
+        if name == "feedback":
+            p.add_argument("--student", action="append", help="only this student (repeatable)")
+        if name == "report":
+            p.add_argument("--slowest", type=int, default=10, help="rows in the slowest-submissions table")
+        p.set_defaults(func=func)
+    p = sub.add_parser("regrade", help="after a checker fix: regrade only the exercises it touches")
+    p.add_argument("assignment")
+    p.add_argument("--course", default=".", help="the nbgrader course directory (default: here)")
+    p.add_argument("--checks", action="append", help="an extra checkers file (course.checks.<stem>)")
+    p.add_argument("--exercise", action="append", help="regrade this exercise id too (e.g. nb01.ex2)")
+    p.add_argument("--student", action="append", help="only this student (repeatable)")
+    p.add_argument("--rerun", action="store_true", help="run student code again even where the kept data would do")
+    p.add_argument("--dry-run", action="store_true", help="say what would be regraded; change nothing")
+    p.add_argument("--scheduler", help="address of an existing Dask scheduler (for students run again)")
+    p.add_argument("--workers", type=int, help="LocalCluster workers (default: one per core)")
+    p.add_argument("--wait", type=float, default=0.0, help="seconds to wait for another grader (default: refuse)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_regrade)
     args = parser.parse_args(argv)
     return args.func(args)
 

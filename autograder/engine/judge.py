@@ -69,6 +69,8 @@ class Verdict:
     message: str = ""
     flags: list[str] = field(default_factory=list)
     outputs: list[dict] = field(default_factory=list)  #: the test cell's outputs for the feedback
+    code: str | None = None  #: misconception code (course.misconceptions) of the failing check
+    hint: str | None = None  #: the checker's own hint, when it gave one
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -76,13 +78,34 @@ class Verdict:
         return d
 
 
-def _outcomes(parts: list, tensors: dict) -> list[Outcome]:
+def _outcomes(parts: list, tensors: dict, cases: list | None = None, may_mutate: bool = True) -> list[Outcome]:
     out = []
-    for item in parts:
+    for n, item in enumerate(parts):
         warnings = [str(w)[:400] for w in item.get("warnings", [])][:20]
         mutated = [str(m) for m in item.get("mutated", [])][:20]
+        if cases is not None and not may_mutate and n < len(cases):  # decided here, not next to the student's code
+            after = decode(item["inputs_after"], tensors) if "inputs_after" in item else None
+            mutated += [k for k in _mutated(cases[n], after) if k not in mutated]
         out.append(Outcome(decode(item["value"], tensors), warnings, mutated))
     return out
+
+
+def _mutated(case: dict, after) -> list[str]:
+    """Keys of the case's plain tensors that the student's code changed in place (or that were not sent back)."""
+    import torch
+
+    from course.checking.values import TensorValue
+
+    changed = []
+    for key, before in case.items():
+        if type(before) is not torch.Tensor:
+            continue
+        got = after.get(key) if isinstance(after, dict) else None
+        if not isinstance(got, TensorValue) or tuple(got.shape) != tuple(before.shape) or got.dtype != before.dtype:
+            changed.append(key)
+        elif before.device.type != "meta" and (got.data is None or not torch.equal(got.data, before.detach().cpu())):
+            changed.append(key)
+    return changed
 
 
 def _render(result) -> dict:
@@ -116,7 +139,7 @@ def decide(grade_id: str, exercise_id: str, max_score: float, step: dict | None,
         results = []
         for part, hidden in (("visible", False), ("hidden", True)):
             part_cases = cases.cases[exercise_id][part]
-            outcomes = _outcomes(collected[part], tensors)
+            outcomes = _outcomes(collected[part], tensors, part_cases, ex.may_mutate_inputs)
             if len(outcomes) != len(part_cases):
                 raise ValueError("wrong number of results")
             results.append(ex.decide(part_cases, outcomes, hidden))
@@ -130,8 +153,38 @@ def decide(grade_id: str, exercise_id: str, max_score: float, step: dict | None,
     status = "passed" if fraction >= 1 else "partial" if fraction > 0 else "failed"
     failing = next((r for r in results if not r.passed), None)
     message = str(failing) if failing else str(results[-1])
-    return Verdict(grade_id, exercise_id, score, max_score, status, message,
-                   outputs=outputs + [_render(r) for r in results])
+    flags = [f"returned an object no check reads by value: {name} (a class of the notebook or a look-alike "
+             "of a torch type)" for name in _lookalikes([collected[p] for p in ("visible", "hidden")])]
+    return Verdict(grade_id, exercise_id, score, max_score, "flagged" if flags and not score else status, message,
+                   flags=flags, outputs=outputs + [_render(r) for r in results],
+                   code=failing.code if failing else None, hint=failing.hint if failing else None)
+
+
+_LOOKALIKE_NAMES = ("torch.Tensor", "torch.nn.Parameter", "torch.nn.parameter.Parameter", "numpy.ndarray")
+
+
+def _lookalikes(encoded) -> list[str]:
+    """Type names of opaque results that a student's class produced (defined in the notebook,
+    or named like a torch type that is never opaque by itself): tensor subclasses and objects
+    whose ``__eq__``/``__float__``/``__bool__``/``__torch_function__`` would lie."""
+    found: list[str] = []
+
+    def walk(obj):
+        if isinstance(obj, list):
+            for x in obj:
+                walk(x)
+        elif isinstance(obj, dict):
+            if set(obj) == {"$opaque"} and isinstance(obj["$opaque"], list) and len(obj["$opaque"]) == 2:
+                name, note = obj["$opaque"]
+                if not note and isinstance(name, str) and (name.startswith("__main__.") or name in _LOOKALIKE_NAMES):
+                    if name not in found:
+                        found.append(name)
+                return
+            for x in obj.values():
+                walk(x)
+
+    walk(encoded)
+    return found[:3]
 
 
 def by_outputs(grade_id: str, max_score: float, cell: dict) -> Verdict:

@@ -41,6 +41,14 @@ def _nbgrader(cell: dict) -> dict:
     return nbg if isinstance(nbg, dict) else {}
 
 
+_HIDDEN_TESTS = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[^\n]*\n?", re.M | re.S)
+
+
+def strip_hidden_tests(text: str) -> str:
+    """A test cell as the student sees it: nbgrader's hidden-tests block removed."""
+    return _HIDDEN_TESTS.sub("", text).rstrip("\n")
+
+
 def _fingerprint(text: str) -> str:
     lines = [ln.rstrip() for ln in text.strip().splitlines() if ln.strip()]
     return hashlib.sha1("\n".join(lines).encode()).hexdigest()
@@ -81,6 +89,12 @@ class SourceCell:
     grade_id: str | None = None
     exercise: str | None = None  #: for tests and answers: "nb00.ex1"
     points: float | None = None
+    section: str | None = None  #: the exercise whose part of the notebook the cell is in
+
+    @property
+    def released(self) -> str:
+        """The cell's source as released to students (no hidden tests)."""
+        return strip_hidden_tests(self.cell["source"]) if self.role == TEST else self.cell["source"]
 
 
 @dataclass
@@ -114,6 +128,10 @@ class Source:
             if gid and role in (TEST, ANSWER):
                 exercise = _exercise_of(gid.removesuffix("-answer"))
             out.append(SourceCell(i, cell, role, gid, exercise, nbg.get("points")))
+        current = next((c.exercise for c in out if c.exercise), None)
+        for c in out:  # a cell belongs to the exercise whose answer precedes it (the first, before any)
+            current = c.exercise if c.role == ANSWER and c.exercise else current
+            c.section = c.exercise or current
         return cls(name, out, nb)
 
     @property
@@ -136,6 +154,7 @@ class Plan:
     notes: list[str] = field(default_factory=list)
     missing_answers: dict[str, str] = field(default_factory=dict)  #: exercise -> why
     by_outputs: set[str] = field(default_factory=set)  #: tests without a checker: scored like nbgrader
+    altered: dict[str, list[str]] = field(default_factory=dict)  #: exercise -> what the student changed
 
 
 def _defines(text: str, names) -> bool:
@@ -176,7 +195,7 @@ def match(source: Source, cells: list[dict], answers_of) -> tuple[dict[int, int]
             fps.setdefault(_fingerprint(c["source"]), []).append(j)
     for s in source.cells:  # 3. content
         if s.index not in matched:
-            for j in fps.get(_fingerprint(s.cell["source"]), []):
+            for j in fps.get(_fingerprint(s.released), []) + fps.get(_fingerprint(s.cell["source"]), []):
                 if j not in used:
                     take(s.index, j)
                     break
@@ -195,10 +214,61 @@ def match(source: Source, cells: list[dict], answers_of) -> tuple[dict[int, int]
     return matched, notes
 
 
+_ROLE_KEYS = ("grade", "solution", "locked", "points", "grade_id")
+
+
+def _altered(source: Source, cells: list[dict], matched: dict[int, int], notes: list[str]) -> dict[str, list[str]]:
+    """exercise -> what the submission changed in the cells the student may not change.
+
+    Test and locked cells always run from the source, so these changes never move a
+    score; they are reported so that a person looks (a flag, not a penalty). A Colab
+    save drops the nbgrader metadata and is not reported.
+    """
+    out: dict[str, list[str]] = {}
+    known = [s for s in source.cells if s.grade_id and s.index in matched and (
+        _nbgrader(cells[matched[s.index]]).get("grade_id") == s.grade_id or cells[matched[s.index]]["id"] == s.cell.get("id")
+        or _fingerprint(cells[matched[s.index]]["source"]) in (_fingerprint(s.released), _fingerprint(s.cell["source"])))]
+    if cells and not known and any(s.grade_id for s in source.cells):
+        why = f"the notebook matches none of the cells of {source.name} (another assignment's notebook?)"
+        notes.append(why)
+        return {ex: [why] for ex in dict.fromkeys(s.exercise for s in source.tests if s.exercise)}
+    if not cells:
+        return out
+    for s in source.cells:
+        if not s.section or s.role not in (TEST, LOCKED, ANSWER):
+            continue
+        what = "the test cell" if s.role == TEST else "a locked cell" if s.role == LOCKED else "the answer cell"
+        j = matched.get(s.index)
+        if j is None:
+            if s.role != ANSWER:
+                out.setdefault(s.section, []).append(f"{what} {s.grade_id or ''} was deleted or changed "
+                                                     "(the source's cell ran)".replace("  ", " "))
+            continue
+        if s.role != ANSWER and _fingerprint(cells[j]["source"]) not in (_fingerprint(s.released),
+                                                                        _fingerprint(s.cell["source"])):
+            out.setdefault(s.section, []).append(f"{what} {s.grade_id or ''} was edited (the source's cell ran)"
+                                                 .replace("  ", " "))
+        theirs = _nbgrader(cells[j])
+        mine = _nbgrader(s.cell)
+        changed = [k for k in _ROLE_KEYS if theirs and theirs.get(k) != mine.get(k)]
+        if s.role == ANSWER and theirs.get("grade_id") != s.grade_id:
+            changed = []  # found by position: another cell's metadata, not a change to this one
+        if changed:
+            out.setdefault(s.section, []).append(f"the nbgrader metadata of {s.grade_id or what} was changed "
+                                                 f"({', '.join(changed)}; the source's is used)")
+        if s.role == TEST:
+            answer = next((a for a in source.cells if a.role == ANSWER and a.exercise == s.exercise), None)
+            if answer is not None and matched.get(answer.index, -1) > j:
+                out.setdefault(s.section, []).append(f"the test cell {s.grade_id} was moved above its answer "
+                                                     "(the source's order is used)")
+    return out
+
+
 def plan(source: Source, cells: list[dict], answers_of) -> Plan:
     """The cells to run for a submission (see the module docstring)."""
     matched, notes = match(source, cells, answers_of)
     owner_of_sub = {j: source.cells[s] for s, j in matched.items()}
+    altered = _altered(source, cells, matched, notes)
     out: list[tuple[str, SourceCell | None, dict]] = []  # (origin, source cell, cell)
     for j, c in enumerate(cells):
         s = owner_of_sub.get(j)
@@ -214,6 +284,10 @@ def plan(source: Source, cells: list[dict], answers_of) -> Plan:
                 notes.append(f"{s.grade_id or 'a cell'}: its cell type was changed; the source's is used")
             cell["id"] = s.cell.get("id")
         elif _nbgrader(c).get("grade_id"):
+            claimed = next((t for t in source.cells if t.grade_id == _nbgrader(c).get("grade_id")), None)
+            if claimed is not None and claimed.section:
+                altered.setdefault(claimed.section, []).append(
+                    f"a cell of the submission claims grade id {claimed.grade_id} (ignored)")
             notes.append(f"a cell claims grade id {_nbgrader(c).get('grade_id')!r} that the source gives "
                          "another cell or none: the claim is ignored")
         out.append(("submission" if s is not None else "added", s, cell))
@@ -230,7 +304,7 @@ def plan(source: Source, cells: list[dict], answers_of) -> Plan:
         while at < len(out) and out[at][0] == "added":
             at += 1
         out.insert(at, ("source", s, cell))
-    result = Plan([], [], notes=notes)
+    result = Plan([], [], notes=notes, altered=altered)
     current = None
     first_test = next((s.exercise for s in source.cells if s.role == TEST), None)
     for k, (origin, s, cell) in enumerate(out):
@@ -250,6 +324,7 @@ def plan(source: Source, cells: list[dict], answers_of) -> Plan:
             result.owner[k] = s.exercise
             result.steps.append({"cell": k, "kind": "code", "exercise": None, "source": cell["source"]})
         elif s is not None and s.role == TEST:
+            cell["source"] = s.released  # the feedback shows the test as released, not its hidden part
             result.tests[s.grade_id] = k
             result.owner[k] = s.exercise
             result.steps.append({"cell": k, "kind": "test", "exercise": s.exercise, "source": ""})

@@ -205,6 +205,7 @@ def _confine(fd: int, workdir: str, uid: int | None, limits: dict) -> None:
     memory = _vm_bytes() + limits["memory_mb"] * mb
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     if uid is not None and os.geteuid() == 0:
+        _hide(HIDDEN_PATHS)
         os.setgroups([])
         os.setgid(uid)
         os.setuid(uid)
@@ -214,6 +215,37 @@ def _confine(fd: int, workdir: str, uid: int | None, limits: dict) -> None:
     resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
     _prctl(38, 1)  # PR_SET_NO_NEW_PRIVS: no setuid binaries
     _prctl(1, 9)  # PR_SET_PDEATHSIG = SIGKILL: die with the zygote (after setuid, which clears it)
+
+
+def _repository_secrets() -> tuple[str, ...]:
+    """Folders of the course's repository that hold solutions (its history too), when it is a checkout."""
+    import course
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(course.__file__)))
+    return tuple(p for p in (os.path.join(root, n) for n in ("solutions", "tests", ".git", "out"))
+                 if os.path.isdir(p))
+
+
+#: Hidden from the sandbox (an empty read-only tmpfs on top, in its own mount namespace).
+HIDDEN_PATHS = _repository_secrets()
+
+
+def _hide(paths) -> bool:
+    """As root, before the uid drop: a private mount namespace in which ``paths`` are empty.
+
+    The repository stays installed and world-readable (the sandbox imports from it), but
+    its ``solutions/`` and its git history must not be readable by student code. Without
+    CAP_SYS_ADMIN (some containers) this does nothing and says so (False).
+    """
+    libc = ctypes.CDLL(None, use_errno=True)
+    if not paths or libc.unshare(0x00020000) != 0:  # CLONE_NEWNS
+        return False
+    if libc.mount(b"none", b"/", None, 0x4000 | 0x40000, None) != 0:  # MS_REC | MS_PRIVATE: nothing leaks out
+        return False
+    ok = True
+    for path in paths:  # MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC
+        ok &= libc.mount(b"tmpfs", path.encode(), b"tmpfs", 1 | 2 | 4 | 8, b"size=4k,mode=0555") == 0
+    return ok
 
 
 def _count_tasks() -> int:
@@ -274,7 +306,7 @@ def _collect(exercise_id: str, cases: dict, limits: dict) -> tuple[dict, bytes]:
     from safetensors.torch import save
 
     from course.checking.exercise import REGISTRY, Outcome
-    from course.checking.values import Raised, encode, type_name
+    from course.checking.values import Raised, describe, encode, type_name
 
     ex = REGISTRY[exercise_id]
     ns = SHELL.user_ns
@@ -290,15 +322,29 @@ def _collect(exercise_id: str, cases: dict, limits: dict) -> tuple[dict, bytes]:
             outcomes = [Outcome(Raised("NameError", f"name {missing[0]!r} is not defined"), [], [])
                         for _ in part_cases]
         else:
+            after: list = []  # each case's inputs as the student's code left them, for the judge
+            real_run = ex._run
+
+            def run_and_keep(case, *answers, _run=real_run, _after=after):
+                try:
+                    return _run(case, *answers)
+                finally:
+                    _after.append(describe(case))
+
+            ex._run = run_and_keep
             try:
                 outcomes = ex.collect(tuple(ns[name] for name in ex.answers), part_cases)
             except BaseException as exc:  # SystemExit, KeyboardInterrupt from the student's code
                 outcomes = [Outcome(Raised(type_name(exc), str(exc)[:400]), [], []) for _ in part_cases]
+            finally:
+                ex._run = real_run
         encoded = []
-        for o in outcomes:
+        for n, o in enumerate(outcomes):
             value, _ = encode(o.value, tensors)
             encoded.append({"value": value, "warnings": [str(w)[:400] for w in o.warnings][:20],
                             "mutated": [str(m) for m in o.mutated]})
+            if not missing and len(after) == len(outcomes):
+                encoded[-1]["inputs_after"] = encode(after[n], tensors)[0]
         parts[part] = encoded
     if CAPTURE.outputs:
         shown.stream("stdout", "[output printed on the hidden inputs is not shown]\n")

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from autograder.engine import judge as judging
 from autograder.engine import notebook as nbmod
+from autograder.engine import replay
 from autograder.engine.gradebook import GradebookWriter, write_autograded
 from autograder.engine.limits import Limits
 
@@ -142,7 +143,7 @@ class Grader:
         self.extra_checks = tuple(str(Path(p).resolve()) for p in extra_checks)
         broken = load_checks(self.extra_checks)
         config = make_config(self.course)
-        self.writer = GradebookWriter(config.CourseDirectory.db_url, config.CourseDirectory.course_id)
+        self.writer = GradebookWriter(config.CourseDirectory.db_url, config.CourseDirectory.course_id, self.course)
         src_dir = self.course / "source" / assignment
         paths = sorted(src_dir.glob("*.ipynb"))
         if not paths:
@@ -169,6 +170,7 @@ class Grader:
         exercises = [c.exercise for s in self.sources.values() for c in s.tests
                      if c.exercise and judging.answers_of(c.exercise) is not None]
         self.cases = judging.Cases(exercises, secret)
+        self.fingerprints = replay.fingerprints(exercises)  # for `autograder regrade`
         self.results_dir = self.course / "engine" / "results" / assignment
 
     # -- submissions -------------------------------------------------------------------
@@ -268,6 +270,11 @@ class Grader:
                 v.flags.append(why)
                 if not v.score:  # a deleted or re-marked answer cell: zero, and a person should look
                     v.status = "flagged"
+        for ex_id, whys in getattr(plan, "altered", {}).items():  # test/locked cells or metadata changed
+            v = by_exercise.get(ex_id)
+            if v is not None and not reason:
+                v.flags.extend(whys)  # the source's cells ran: the score stands, a person should look
+                v.status = "flagged"
         status = reason.split(":")[0] if reason else "graded"
         if any(v.status == "flagged" for v in verdicts.values()):
             status = "flagged"
@@ -413,8 +420,10 @@ def _run(assignment, course, limits, extra_checks, students, progress, client, s
     def finish(student: str) -> None:
         if len(pending[student]) < expected[student]:
             return
-        entry = {"key": g._key(student), "recorded": False, "notebooks": {}}
+        entry = {"key": g._key(student), "recorded": False, "notebooks": {}, "checkers": g.fingerprints,
+                 "limits": g.limits.to_dict()}
         for nb_name, (plan, result, reason) in pending[student].items():
+            replay.save(g.results_dir, student, nb_name, result)  # kept for `autograder regrade`
             row, nb = g.judge(student, nb_name, plan, result, reason)
             write_autograded(course, student, assignment, nb_name, nb)
             entry["notebooks"][nb_name] = {"row": row.__dict__}

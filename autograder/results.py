@@ -1,0 +1,327 @@
+"""The one reader of grading results, for ``feedback``, ``export``, ``report`` and ``regrade``.
+
+Grading leaves its results in three places; the commands that show them should not each
+reread all three, so this module does, and returns plain records:
+
+- the engine's journal, ``<course>/engine/results/<assignment>/<student>.json``: per
+  grade cell the verdict (score, status, the checker's message, misconception code,
+  hint, flags) and per notebook the timings;
+- nbgrader's gradebook, through nbgrader's ``Gradebook`` API: the scores that count
+  (a manual score given in formgrader overrides the automatic one), the students on
+  the roster (those without a submission too), the submission time, the due date and
+  lateness; the late penalty is nbgrader's configured ``LateSubmissionPlugin``'s;
+- collect's report, ``<course>/collect/report.json`` (written by ``autograder.collect``;
+  optional): which submissions had their nbgrader metadata restored and which files
+  could not be placed. The parts read are ``placed[]`` with ``student``,
+  ``assignment`` and ``restored`` (a list of grade ids) and ``unplaced[]`` with
+  ``origin``, ``reason`` and ``detail``; anything else in the file is ignored, and a
+  missing or unreadable file means "nothing known".
+
+One status per student and assignment, for exports and reports (the first that applies):
+``not placed`` (no submission), ``not graded`` (submitted, not graded yet), ``flagged``,
+``timed out``, ``crashed``, ``restored`` (collect rewrote its metadata), ``late``, ``ok``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+STATUSES = ("ok", "late", "restored", "timed out", "crashed", "flagged", "not graded", "not placed")
+_MISTAKE = re.compile(r"Mistake \[([a-z0-9-]+)\]")
+
+
+@dataclass
+class ExerciseResult:
+    """One grade cell of one student's notebook."""
+
+    grade_id: str
+    exercise: str | None  #: checker id ("nb01.ex2"), None for manual or output-scored cells
+    title: str
+    points: float | None  #: what counts: the manual score when given, else the automatic one
+    max_points: float
+    status: str  #: the engine's: passed, partial, failed, flagged, crashed, timeout, not-run, manual
+    message: str  #: the checker's own words (without the pass/fail headline)
+    code: str | None = None  #: misconception code
+    hint: str | None = None  #: the checker's hint, else the catalogue's fix for the code
+    flags: list[str] = field(default_factory=list)
+    auto_points: float | None = None
+    manual_points: float | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.points is not None and self.max_points > 0 and self.points >= self.max_points
+
+
+@dataclass
+class NotebookResult:
+    notebook: str
+    engine_status: str  #: the journal row's: graded, flagged, errors, unreadable, missing, engine-error
+    exercises: list[ExerciseResult] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    timings: dict = field(default_factory=dict)
+
+
+@dataclass
+class StudentResult:
+    """One student's result for one assignment (the ``status`` as in the module docstring)."""
+
+    student: str
+    assignment: str
+    status: str
+    reasons: list[str] = field(default_factory=list)  #: why the status is not ok, in words
+    notebooks: list[NotebookResult] = field(default_factory=list)
+    score: float = 0.0  #: after manual grades and the late penalty
+    max_score: float = 0.0
+    late_penalty: float = 0.0
+    timestamp: str | None = None  #: submission time (UTC), as nbgrader records it
+    seconds_late: float = 0.0
+    restored: list[str] = field(default_factory=list)  #: grade ids collect restored
+    #: roster data, for the LMS export only (never shown in feedback)
+    first_name: str = ""
+    last_name: str = ""
+    email: str = ""
+    lms_user_id: str = ""
+
+    @property
+    def exercises(self) -> list[ExerciseResult]:
+        return [e for nb in self.notebooks for e in nb.exercises]
+
+    @property
+    def compute_s(self) -> float:
+        return sum(float(nb.timings.get("compute_s") or 0) for nb in self.notebooks)
+
+
+@dataclass
+class AssignmentResults:
+    assignment: str
+    course: Path
+    students: list[StudentResult]
+    max_score: float
+    unplaced: list[dict] = field(default_factory=list)  #: collect's files that found no student
+
+    def exercise_ids(self) -> list[str]:
+        """Grade ids in notebook order (the first student who has them all decides)."""
+        seen: dict[str, None] = {}
+        for s in self.students:
+            for e in s.exercises:
+                seen.setdefault(e.grade_id, None)
+        return list(seen)
+
+    def by_student(self) -> dict[str, StudentResult]:
+        return {s.student: s for s in self.students}
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+def split_message(text: str) -> tuple[str, str | None, str | None]:
+    """(message, code, hint) from a verdict message (``str(CheckResult)``: headline | message
+    | Mistake [code]: title. | Hint: ...); plain engine messages come back unchanged."""
+    parts = [p.strip() for p in (text or "").split(" | ")]
+    if len(parts) == 1:
+        if parts[0].startswith("\u2714"):  # a pass says only its headline
+            hidden = "(hidden tests)" in parts[0]
+            return ("Right on every case" + (", the hidden ones too." if hidden else ".")), None, None
+        return parts[0], None, None
+    rest = parts[1:]
+    code = next((m.group(1) for p in rest for m in [_MISTAKE.match(p)] if m), None)
+    hint = next((p[len("Hint:"):].strip() for p in rest if p.startswith("Hint:")), None)
+    body = [p for p in rest if not _MISTAKE.match(p) and not p.startswith("Hint:")]
+    return " | ".join(body) or parts[0], code, hint
+
+
+def _title(message: str, exercise: str | None) -> str:
+    """The exercise title from the headline ``"✔ Passed: nb01.ex2 Title (hidden tests) [1/1 points]"``."""
+    head = (message or "").split(" | ")[0]
+    if exercise and f"{exercise} " in head:
+        t = head.split(f"{exercise} ", 1)[1]
+        t = re.sub(r"\s*\[[^\]]*points\]\s*$", "", t)
+        return re.sub(r"\s*\(hidden tests\)\s*$", "", t).strip() or exercise
+    return exercise or ""
+
+
+def _catalogue_fix(code: str | None) -> str | None:
+    if not code:
+        return None
+    from course.misconceptions import CATALOGUE
+
+    m = CATALOGUE.get(code)
+    return m.fix if m else None
+
+
+def _exercise(gid: str, v: dict) -> ExerciseResult:
+    raw = v.get("message") or ""
+    message, code, hint = split_message(raw)
+    code = v.get("code") or code
+    hint = v.get("hint") or hint
+    status = v.get("status") or ""
+    if status not in ("failed", "partial"):
+        code = None  # a crash or a flag overrides what the checker said before
+        hint = None if status != "passed" else hint
+    hint = hint or _catalogue_fix(code)
+    return ExerciseResult(gid, v.get("exercise"), _title(raw, v.get("exercise")) or gid,
+                          v.get("score"), float(v.get("max_score") or 0), status, message, code, hint,
+                          list(v.get("flags") or []), auto_points=v.get("score"))
+
+
+def read_journal(course: Path, assignment: str, student: str) -> dict | None:
+    path = Path(course) / "engine" / "results" / assignment / f"{student}.json"
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def read_collect_report(course: Path, path: Path | None = None) -> dict:
+    """Collect's report as a dict (``{}`` when absent or unreadable)."""
+    path = Path(path) if path else Path(course) / "collect" / "report.json"
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _late_penalty(course: Path, student: str, score: float, seconds_late: float) -> float:
+    """The penalty of nbgrader's configured late-submission plugin (0 when none applies)."""
+    if seconds_late <= 0:
+        return 0.0
+    try:
+        from traitlets.config.loader import PyFileConfigLoader
+        from traitlets.utils.importstring import import_item
+
+        config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config() \
+            if (Path(course) / "nbgrader_config.py").exists() else None
+        name = "nbgrader.plugins.LateSubmissionPlugin"
+        if config is not None and "plugin_class" in config.AssignLatePenalties:
+            name = config.AssignLatePenalties.plugin_class
+        plugin = import_item(name)(config=config) if config is not None else import_item(name)()
+        penalty = plugin.late_submission_penalty(student, score, seconds_late)
+    except Exception:  # a broken config must not stop an export; no penalty, and the status says late
+        return 0.0
+    return float(min(max(penalty or 0.0, 0.0), score))
+
+
+def _gradebook(course: Path, assignment: str) -> tuple[dict, dict, float | None]:
+    """(students: id -> roster dict, submissions: id -> dict, assignment max score) from nbgrader."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    from autograder.nbgrader_setup import make_config
+
+    db = Path(course) / "gradebook.db"
+    if not db.exists():
+        return {}, {}, None
+    warnings.filterwarnings("ignore", module="nbgrader.api")
+    config = make_config(course)
+    students, subs, max_score = {}, {}, None
+    with Gradebook(config.CourseDirectory.db_url, config.CourseDirectory.course_id) as gb:
+        for s in gb.students:
+            students[s.id] = {"first_name": s.first_name or "", "last_name": s.last_name or "",
+                              "email": s.email or "", "lms_user_id": s.lms_user_id or ""}
+        try:
+            a = gb.find_assignment(assignment)
+            max_score = float(a.max_score)
+        except MissingEntry:
+            return students, subs, None
+        for sub in gb.assignment_submissions(assignment):
+            grades = {}
+            for nb in sub.notebooks:
+                for g in nb.grades:
+                    grades[(nb.name, g.name)] = {"auto": g.auto_score, "manual": g.manual_score,
+                                                 "score": g.score, "max": float(g.max_score)}
+            subs[sub.student.id] = {"timestamp": str(sub.timestamp) if sub.timestamp else None,
+                                    "seconds_late": float(sub.total_seconds_late or 0.0),
+                                    "penalty": float(sub.late_submission_penalty or 0.0), "grades": grades}
+    return students, subs, max_score
+
+
+def _status(s: StudentResult, submitted: bool, graded: bool) -> tuple[str, list[str]]:
+    if not submitted:
+        return "not placed", ["no submission was placed for this student"]
+    if not graded:
+        return "not graded", ["submitted but not graded yet (run `autograder grade`)"]
+    reasons = []
+    for nb in s.notebooks:
+        if nb.engine_status in ("missing", "unreadable", "engine-error", "too-many-failures"):
+            reasons += [f"{nb.notebook}: {n}" for n in nb.notes[-1:]] or [f"{nb.notebook}: {nb.engine_status}"]
+    ex = s.exercises
+    flagged = [e for e in ex if e.status == "flagged"] or \
+        ([None] if any(nb.engine_status == "flagged" for nb in s.notebooks) else [])
+    timeouts = [e for e in ex if e.status == "timeout"]
+    crashed = [e for e in ex if e.status == "crashed"]
+    for group in (flagged, timeouts, crashed):
+        for e in group:
+            if e is not None:
+                extra = [f for f in e.flags if f.split(" (")[0] not in e.message]
+                reasons.append(f"{e.grade_id}: {e.message or e.status}" + (f" ({'; '.join(extra)})" if extra else ""))
+    if flagged:
+        return "flagged", reasons
+    if timeouts:
+        return "timed out", reasons
+    if crashed or any(nb.engine_status in ("unreadable", "engine-error", "too-many-failures") for nb in s.notebooks):
+        return "crashed", reasons
+    if any(nb.engine_status == "missing" for nb in s.notebooks):
+        return "not placed", reasons
+    if s.restored:
+        return "restored", [f"collect restored the nbgrader metadata of {', '.join(s.restored)}"]
+    if s.seconds_late > 0:
+        return "late", [f"submitted {s.seconds_late / 3600:.1f} h after the due date"]
+    return "ok", []
+
+
+def load(course: str | Path, assignment: str, collect_report: str | Path | None = None) -> AssignmentResults:
+    """Every student's result for ``assignment`` (roster, submitted/ and journal together)."""
+    course = Path(course).resolve()
+    roster, subs, max_score = _gradebook(course, assignment)
+    report = read_collect_report(course, collect_report)
+    restored: dict[str, list[str]] = {}
+    for p in report.get("placed") or []:
+        if isinstance(p, dict) and p.get("assignment") == assignment and p.get("restored"):
+            restored[str(p.get("student"))] = [str(g) for g in p["restored"]]
+    unplaced = [u for u in report.get("unplaced") or [] if isinstance(u, dict)]
+    submitted_root = course / "submitted"
+    submitted = {p.name for p in submitted_root.iterdir() if (p / assignment).is_dir()} \
+        if submitted_root.exists() else set()
+    results_dir = course / "engine" / "results" / assignment
+    journalled = {p.stem for p in results_dir.glob("*.json")} if results_dir.exists() else set()
+    out = []
+    for student in sorted(set(roster) | submitted | journalled | set(subs)):
+        r = StudentResult(student, assignment, "ok", **roster.get(student, {}))
+        r.restored = restored.get(student, [])
+        entry = read_journal(course, assignment, student) if student in journalled else None
+        sub = subs.get(student) or {}
+        r.timestamp = sub.get("timestamp")
+        if r.timestamp is None and student in submitted:
+            stamp = submitted_root / student / assignment / "timestamp.txt"
+            r.timestamp = stamp.read_text().strip() if stamp.exists() else None
+        r.seconds_late = sub.get("seconds_late", 0.0)
+        for nb_name, data in sorted(((entry or {}).get("notebooks") or {}).items()):
+            row = data.get("row") or {}
+            nbr = NotebookResult(nb_name, row.get("status", ""), flags=list(row.get("flags") or []),
+                                 notes=list(row.get("notes") or []), timings=dict(row.get("timings") or {}))
+            for gid, v in (row.get("cells") or {}).items():
+                e = _exercise(gid, v)
+                g = (sub.get("grades") or {}).get((nb_name, gid))
+                if g is not None:  # the gradebook counts: formgrader's manual score wins
+                    e.manual_points = g["manual"]
+                    e.points = g["score"] if (g["manual"] is not None or g["auto"] is not None) else e.points
+                nbr.exercises.append(e)
+            r.notebooks.append(nbr)
+        r.max_score = max_score if max_score is not None else sum(e.max_points for e in r.exercises)
+        raw = sum(float(e.points or 0) for e in r.exercises)
+        if entry is not None:
+            r.late_penalty = round(sub.get("penalty") or _late_penalty(course, student, raw, r.seconds_late), 4)
+        r.score = round(max(raw - r.late_penalty, 0.0), 4)
+        r.status, reasons = _status(r, student in submitted or student in subs, entry is not None)
+        r.reasons = reasons
+        out.append(r)
+    titles = {e.grade_id: e.title for s in out for e in s.exercises if e.title not in (e.exercise, e.grade_id)}
+    for s in out:  # a crash's message has no headline: the title comes from another student's
+        for e in s.exercises:
+            e.title = titles.get(e.grade_id, e.title)
+    total = max_score if max_score is not None else max((s.max_score for s in out), default=0.0)
+    return AssignmentResults(assignment, course, out, total, unplaced)

@@ -2,6 +2,8 @@
 
     release [NAME ...]   solutions/ -> notebooks/ (nbgrader's generate step, bootstrap, badge)
     demo                 the main job end to end on an example class (make demo)
+    roster CSV           import students into the gradebook; --due/--late-per-hour set the rules
+    collect PATH         place hand-ins (folder or zip, any layout) where nbgrader expects them
     grade ASSIGNMENT     the grading engine: sandboxed, on Dask, into nbgrader's gradebook
     feedback ASSIGNMENT  one HTML page per student: score, messages, hints (feedback_html/)
     export ASSIGNMENT    wide, long and Canvas-import CSVs (exports/)
@@ -129,6 +131,32 @@ def _regrade(args) -> int:
     return 0
 
 
+def _roster(args) -> int:
+    from pathlib import Path
+
+    from autograder.nbgrader_setup import make_config
+    from autograder.roster import import_roster, set_due_date, set_late_policy
+
+    db_url = make_config(Path(args.course)).CourseDirectory.db_url
+    report = import_roster(args.csv, db_url)
+    print(report.summary())
+    for item in args.due or []:
+        assignment, _, when = item.partition("=")
+        print(f"due date of {assignment}: {set_due_date(db_url, assignment, when)}")
+    if args.late_per_hour is not None:
+        path = set_late_policy(args.course, args.late_per_hour or None)
+        print(f"late policy: {args.late_per_hour:g} point(s) per started hour late, in {path}")
+    return 0 if not report.bad_rows else 1
+
+
+def _collect(args) -> int:
+    from autograder.collect import collect
+
+    report = collect(args.path, args.course, args.assignment or None)
+    print(report.summary())
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="autograder", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -137,6 +165,17 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=_release)
     p = sub.add_parser("demo", help="release, set up, and grade an example class")
     p.set_defaults(func=_demo)
+    p = sub.add_parser("roster", help="import a roster CSV into the gradebook; set due dates and the late policy")
+    p.add_argument("csv")
+    p.add_argument("--course", default=".", help="the nbgrader course directory (default: here)")
+    p.add_argument("--due", action="append", metavar="ASSIGNMENT=WHEN", help="e.g. 01_tensors=2026-01-12T12:00Z")
+    p.add_argument("--late-per-hour", type=float, help="points off per started hour late (0: no penalty)")
+    p.set_defaults(func=_roster)
+    p = sub.add_parser("collect", help="place hand-ins (a folder or a zip) into the course's submitted/ folder")
+    p.add_argument("path")
+    p.add_argument("--course", default=".", help="the nbgrader course directory (default: here)")
+    p.add_argument("--assignment", action="append", help="only these assignments (default: all released)")
+    p.set_defaults(func=_collect)
     p = sub.add_parser("grade", help="grade the submissions of an assignment with the grading engine")
     p.add_argument("assignment")
     p.add_argument("--course", default=".", help="the nbgrader course directory (default: here)")

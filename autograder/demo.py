@@ -1,11 +1,14 @@
-"""``make demo``: the main job, end to end, on what the course has so far.
+"""``make demo``: a term of the course, end to end, on an example class.
 
-1. Release: solutions/ -> notebooks/ (and say whether anything changed).
-2. Load the course data (the offline copy where there is no network).
-3. Grade an example class with the grading engine (sandboxed, on a local Dask cluster,
-   into nbgrader's gradebook): for every notebook, a student who hands in the solution
-   and one who hands in the blank release.
-4. Print the score table and where the outputs are.
+1. Release: solutions/ -> notebooks/ (nbgrader's generate step; says if anything changed).
+2. Course setup and data: the one-line setup report, the data sets (offline copy if need be).
+3. The example class (autograder/example_class.py): 16 synthetic students handing in
+   notebooks 01 and 02 as one zip in mixed layouts, with realistic mistakes. The roster
+   is imported, due dates and a late policy set, and ``collect`` places every hand-in.
+4. ``grade`` with the engine (sandboxed, on a local Dask cluster, into nbgrader's gradebook).
+5. ``feedback``, ``export`` and ``report`` for both assignments.
+6. The score table, a comparison with the scores written by hand for the example class,
+   and where everything is.
 """
 
 from __future__ import annotations
@@ -15,9 +18,7 @@ import subprocess
 import time
 from pathlib import Path
 
-import nbformat
-
-from autograder.paths import NOTEBOOKS, ROOT, SOLUTIONS
+from autograder.paths import NOTEBOOKS, ROOT
 
 OUT = ROOT / "out" / "demo"
 
@@ -31,20 +32,19 @@ def _git_dirty(path: Path) -> bool:
         return False
 
 
-def _table(names: list[str], scores: dict[str, dict[str, tuple[float, float]]]) -> list[str]:
-    width = max(len(n) for n in names) + 2
-    lines = ["student".ljust(16) + "".join(n.ljust(width) for n in names) + "total"]
-    for student, per in scores.items():
-        cells = "".join(f"{per[n][0]:g}/{per[n][1]:g}".ljust(width) for n in names)
-        lines.append(student.ljust(16) + cells +
-                     f"{sum(v[0] for v in per.values()):g}/{sum(v[1] for v in per.values()):g}")
-    return lines
+def _rel(path: Path) -> str:
+    try:
+        return str(Path(path).resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)
 
 
 def main() -> int:
     import course
-    from autograder.engine.coursedir import prepare
+    from autograder import export, feedback, report, results
+    from autograder.engine.limits import Limits
     from autograder.engine.scheduler import _client, grade
+    from autograder.example_class import ASSIGNMENTS, exercise_ids, expected_scores, setup_course
     from autograder.release import release
 
     t_start = time.perf_counter()
@@ -55,46 +55,62 @@ def main() -> int:
 
     print("== 2. Course setup and data")
     course.setup()
-    X, y = course.data.xor()
-    x, t = course.data.linear()
+    X, _ = course.data.xor()
+    x, _ = course.data.linear()
     adult = course.data.adult(timeout=10)
     print(f"   xor {tuple(X.shape)}, line {tuple(x.shape)}, adult {adult.shape[0]:,} rows x {adult.shape[1]} columns")
 
-    print("== 3. Grade an example class with the grading engine")
-    sources = sorted(SOLUTIONS.glob("*.ipynb"))
-    students = {
-        "ada_solution": {s.stem: nbformat.read(s, as_version=4) for s in sources},
-        "bob_blank": {s.stem: nbformat.read(NOTEBOOKS / s.name, as_version=4) for s in sources},
-    }
+    print("== 3. The example class: roster, due dates, late policy, collect")
     if OUT.exists():
         shutil.rmtree(OUT)
-    root = prepare(OUT / "course", sources, students)
+    root = OUT / "course"
+    _api, _config, collected = setup_course(root, OUT / "handin")
+    for line in collected.summary().splitlines():
+        print("   " + line)
+
+    print("== 4. Grade with the engine")
     t0 = time.perf_counter()
-    client, cluster = _client(None, None)  # one local Dask cluster for every assignment
-    scores: dict[str, dict[str, tuple[float, float]]] = {s: {} for s in students}
-    statuses: list[str] = []
+    client, cluster = _client(None, None)  # one local Dask cluster for both assignments
+    rows = {}
     try:
-        for src in sources:
-            for row in grade(src.stem, root, client=client, progress=False):
-                scores[row.student][src.stem] = (row.score, row.max_score)
-                if row.status != "graded":
-                    statuses.append(f"{row.student}/{src.stem}: {row.status}")
+        for a in ASSIGNMENTS:  # a 10 s cell limit keeps the demo's infinite loop short
+            for row in grade(a, root, client=client, progress=True, limits=Limits(cell_timeout_s=10)):
+                rows[(row.student, a)] = row
     finally:
         client.close()
         cluster.close()
     grading_s = time.perf_counter() - t0
 
-    print("== Scores (nbgrader gradebook, written by the engine)")
-    for line in _table([s.stem for s in sources], scores):
-        print("   " + line)
-    for line in statuses:
-        print("   status: " + line)
+    print("== 5. Feedback, exports and reports")
+    outputs = {}
+    for a in ASSIGNMENTS:
+        res = results.load(root, a)
+        pages = feedback.write(root, a, None, res)
+        files = export.write(root, a, res)
+        page = report.write(root, a, res)
+        outputs[a] = (res, pages, files, page)
+        print(f"   {a}: {len(pages)} feedback pages, {len(files)} CSV files, report {_rel(page)}")
+
+    print("== 6. Scores (after the late policy) and status")
+    students = sorted({s.student for a in ASSIGNMENTS for s in outputs[a][0].students})
+    print("   " + "student".ljust(14) + "".join(a.ljust(26) for a in ASSIGNMENTS))
+    for name in students:
+        cells = []
+        for a in ASSIGNMENTS:
+            s = next((s for s in outputs[a][0].students if s.student == name), None)
+            cells.append("-".ljust(26) if s is None else f"{s.score:g}/{s.max_score:g} {s.status}".ljust(26))
+        print("   " + name.ljust(14) + "".join(cells))
+    expected = expected_scores()
+    agree = sum(1 for key, sub in expected.items() if key in rows and
+                tuple(rows[key].cells[g]["score"] for g in exercise_ids(key[1])) == tuple(map(float, sub.expected)))
+    print(f"   the engine agrees with the hand-written expectations for {agree}/{len(expected)} hand-ins")
 
     print("== Summary")
-    print(f"   released {len(written)} notebooks into {NOTEBOOKS.relative_to(ROOT)}/")
-    print(f"   graded {len(students)} students x {len(sources)} notebooks in {grading_s:.1f} s")
-    print(f"   gradebook: {(root / 'gradebook.db').relative_to(ROOT)}")
-    print(f"   autograded notebooks (for feedback): {(root / 'autograded').relative_to(ROOT)}/")
-    print(f"   engine journal and summaries: {(root / 'engine' / 'results').relative_to(ROOT)}/")
+    print(f"   graded {len(rows)} hand-ins of {len(ASSIGNMENTS)} assignments in {grading_s:.1f} s")
+    for a in ASSIGNMENTS:
+        print(f"   report      {a}: {_rel(outputs[a][3])}")
+    print(f"   feedback    {_rel(root / 'feedback_html')}/<student>/<assignment>.html")
+    print(f"   exports     {_rel(root / 'exports')}/ (wide, long, Canvas import)")
+    print(f"   gradebook   {_rel(root / 'gradebook.db')} (nbgrader formgrader and export read it)")
     print(f"   done in {time.perf_counter() - t_start:.1f} s")
-    return 0
+    return 0 if agree == len(expected) else 1

@@ -77,3 +77,12 @@ def test_submodules_load_on_first_use():
     assert callable(course.plots.curves)
     with pytest.raises(AttributeError):
         course.no_such_module
+
+
+def test_one_thread_restores_the_setting():
+    from course.env import one_thread
+
+    before = torch.get_num_threads()
+    with one_thread():
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before

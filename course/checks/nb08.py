@@ -11,7 +11,6 @@ within 1e-6.
 
 from __future__ import annotations
 
-import contextlib
 
 import numpy as np
 import torch
@@ -19,19 +18,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from course.checking import Exercise
+from course.env import one_thread
 from course.data import xor
 from course.numpy_nn import Dense, Network, ReLU, Sigmoid
-
-
-@contextlib.contextmanager
-def _one_thread():
-    """Tiny tensors: one CPU thread is faster, and much faster on a busy machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _u(gen, lo, hi, *shape):
@@ -147,7 +136,7 @@ def _(gen, hidden):
 @ex2.run
 def _(case, train_xor):
     model = _mlp(case["init"])
-    with _one_thread():
+    with one_thread():
         losses = train_xor(model, case["X"], case["y"], case["lr"], case["epochs"])
     with torch.no_grad():
         logits = model(case["X"])
@@ -156,7 +145,7 @@ def _(case, train_xor):
 
 def _train_reference(case, mode="right"):
     """Full-batch SGD from the case's start; ``mode`` recomputes a known mistake."""
-    with _one_thread():
+    with one_thread():
         return _train(case, mode)
 
 
@@ -312,7 +301,7 @@ def _(gen, hidden):
 @ex5.run
 def _(case, batched_loss):
     logits = case["logits"].clone().requires_grad_(True)
-    with _one_thread():
+    with one_thread():
         loss = batched_loss(logits, case["y"])
     grad = torch.autograd.grad(loss, logits)[0] if isinstance(loss, torch.Tensor) and loss.requires_grad else None
     return {"loss": loss, "grad": grad}

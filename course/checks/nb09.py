@@ -28,6 +28,7 @@ import torch.nn.functional as F
 from torch.optim.optimizer import register_optimizer_step_post_hook
 
 from course.checking import Exercise
+from course.env import one_thread
 
 #: Full marks from these held-out scores (project 09, "Grading by behaviour").
 ACCURACY_FOR_FULL = 0.84
@@ -79,17 +80,6 @@ def _transformer():
 def _features(fit_rows, *frames) -> list[torch.Tensor]:
     prep = _transformer().fit(fit_rows)
     return [torch.tensor(prep.transform(f), dtype=torch.float32) for f in frames]
-
-
-@contextlib.contextmanager
-def _one_thread():
-    """Small models: one CPU thread is faster, and much faster on a busy machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _copy_into(module: nn.Module, weights: list[torch.Tensor]) -> None:
@@ -397,7 +387,7 @@ def _probe(test):
 @ex4.run
 def _(case, fit_predict):
     train, test = _split(case["split_seed"])
-    with _one_thread(), torch.random.fork_rng(), _spying() as spy:
+    with one_thread(), torch.random.fork_rng(), _spying() as spy:
         predictions = fit_predict(train, _probe(test), case["epochs"], case["seed"])
     if isinstance(predictions, torch.Tensor):
         predictions = predictions.detach().cpu()

@@ -21,10 +21,15 @@ import time
 def _release(args) -> int:
     from autograder.release import release
 
+    from pathlib import Path
+
+    from autograder.paths import NOTEBOOKS, SOLUTIONS
+
     t0 = time.perf_counter()
-    written = release(args.names or None)
+    written = release(args.names or None, out_dir=Path(args.out) if args.out else NOTEBOOKS,
+                      solutions_dir=Path(args.solutions) if args.solutions else SOLUTIONS)
     for path in written:
-        print(f"released {path.relative_to(path.parent.parent)}")
+        print(f"released {path}")
     print(f"{len(written)} notebook(s) released in {time.perf_counter() - t0:.1f} s")
     return 0
 
@@ -162,6 +167,9 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("release", help="generate the student notebooks from solutions/")
     p.add_argument("names", nargs="*", help="notebook names (default: all)")
+    p.add_argument("--solutions", help="a private folder of solution notebooks (e.g. with extra hidden tests) "
+                                       "to release instead of the repository's solutions/")
+    p.add_argument("--out", help="where the student notebooks go (default: the repository's notebooks/)")
     p.set_defaults(func=_release)
     p = sub.add_parser("demo", help="release, set up, and grade an example class")
     p.set_defaults(func=_demo)

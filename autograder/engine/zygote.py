@@ -207,6 +207,38 @@ def _kill_leftovers(uid: int | None) -> None:
     _reap()
 
 
+#: Shared scratch places a sandbox user can write to outside its working directory.
+SCRATCH_DIRS = ("/tmp", "/var/tmp", "/dev/shm")
+
+
+def _remove_leftover_files(uid: int | None) -> None:
+    """Remove what the sandbox's own uid left in the shared scratch places.
+
+    Only a sandbox run as its own uid (the grader is root) can be told apart by owner;
+    files there would otherwise pile up run after run and could fill the disk or memory
+    that later students' runs need.
+    """
+    import shutil
+
+    if uid is None or os.geteuid() != 0:
+        return
+    for folder in SCRATCH_DIRS:
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if entry.stat(follow_symlinks=False).st_uid != uid:
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path, ignore_errors=True)
+                else:
+                    os.unlink(entry.path)
+            except OSError:
+                pass
+
+
 def _reap() -> None:
     while True:
         try:
@@ -245,6 +277,7 @@ def serve(extra_checks: list[str]) -> None:
         _send({"pid": pid})
         _, status, usage = os.wait4(pid, 0)
         _kill_leftovers(request.get("uid"))
+        _remove_leftover_files(request.get("uid"))
         _send({"exit": os.waitstatus_to_exitcode(status), "maxrss_kb": usage.ru_maxrss,
                "cpu_s": usage.ru_utime + usage.ru_stime})
 

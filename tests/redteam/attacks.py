@@ -165,6 +165,13 @@ ATTACKS = [
            WRONG + "import subprocess, os\nsubprocess.Popen(['sleep', '600'], start_new_session=True)\n"
            "if os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n        import time\n        time.sleep(600)\n    os._exit(0)\n",
            "wrong", "leaves a setsid'd sleep and a double-forked daemon behind"),
+    Attack(9, "scratch_files", "files in shared scratch places",
+           WRONG + "import os\nfor d in ('/tmp', '/var/tmp', '/dev/shm'):\n"
+           "    try:\n        os.makedirs(d + '/redteam-left', exist_ok=True)\n"
+           "        open(d + '/redteam-left/blob', 'wb').write(b'x' * 4096)\n"
+           "        open(d + '/redteam-left.bin', 'wb').write(b'x' * 4096)\n"
+           "    except OSError:\n        pass\n",
+           "wrong", "leaves files in /tmp, /var/tmp and /dev/shm"),
 ]
 
 #: Attacks on the structure of the notebook (class 7): builders on the released notebook.

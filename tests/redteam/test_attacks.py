@@ -111,6 +111,25 @@ def test_no_process_outlives_its_sandbox(graded):
     assert not left, left
 
 
+def test_no_file_outlives_its_sandbox_in_shared_scratch(graded):
+    import os
+
+    from autograder.engine.worker import MAX_SLOTS, UID_BASE
+    from autograder.engine.zygote import SCRATCH_DIRS
+
+    if os.geteuid() != 0:
+        pytest.skip("sandboxes get their own uid only when the grader runs as root")
+    left = []
+    for folder in SCRATCH_DIRS:
+        for entry in os.scandir(folder):
+            try:
+                if UID_BASE <= entry.stat(follow_symlinks=False).st_uid < UID_BASE + MAX_SLOTS:
+                    left.append(entry.path)
+            except OSError:
+                pass
+    assert not left, left
+
+
 def test_mutating_the_input_costs_the_exercise(graded):
     row = graded["rows"]["mutates_input"]
     assert scores(row) == {**HONEST_EXERCISES, "nb90-ex2": 0.0} and "changed its input" in row.cells["nb90-ex2"]["message"]

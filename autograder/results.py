@@ -187,20 +187,14 @@ def read_collect_report(course: Path, path: Path | None = None) -> dict:
 
 
 def _late_penalty(course: Path, student: str, score: float, seconds_late: float) -> float:
-    """The penalty of nbgrader's configured late-submission plugin (0 when none applies)."""
+    """The penalty of the course's late-submission plugin, for gradebooks written before
+    the engine recorded it (0 when none applies)."""
     if seconds_late <= 0:
         return 0.0
     try:
-        from traitlets.config.loader import PyFileConfigLoader
-        from traitlets.utils.importstring import import_item
+        from autograder.engine.gradebook import late_policy
 
-        config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config() \
-            if (Path(course) / "nbgrader_config.py").exists() else None
-        name = "nbgrader.plugins.LateSubmissionPlugin"
-        if config is not None and "plugin_class" in config.AssignLatePenalties:
-            name = config.AssignLatePenalties.plugin_class
-        plugin = import_item(name)(config=config) if config is not None else import_item(name)()
-        penalty = plugin.late_submission_penalty(student, score, seconds_late)
+        penalty = late_policy(course).plugin_inst.late_submission_penalty(student, score, seconds_late)
     except Exception:  # a broken config must not stop an export; no penalty, and the status says late
         return 0.0
     return float(min(max(penalty or 0.0, 0.0), score))

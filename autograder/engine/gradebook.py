@@ -25,7 +25,7 @@ class GradebookWriter:
         warnings.filterwarnings("ignore", module="nbgrader.api")
         warnings.filterwarnings("ignore", message=".*not in session.*")
         self.gb = Gradebook(db_url, course_id)
-        self.late = _late_policy(course) if course is not None else None
+        self.late = late_policy(course) if course is not None else None
 
     def close(self) -> None:
         self.gb.close()
@@ -79,7 +79,7 @@ class GradebookWriter:
         gb.db.commit()
 
 
-def _late_policy(course: Path):
+def late_policy(course: Path):
     """The late-penalty step configured in the course's nbgrader_config.py, or None."""
     from nbgrader.preprocessors import AssignLatePenalties
     from traitlets.config.loader import PyFileConfigLoader

@@ -43,7 +43,7 @@ def main(names: list[str]) -> int:
         try:
             seconds = run_notebook(path)
         except Exception as exc:  # report and go on with the others
-            print(f"{path.stem:<28} {'error':>8} {budget:>7}  {type(exc).__name__}: {str(exc).splitlines()[0][:80]}")
+            print(f"{path.stem:<28} {'error':>8} {budget:>7}  {type(exc).__name__}: {(str(exc).splitlines() or [''])[0][:80]}")
             over += 1
             continue
         total += seconds

@@ -36,6 +36,21 @@ def device() -> torch.device:
     return torch.device("cpu")
 
 
+def same_device(a: torch.device | str, b: torch.device | str) -> bool:
+    """Whether two devices are one place: plain "cuda" is the current CUDA device, so a
+    tensor made with device="cuda" (which reports cuda:0) is on torch.device("cuda")."""
+    return _placed(a) == _placed(b)
+
+
+def _placed(dev: torch.device | str) -> tuple[str, int]:
+    dev = torch.device(dev)
+    if dev.index is not None:
+        return dev.type, dev.index
+    # Never initialise CUDA just to compare: where it is not initialised, no tensor is there yet.
+    current = torch.cuda.current_device() if dev.type == "cuda" and torch.cuda.is_initialized() else 0
+    return dev.type, current
+
+
 def _mps_available() -> bool:
     backend = getattr(torch.backends, "mps", None)
     return bool(backend is not None and backend.is_available())

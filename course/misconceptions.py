@@ -118,6 +118,10 @@ _add("numpy-requires-grad", ".numpy() on a tensor that requires grad",
      "A tensor in the autograd graph cannot be turned into NumPy directly.",
      "Call .detach().numpy() (and .cpu() first for GPU tensors).",
      "Can't call numpy() on Tensor that requires grad")
+_add("numpy-on-gpu", ".numpy() on a tensor that lives on the GPU",
+     "NumPy arrays live in the computer's main memory; a CUDA (or MPS) tensor has to be copied there first.",
+     "Call .detach().cpu().numpy(); PyTorch checks the device before the graph, so .cpu() comes first.",
+     "device type tensor to numpy")
 _add("len-not-numel", "len(x) taken as the number of elements",
      "len(x) is the size of the first axis only; a (2, 3) tensor has len 2 but 6 elements.",
      "Use x.numel() for the number of elements (x.shape[0] when you mean the first axis).")

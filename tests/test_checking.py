@@ -257,6 +257,7 @@ def _message_of(fn):
     ("mean-on-int", lambda: torch.tensor([1, 2, 3]).mean()),
     ("view-non-contiguous", lambda: torch.randn(2, 3).t().view(6)),
     ("numpy-requires-grad", lambda: torch.ones(2, requires_grad=True).numpy()),
+    ("numpy-on-gpu", lambda: torch.ones(2, device="meta").numpy()),  # the GPU's message, with "meta" for "cuda:0"
     ("backward-non-scalar", lambda: (torch.ones(2, requires_grad=True) * 2).backward()),
     ("detached-graph", lambda: torch.ones(2).sum().backward()),
     ("shape-mismatch-linear", lambda: torch.nn.Linear(3, 2)(torch.ones(4, 5))),

@@ -111,3 +111,32 @@ def test_graded_cells_follow_the_exercise_contract(path):
         assert "assert" not in src and "==" not in src, f"{gid}: test cells only call the checker"
         nb, ex = gid.split("-")
         assert f"{nb}.{ex}.grade(" in src and "### BEGIN HIDDEN TESTS" in src and "hidden=True" in src
+
+
+@pytest.mark.parametrize("path", sorted(NOTEBOOKS.glob("*.ipynb")), ids=lambda p: p.stem)
+def test_blank_answer_cells_still_define_what_the_checks_call(path):
+    """A blank must leave the names defined, so the check after it says "Not yet", not NameError.
+
+    A class whose whole body is the blank raises while it is being defined; the blank belongs
+    inside its methods.
+    """
+    import ast
+
+    from course.checks import load_all
+
+    exercises = {e.grade_id: e for e in load_all().values()}
+    for cell in _cells(path):
+        gid = cell["metadata"].get("nbgrader", {}).get("grade_id", "")
+        if not gid.endswith("-answer"):
+            continue
+        tree = ast.parse(_source(cell).replace("%", "#"))  # a magic line would not parse
+        defined = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+        defined |= {t.id for n in tree.body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)}
+        raising_at_top = [n for n in tree.body if isinstance(n, ast.Raise)]
+        raising_classes = [n.name for n in tree.body if isinstance(n, ast.ClassDef)
+                           and any(isinstance(s, ast.Raise) for s in n.body)]
+        exercise = exercises[gid.removesuffix("-answer")]
+        names = (exercise.answers,) if isinstance(exercise.answers, str) else exercise.answers
+        missing = [n for n in names if n not in defined]
+        assert not missing or not raising_at_top, f"{gid}: the blank leaves {missing} undefined"
+        assert not raising_classes, f"{gid}: class {raising_classes} raises while being defined"

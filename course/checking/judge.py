@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from course.checking.values import ArrayValue, Opaque, TensorValue, Token
+from course.env import same_device
 from course.misconceptions import lookup
 
 _FLOATS = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
@@ -105,7 +106,7 @@ class Judge:
                 self.fail(code, f"{name} has shape {_shape(value.shape)}, expected {_shape(shape)}.")
             self.passed("shape")
         if device is not None:
-            if torch.device(value.device) != torch.device(device):
+            if not same_device(value.device, device):
                 self.fail("device-mismatch", f"{name} is on {value.device}, expected {device}.")
             self.passed("device")
         if requires_grad is not None:

@@ -7,6 +7,7 @@ import torch
 from course.checking import Exercise
 from course.checking.judge import _shape, kind_of
 from course.checking.values import TensorValue, Token
+from course.env import same_device
 
 
 def _distinct_sizes(gen, ndim, low=2, high=7):
@@ -374,7 +375,7 @@ def _(v, case, got):
     if not isinstance(got, TensorValue):
         v.fail("wrong-type", f"{name} should be a torch.Tensor, but it is {kind_of(got)}.")
     v.passed("type")
-    if torch.device(got.device) != torch.device(device):
+    if not same_device(got.device, device):
         v.fail("device-mismatch", f"{name} is on {got.device}, but the computation should run on {device}.",
                "Move the inputs with .to(device) and compute with the moved tensors.")
     v.passed("device")

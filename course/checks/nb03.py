@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from course.checking import Exercise
 from course.checking.judge import kind_of
 from course.checking.values import TensorValue
+from course.env import same_device
 
 
 def _int(gen, lo, hi):
@@ -565,9 +566,9 @@ def _(v, case, got):
     target = case["device"]
     devices = got["devices"]
     for kind in ("parameters", "buffers"):
-        elsewhere = [d for d in devices[kind] if d != target]
+        elsewhere = [d for d in devices[kind] if not same_device(d, target)]
         if elsewhere:
-            some = "Some of the model's" if target in devices[kind] else "The model's"
+            some = "Some of the model's" if len(elsewhere) < len(devices[kind]) else "The model's"
             what = kind if kind == "parameters" else "buffers (BatchNorm's running statistics)"
             v.fail("model-not-on-device", f"{some} {what} are still on {', '.join(elsewhere)}, not on {target}.",
                    "model.to(device) moves every parameter and buffer of the model and its sub-modules.")
@@ -575,7 +576,7 @@ def _(v, case, got):
     x = got["x"]
     if not isinstance(x, TensorValue):
         v.fail("wrong-type", f"The second item should be the tensor x, but it is {kind_of(x)}.")
-    if x.device != target:
+    if not same_device(x.device, target):
         v.fail("device-mismatch", f"x is still on {x.device}: tensor.to(device) returns a new tensor and leaves "
                "the original where it was.", "Keep the result: x = x.to(device).")
     if x.dtype != torch.float32 or x.shape != tuple(case["x"].shape):

@@ -60,6 +60,11 @@ def test_solution_earns_full_marks_and_runs_clean(graded, src):
 def test_blank_release_earns_zero(graded, src):
     g = graded(src)["blank"]
     assert g.total == 0, g.scores
+    # Each blank fails in its checker ("Not yet", named), never earlier (a NameError, say).
+    unnamed = {k: text[-300:] for k, text in g.outputs.items() if "[not-implemented]" not in text}
+    assert not unnamed, unnamed
+    others = [text[-300:] for text in g.errors_outside_tests if "NotImplementedError" not in text]
+    assert not others, others
 
 
 @pytest.mark.parametrize("src", SOURCES, ids=[s.stem for s in SOURCES])

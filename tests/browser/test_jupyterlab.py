@@ -1,43 +1,30 @@
 """A student's first minutes in real JupyterLab, driven in a real browser (Chromium).
 
 JupyterLab opens the released 00_start_here notebook; "Run All Cells" shows the check
-boxes (the deliberate wrong example says "Not yet"); typing an answer into the answer
-cell and running its check shows "Passed". Screenshots go to out/screenshots/.
+boxes (the deliberate wrong example says "Not yet"); nbgrader's "Validate" button says
+the blank notebook fails its test; typing an answer into the answer cell and running
+its check shows "Passed", and Validate then reports success. The tests share one lab
+and one page and run in file order. Screenshots go to out/screenshots/.
 """
 
 from __future__ import annotations
 
-import os
-import secrets
 import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 
-from support import NOTEBOOKS, ROOT
+from browser_support import jupyter, new_page, require_browser, shoot
+from support import NOTEBOOKS
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-SHOTS = ROOT / "out" / "screenshots"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+ANSWER = "def ones_like_shape(x):\n    return torch.ones(x.shape, dtype=torch.float32)\n"
 
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    if CHROMIUM is None:
-        pytest.skip("Chromium is not installed (apt-get install chromium); .ci/run installs it")
-    pytest.importorskip("playwright")
+    require_browser()
     workdir = tmp_path_factory.mktemp("lab")
     shutil.copy(NOTEBOOKS / "00_start_here.ipynb", workdir)
     # Render every cell (no virtual scrolling) so that what the page holds is what ran.
@@ -47,54 +34,28 @@ def lab(tmp_path_factory):
     news = workdir / ".settings" / "@jupyterlab" / "apputils-extension"
     news.mkdir(parents=True)
     (news / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
-    port, token = _free_port(), secrets.token_hex(16)
-    cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
-           f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={workdir}",
-           "--ServerApp.disable_check_xsrf=False", "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
-    if os.geteuid() == 0:
-        cmd.append("--allow-root")
-    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(workdir / ".jupyter"),
-               JUPYTERLAB_SETTINGS_DIR=str(workdir / ".settings"), MPLBACKEND="module://matplotlib_inline.backend_inline")
-    log = open(workdir / "lab.log", "w")
-    proc = subprocess.Popen(cmd, cwd=workdir, stdout=log, stderr=subprocess.STDOUT, env=env)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
-            break
-        except OSError:
-            if proc.poll() is not None:
-                pytest.fail(f"JupyterLab exited: {(workdir / 'lab.log').read_text()[-2000:]}")
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("JupyterLab did not start within 90 s")
-    yield base, token, workdir
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    # nbgrader's extensions (Validate among them) read the course's configuration: its
+    # exchange and kernel timeouts. It sits in the lab's (hidden) Jupyter config dir.
+    (workdir / ".jupyter").mkdir()
+    (workdir / ".jupyter" / "nbgrader_config.py").write_text(
+        "from autograder.nbgrader_setup import configure\n\n"
+        f"configure(get_config(), {str(workdir)!r}, exchange={str(workdir / '.exchange')!r})\n")
+    with jupyter("lab", workdir, workdir, "--ServerApp.disable_check_xsrf=False", "--LabApp.news_url=",
+                 "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+                 env={"JUPYTERLAB_SETTINGS_DIR": str(workdir / ".settings"),
+                      "MPLBACKEND": "module://matplotlib_inline.backend_inline"}) as (base, token):
+        yield base, token, workdir
 
 
 @pytest.fixture(scope="module")
-def page(lab):
-    from playwright.sync_api import sync_playwright
-
+def page(lab, browser):
     base, token, _ = lab
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
-        pg = browser.new_page(viewport={"width": 1280, "height": 900})
-        pg.set_default_timeout(60_000)
-        pg.goto(f"{base}/lab/tree/00_start_here.ipynb?token={token}")
-        pg.wait_for_selector(".jp-Notebook .jp-Cell", state="visible")
-        _accept_kernel_dialog(pg)
-        yield pg
-        browser.close()
+    pg = new_page(browser)
+    pg.goto(f"{base}/lab/tree/00_start_here.ipynb?token={token}")
+    pg.wait_for_selector(".jp-Notebook .jp-Cell", state="visible")
+    _accept_kernel_dialog(pg)
+    yield pg
+    pg.close()
 
 
 def _accept_kernel_dialog(pg, wait_s: float = 10):
@@ -126,13 +87,49 @@ def _run_all(pg):
     raise AssertionError("Run All Cells did not start any cell")
 
 
+def _answer_cell(pg):
+    return pg.locator(".jp-CodeCell").filter(has_text="def ones_like_shape(x):").first
+
+
+def _type_answer(pg):
+    """Replace the answer cell's stub with a right answer and run it (the check cell gets selected)."""
+    _answer_cell(pg).locator(".cm-content").click()
+    pg.keyboard.press("Control+a")
+    pg.keyboard.insert_text(ANSWER)
+    pg.keyboard.press("Escape")  # command mode: Shift+Enter runs the selected cell
+    pg.keyboard.press("Shift+Enter")  # runs the answer, selects the check cell
+    _kernel_idle(pg)
+
+
+def _validate(pg, shot: str):
+    """Click nbgrader's Validate (it saves, then validates on the server); screenshot its
+    dialog; return the dialog's title and words and the result's CSS classes; close it."""
+    _kernel_idle(pg)
+    button = pg.locator(".jp-NotebookPanel-toolbar jp-button.validate-button")
+    button.click()
+    dialog = pg.locator(".jp-Dialog")
+    message = dialog.locator("#validation-message")
+    try:
+        # the server runs the whole notebook in a new kernel (import torch: seconds, more under load)
+        dialog.wait_for(state="visible", timeout=180_000)
+        # scroll a long report to its end, where the error's last line (the check's message) is
+        dialog.evaluate("d => d.querySelectorAll('*').forEach(e => { e.scrollTop = e.scrollHeight; })")
+    finally:
+        shoot(pg, shot)
+    title = dialog.locator(".jp-Dialog-header").inner_text()
+    body = dialog.locator(".jp-Dialog-body").inner_text()
+    kind = set((message.get_attribute("class") or "").split()) if message.count() else set()
+    dialog.locator("button.jp-mod-accept").click()
+    dialog.wait_for(state="detached")
+    return title, body, kind
+
+
 def test_run_all_shows_check_boxes_in_words(page):
-    SHOTS.mkdir(parents=True, exist_ok=True)
     _run_all(page)
     try:
         page.wait_for_function("document.querySelectorAll('.course-check').length >= 2", timeout=120_000)
     finally:
-        page.screenshot(path=str(SHOTS / "00_run_all.png"))
+        shoot(page, "00_run_all.png")
     boxes = page.locator(".course-check")
     texts = boxes.all_text_contents()
     assert any("Not yet" in t and "wrong-dtype" in t for t in texts), texts
@@ -141,22 +138,37 @@ def test_run_all_shows_check_boxes_in_words(page):
     assert any("torch" in t and "| device" in t and "course" in t for t in outputs), outputs[:3]
 
 
+def test_validate_on_the_blank_notebook_reports_the_failing_test(page):
+    assert "NotImplementedError" in _answer_cell(page).inner_text()  # still the release's stub
+    title, body, kind = _validate(page, "00_validate_blank.png")
+    assert title.strip() == "Validation Results", (title, body)
+    assert "validation-failed" in kind, (kind, body)
+    assert "The following cell failed:" in body, body
+    assert "nb00.ex1.grade(ones_like_shape)" in body, body  # the graded test cell's source
+    assert "Not yet: nb00.ex1" in body and "still raises NotImplementedError" in body, body
+    assert "Success!" not in body
+
+
 def test_typing_an_answer_turns_the_check_to_passed(page):
     _kernel_idle(page)  # Run All has finished
-    answer = page.locator(".jp-CodeCell").filter(has_text="def ones_like_shape(x):").filter(has_text="YOUR CODE HERE")
-    answer.locator(".cm-content").click()
-    page.keyboard.press("Control+a")
-    page.keyboard.insert_text("def ones_like_shape(x):\n    return torch.ones(x.shape, dtype=torch.float32)\n")
-    page.keyboard.press("Escape")  # command mode: Shift+Enter runs the selected cell
-    page.keyboard.press("Shift+Enter")  # runs the answer, selects the check cell
-    _kernel_idle(page)
+    _type_answer(page)
     page.keyboard.press("Shift+Enter")  # runs the check
     check = page.locator(".jp-CodeCell").filter(has_text="nb00.ex1.check(ones_like_shape)")
     try:
         check.locator(".course-check-passed").wait_for(timeout=60_000)
     finally:
-        page.screenshot(path=str(SHOTS / "00_passed.png"))
+        shoot(page, "00_passed.png")
     text = check.locator(".course-check").first.text_content()
     assert "Passed" in text and "\u2714" in text
     check.scroll_into_view_if_needed()
-    page.screenshot(path=str(SHOTS / "00_passed.png"))
+    shoot(page, "00_passed.png")
+
+
+def test_validate_after_the_answer_reports_success(page):
+    if "NotImplementedError" in _answer_cell(page).inner_text():  # run on its own
+        _type_answer(page)
+    title, body, kind = _validate(page, "00_validate_answered.png")
+    assert title.strip() == "Validation Results", (title, body)
+    assert "validation-success" in kind, (kind, body)
+    assert "Success! Your notebook passes all the tests." in body, body
+    assert "failed" not in body.lower()

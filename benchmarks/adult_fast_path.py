@@ -36,15 +36,12 @@ import time
 from pathlib import Path
 
 import torch
-from sklearn.compose import ColumnTransformer
 from sklearn.metrics import accuracy_score, f1_score
-from sklearn.model_selection import train_test_split
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout
-from course.data.adult import NUMERIC, adult  # noqa: E402
+from scripts.adult_reference_run import prepared, reference_model  # noqa: E402  (the recipe, one place)
 
 PUBLISHED = {"accuracy": 0.8642, "f1": 0.6903}
 TOLERANCE = {"accuracy": 0.01, "f1": 0.03}
@@ -52,25 +49,12 @@ MIN_SPEEDUP = 1.5
 
 
 def load(device: torch.device):
-    frame = adult(offline=True, verbose=False)
-    X = frame.drop(columns="class")
-    y = (frame["class"] == ">50K").astype(int)
-    categorical = [c for c in X.columns if c not in NUMERIC]
-    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, random_state=42)
-    prep = ColumnTransformer([
-        ("num", StandardScaler(), list(NUMERIC)),
-        ("cat", OneHotEncoder(handle_unknown="ignore", sparse_output=False), categorical),
-    ])  # fmt: skip
-    train_x = torch.tensor(prep.fit_transform(X_train), dtype=torch.float32, device=device)
-    test_x = torch.tensor(prep.transform(X_test), dtype=torch.float32, device=device)
-    train_y = torch.tensor(y_train.to_numpy(), dtype=torch.float32, device=device).unsqueeze(1)
-    return train_x, train_y, test_x, y_test.to_numpy()
+    """The recipe's data, on ``device`` (scripts/adult_reference_run.py)."""
+    return prepared(offline=True, device=device, verbose=False)
 
 
 def make_model(n_features: int, device: torch.device):
-    torch.manual_seed(110)
-    model = nn.Sequential(nn.Linear(n_features, 32), nn.ReLU(), nn.Linear(32, 1)).to(device)
-    return model, torch.optim.Adam(model.parameters(), lr=1e-3)
+    return reference_model(n_features, device)
 
 
 def sync(device: torch.device) -> None:

@@ -28,31 +28,45 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 from course.data.adult import NUMERIC, adult  # noqa: E402
 
 
+def prepared(offline: bool = True, device: torch.device | str = "cpu", verbose: bool = True):
+    """The recipe's data: split with random_state=42, ColumnTransformer fitted on the training part.
+
+    Returns (train_x, train_y, test_x, y_test): float32 tensors on ``device`` (train_y as a column)
+    and the test labels as a NumPy array of 0/1.
+    """
+    frame = adult(offline=offline, verbose=verbose)
+    X = frame.drop(columns="class")
+    y = (frame["class"] == ">50K").astype(int)
+    categorical = [c for c in X.columns if c not in NUMERIC]
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, random_state=42)
+    prep = ColumnTransformer([
+        ("num", StandardScaler(), list(NUMERIC)),
+        ("cat", OneHotEncoder(handle_unknown="ignore", sparse_output=False), categorical),
+    ])  # fmt: skip
+    train_x = torch.tensor(prep.fit_transform(X_train), dtype=torch.float32, device=device)
+    test_x = torch.tensor(prep.transform(X_test), dtype=torch.float32, device=device)
+    train_y = torch.tensor(y_train.to_numpy(), dtype=torch.float32, device=device).unsqueeze(1)
+    return train_x, train_y, test_x, y_test.to_numpy()
+
+
+def reference_model(n_features: int, device: torch.device | str = "cpu"):
+    """IncomePredictor (input -> 32 ReLU -> 1 logit) after torch.manual_seed(110), and its Adam (lr 1e-3)."""
+    torch.manual_seed(110)
+    model = nn.Sequential(nn.Linear(n_features, 32), nn.ReLU(), nn.Linear(32, 1)).to(device)
+    return model, torch.optim.Adam(model.parameters(), lr=1e-3)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--online", action="store_true", help="try OpenML first")
     args = parser.parse_args()
 
-    frame = adult(offline=not args.online)
-    X = frame.drop(columns="class")
-    y = (frame["class"] == ">50K").astype(int)
-    categorical = [c for c in X.columns if c not in NUMERIC]
-    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, random_state=42)
-
-    prep = ColumnTransformer([
-        ("num", StandardScaler(), list(NUMERIC)),
-        ("cat", OneHotEncoder(handle_unknown="ignore", sparse_output=False), categorical),
-    ])  # fmt: skip
-    train_x = torch.tensor(prep.fit_transform(X_train), dtype=torch.float32)
-    test_x = torch.tensor(prep.transform(X_test), dtype=torch.float32)
-    train_y = torch.tensor(y_train.to_numpy(), dtype=torch.float32).unsqueeze(1)
+    train_x, train_y, test_x, y_test = prepared(offline=not args.online)
     print(f"features: {train_x.shape[1]}, train rows: {len(train_x):,}, test rows: {len(test_x):,}")
 
-    torch.manual_seed(110)
-    model = nn.Sequential(nn.Linear(train_x.shape[1], 32), nn.ReLU(), nn.Linear(32, 1))
+    model, optimizer = reference_model(train_x.shape[1])
     loader = DataLoader(TensorDataset(train_x, train_y), batch_size=64, shuffle=True)
     loss_fn = nn.BCEWithLogitsLoss()
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
 
     epoch_seconds = []
     for epoch in range(10):

@@ -21,6 +21,9 @@ class Limits:
     processes: int = 64
     #: Largest file the sandbox may write (RLIMIT_FSIZE).
     file_mb: int = 64
+    #: What the sandbox may write in its working directory, /tmp, /var/tmp and /dev/shm together,
+    #: on top of the submission's own files (as root: one private tmpfs, gone with the sandbox).
+    scratch_mb: int = 64
     #: Text a cell may print; the rest is cut, with a note.
     output_kb: int = 256
     #: Bytes of tensors one exercise may hand back.

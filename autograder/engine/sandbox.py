@@ -5,7 +5,11 @@
 
 1. confine: own session, stdin/stdout/stderr to /dev/null, no other descriptors but
    the record channel, a scrubbed environment, a working directory holding only the
-   submission, resource limits, and (when the grader is root) an unprivileged uid;
+   submission, resource limits, and (when the grader is root) an unprivileged uid in its
+   own mount, IPC and network namespaces (``_isolate``: no network, the repository's
+   solutions and /run hidden, one bounded private tmpfs for /tmp, /var/tmp, /dev/shm and
+   the working directory). The record channel is a FIFO opened before all that, and the
+   job's files are read before it too, so neither the namespaces nor the uid touch it;
 2. execute the planned cells in an IPython shell (magics work), capturing outputs;
 3. at each exercise's test position, call ``Exercise.collect`` on the cases it was
    given as data (visible, then hidden), never ``decide``;
@@ -171,10 +175,8 @@ def prepare() -> None:
 # --- confinement -----------------------------------------------------------------------
 
 def _prctl(option: int, arg: int) -> None:
-    global _LIBC
     try:
-        _LIBC = _LIBC or ctypes.CDLL(None, use_errno=True)
-        _LIBC.prctl(option, arg, 0, 0, 0)
+        _libc().prctl(option, arg, 0, 0, 0)
     except (OSError, AttributeError):
         pass
 
@@ -193,6 +195,8 @@ def _confine(fd: int, workdir: str, uid: int | None, limits: dict) -> None:
         os.dup2(devnull, target)
     os.closerange(3, fd)
     os.closerange(fd + 1, 4096)
+    if uid is not None and os.geteuid() == 0:  # before the limits: the copy of the work dir is the grader's
+        DEFENCES.update(_isolate(workdir, int(limits.get("scratch_mb", 64))))  # in place: the tripwire watches it
     os.chdir(workdir)
     os.environ.clear()
     os.environ.update(_clean_env(workdir))
@@ -205,7 +209,6 @@ def _confine(fd: int, workdir: str, uid: int | None, limits: dict) -> None:
     memory = _vm_bytes() + limits["memory_mb"] * mb
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     if uid is not None and os.geteuid() == 0:
-        _hide(HIDDEN_PATHS)
         os.setgroups([])
         os.setgid(uid)
         os.setuid(uid)
@@ -228,24 +231,246 @@ def _repository_secrets() -> tuple[str, ...]:
 
 #: Hidden from the sandbox (an empty read-only tmpfs on top, in its own mount namespace).
 HIDDEN_PATHS = _repository_secrets()
+#: Shared scratch places (/tmp, /var/tmp, /dev/shm): each sandbox gets its own, bounded.
+from autograder.engine.zygote import SCRATCH_DIRS  # noqa: E402 - one list for both
+#: Where local services keep their Unix sockets, which a network namespace does not cover.
+SOCKET_DIRS = ("/run",)
+#: Defences of this sandbox, as ``_isolate`` set them up (sent in the "hello" record).
+DEFENCES = {"mounts": False, "hidden": False, "network": False, "sockets": False, "scratch": False}
+
+_CLONE_NEWNS, _CLONE_NEWIPC, _CLONE_NEWNET = 0x00020000, 0x08000000, 0x40000000
+_MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC = 1, 2, 4, 8
+_MS_BIND, _MS_REC, _MS_PRIVATE = 0x1000, 0x4000, 0x40000
 
 
-def _hide(paths) -> bool:
-    """As root, before the uid drop: a private mount namespace in which ``paths`` are empty.
+def _libc():
+    global _LIBC
+    _LIBC = _LIBC or ctypes.CDLL(None, use_errno=True)
+    return _LIBC
+
+
+def _isolate(workdir: str | None, scratch_mb: int) -> dict:
+    """As root, before the uid drop: own mount, IPC and network namespaces; {defence: active}.
+
+    - mounts: a private mount namespace (nothing mounted here is seen outside);
+    - hidden: the repository's ``HIDDEN_PATHS`` are empty read-only tmpfs mounts;
+    - network: a network namespace holding only its own loopback (no route out, and the
+      host's 127.0.0.1 is another namespace's); SysV IPC and POSIX queues are private too;
+    - sockets: ``SOCKET_DIRS`` are empty, so no local service's Unix socket can be reached;
+    - scratch: /tmp, /var/tmp, /dev/shm and the working directory share one fresh tmpfs
+      of ``scratch_mb`` (plus the submission's files, copied in), gone with the sandbox.
+
+    Without CAP_SYS_ADMIN (an unprivileged container) or namespaces in the kernel, what
+    cannot be had is skipped and reported False; the sandbox works as before without it.
+    """
+    out = dict.fromkeys(DEFENCES, False)
+    libc = _libc()
+    if libc.unshare(_CLONE_NEWNS | _CLONE_NEWIPC | _CLONE_NEWNET) == 0:
+        mounts = out["network"] = True
+    else:  # one by one: a kernel or a seccomp filter may refuse some
+        mounts = libc.unshare(_CLONE_NEWNS) == 0
+        out["network"] = libc.unshare(_CLONE_NEWNET) == 0
+        libc.unshare(_CLONE_NEWIPC)
+    if out["network"]:
+        _loopback_up()
+    # MS_REC | MS_PRIVATE first: without it a mount below would show on the host too
+    if not mounts or libc.mount(b"none", b"/", None, _MS_REC | _MS_PRIVATE, None) != 0:
+        return out
+    out["mounts"] = True
+    out["hidden"] = _hide(HIDDEN_PATHS)
+    real_scratch = [os.path.realpath(p) for p in SCRATCH_DIRS]
+    keep = real_scratch + ([os.path.realpath(workdir)] if workdir else [])
+    present = [p for p in SOCKET_DIRS if os.path.isdir(p)]
+    sockets = [p for p in present if not any(_under(k, os.path.realpath(p)) for k in keep)]
+    out["sockets"] = _hide(sockets, mode="0755") and len(sockets) == len(present)
+    out["scratch"] = _scratch(workdir, scratch_mb)
+    return out
+
+
+def probe() -> dict:
+    """In the zygote, once: which defences its sandboxes get ({defence: active}), tried in a throwaway child."""
+    if os.geteuid() != 0:
+        return dict.fromkeys(DEFENCES, False)
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(r)
+            os.write(w, json.dumps(_isolate(None, 1)).encode())
+        finally:
+            os._exit(0)
+    os.close(w)
+    with os.fdopen(r, "rb") as f:
+        data = f.read()
+    os.waitpid(pid, 0)
+    try:
+        return {k: bool(v) for k, v in json.loads(data).items()}
+    except ValueError:
+        return dict.fromkeys(DEFENCES, False)
+
+
+def _under(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+def _loopback_up() -> bool:
+    """The namespace's own ``lo`` up (libraries that bind 127.0.0.1 work; it reaches nothing outside)."""
+    import fcntl
+    import socket
+    import struct
+
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:  # SIOCSIFFLAGS: IFF_UP | IFF_LOOPBACK | IFF_RUNNING
+            fcntl.ioctl(s, 0x8914, struct.pack("16sH22x", b"lo", 0x1 | 0x8 | 0x40))
+        return True
+    except OSError:
+        return False
+
+
+def _hide(paths, mode: str = "0555") -> bool:
+    """In the private mount namespace: an empty read-only tmpfs on each of ``paths``.
 
     The repository stays installed and world-readable (the sandbox imports from it), but
-    its ``solutions/`` and its git history must not be readable by student code. Without
-    CAP_SYS_ADMIN (some containers) this does nothing and says so (False).
+    its ``solutions/`` and its git history must not be readable by student code.
     """
-    libc = ctypes.CDLL(None, use_errno=True)
-    if not paths or libc.unshare(0x00020000) != 0:  # CLONE_NEWNS
-        return False
-    if libc.mount(b"none", b"/", None, 0x4000 | 0x40000, None) != 0:  # MS_REC | MS_PRIVATE: nothing leaks out
-        return False
+    libc = _libc()
     ok = True
-    for path in paths:  # MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC
-        ok &= libc.mount(b"tmpfs", path.encode(), b"tmpfs", 1 | 2 | 4 | 8, b"size=4k,mode=0555") == 0
+    for path in paths:
+        ok &= libc.mount(b"tmpfs", path.encode(), b"tmpfs", _MS_RDONLY | _MS_NOSUID | _MS_NODEV | _MS_NOEXEC,
+                         f"size=4k,mode={mode}".encode()) == 0
     return ok
+
+
+def _scratch(workdir: str | None, scratch_mb: int) -> bool:
+    """One bounded tmpfs behind /tmp, /var/tmp, /dev/shm and ``workdir`` (a copy of it).
+
+    The tmpfs is mounted on the first scratch place, where it holds one folder per place
+    (mode 1777) and, for a work dir outside them, ``work``; each is bound on its place,
+    the first one last (over the tmpfs's own root, which no path reaches after that). The
+    work dir keeps its path: under /tmp (the worker's ``mkdtemp``) it is made again in the
+    new /tmp with its parents' modes and owners, and the submission's files are copied in
+    (the original is the worker's, on the host's disk, where writing would not be bounded).
+    """
+    places, needed = [], _needed_paths()
+    for path in SCRATCH_DIRS:
+        real = os.path.realpath(path)
+        if os.path.isdir(real) and real not in places:
+            places.append(real)
+    # a place that holds the Python installation or the course (a checkout in /tmp) stays the host's
+    kept = [p for p in places if any(_under(n, p) for n in needed)]
+    places = [p for p in places if p not in kept]
+    if not places:
+        return False
+    libc = _libc()
+    mounted: list[str] = []
+    src = -1
+    try:
+        size = count = 0
+        home, chain = None, []  # the place holding the work dir; its path below there, with lstat
+        if workdir:
+            workdir = os.path.realpath(workdir)
+            src = os.open(workdir, os.O_RDONLY | os.O_DIRECTORY)
+            size, count = _tree_size(src)
+            home = next((i for i, p in enumerate(places) if _under(workdir, p) and workdir != p), None)
+            if home is None:
+                chain = [("work", os.fstat(src))]
+            else:
+                host = places[home]
+                for part in os.path.relpath(workdir, host).split(os.sep):
+                    host = os.path.join(host, part)
+                    chain.append((part, os.lstat(host)))
+        stage = places[0]
+        options = f"size={(scratch_mb << 20) + size},nr_inodes={max(4096, scratch_mb * 256) + count},mode=0755"
+        if libc.mount(b"tmpfs", stage.encode(), b"tmpfs", _MS_NOSUID | _MS_NODEV, options.encode()) != 0:
+            return False
+        mounted.append(stage)
+        slots = []
+        for i in range(len(places)):
+            slots.append(os.path.join(stage, f"s{i}"))
+            os.mkdir(slots[-1])
+            os.chmod(slots[-1], 0o1777)
+        copy = stage if home is None else slots[home]
+        for part, st in chain:
+            copy = os.path.join(copy, part)
+            os.mkdir(copy, 0o700)
+            os.chown(copy, st.st_uid, st.st_gid)
+            os.chmod(copy, st.st_mode & 0o7777)
+        if workdir:
+            _copy_tree(src, copy)
+            if home is None:
+                _bind(copy, workdir, mounted)
+        for slot, place in list(zip(slots, places))[1:]:
+            _bind(slot, place, mounted)
+        _bind(slots[0], places[0], mounted)
+        return not kept
+    except OSError:
+        for path in reversed(mounted):  # as it was: the work dir must stay where the worker put it
+            libc.umount2(path.encode(), 2)  # MNT_DETACH
+        return False
+    finally:
+        if src >= 0:
+            os.close(src)
+
+
+def _needed_paths() -> list[str]:
+    """Where the sandbox's code and data come from (the interpreter, sys.path, this repository)."""
+    import autograder
+    import course
+
+    paths = [sys.prefix, sys.base_prefix, sys.exec_prefix, *(p for p in sys.path if p)]
+    paths += [os.path.dirname(os.path.dirname(os.path.abspath(m.__file__))) for m in (course, autograder)]
+    return sorted({os.path.realpath(p) for p in paths})
+
+
+def _bind(source: str, target: str, mounted: list) -> None:
+    if _libc().mount(source.encode(), target.encode(), None, _MS_BIND, None) != 0:
+        raise OSError(ctypes.get_errno(), f"cannot bind {source} on {target}")
+    mounted.append(target)
+
+
+def _tree_size(dir_fd: int) -> tuple[int, int]:
+    """(bytes in 4 KiB pages, entries) under an open folder, without following links."""
+    size = count = 0
+    for entry in os.scandir(dir_fd):
+        st = entry.stat(follow_symlinks=False)
+        count += 1
+        size += (st.st_size + 4095) // 4096 * 4096 + 4096
+        if entry.is_dir(follow_symlinks=False):
+            sub = os.open(entry.name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=dir_fd)
+            try:
+                s, c = _tree_size(sub)
+            finally:
+                os.close(sub)
+            size, count = size + s, count + c
+    return size, count
+
+
+def _copy_tree(src_fd: int, dst: str) -> None:
+    """Copy an open folder's files, folders and links into ``dst``, with their modes and owners."""
+    import shutil
+    import stat
+
+    for entry in os.scandir(src_fd):
+        st = entry.stat(follow_symlinks=False)
+        target = os.path.join(dst, entry.name)
+        if stat.S_ISDIR(st.st_mode):
+            os.mkdir(target, 0o700)
+            sub = os.open(entry.name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=src_fd)
+            try:
+                _copy_tree(sub, target)
+            finally:
+                os.close(sub)
+        elif stat.S_ISREG(st.st_mode):
+            fin = os.open(entry.name, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=src_fd)
+            with os.fdopen(fin, "rb") as f, open(target, "xb") as g:
+                shutil.copyfileobj(f, g, 1 << 20)
+        elif stat.S_ISLNK(st.st_mode):
+            os.symlink(os.readlink(entry.name, dir_fd=src_fd), target)
+        else:
+            continue
+        os.chown(target, st.st_uid, st.st_gid, follow_symlinks=False)
+        if not stat.S_ISLNK(st.st_mode):
+            os.chmod(target, stat.S_IMODE(st.st_mode))
 
 
 def _count_tasks() -> int:
@@ -375,7 +600,8 @@ def run(request: dict) -> None:
         import torch
 
         torch.set_num_threads(1)
-        protocol.write_record(fd, {"t": "hello", "pid": os.getpid(), "setup_s": time.perf_counter() - t0})
+        protocol.write_record(fd, {"t": "hello", "pid": os.getpid(), "setup_s": time.perf_counter() - t0,
+                                   "defences": DEFENCES})
         skip = set(job.get("skip", []))
         for step in job["steps"]:
             i = step["cell"]

@@ -8,6 +8,7 @@ torch op), so forking after ``import torch`` cannot inherit a held lock.
 
 Protocol on stdin/stdout, one JSON object per line:
 
+    <- {"ready": true, "defences": {...}, ...}       imported; which sandbox defences work here
     -> {"job_dir": ..., "fifo": ..., "uid": ...}   fork a sandbox for this job
     <- {"pid": N}                                   it runs
     <- {"exit": code (-signal), "maxrss_kb": ..., "cpu_s": ...}   it ended; its leftovers are killed
@@ -207,7 +208,8 @@ def _kill_leftovers(uid: int | None) -> None:
     _reap()
 
 
-#: Shared scratch places a sandbox user can write to outside its working directory.
+#: Shared scratch places a sandbox user can write to outside its working directory (as root
+#: with CAP_SYS_ADMIN each sandbox has its own, in its mount namespace: see sandbox._scratch).
 SCRATCH_DIRS = ("/tmp", "/var/tmp", "/dev/shm")
 
 
@@ -263,8 +265,13 @@ def serve(extra_checks: list[str]) -> None:
 
     sandbox.prepare()
     _subreaper()
+    defences = sandbox.probe()
+    off = sorted(k for k, v in defences.items() if not v)
+    if off:  # the log the worker keeps (worker.SLOT_DIR/zygote-N.log)
+        why = "the grader is not root" if os.geteuid() != 0 else "no CAP_SYS_ADMIN or no namespaces"
+        print(f"zygote: sandbox defences NOT active ({why}): {', '.join(off)}", file=sys.stderr, flush=True)
     _send({"ready": True, "import_s": time.perf_counter() - t0,
-           "pid": os.getpid()})
+           "pid": os.getpid(), "defences": defences})
     for line in sys.stdin:
         if not line.strip():
             continue

@@ -172,6 +172,48 @@ ATTACKS = [
            "        open(d + '/redteam-left.bin', 'wb').write(b'x' * 4096)\n"
            "    except OSError:\n        pass\n",
            "wrong", "leaves files in /tmp, /var/tmp and /dev/shm"),
+    # 10. reaching out of the sandbox: the network, local services, the host's scratch space.
+    # HOST_PORT, HOST_UNIX, HOST_MARKER and FILL_MB are filled in by redteam_support.students
+    # (a listener and a marker file the test opens on the host); each attack prints what it got.
+    Attack(10, "host_loopback", "direct",
+           "import socket\nfor _target in [('127.0.0.1', HOST_PORT), ('localhost', HOST_PORT)]:\n"
+           "    try:\n        socket.create_connection(_target, timeout=2).close()\n        print('NET connected', _target)\n"
+           "    except OSError as e:\n        print('NET failed', _target, type(e).__name__, e.errno)\n"
+           "try:\n    _s = socket.socket(socket.AF_UNIX)\n    _s.connect(HOST_UNIX)\n    print('UNIX connected', HOST_UNIX)\n"
+           "except OSError as e:\n    print('UNIX failed', type(e).__name__, e.errno)\n" + WRONG, "wrong",
+           "connects to a port and a Unix socket the grader's host listens on"),
+    Attack(10, "outside_exec", "exec",
+           _exec("import socket, urllib.request\n"
+                 "for _host in ['example.com', 'pypi.org']:\n"
+                 "    try:\n        print('DNS resolved', _host, socket.getaddrinfo(_host, 443)[0][4])\n"
+                 "    except OSError as e:\n        print('DNS failed', _host, type(e).__name__)\n"
+                 "for _ip in ['1.1.1.1', '8.8.8.8']:\n"
+                 "    try:\n        socket.create_connection((_ip, 53), timeout=2).close()\n        print('NET connected', _ip)\n"
+                 "    except OSError as e:\n        print('NET failed', _ip, type(e).__name__, e.errno)\n"
+                 "try:\n    urllib.request.urlopen('http://example.com/', timeout=2)\n    print('NET fetched')\n"
+                 "except OSError as e:\n    print('NET failed urlopen', type(e).__name__)\n") + WRONG, "wrong",
+           "resolves names and connects to addresses outside"),
+    Attack(10, "fill_tmp", "direct",
+           "import os, errno\n_done = 0\ntry:\n    for _n in range(FILL_MB // 16):\n"
+           "        with open('/tmp/redteam-fill-%d' % _n, 'wb') as _f:\n"
+           "            for _ in range(16):\n                _f.write(b'x' * 2**20)\n                _f.flush()\n"
+           "                _done += 1\n"
+           "    print('FILL wrote', _done, 'MB')\nexcept OSError as e:\n"
+           "    print('FILL stopped', errno.errorcode.get(e.errno), 'after', _done, 'MB')\n" + WRONG, "wrong",
+           "writes FILL_MB into /tmp, 16 MB a file"),
+    Attack(10, "fill_shm_importlib", "importlib (os.write)",
+           "import importlib\n_os = importlib.import_module('os')\n_done = 0\ntry:\n    for _n in range(FILL_MB // 16):\n"
+           "        _fd = _os.open('/dev/shm/redteam-fill-%d' % _n, _os.O_WRONLY | _os.O_CREAT, 0o644)\n"
+           "        try:\n            for _ in range(16):\n                _os.write(_fd, b'y' * 2**20)\n"
+           "                _done += 1\n        finally:\n            _os.close(_fd)\n"
+           "    print('FILL wrote', _done, 'MB')\nexcept OSError as e:\n"
+           "    print('FILL stopped', importlib.import_module('errno').errorcode.get(e.errno), 'after', _done, 'MB')\n"
+           + WRONG, "wrong", "writes FILL_MB into /dev/shm"),
+    Attack(10, "host_tmp_pathlib", "pathlib",
+           "from pathlib import Path\nprint('TMP holds', sorted(p.name for p in Path('/tmp').iterdir()))\n"
+           "try:\n    print('TMP read', Path(HOST_MARKER).read_text())\nexcept OSError as e:\n"
+           "    print('TMP denied', type(e).__name__)\n" + WRONG, "wrong",
+           "lists the host's /tmp and reads a file the grader's host left there"),
 ]
 
 #: Attacks on the structure of the notebook (class 7): builders on the released notebook.

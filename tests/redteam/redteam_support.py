@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
+import os
+import shutil
+import socket
+import threading
 import time
+import uuid
 from pathlib import Path
 
 from attacks import ATTACKS, STRUCTURE, WRONG
@@ -222,10 +228,24 @@ MALFORMED_STATUS = {
 }
 
 
-def students(course: Path) -> dict:
+def _fill(source: str, host: dict) -> str:
+    """Class 10's placeholders: what the host side of the test opened (``host_side``)."""
+    values = {"HOST_PORT": host.get("port", 9), "HOST_UNIX": host.get("unix") or "/run/redteam-none.sock",
+              "HOST_MARKER": host.get("marker", "/tmp/redteam-host-marker"), "FILL_MB": FILL_MB}
+    for name, value in values.items():
+        source = source.replace(name, repr(value))
+    return source
+
+
+#: What the fill attacks write. Without the private scratch (a grader that is not root) that
+#: much would land on the host's /tmp, so they then write only a little: nothing to test there.
+FILL_MB = 256 if os.geteuid() == 0 else 16
+
+
+def students(course: Path, host: dict | None = None) -> dict:
     out = {"honest": lambda r: with_answers(r, {}), "wrong_only": lambda r: with_answers(r, {"nb90.ex2": WRONG})}
     for a in ATTACKS:
-        out[a.student] = (lambda src: lambda r: with_answers(r, {"nb90.ex2": src}))(a.source)
+        out[a.student] = (lambda src: lambda r: with_answers(r, {"nb90.ex2": src}))(_fill(a.source, host or {}))
     out.update(structure_builders())
     for v in ("direct", "pathlib", "exec"):
         out[f"c8_snoop_{v}"] = (lambda src: lambda r: with_answers(r, {"nb90.ex2": src}))(snoop_source(course, v))
@@ -240,12 +260,86 @@ def students(course: Path) -> dict:
     return out
 
 
+@contextlib.contextmanager
+def host_side():
+    """What class 10 reaches for on the grader's host: a TCP listener on 127.0.0.1, a Unix
+    socket in /run (as root), a world-readable marker file in /tmp; after grading, the
+    connections any of them got and the free space of /tmp before and after."""
+    tag = uuid.uuid4().hex[:12]
+    tcp = socket.socket()
+    tcp.bind(("127.0.0.1", 0))
+    tcp.listen(64)
+    unix = None
+    host = {"port": tcp.getsockname()[1], "marker": f"/tmp/redteam-host-marker-{tag}", "unix": None, "tag": tag}
+    if os.access("/run", os.W_OK):
+        host["unix"] = f"/run/redteam-{tag}.sock"
+        unix = socket.socket(socket.AF_UNIX)
+        unix.bind(host["unix"])
+        os.chmod(host["unix"], 0o777)
+        unix.listen(64)
+    with open(host["marker"], "w") as f:
+        f.write("the host's own file\n")
+    os.chmod(host["marker"], 0o644)
+    try:
+        yield host
+    finally:
+        host["connections"] = []
+        for s in (tcp, unix):
+            if s is not None:
+                s.setblocking(False)
+                while True:  # a connection completes in the kernel's backlog even if never accepted
+                    try:
+                        host["connections"].append(str(s.accept()[1]))
+                    except OSError:
+                        break
+                s.close()
+        for path in (host["unix"], host["marker"]):
+            if path:
+                os.unlink(path)
+
+
+SCRATCH = [d for d in ("/tmp", "/var/tmp", "/dev/shm") if os.path.isdir(d)]
+
+
+class _ScratchWatch(threading.Thread):
+    """While grading: the host's scratch places, every 20 ms (a fill attack's files, /tmp's lowest free space)."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.seen: set[str] = set()
+        self.free_min = shutil.disk_usage("/tmp").free
+        self.done = threading.Event()
+        self.start()
+
+    def run(self):
+        while not self.done.wait(0.02):
+            self.free_min = min(self.free_min, shutil.disk_usage("/tmp").free)
+            for d in SCRATCH:
+                try:
+                    self.seen.update(os.path.join(d, n) for n in os.listdir(d) if n.startswith("redteam-fill"))
+                except OSError:
+                    pass
+
+    def stop(self):
+        self.done.set()
+        self.join()
+
+
 def build_and_grade(root: Path):
-    make_course(root, students(root))
-    (root / "submitted" / "m_missing" / ASSIGNMENT).mkdir(parents=True)  # a student folder without the notebook
-    (root / "submitted" / "m_missing" / ASSIGNMENT / "timestamp.txt").write_text("2026-01-01 00:00:00.000000 UTC")
-    before = {p: p.read_bytes() for p in (root / "submitted").rglob("*.ipynb")}
-    t0 = time.perf_counter()
-    rows = grade(ASSIGNMENT, root, workers=2, limits=LIMITS, extra_checks=[CHECKS], progress=False)
-    seconds = time.perf_counter() - t0
-    return {"root": root, "rows": {r.student: r for r in rows}, "seconds": seconds, "before": before}
+    with host_side() as host:
+        make_course(root, students(root, host))
+        (root / "submitted" / "m_missing" / ASSIGNMENT).mkdir(parents=True)  # a student folder without the notebook
+        (root / "submitted" / "m_missing" / ASSIGNMENT / "timestamp.txt").write_text("2026-01-01 00:00:00.000000 UTC")
+        before = {p: p.read_bytes() for p in (root / "submitted").rglob("*.ipynb")}
+        free_before = shutil.disk_usage("/tmp").free
+        watch = _ScratchWatch()
+        t0 = time.perf_counter()
+        try:
+            rows = grade(ASSIGNMENT, root, workers=2, limits=LIMITS, extra_checks=[CHECKS], progress=False)
+        finally:
+            watch.stop()
+        seconds = time.perf_counter() - t0
+        host.update(free_before=free_before, free_min=min(watch.free_min, free_before),
+                    free_after=shutil.disk_usage("/tmp").free, fill_seen=sorted(watch.seen),
+                    tmp_after=sorted(n for d in SCRATCH for n in os.listdir(d)))
+    return {"root": root, "rows": {r.student: r for r in rows}, "seconds": seconds, "before": before, "host": host}

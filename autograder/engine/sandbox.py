@@ -350,21 +350,29 @@ def _scratch(workdir: str | None, scratch_mb: int) -> bool:
     work dir keeps its path: under /tmp (the worker's ``mkdtemp``) it is made again in the
     new /tmp with its parents' modes and owners, and the submission's files are copied in
     (the original is the worker's, on the host's disk, where writing would not be bounded).
+    A folder of a place that holds what the sandbox imports (a checkout or a venv in /tmp)
+    is bound into the new place at its path, with the mounts below it (the hidden folders).
     """
     places, needed = [], _needed_paths()
     for path in SCRATCH_DIRS:
         real = os.path.realpath(path)
         if os.path.isdir(real) and real not in places:
             places.append(real)
-    # a place that holds the Python installation or the course (a checkout in /tmp) stays the host's
-    kept = [p for p in places if any(_under(n, p) for n in needed)]
+    # What the sandbox imports may live in a scratch place (a checkout or a venv in /tmp): the
+    # folder just below the place that holds it is carried into the new place, bound from an
+    # fd opened now, before the place is covered. A place that is itself needed stays the host's.
+    kept = [p for p in places if any(n == p for n in needed)]
     places = [p for p in places if p not in kept]
     if not places:
         return False
+    carried: dict[int, list[tuple[str, int]]] = {}  # place index -> (name below it, O_PATH fd)
     libc = _libc()
     mounted: list[str] = []
     src = -1
     try:
+        for i, place in enumerate(places):
+            names = sorted({os.path.relpath(n, place).split(os.sep)[0] for n in needed if _under(n, place) and n != place})
+            carried[i] = [(name, os.open(os.path.join(place, name), os.O_PATH | os.O_DIRECTORY)) for name in names]
         size = count = 0
         home, chain = None, []  # the place holding the work dir; its path below there, with lstat
         if workdir:
@@ -399,9 +407,13 @@ def _scratch(workdir: str | None, scratch_mb: int) -> bool:
             _copy_tree(src, copy)
             if home is None:
                 _bind(copy, workdir, mounted)
-        for slot, place in list(zip(slots, places))[1:]:
-            _bind(slot, place, mounted)
-        _bind(slots[0], places[0], mounted)
+        for i, slot in enumerate(slots):
+            for name, fd in carried[i]:
+                os.mkdir(os.path.join(slot, name), 0o755)
+                _bind(f"/proc/self/fd/{fd}", os.path.join(slot, name), mounted, recursive=True)
+        for slot, place in list(zip(slots, places))[1:]:  # recursive: with what was carried into them
+            _bind(slot, place, mounted, recursive=True)
+        _bind(slots[0], places[0], mounted, recursive=True)
         return not kept
     except OSError:
         for path in reversed(mounted):  # as it was: the work dir must stay where the worker put it
@@ -410,6 +422,9 @@ def _scratch(workdir: str | None, scratch_mb: int) -> bool:
     finally:
         if src >= 0:
             os.close(src)
+        for fds in carried.values():
+            for _name, fd in fds:
+                os.close(fd)
 
 
 def _needed_paths() -> list[str]:
@@ -422,8 +437,9 @@ def _needed_paths() -> list[str]:
     return sorted({os.path.realpath(p) for p in paths})
 
 
-def _bind(source: str, target: str, mounted: list) -> None:
-    if _libc().mount(source.encode(), target.encode(), None, _MS_BIND, None) != 0:
+def _bind(source: str, target: str, mounted: list, recursive: bool = False) -> None:
+    flags = _MS_BIND | (_MS_REC if recursive else 0)  # recursive: the hidden folders' mounts come along
+    if _libc().mount(source.encode(), target.encode(), None, flags, None) != 0:
         raise OSError(ctypes.get_errno(), f"cannot bind {source} on {target}")
     mounted.append(target)
 

@@ -26,6 +26,10 @@ import time
 from autograder.engine.protocol import Reader
 
 SLOT_DIR = os.path.join(tempfile.gettempdir(), "autograder-engine-slots")
+#: Job folders (the hidden cases of one run), one subfolder per worker process, so that
+#: what a killed worker left behind is found and removed by the next one.
+JOBS_DIR = os.path.join(tempfile.gettempdir(), "autograder-engine-jobs")
+_JOB_PARENT: str | None = None
 #: Sandbox uids when the grader runs as root: one per concurrent sandbox slot.
 UID_BASE = 62000
 MAX_SLOTS = 256
@@ -249,6 +253,30 @@ def _failed_step(run: dict) -> tuple[int | None, str, str]:
     return pending, "died", f"the process exited with status {code}" + (f" ({crash['error']})" if crash else "")
 
 
+def _job_parent() -> str:
+    """This worker's folder for job folders; first, those of workers that died (a SIGKILL) go."""
+    global _JOB_PARENT
+    if _JOB_PARENT is None or not os.path.isdir(_JOB_PARENT):
+        os.makedirs(JOBS_DIR, mode=0o711, exist_ok=True)
+        os.chmod(JOBS_DIR, 0o711)  # sandboxes pass through to their own job folder, list nothing
+        for entry in os.scandir(JOBS_DIR):
+            if entry.name.isdigit() and not _alive(int(entry.name)):
+                shutil.rmtree(entry.path, ignore_errors=True)
+        _JOB_PARENT = os.path.join(JOBS_DIR, str(os.getpid()))
+        os.makedirs(_JOB_PARENT, mode=0o711, exist_ok=True)
+    return _JOB_PARENT
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def run_submission(job: dict, shared: dict) -> dict:
     """The Dask task: run one submission (see module docstring); plain data back.
 
@@ -264,7 +292,7 @@ def run_submission(job: dict, shared: dict) -> dict:
     runs = []
     status = "ok"
     for attempt in range(int(limits["max_runs"])):
-        job_dir = tempfile.mkdtemp(prefix="ag-job-")
+        job_dir = tempfile.mkdtemp(prefix="ag-job-", dir=_job_parent())
         try:
             _write_job(job_dir, job, shared, sorted(bad), zyg.uid)
             run = zyg.run(job_dir, float(limits["cell_timeout_s"]), (limits["result_mb"] + 1) << 20)

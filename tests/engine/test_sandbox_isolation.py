@@ -73,6 +73,12 @@ def job():
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="namespaces and the uid drop need a root grader")
 
 
+def _carried(place: str) -> list[str]:
+    """The folders below ``place`` that hold what the sandbox imports (a checkout or a venv there)."""
+    return sorted({os.path.relpath(n, place).split(os.sep)[0] for n in sandbox._needed_paths()
+                   if sandbox._under(n, os.path.realpath(place)) and n != os.path.realpath(place)})
+
+
 def _privileged() -> bool:
     return os.geteuid() == 0 and sandbox.probe()["mounts"]
 
@@ -82,6 +88,7 @@ def test_isolated_sandbox_has_private_bounded_scratch_and_no_network(job):
     if not _privileged():
         pytest.skip("no CAP_SYS_ADMIN here: the engine runs without namespaces (tested below)")
     job_dir, work = job
+    token = uuid.uuid4().hex[:8]
     marker = f"/tmp/host-marker-{uuid.uuid4().hex}"
     with open(marker, "w") as f:
         f.write("host")
@@ -120,7 +127,7 @@ def test_isolated_sandbox_has_private_bounded_scratch_and_no_network(job):
         written, err = 0, None
         try:
             for n, where in enumerate(["/tmp", "/var/tmp", "/dev/shm", "."] * 8):
-                with open(f"{where}/fill-{n}", "wb") as f:
+                with open(f"{where}/fill-{token}-{n}", "wb") as f:
                     for _ in range(8):
                         f.write(b"x" * (1 << 16))
                         f.flush()
@@ -147,8 +154,12 @@ def test_isolated_sandbox_has_private_bounded_scratch_and_no_network(job):
         unix.close()
         os.unlink(unix_path)
         os.unlink(marker)
+        on_host = [f"{d}/{n}" for d in ("/tmp", "/var/tmp", "/dev/shm") for n in os.listdir(d) if n.startswith(f"fill-{token}")]
+        for path in on_host:  # only where scratch failed: the test must not leave them behind
+            os.unlink(path)
     assert out["defences"] == {"mounts": True, "hidden": True, "network": True, "sockets": True, "scratch": True}
-    assert out["tmp"] == [os.path.basename(job_dir)], out["tmp"]  # not the host's marker, not other jobs
+    # not the host's marker, not other jobs; only the job and, for a checkout in /tmp, the course carried in
+    assert out["tmp"] == sorted([os.path.basename(job_dir), *_carried("/tmp")]), out["tmp"]
     assert out["cwd"] == ["nb.ipynb"] and out["nb"] and out["getcwd"] == work
     assert out["run"] == []
     assert out["host"] in ("ECONNREFUSED", "ENETUNREACH") and out["outside"] == "ENETUNREACH", out
@@ -157,7 +168,7 @@ def test_isolated_sandbox_has_private_bounded_scratch_and_no_network(job):
     assert out["err"] == "ENOSPC" and 3 << 20 <= out["written"] <= 4 << 20, out
     assert out["modes"] == ["0o1777"] * 3
     # nothing of it on the host; the work dir as the worker left it
-    assert not [n for n in os.listdir("/tmp") if n.startswith("fill-")]
+    assert not on_host, on_host
     assert sorted(os.listdir(work)) == ["nb.ipynb"]
     assert abs(after.f_bfree - before.f_bfree) * before.f_frsize < 2 << 20
 
@@ -196,15 +207,41 @@ def test_work_dir_outside_the_scratch_places_is_bounded_too(tmp_path):
 
 
 @needs_root
-def test_a_scratch_place_holding_the_course_or_python_stays_the_hosts(job, monkeypatch):
-    """A checkout or a virtual environment in /var/tmp: that place is left alone, the others are private."""
+def test_a_checkout_in_a_scratch_place_is_carried_into_the_private_one(job, monkeypatch):
+    """A checkout or a virtual environment in /var/tmp: the sandbox's /var/tmp is private and
+    holds that folder alone, bound from the host's; what else the host keeps there is not seen."""
     if not _privileged():
         pytest.skip("no CAP_SYS_ADMIN here")
     job_dir, work = job
-    monkeypatch.setattr(sandbox, "_needed_paths", lambda: ["/var/tmp/a-checkout"])
+    token = uuid.uuid4().hex[:8]
+    checkout, probe = f"/var/tmp/a-checkout-{token}", f"/var/tmp/redteam-probe-{token}"
+    os.makedirs(f"{checkout}/lib")
+    with open(f"{checkout}/lib/module.py", "w") as f:
+        f.write("VALUE = 1\n")
+    open(probe, "w").close()
+    monkeypatch.setattr(sandbox, "_needed_paths", lambda: [f"{checkout}/lib"])
+    try:
+        out = _in_child(work, lambda: {"var_tmp": sorted(os.listdir("/var/tmp")), "tmp": sorted(os.listdir("/tmp")),
+                                       "module": open(f"{checkout}/lib/module.py").read()})
+    finally:
+        import shutil
+
+        shutil.rmtree(checkout)
+        os.unlink(probe)
+    assert out["defences"]["scratch"] is True and out["defences"]["network"]
+    assert out["var_tmp"] == [os.path.basename(checkout)] and out["module"] == "VALUE = 1\n"
+    assert out["tmp"] == [os.path.basename(job_dir)]
+
+
+@needs_root
+def test_a_scratch_place_that_is_itself_needed_stays_the_hosts(job, monkeypatch):
+    """sys.path naming /var/tmp itself: that place is left alone (scratch reported off), the others are private."""
+    if not _privileged():
+        pytest.skip("no CAP_SYS_ADMIN here")
+    job_dir, work = job
+    monkeypatch.setattr(sandbox, "_needed_paths", lambda: ["/var/tmp"])
     probe = f"redteam-probe-{uuid.uuid4().hex[:8]}"
-    with open(f"/var/tmp/{probe}", "w"):
-        pass
+    open(f"/var/tmp/{probe}", "w").close()
     try:
         out = _in_child(work, lambda: {"var_tmp": probe in os.listdir("/var/tmp"), "tmp": sorted(os.listdir("/tmp")),
                                        "cwd": sorted(os.listdir("."))})

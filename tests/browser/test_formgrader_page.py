@@ -15,7 +15,8 @@ import re
 import pytest
 
 import reports_support
-from browser_support import jupyter, new_page, require_browser, shoot
+from browser_support import new_page, require_browser, shoot
+from jupyter_support import jupyter
 from engine_support import ASSIGNMENT, CHECKS, make_course
 
 pytestmark = pytest.mark.browser

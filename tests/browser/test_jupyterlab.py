@@ -14,7 +14,8 @@ import time
 
 import pytest
 
-from browser_support import jupyter, new_page, require_browser, shoot
+from browser_support import new_page, require_browser, shoot
+from jupyter_support import jupyter
 from support import NOTEBOOKS
 
 pytestmark = pytest.mark.browser

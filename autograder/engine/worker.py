@@ -23,6 +23,8 @@ import tempfile
 import threading
 import time
 
+import psutil
+
 from autograder.engine.protocol import Reader
 
 SLOT_DIR = os.path.join(tempfile.gettempdir(), "autograder-engine-slots")
@@ -260,21 +262,11 @@ def _job_parent() -> str:
         os.makedirs(JOBS_DIR, mode=0o711, exist_ok=True)
         os.chmod(JOBS_DIR, 0o711)  # sandboxes pass through to their own job folder, list nothing
         for entry in os.scandir(JOBS_DIR):
-            if entry.name.isdigit() and not _alive(int(entry.name)):
+            if entry.name.isdigit() and not psutil.pid_exists(int(entry.name)):
                 shutil.rmtree(entry.path, ignore_errors=True)
         _JOB_PARENT = os.path.join(JOBS_DIR, str(os.getpid()))
         os.makedirs(_JOB_PARENT, mode=0o711, exist_ok=True)
     return _JOB_PARENT
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def run_submission(job: dict, shared: dict) -> dict:

@@ -196,7 +196,7 @@ def _confine(fd: int, workdir: str, uid: int | None, limits: dict) -> None:
     os.closerange(3, fd)
     os.closerange(fd + 1, 4096)
     if uid is not None and os.geteuid() == 0:  # before the limits: the copy of the work dir is the grader's
-        DEFENCES.update(_isolate(workdir, int(limits.get("scratch_mb", 64))))  # in place: the tripwire watches it
+        DEFENCES.update(_isolate(workdir, int(limits["scratch_mb"])))  # in place: the tripwire watches it
     os.chdir(workdir)
     os.environ.clear()
     os.environ.update(_clean_env(workdir))
@@ -231,8 +231,10 @@ def _repository_secrets() -> tuple[str, ...]:
 
 #: Hidden from the sandbox (an empty read-only tmpfs on top, in its own mount namespace).
 HIDDEN_PATHS = _repository_secrets()
-#: Shared scratch places (/tmp, /var/tmp, /dev/shm): each sandbox gets its own, bounded.
-from autograder.engine.zygote import SCRATCH_DIRS  # noqa: E402 - one list for both
+#: Shared scratch places a sandbox user can write to outside its working directory: as root
+#: with CAP_SYS_ADMIN each sandbox gets its own, bounded (``_scratch``); otherwise the zygote
+#: removes what the sandbox's uid left there after each run.
+SCRATCH_DIRS = ("/tmp", "/var/tmp", "/dev/shm")
 #: Where local services keep their Unix sockets, which a network namespace does not cover.
 SOCKET_DIRS = ("/run",)
 #: Defences of this sandbox, as ``_isolate`` set them up (sent in the "hello" record).

@@ -208,11 +208,6 @@ def _kill_leftovers(uid: int | None) -> None:
     _reap()
 
 
-#: Shared scratch places a sandbox user can write to outside its working directory (as root
-#: with CAP_SYS_ADMIN each sandbox has its own, in its mount namespace: see sandbox._scratch).
-SCRATCH_DIRS = ("/tmp", "/var/tmp", "/dev/shm")
-
-
 def _remove_leftover_files(uid: int | None) -> None:
     """Remove what the sandbox's own uid left in the shared scratch places.
 
@@ -221,6 +216,8 @@ def _remove_leftover_files(uid: int | None) -> None:
     that later students' runs need.
     """
     import shutil
+
+    from autograder.engine.sandbox import SCRATCH_DIRS
 
     if uid is None or os.geteuid() != 0:
         return

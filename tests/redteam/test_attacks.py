@@ -125,7 +125,7 @@ def test_no_file_outlives_its_sandbox_in_shared_scratch(graded):
     import os
 
     from autograder.engine.worker import MAX_SLOTS, UID_BASE
-    from autograder.engine.zygote import SCRATCH_DIRS
+    from autograder.engine.sandbox import SCRATCH_DIRS
 
     if os.geteuid() != 0:
         pytest.skip("sandboxes get their own uid only when the grader runs as root")

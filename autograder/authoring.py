@@ -53,9 +53,21 @@ def check(exercise_id: str, names: str):
     return cell
 
 
-def test(exercise_id: str, names: str, points: float):
+def _points(exercise_id: str) -> float:
+    """The points of an exercise, stated once: in its checker (``Exercise(points=...)``)."""
+    import importlib
+
+    from course.checking.exercise import REGISTRY
+
+    if exercise_id not in REGISTRY:
+        importlib.import_module(f"course.checks.{exercise_id.split('.')[0]}")
+    return REGISTRY[exercise_id].points
+
+
+def test(exercise_id: str, names: str):
     """The graded test cell: calls the checker only, visible then hidden inputs."""
     nb, ex = exercise_id.split(".")
+    points = _points(exercise_id)
     cell = code(
         f"from course.checks import {nb}\n\n"
         f"{nb}.{ex}.grade({names})\n"
@@ -69,9 +81,9 @@ def test(exercise_id: str, names: str, points: float):
     return cell
 
 
-def exercise(exercise_id: str, names: str, points: float, solution: str):
-    """The three code cells of an exercise (answer, check, test)."""
-    return [answer(exercise_id, solution), check(exercise_id, names), test(exercise_id, names, points)]
+def exercise(exercise_id: str, names: str, solution: str):
+    """The three code cells of an exercise (answer, check, test); points from the checker."""
+    return [answer(exercise_id, solution), check(exercise_id, names), test(exercise_id, names)]
 
 
 def write(cells: list, path: str | Path) -> Path:

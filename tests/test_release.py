@@ -120,6 +120,19 @@ def test_graded_cells_follow_the_exercise_contract(path):
         assert f"{nb}.{ex}.grade(" in src and "### BEGIN HIDDEN TESTS" in src and "hidden=True" in src
 
 
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: p.stem)
+def test_points_are_stated_once_in_the_checker(path):
+    """The nbgrader points of every test cell are the checker's ``Exercise(points=...)``."""
+    from course.checks import load_all
+
+    exercises = {e.grade_id: e for e in load_all().values()}
+    for cell in _cells(path):
+        meta = cell["metadata"].get("nbgrader", {})
+        if meta.get("grade") and meta.get("grade_id") in exercises:
+            ex = exercises[meta["grade_id"]]
+            assert meta["points"] == ex.points, f"{ex.id}: the notebook gives {meta['points']}, the checker {ex.points}"
+
+
 @pytest.mark.parametrize("path", sorted(NOTEBOOKS.glob("*.ipynb")), ids=lambda p: p.stem)
 def test_blank_answer_cells_still_define_what_the_checks_call(path):
     """A blank must leave the names defined, so the check after it says "Not yet", not NameError.

@@ -60,7 +60,7 @@ class Exercise:
         self.hidden_cases = hidden_cases
         self.may_mutate_inputs = may_mutate_inputs
         self._cases: Callable | None = None
-        self._run: Callable | None = None
+        self._run: Callable = call_with_case
         self._judge: Callable | None = None
         REGISTRY[id] = self
 
@@ -75,6 +75,7 @@ class Exercise:
         return fn
 
     def run(self, fn: Callable[..., Any]) -> Callable:
+        """Only when the default (:func:`call_with_case`) is not what the exercise needs."""
         self._run = fn
         return fn
 
@@ -87,7 +88,7 @@ class Exercise:
         gen = torch.Generator().manual_seed(case_seed(self.id, hidden, secret))
         cases = self._cases(gen, hidden)
         wanted = self.hidden_cases if hidden else self.visible_cases
-        return list(cases)[:wanted] if wanted else list(cases)
+        return list(cases)[:wanted]
 
     def collect(self, answers: tuple, cases: list[dict]) -> list[Outcome]:
         """Run the student's answers on each case (in the student's process)."""
@@ -171,6 +172,12 @@ class Exercise:
 
     def __repr__(self) -> str:
         return f"<Exercise {self.id}: {self.title} ({self.points:g} points; answers: {', '.join(self.answers)})>"
+
+
+def call_with_case(case: dict, *answers: Any) -> Any:
+    """The default ``run``: call the one answer with the case's values, in order."""
+    (answer,) = answers
+    return answer(*case.values())
 
 
 def _fail_on_exception(value: Any) -> None:

@@ -8,7 +8,7 @@ ex1 = Exercise("nb00.ex1", title="Ones like", points=1, answers="ones_like_shape
 
 
 @ex1.cases
-def _(gen, hidden):
+def ex1_cases(gen, hidden):
     shapes = [(2, 3)] if not hidden else []
     while len(shapes) < 4:
         ndim = int(torch.randint(1, 4, (1,), generator=gen))
@@ -16,13 +16,8 @@ def _(gen, hidden):
     return [{"x": torch.randn(*s, generator=gen)} for s in shapes]
 
 
-@ex1.run
-def _(case, ones_like_shape):
-    return ones_like_shape(case["x"])
-
-
 @ex1.judge
-def _(v, case, got):
+def ex1_judge(v, case, got):
     x = case["x"]
     data = v.tensor(got, "ones_like_shape(x)", dtype=torch.float32, shape=tuple(x.shape))
     v.close(data, torch.ones_like(x), "ones_like_shape(x)", atol=0, rtol=0)

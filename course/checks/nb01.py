@@ -34,7 +34,7 @@ _FACTS = ("shape", "ndim", "dtype", "numel")
 
 
 @ex1.cases
-def _(gen, hidden):
+def ex1_cases(gen, hidden):
     if not hidden:
         return [{"x": torch.tensor([[1, 2, 3], [4, 5, 6]])}]
     cases = []
@@ -45,13 +45,8 @@ def _(gen, hidden):
     return cases
 
 
-@ex1.run
-def _(case, tensor_facts):
-    return tensor_facts(case["x"])
-
-
 @ex1.judge
-def _(v, case, got):
+def ex1_judge(v, case, got):
     x = case["x"]
     if type(got) is not dict or set(got) != set(_FACTS):
         v.fail("wrong-type", "tensor_facts(x) should return a dict with exactly the keys "
@@ -86,7 +81,7 @@ ex2 = Exercise("nb01.ex2", title="Row means of integer counts", points=2, answer
 
 
 @ex2.cases
-def _(gen, hidden):
+def ex2_cases(gen, hidden):
     if not hidden:
         return [{"counts": torch.tensor([[1, 2, 3], [4, 5, 6]])}]
     cases = []
@@ -98,13 +93,8 @@ def _(gen, hidden):
     return cases
 
 
-@ex2.run
-def _(case, row_means):
-    return row_means(case["counts"])
-
-
 @ex2.judge
-def _(v, case, got):
+def ex2_judge(v, case, got):
     counts = case["counts"]
     n, m = counts.shape
     name = "row_means(counts)"
@@ -131,19 +121,14 @@ ex3 = Exercise("nb01.ex3", title="Means along each dimension", points=2, answers
 
 
 @ex3.cases
-def _(gen, hidden):
+def ex3_cases(gen, hidden):
     if not hidden:
         return [{"x": torch.randn(2, 3, 4, generator=gen)}]
     return [{"x": torch.randn(*_distinct_sizes(gen, ndim), generator=gen)} for ndim in (2, 4, 3)]
 
 
-@ex3.run
-def _(case, means_along_each_dim):
-    return means_along_each_dim(case["x"])
-
-
 @ex3.judge
-def _(v, case, got):
+def ex3_judge(v, case, got):
     x = case["x"]
     shape = tuple(x.shape)
     if type(got) not in (list, tuple):
@@ -175,7 +160,7 @@ ex4 = Exercise("nb01.ex4", title="Squared errors without a broadcasting trap", p
 
 
 @ex4.cases
-def _(gen, hidden):
+def ex4_cases(gen, hidden):
     if not hidden:
         return [{"pred": torch.tensor([[2.5], [0.0], [2.0], [8.0]]), "target": torch.tensor([3.0, -0.5, 2.0, 7.0])}]
     cases = []
@@ -184,13 +169,8 @@ def _(gen, hidden):
     return cases
 
 
-@ex4.run
-def _(case, squared_errors):
-    return squared_errors(case["pred"], case["target"])
-
-
 @ex4.judge
-def _(v, case, got):
+def ex4_judge(v, case, got):
     pred, target = case["pred"], case["target"]
     n = target.shape[0]
     name = "squared_errors(pred, target)"
@@ -213,7 +193,7 @@ ex5 = Exercise("nb01.ex5", title="Reshape, keeping the order", points=2, answers
 
 
 @ex5.cases
-def _(gen, hidden):
+def ex5_cases(gen, hidden):
     if not hidden:
         return [{"x": torch.arange(24.0).reshape(2, 3, 4)}]
     cases = []
@@ -224,13 +204,8 @@ def _(gen, hidden):
     return cases
 
 
-@ex5.run
-def _(case, reshape_in_order):
-    return reshape_in_order(case["x"])
-
-
 @ex5.judge
-def _(v, case, got):
+def ex5_judge(v, case, got):
     x = case["x"]
     a, b, c = x.shape
     tall, wide = _tensor_pair(v, got, ("tall", "wide"))
@@ -256,7 +231,7 @@ ex6 = Exercise("nb01.ex6", title="Flatten: a view when possible", points=2, answ
 
 
 @ex6.cases
-def _(gen, hidden):
+def ex6_cases(gen, hidden):
     if not hidden:
         return [{"x": torch.arange(6.0).reshape(2, 3), "transpose": False},
                 {"x": torch.arange(6.0).reshape(2, 3), "transpose": True}]
@@ -269,14 +244,14 @@ def _same_storage(a, b) -> bool:
 
 
 @ex6.run
-def _(case, flatten):
+def ex6_run(case, flatten):
     x = case["x"].t() if case["transpose"] else case["x"]
     out = flatten(x)
     return out, _same_storage(out, x)
 
 
 @ex6.judge
-def _(v, case, got):
+def ex6_judge(v, case, got):
     x = case["x"].t() if case["transpose"] else case["x"]
     out, shares = got
     what = "x.t()" if case["transpose"] else "x"
@@ -302,7 +277,7 @@ ex7 = Exercise("nb01.ex7", title="NumPy: shared or copied", points=2, answers=("
 
 
 @ex7.cases
-def _(gen, hidden):
+def ex7_cases(gen, hidden):
     if not hidden:
         return [{"a": np.array([[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]])}]
     cases = []
@@ -319,7 +294,7 @@ def _shares_with(t, a) -> bool:
 
 
 @ex7.run
-def _(case, share_numpy, copy_numpy):
+def ex7_run(case, share_numpy, copy_numpy):
     a = case["a"]
     shared = share_numpy(a)
     copied = copy_numpy(a)
@@ -327,7 +302,7 @@ def _(case, share_numpy, copy_numpy):
 
 
 @ex7.judge
-def _(v, case, got):
+def ex7_judge(v, case, got):
     a = case["a"]
     shared, copied, shared_shares, copied_shares = got
     dtype = torch.from_numpy(a).dtype
@@ -353,7 +328,7 @@ ex8 = Exercise("nb01.ex8", title="Compute on the given device", points=2, answer
 
 
 @ex8.cases
-def _(gen, hidden):
+def ex8_cases(gen, hidden):
     shapes = [(4, 3, 2)] if not hidden else [tuple(_int(gen, 1, 8) for _ in range(3)) for _ in range(2)]
     cases = []
     for n, k, m in shapes:
@@ -364,12 +339,12 @@ def _(gen, hidden):
 
 
 @ex8.run
-def _(case, predict_on):
+def ex8_run(case, predict_on):
     return predict_on(case["x"], case["w"], case["b"], torch.device(case["device"]))
 
 
 @ex8.judge
-def _(v, case, got):
+def ex8_judge(v, case, got):
     x, w, b, device = case["x"], case["w"], case["b"], case["device"]
     name = f'predict_on(x, w, b, torch.device("{device}"))'
     if not isinstance(got, TensorValue):

@@ -26,8 +26,7 @@ def _pick(gen, options):
 
 
 # --- nb02.ex1: dL/dx and dL/dy of L = sum(x**2 * y + sin(y)) by autograd ---------------
-ex1 = Exercise("nb02.ex1", title="Gradients of an expression", points=2, answers="grads_of_L",
-               hidden_cases=3)
+ex1 = Exercise("nb02.ex1", title="Gradients of an expression", points=2, answers="grads_of_L")
 
 
 def _grads_of_L(x, y):
@@ -38,7 +37,7 @@ def _grads_of_L(x, y):
 
 
 @ex1.cases
-def _(gen, hidden):
+def ex1_cases(gen, hidden):
     if not hidden:
         return [{"x": torch.tensor([1.0, 2.0]), "y": torch.tensor([3.0, -1.0])}]
     cases = []
@@ -48,13 +47,8 @@ def _(gen, hidden):
     return cases
 
 
-@ex1.run
-def _(case, grads_of_L):
-    return grads_of_L(case["x"], case["y"])
-
-
 @ex1.judge
-def _(v, case, got):
+def ex1_judge(v, case, got):
     if type(got) not in (tuple, list) or len(got) != 2:
         v.fail("wrong-type", "grads_of_L(x, y) should return a pair (dL/dx, dL/dy).")
     for value, name, leaf in zip(got, ("dL/dx", "dL/dy"), ("x", "y")):
@@ -76,7 +70,7 @@ ex2 = Exercise("nb02.ex2", title="Count the accumulation", points=1, answers="ac
 
 
 @ex2.cases
-def _(gen, hidden):
+def ex2_cases(gen, hidden):
     if not hidden:
         return [{"x0": 2.0, "powers": (2, 3)}]
     cases = []
@@ -87,12 +81,12 @@ def _(gen, hidden):
 
 
 @ex2.run
-def _(case, accumulated_grad):
+def ex2_run(case, accumulated_grad):
     return accumulated_grad(case["x0"], list(case["powers"]))
 
 
 @ex2.judge
-def _(v, case, got):
+def ex2_judge(v, case, got):
     data = v.tensor(got, "accumulated_grad(x0, powers)", dtype=torch.float32, float_ok=True)
     if data.numel() != 1:
         v.fail("wrong-shape", f"accumulated_grad should return x.grad of a scalar x, one number; "
@@ -128,7 +122,7 @@ def _sgd_reference(case, steps=2, sign=-1.0, zero=True):
 
 
 @ex3.cases
-def _(gen, hidden):
+def ex3_cases(gen, hidden):
     if not hidden:
         return [{"w": torch.tensor([[0.5], [-1.0]]), "b": torch.tensor([0.2]),
                  "x": torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [2.0, -1.0]]),
@@ -143,7 +137,7 @@ def _(gen, hidden):
 
 
 @ex3.run
-def _(case, sgd_step):
+def ex3_run(case, sgd_step):
     w = case["w"].clone().requires_grad_(True)
     b = case["b"].clone().requires_grad_(True)
     params = [w, b]
@@ -160,7 +154,7 @@ def _(case, sgd_step):
 
 
 @ex3.judge
-def _(v, case, got):
+def ex3_judge(v, case, got):
     if not got["leaf"]:
         v.fail("rebinding-leaf", "After sgd_step the list holds tensors that are not leaves any more.")
     if not got["same"]:
@@ -211,7 +205,7 @@ def _one_sided(f, x, eps):
 
 
 @ex4.cases
-def _(gen, hidden):
+def ex4_cases(gen, hidden):
     if not hidden:
         return [{"f": "sin_x2", "x": torch.tensor([0.5, -1.0, 2.0], dtype=torch.float64), "eps": 1e-4}]
     cases = []
@@ -221,12 +215,12 @@ def _(gen, hidden):
 
 
 @ex4.run
-def _(case, numerical_grad):
+def ex4_run(case, numerical_grad):
     return numerical_grad(FUNCTIONS[case["f"]], case["x"], case["eps"])
 
 
 @ex4.judge
-def _(v, case, got):
+def ex4_judge(v, case, got):
     x, eps, f = case["x"], case["eps"], FUNCTIONS[case["f"]]
     xg = x.clone().requires_grad_(True)
     f(xg).backward()
@@ -308,17 +302,17 @@ ex5 = Exercise("nb02.ex5", title="Forward pass by hand", points=1, answers="forw
 
 
 @ex5.cases
-def _(gen, hidden):
+def ex5_cases(gen, hidden):
     return _network_cases(gen, hidden)
 
 
 @ex5.run
-def _(case, forward):
+def ex5_run(case, forward):
     return forward(case["p"].numpy(), case["x"])
 
 
 @ex5.judge
-def _(v, case, got):
+def ex5_judge(v, case, got):
     if type(got) not in (tuple, list) or len(got) != 2:
         v.fail("wrong-type", "forward(p, x) should return a pair (a1, a2).")
     a1 = v.number(got[0], "a1")
@@ -341,12 +335,12 @@ ex6 = Exercise("nb02.ex6", title="Gradients by hand", points=3, answers="gradien
 
 
 @ex6.cases
-def _(gen, hidden):
+def ex6_cases(gen, hidden):
     return _network_cases(gen, hidden)
 
 
 @ex6.run
-def _(case, gradients):
+def ex6_run(case, gradients):
     return gradients(case["p"].numpy(), case["x"], case["y"])
 
 
@@ -367,7 +361,7 @@ def _recognise_gradient_mistakes(v, data, case, scale=None, atol=1e-5):
 
 
 @ex6.judge
-def _(v, case, got):
+def ex6_judge(v, case, got):
     data = _array4(v, got, "gradients(p, x, y)")
     ref = _network(case["p"], case["x"], case["y"])[2]
     _recognise_gradient_mistakes(v, data, case)
@@ -387,12 +381,12 @@ ex7 = Exercise("nb02.ex7", title="One step by hand", points=1, answers="hand_ste
 
 
 @ex7.cases
-def _(gen, hidden):
+def ex7_cases(gen, hidden):
     return _network_cases(gen, hidden)
 
 
 @ex7.run
-def _(case, hand_step):
+def ex7_run(case, hand_step):
     return hand_step(case["p"].numpy(), case["x"], case["y"], case["lr"])
 
 
@@ -415,7 +409,7 @@ def _judge_step(v, case, data, name, atol):
 
 
 @ex7.judge
-def _(v, case, got):
+def ex7_judge(v, case, got):
     data = _array4(v, got, "hand_step(p, x, y, lr)")
     _judge_step(v, case, data, "hand_step(p, x, y, lr)", atol=1e-6)
 
@@ -425,16 +419,16 @@ ex8 = Exercise("nb02.ex8", title="The same step with autograd", points=2, answer
 
 
 @ex8.cases
-def _(gen, hidden):
+def ex8_cases(gen, hidden):
     return _network_cases(gen, hidden)
 
 
 @ex8.run
-def _(case, torch_step):
+def ex8_run(case, torch_step):
     return torch_step(case["p"].numpy(), case["x"], case["y"], case["lr"])
 
 
 @ex8.judge
-def _(v, case, got):
+def ex8_judge(v, case, got):
     data = _array4(v, got, "torch_step(p, x, y, lr)")
     _judge_step(v, case, data, "torch_step(p, x, y, lr)", atol=1e-5)

@@ -77,7 +77,7 @@ def _ex1_weights(case):
 
 
 @ex1.cases
-def _(gen, hidden):
+def ex1_cases(gen, hidden):
     sizes = [(10, 20, 1, 4)] if not hidden else []
     while len(sizes) < 4:
         sizes.append((_int(gen, 2, 12), _int(gen, 3, 16), _int(gen, 1, 4), _int(gen, 2, 8)))
@@ -93,7 +93,7 @@ def _(gen, hidden):
 
 
 @ex1.run
-def _(case, SimpleNetwork):
+def ex1_run(case, SimpleNetwork):
     model = SimpleNetwork(case["n_in"], case["n_hidden"], case["n_out"])
     found = _registered(model)
     out = model(case["x"]) if _load(model, _ex1_weights(case)) else None
@@ -101,7 +101,7 @@ def _(case, SimpleNetwork):
 
 
 @ex1.judge
-def _(v, case, got):
+def ex1_judge(v, case, got):
     expected = {n: tuple(t.shape) for n, t in _ex1_weights(case).items()}
     _check_parameters(v, got["parameters"], expected, "SimpleNetwork",
                       empty_code="plain-list-layers",
@@ -124,7 +124,7 @@ ex2 = Exercise("nb03.ex2", title="Linear from nn.Parameter", points=2, answers="
 
 
 @ex2.cases
-def _(gen, hidden):
+def ex2_cases(gen, hidden):
     sizes = [(3, 2, 4)] if not hidden else []
     while len(sizes) < 4:
         n_in = _int(gen, 2, 9)
@@ -142,7 +142,7 @@ def _(gen, hidden):
 
 
 @ex2.run
-def _(case, MyLinear):
+def ex2_run(case, MyLinear):
     layer = MyLinear(case["n_in"], case["n_out"])
     found = _registered(layer)
     initial = {n: p.detach().clone() for n, p in layer.named_parameters()}
@@ -154,7 +154,7 @@ def _(case, MyLinear):
 
 
 @ex2.judge
-def _(v, case, got):
+def ex2_judge(v, case, got):
     n_in, n_out = case["n_in"], case["n_out"]
     if not got["parameters"] and got["plain"]:
         v.fail("unregistered-tensor", f"MyLinear keeps {', '.join(got['plain'])} as plain tensors: "
@@ -192,7 +192,7 @@ def _ex3_weights(case):
 
 
 @ex3.cases
-def _(gen, hidden):
+def ex3_cases(gen, hidden):
     all_sizes = [[4, 8, 8, 2]] if not hidden else []
     while len(all_sizes) < 4:
         depth = _int(gen, 1, 4)
@@ -207,7 +207,7 @@ def _(gen, hidden):
 
 
 @ex3.run
-def _(case, MLP):
+def ex3_run(case, MLP):
     model = MLP(list(case["sizes"]))
     found = _registered(model)
     out = model(case["x"]) if _load(model, _ex3_weights(case)) else None
@@ -225,7 +225,7 @@ def _mlp_reference(case, relu_last=False):
 
 
 @ex3.judge
-def _(v, case, got):
+def ex3_judge(v, case, got):
     expected = {n: tuple(t.shape) for n, t in _ex3_weights(case).items()}
     _check_parameters(v, got["parameters"], expected, "MLP",
                       empty_code="plain-list-layers",
@@ -246,7 +246,7 @@ ex4 = Exercise("nb03.ex4", title="A running mean as a buffer", points=3, answers
 
 
 @ex4.cases
-def _(gen, hidden):
+def ex4_cases(gen, hidden):
     specs = [(3, 0.1, 2)] if not hidden else []
     while len(specs) < 4:
         specs.append((_int(gen, 1, 6), round(0.05 + 0.4 * float(torch.rand(1, generator=gen)), 3), _int(gen, 1, 4)))
@@ -260,7 +260,7 @@ def _(gen, hidden):
 
 
 @ex4.run
-def _(case, RunningCenter):
+def ex4_run(case, RunningCenter):
     module = RunningCenter(case["n"], momentum=case["momentum"])
     params = tuple(n for n, _ in module.named_parameters())
     buffers = tuple(n for n, _ in module.named_buffers())
@@ -290,7 +290,7 @@ def _running(case, new_weight=None):
 
 
 @ex4.judge
-def _(v, case, got):
+def ex4_judge(v, case, got):
     params, buffers = got["parameters"], got["buffers"]
     if "running_mean" in params:
         v.fail("buffer-as-parameter", "running_mean is registered as a Parameter: an optimizer would train it.")
@@ -361,7 +361,7 @@ class _Probe(nn.Module):
 
 
 @ex5.cases
-def _(gen, hidden):
+def ex5_cases(gen, hidden):
     all_sizes = [[4, 6, 5]] if not hidden else []
     while len(all_sizes) < 4:
         all_sizes.append([_int(gen, 2, 6) for _ in range(_int(gen, 2, 4))])
@@ -375,7 +375,7 @@ def _(gen, hidden):
 
 
 @ex5.run
-def _(case, relu_stats):
+def ex5_run(case, relu_stats):
     model = _Probe(case["Ws"], case["bs"], case["W_head"], case["b_head"])
     calls = []
     handle = model.register_forward_pre_hook(lambda module, args: calls.append(1))
@@ -386,7 +386,7 @@ def _(case, relu_stats):
 
 
 @ex5.judge
-def _(v, case, got):
+def ex5_judge(v, case, got):
     stats = got["stats"]
     if not isinstance(stats, dict):
         v.fail("wrong-type", "relu_stats should return a dict {module name: (mean, fraction of zeros)}.")
@@ -432,7 +432,7 @@ ex6 = Exercise("nb03.ex6", title="A state_dict round trip", points=2, answers=("
 
 
 @ex6.cases
-def _(gen, hidden):
+def ex6_cases(gen, hidden):
     specs = [(3, 1, 8, 4, 0.1)] if not hidden else []
     while len(specs) < 4:
         specs.append((_int(gen, 1, 5), _int(gen, 1, 3), _int(gen, 4, 12), _int(gen, 2, 6),
@@ -447,7 +447,7 @@ def _(gen, hidden):
 
 
 @ex6.run
-def _(case, train_and_save, restore):
+def ex6_run(case, train_and_save, restore):
     model = nn.Linear(case["n_in"], case["n_out"])
     fresh = nn.Linear(case["n_in"], case["n_out"])
     with torch.no_grad():
@@ -483,7 +483,7 @@ def _sgd(case, accumulate=False):
 
 
 @ex6.judge
-def _(v, case, got):
+def ex6_judge(v, case, got):
     shapes = {"weight": (case["n_out"], case["n_in"]), "bias": (case["n_out"],)}
     ref = _sgd(case)
     initial = {"weight": case["W0"], "bias": case["b0"]}
@@ -537,7 +537,7 @@ class _Normed(nn.Module):
 
 
 @ex7.cases
-def _(gen, hidden):
+def ex7_cases(gen, hidden):
     specs = [(4, 3, 5)] if not hidden else []
     while len(specs) < 3:
         specs.append((_int(gen, 1, 8), _int(gen, 1, 8), _int(gen, 2, 9)))
@@ -546,7 +546,7 @@ def _(gen, hidden):
 
 
 @ex7.run
-def _(case, to_device):
+def ex7_run(case, to_device):
     model = _Normed(case["n_in"], case["n_out"])
     result = to_device(model, case["x"], case["device"])
     if type(result) is not tuple or len(result) != 2:
@@ -560,7 +560,7 @@ def _(case, to_device):
 
 
 @ex7.judge
-def _(v, case, got):
+def ex7_judge(v, case, got):
     if got["result"] != "pair":
         v.fail("wrong-type", "to_device should return a pair (model, x), the model being an nn.Module.")
     target = case["device"]

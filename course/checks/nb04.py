@@ -49,22 +49,22 @@ def _shows(v, data, wrong, right):
 
 # -- ex1: ReLU, LeakyReLU (0.01), sigmoid and tanh written by hand --------------------
 ex1 = Exercise("nb04.ex1", title="Activations by hand", points=2,
-               answers=("my_relu", "my_leaky_relu", "my_sigmoid", "my_tanh"), hidden_cases=3)
+               answers=("my_relu", "my_leaky_relu", "my_sigmoid", "my_tanh"))
 
 
 @ex1.cases
-def _(gen, hidden):
+def ex1_cases(gen, hidden):
     return [{"x": x} for x in _inputs(gen, hidden, [-3.0, -1.0, -0.2, 0.5, 2.0])]
 
 
 @ex1.run
-def _(case, my_relu, my_leaky_relu, my_sigmoid, my_tanh):
+def ex1_run(case, my_relu, my_leaky_relu, my_sigmoid, my_tanh):
     x = case["x"]
     return {"relu": my_relu(x), "leaky_relu": my_leaky_relu(x), "sigmoid": my_sigmoid(x), "tanh": my_tanh(x)}
 
 
 @ex1.judge
-def _(v, case, got):
+def ex1_judge(v, case, got):
     x = case["x"]
     ref = _reference(x)
     for name in ACTIVATIONS:
@@ -82,22 +82,16 @@ def _(v, case, got):
 
 
 # -- ex2: the four derivatives by hand, checked against autograd -----------------------
-ex2 = Exercise("nb04.ex2", title="Derivatives by hand", points=2, answers="activation_derivatives",
-               hidden_cases=3)
+ex2 = Exercise("nb04.ex2", title="Derivatives by hand", points=2, answers="activation_derivatives")
 
 
 @ex2.cases
-def _(gen, hidden):
+def ex2_cases(gen, hidden):
     return [{"x": x} for x in _inputs(gen, hidden, [-2.0, -0.5, 0.5, 1.0, 3.0])]
 
 
-@ex2.run
-def _(case, activation_derivatives):
-    return activation_derivatives(case["x"])
-
-
 @ex2.judge
-def _(v, case, got):
+def ex2_judge(v, case, got):
     x = case["x"]
     if type(got) is not dict or set(got) != set(ACTIVATIONS):
         keys = sorted(got) if type(got) is dict else None
@@ -130,7 +124,7 @@ ex3 = Exercise("nb04.ex3", title="Regression loss, shapes aligned", points=1, an
 
 
 @ex3.cases
-def _(gen, hidden):
+def ex3_cases(gen, hidden):
     if not hidden:
         return [{"pred": torch.tensor([[1.0], [2.0], [3.0]], requires_grad=True), "y": torch.tensor([1.0, 2.0, 4.0])}]
     sizes = [int(torch.randint(1, 4, (1,), generator=gen)), int(torch.randint(5, 12, (1,), generator=gen)),
@@ -139,17 +133,12 @@ def _(gen, hidden):
             for n in sizes]
 
 
-@ex3.run
-def _(case, regression_loss):
-    return regression_loss(case["pred"], case["y"])
-
-
 def _warned_about_shape(v):
     return any("Using a target size" in w for w in v.warnings)
 
 
 @ex3.judge
-def _(v, case, got):
+def ex3_judge(v, case, got):
     pred, y = case["pred"].detach().double(), case["y"].double()
     n = y.shape[0]
     if _warned_about_shape(v):
@@ -183,7 +172,7 @@ def _binary(gen, n, extreme):
 
 
 @ex4.cases
-def _(gen, hidden):
+def ex4_cases(gen, hidden):
     if not hidden:
         return [{"z": torch.tensor([3.0, -1.5, 0.0, 40.0, -40.0]), "y": torch.tensor([1.0, 0.0, 1.0, 0.0, 1.0])}]
     cases = []
@@ -196,17 +185,12 @@ def _(gen, hidden):
     return cases
 
 
-@ex4.run
-def _(case, bce_with_logits):
-    return bce_with_logits(case["z"], case["y"])
-
-
 def _stable(z, y):
     return (z.clamp(min=0) - z * y + torch.log1p(torch.exp(-z.abs())))
 
 
 @ex4.judge
-def _(v, case, got):
+def ex4_judge(v, case, got):
     z, y = case["z"].double(), case["y"].double()
     if getattr(got, "shape", None) == tuple(z.shape) and z.numel() > 1:
         v.fail("loss-unreduced", f"bce_with_logits(z, y) has shape {tuple(z.shape)}: one loss per element, "
@@ -231,7 +215,7 @@ ex5 = Exercise("nb04.ex5", title="Binary loss from integer labels", points=1, an
 
 
 @ex5.cases
-def _(gen, hidden):
+def ex5_cases(gen, hidden):
     if not hidden:
         return [{"logits": torch.tensor([[2.0], [-1.0], [0.5], [-3.0]], requires_grad=True),
                  "labels": torch.tensor([1, 0, 0, 0])}]
@@ -243,13 +227,8 @@ def _(gen, hidden):
     return cases
 
 
-@ex5.run
-def _(case, binary_loss):
-    return binary_loss(case["logits"], case["labels"])
-
-
 @ex5.judge
-def _(v, case, got):
+def ex5_judge(v, case, got):
     z, y = case["logits"].detach().double(), case["labels"].double().view(-1, 1)
     if _warned_about_shape(v):
         v.fail("target-shape-n-vs-n1", "PyTorch warned while your loss ran: logits and labels had different shapes.")
@@ -267,7 +246,7 @@ ex6 = Exercise("nb04.ex6", title="Cross-entropy by hand", points=3, answers="cro
 
 
 @ex6.cases
-def _(gen, hidden):
+def ex6_cases(gen, hidden):
     if not hidden:
         logits = torch.tensor([[2.0, 1.0, 0.1], [0.5, 2.5, 0.3], [0.0, -1.0, 3.0], [90.0, 0.0, -90.0]])
         return [{"logits": logits, "target": torch.tensor([0, 1, 2, 2])}]
@@ -284,13 +263,8 @@ def _(gen, hidden):
     return cases
 
 
-@ex6.run
-def _(case, cross_entropy):
-    return cross_entropy(case["logits"], case["target"])
-
-
 @ex6.judge
-def _(v, case, got):
+def ex6_judge(v, case, got):
     z, t = case["logits"].double(), case["target"]
     n = z.shape[0]
     if getattr(got, "shape", None) == (n,):
@@ -315,7 +289,7 @@ ex7 = Exercise("nb04.ex7", title="Multi-class loss from a label column", points=
 
 
 @ex7.cases
-def _(gen, hidden):
+def ex7_cases(gen, hidden):
     if not hidden:
         return [{"logits": torch.tensor([[1.0, 2.0, 0.5], [0.0, -1.0, 2.0], [3.0, 0.0, 0.0]], requires_grad=True),
                  "labels": torch.tensor([[1.0], [2.0], [0.0]])}]
@@ -328,13 +302,8 @@ def _(gen, hidden):
     return cases
 
 
-@ex7.run
-def _(case, multiclass_loss):
-    return multiclass_loss(case["logits"], case["labels"])
-
-
 @ex7.judge
-def _(v, case, got):
+def ex7_judge(v, case, got):
     z, t = case["logits"].detach().double(), case["labels"].view(-1).long()
     n = z.shape[0]
     if getattr(got, "shape", None) == (n,):
@@ -357,7 +326,7 @@ ACTIVATION_NAMES = {"Sigmoid", "Softmax", "LogSoftmax", "Tanh", "ReLU", "LeakyRe
 
 
 @ex8.cases
-def _(gen, hidden):
+def ex8_cases(gen, hidden):
     if not hidden:
         sizes = [("regression", 5, 2), ("binary", 4, 1), ("multiclass", 4, 3), ("multilabel", 6, 4)]
     else:
@@ -372,7 +341,7 @@ def _(gen, hidden):
 
 
 @ex8.run
-def _(case, head_and_loss):
+def ex8_run(case, head_and_loss):
     head, loss_fn = head_and_loss(case["task"], case["in_features"], case["n"])
     return {"layers": tuple(type(m).__name__ for m in head.modules()),
             "loss": type(loss_fn).__name__, "reduction": str(getattr(loss_fn, "reduction", "")),
@@ -380,7 +349,7 @@ def _(case, head_and_loss):
 
 
 @ex8.judge
-def _(v, case, got):
+def ex8_judge(v, case, got):
     task, n, batch = case["task"], case["n"], case["x"].shape[0]
     call = f"head_and_loss({task!r}, {case['in_features']}, {n})"
     layers, loss = got["layers"], got["loss"]

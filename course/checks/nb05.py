@@ -160,11 +160,11 @@ def _trajectory_case(gen, hidden, steps_range, lr_range):
 # loss history kept as tensors.
 
 ex1 = Exercise("nb05.ex1", title="The training loop", points=3,
-               answers="train", visible_cases=1, hidden_cases=3)
+               answers="train")
 
 
 @ex1.cases
-def _(gen, hidden):
+def ex1_cases(gen, hidden):
     cases = []
     for i in range(1 if not hidden else 3):
         n, d = (8, 2) if not hidden else (_randint(gen, 6, 16), _randint(gen, 1, 4))
@@ -176,7 +176,7 @@ def _(gen, hidden):
 
 
 @ex1.run
-def _(case, train):
+def ex1_run(case, train):
     model = _linear(case["w0"], case["b0"])
     optimizer = torch.optim.SGD(model.parameters(), lr=case["lr"])
     losses = train(model, case["X"], case["y"], optimizer, nn.MSELoss(), case["epochs"])
@@ -184,7 +184,7 @@ def _(case, train):
 
 
 @ex1.judge
-def _(v, case, got):
+def ex1_judge(v, case, got):
     losses = _numbers(v, got["losses"], "The list train(...) returned", case["epochs"], "losses, one per epoch")
     w = v.tensor(got["weight"], "model.weight after train(...)", dtype=torch.float32, shape=tuple(case["w0"].shape))
     b = v.tensor(got["bias"], "model.bias after train(...)", dtype=torch.float32, shape=tuple(case["b0"].shape))
@@ -223,11 +223,11 @@ def _(v, case, got):
 # passed as the learning rate, model not moved.
 
 ex2 = Exercise("nb05.ex2", title="Build the optimizer", points=2,
-               answers="setup_training", visible_cases=1, hidden_cases=3)
+               answers="setup_training")
 
 
 @ex2.cases
-def _(gen, hidden):
+def ex2_cases(gen, hidden):
     if not hidden:
         return [{"sizes": (4, 8), "lr": 0.05, "weight_decay": 1e-4, "device": "meta"}]
     return [{"sizes": (_randint(gen, 2, 6), _randint(gen, 3, 10)),
@@ -237,7 +237,7 @@ def _(gen, hidden):
 
 
 @ex2.run
-def _(case, setup_training):
+def ex2_run(case, setup_training):
     d, h = case["sizes"]
     model = nn.Sequential(nn.Linear(d, h), nn.ReLU(), nn.Linear(h, 1))
     model_out, optimizer = setup_training(model, case["device"], case["lr"], case["weight_decay"])
@@ -257,7 +257,7 @@ def _(case, setup_training):
 
 
 @ex2.judge
-def _(v, case, got):
+def ex2_judge(v, case, got):
     if got["model"] != "Module":
         v.fail("wrong-type", f"setup_training should return (model, optimizer); the first item is a {got['model']}.")
     v.passed("type")
@@ -299,11 +299,11 @@ def _(v, case, got):
 # named: rebinding instead of updating in place, the sign, weight decay used as a step size.
 
 ex3 = Exercise("nb05.ex3", title="SGD by hand", points=2,
-               answers="sgd_step", visible_cases=1, hidden_cases=3)
+               answers="sgd_step")
 
 
 @ex3.cases
-def _(gen, hidden):
+def ex3_cases(gen, hidden):
     def one(shapes, lr, wd):
         return {"params": [torch.randn(*s, generator=gen) for s in shapes],
                 "grads": [torch.randn(*s, generator=gen) for s in shapes], "lr": lr, "weight_decay": wd}
@@ -319,7 +319,7 @@ def _(gen, hidden):
 
 
 @ex3.run
-def _(case, sgd_step):
+def ex3_run(case, sgd_step):
     params = [nn.Parameter(t.clone()) for t in case["params"]]
     for p, g in zip(params, case["grads"]):
         p.grad = g.clone()
@@ -339,7 +339,7 @@ def _sgd_reference(case):
 
 
 @ex3.judge
-def _(v, case, got):
+def ex3_judge(v, case, got):
     if type(got) is not list or len(got) != len(case["params"]):
         v.fail("wrong-type", "sgd_step should update the tensors of the list it is given.")
     flat = []
@@ -374,11 +374,11 @@ def _(v, case, got):
 # zero with the (1 - momentum) average form.
 
 ex4 = Exercise("nb05.ex4", title="Momentum by hand", points=2,
-               answers="MomentumSGD", visible_cases=1, hidden_cases=3)
+               answers="MomentumSGD")
 
 
 @ex4.cases
-def _(gen, hidden):
+def ex4_cases(gen, hidden):
     cases = []
     for i in range(1 if not hidden else 3):
         case = _trajectory_case(gen, hidden, (4, 7), (0.01, 0.08))
@@ -389,7 +389,7 @@ def _(gen, hidden):
 
 
 @ex4.run
-def _(case, MomentumSGD):
+def ex4_run(case, MomentumSGD):
     def make(params):
         if case["momentum"] is None:
             return MomentumSGD(params, lr=case["lr"])  # momentum left at its default, 0.9
@@ -413,7 +413,7 @@ def _momentum_rule(lr, mu, ema=False, keep=True):
 
 
 @ex4.judge
-def _(v, case, got):
+def ex4_judge(v, case, got):
     d = case["w0"].numel() + 1
     data = v.tensor(got, "The parameters after each step", dtype=torch.float32, shape=(case["steps"], d))
     lr, mu = case["lr"], 0.9 if case["momentum"] is None else case["momentum"]
@@ -433,11 +433,11 @@ def _(v, case, got):
 # within 1e-6; named: bias correction missing (or t counted from 0), state not kept between steps.
 
 ex5 = Exercise("nb05.ex5", title="Adam by hand", points=3,
-               answers="HandAdam", visible_cases=1, hidden_cases=3)
+               answers="HandAdam")
 
 
 @ex5.cases
-def _(gen, hidden):
+def ex5_cases(gen, hidden):
     cases = []
     for i in range(1 if not hidden else 3):
         case = _trajectory_case(gen, hidden, (4, 7), (0.002, 0.05))
@@ -447,7 +447,7 @@ def _(gen, hidden):
 
 
 @ex5.run
-def _(case, HandAdam):
+def ex5_run(case, HandAdam):
     def make(params):
         if case["lr"] is None:
             return HandAdam(params)  # the defaults: lr 1e-3, betas (0.9, 0.999), eps 1e-8
@@ -473,7 +473,7 @@ def _adam_rule(lr, betas, eps, correct_m=True, correct_v=True, keep=True):
 
 
 @ex5.judge
-def _(v, case, got):
+def ex5_judge(v, case, got):
     d = case["w0"].numel() + 1
     data = v.tensor(got, "The parameters after each step", dtype=torch.float32, shape=(case["steps"], d))
     lr = 1e-3 if case["lr"] is None else case["lr"]
@@ -506,11 +506,11 @@ def _(v, case, got):
 STEP_SIZE, GAMMA = 3, 0.5
 
 ex6 = Exercise("nb05.ex6", title="A schedule to a given curve", points=2,
-               answers="train_with_schedule", visible_cases=1, hidden_cases=2)
+               answers="train_with_schedule", hidden_cases=2)
 
 
 @ex6.cases
-def _(gen, hidden):
+def ex6_cases(gen, hidden):
     cases = []
     for _ in range(1 if not hidden else 2):
         # never 3 batches: stepped per batch, StepLR(step_size=3) would then look like a per-epoch ExponentialLR
@@ -523,7 +523,7 @@ def _(gen, hidden):
 
 
 @ex6.run
-def _(case, train_with_schedule):
+def ex6_run(case, train_with_schedule):
     model = _linear(case["w0"], case["b0"])
     optimizer = torch.optim.SGD(model.parameters(), lr=case["lr"])
     lrs = train_with_schedule(model, case["batches"], optimizer, nn.MSELoss(), case["epochs"])
@@ -535,7 +535,7 @@ def _steplr(opt):
 
 
 @ex6.judge
-def _(v, case, got):
+def ex6_judge(v, case, got):
     epochs, nb, lr = case["epochs"], len(case["batches"]), case["lr"]
     lrs = _numbers(v, got["lrs"], "The list train_with_schedule(...) returned", epochs, "learning rates, one per epoch")
     w = v.tensor(got["weight"], "model.weight after training", dtype=torch.float32, shape=tuple(case["w0"].shape))
@@ -572,13 +572,13 @@ def _(v, case, got):
 # diverged lr picked, one model shared by all runs, zero_grad missing.
 
 ex7 = Exercise("nb05.ex7", title="Pick a learning rate", points=2,
-               answers="lr_sweep", visible_cases=1, hidden_cases=2)
+               answers="lr_sweep", hidden_cases=2)
 
 SWEEP_LRS = [0.01, 0.1, 1.0, 10.0]
 
 
 @ex7.cases
-def _(gen, hidden):
+def ex7_cases(gen, hidden):
     cases = []
     for _ in range(1 if not hidden else 2):
         n, d = (24, 2) if not hidden else (_randint(gen, 12, 32), _randint(gen, 1, 3))
@@ -589,7 +589,7 @@ def _(gen, hidden):
 
 
 @ex7.run
-def _(case, lr_sweep):
+def ex7_run(case, lr_sweep):
     finals, best = lr_sweep(lambda: _linear(case["w0"], case["b0"]), case["X"], case["y"], case["lrs"], case["steps"])
     return {"finals": finals, "best": best}
 
@@ -643,7 +643,7 @@ def _same_finals(v, got, sweep):
 
 
 @ex7.judge
-def _(v, case, got):
+def ex7_judge(v, case, got):
     lrs = case["lrs"]
     finals = _numbers(v, got["finals"], "The final losses lr_sweep(...) returned", len(lrs), "losses, one per lr")
     best = v.number(got["best"], "The best lr lr_sweep(...) returned")

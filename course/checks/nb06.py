@@ -121,7 +121,7 @@ ex1 = Exercise("nb06.ex1", title="A dataset over a table", points=2, answers="Ta
 
 
 @ex1.cases
-def _(gen, hidden):
+def ex1_cases(gen, hidden):
     if not hidden:
         return [{"table": torch.tensor(HOUSES, dtype=torch.float64), "columns": torch.tensor([0, 1, 2, 3, 6]),
                  "features": torch.tensor([1, 2, 3]), "target": 4}]
@@ -144,7 +144,7 @@ def _(gen, hidden):
 
 
 @ex1.run
-def _(case, TableDataset):
+def ex1_run(case, TableDataset):
     import pandas as pd
     from torch.utils.data import Dataset
 
@@ -159,7 +159,7 @@ def _(case, TableDataset):
 
 
 @ex1.judge
-def _(v, case, got):
+def ex1_judge(v, case, got):
     table, feats, target = case["table"], case["features"], case["target"]
     n, n_cols = table.shape
     if not got["is_dataset"]:
@@ -182,11 +182,11 @@ def _(v, case, got):
 
 # --- Exercise 2: a reproducible 80/20 split ---------------------------------------------
 # Sizes n - n//5 and n//5, disjoint, covering 0..n-1, shuffled, same for the same seed.
-ex2 = Exercise("nb06.ex2", title="A reproducible split", points=2, answers="split_indices", hidden_cases=3)
+ex2 = Exercise("nb06.ex2", title="A reproducible split", points=2, answers="split_indices")
 
 
 @ex2.cases
-def _(gen, hidden):
+def ex2_cases(gen, hidden):
     if not hidden:
         return [{"n": 50, "seed": 42, "other_seed": 7}]
     cases = []
@@ -198,7 +198,7 @@ def _(gen, hidden):
 
 
 @ex2.run
-def _(case, split_indices):
+def ex2_run(case, split_indices):
     first = split_indices(case["n"], case["seed"])
     again = split_indices(case["n"], case["seed"])
     other = split_indices(case["n"], case["other_seed"])
@@ -222,7 +222,7 @@ def _index_lists(v, value, name):
 
 
 @ex2.judge
-def _(v, case, got):
+def ex2_judge(v, case, got):
     n = case["n"]
     name = "split_indices(n, seed)"
     first, again, other = (_index_lists(v, g, name) for g in got)
@@ -258,7 +258,7 @@ ex3 = Exercise("nb06.ex3", title="Normalise with training statistics", points=3,
 
 
 @ex3.cases
-def _(gen, hidden):
+def ex3_cases(gen, hidden):
     cases = []
     for i in range(1 if not hidden else 3):
         n = 20 if not hidden else int(torch.randint(20, 60, (1,), generator=gen))
@@ -274,7 +274,7 @@ def _(gen, hidden):
 
 
 @ex3.run
-def _(case, fit_stats, NormalizedDataset):
+def ex3_run(case, fit_stats, NormalizedDataset):
     X, y, tr, te = case["X"], case["y"], case["train_idx"], case["test_idx"]
     mean, std = fit_stats(X, tr)
     test_ds = NormalizedDataset(X[te], y[te], mean, std)
@@ -282,7 +282,7 @@ def _(case, fit_stats, NormalizedDataset):
 
 
 @ex3.judge
-def _(v, case, got):
+def ex3_judge(v, case, got):
     X, y, tr, te = case["X"], case["y"], case["train_idx"], case["test_idx"]
     f = X.shape[1]
     mean = v.tensor(got["mean"], "mean (from fit_stats)", dtype=torch.float32, shape=(f,))
@@ -319,7 +319,7 @@ ex4 = Exercise("nb06.ex4", title="Count the batches", points=1, answers="num_bat
 
 
 @ex4.cases
-def _(gen, hidden):
+def ex4_cases(gen, hidden):
     if not hidden:
         return [{"n": 10, "batch_size": 4}]
     cases = []
@@ -336,12 +336,12 @@ def _(gen, hidden):
 
 
 @ex4.run
-def _(case, num_batches):
+def ex4_run(case, num_batches):
     return (num_batches(case["n"], case["batch_size"], False), num_batches(case["n"], case["batch_size"], True))
 
 
 @ex4.judge
-def _(v, case, got):
+def ex4_judge(v, case, got):
     n, b = case["n"], case["batch_size"]
     for value, drop_last, expected in ((got[0], False, math.ceil(n / b)), (got[1], True, n // b)):
         name = f"num_batches(n, batch_size, drop_last={drop_last})"
@@ -365,7 +365,7 @@ ex5 = Exercise("nb06.ex5", title="Training and test loaders", points=2, answers=
 
 
 @ex5.cases
-def _(gen, hidden):
+def ex5_cases(gen, hidden):
     if not hidden:
         return [{"n": 100, "batch_size": 16, "cuda": False}]
     cases = []
@@ -376,7 +376,7 @@ def _(gen, hidden):
 
 
 @ex5.run
-def _(case, make_loaders):
+def ex5_run(case, make_loaders):
     from torch.utils.data import TensorDataset
 
     n = case["n"]
@@ -390,7 +390,7 @@ def _(case, make_loaders):
 
 
 @ex5.judge
-def _(v, case, got):
+def ex5_judge(v, case, got):
     if type(got) is dict:
         v.fail("wrong-type", f"make_loaders should return a pair (train_loader, test_loader), "
                f"but it returned a {got['type']}.")
@@ -433,7 +433,7 @@ ex6 = Exercise("nb06.ex6", title="Pad a batch in collate", points=2, answers="pa
 
 
 @ex6.cases
-def _(gen, hidden):
+def ex6_cases(gen, hidden):
     if not hidden:
         return [{"lengths": torch.tensor([3, 5, 2]), "values": torch.arange(1.0, 11.0), "labels": torch.tensor([0, 1, 1])}]
     cases = []
@@ -451,13 +451,13 @@ def _sequences(case):
 
 
 @ex6.run
-def _(case, pad_collate):
+def ex6_run(case, pad_collate):
     batch = [(seq.clone(), int(label)) for seq, label in zip(_sequences(case), case["labels"].tolist())]
     return pad_collate(batch)
 
 
 @ex6.judge
-def _(v, case, got):
+def ex6_judge(v, case, got):
     seqs, lengths, labels = _sequences(case), case["lengths"], case["labels"]
     b, longest = len(seqs), int(lengths.max())
     if type(got) not in (tuple, list) or len(got) != 3:
@@ -486,7 +486,7 @@ def _(v, case, got):
 
 # --- Exercise 7: noise augmentation inside a dataset -----------------------------------
 # Fresh Gaussian noise of std sigma on the features at every read; targets unchanged.
-ex7 = Exercise("nb06.ex7", title="Noise augmentation", points=2, answers="NoisyDataset", hidden_cases=3)
+ex7 = Exercise("nb06.ex7", title="Noise augmentation", points=2, answers="NoisyDataset")
 
 #: Every sample is read once and the first _REREAD twice; the noise statistics are judged on
 #: at least 4000 values, with tolerances of 0.1 sigma on the mean and 10% on the std: more
@@ -495,7 +495,7 @@ _MEAN_TOL, _STD_RTOL, _REREAD = 0.1, 0.1, 40
 
 
 @ex7.cases
-def _(gen, hidden):
+def ex7_cases(gen, hidden):
     if not hidden:
         return [{"X": torch.randn(200, 20, generator=gen) * 2 + 1, "y": torch.randn(200, 1, generator=gen),
                  "sigma": 0.1, "seed": 0}]
@@ -510,7 +510,7 @@ def _(gen, hidden):
 
 
 @ex7.run
-def _(case, NoisyDataset):
+def ex7_run(case, NoisyDataset):
     with torch.random.fork_rng(devices=[]):  # the CPU random stream is restored afterwards
         torch.default_generator.manual_seed(case["seed"])  # a fixed stream: the same verdict every run
         ds = NoisyDataset(case["X"], case["y"], case["sigma"])
@@ -521,7 +521,7 @@ def _(case, NoisyDataset):
 
 
 @ex7.judge
-def _(v, case, got):
+def ex7_judge(v, case, got):
     X, y, sigma = case["X"], case["y"], case["sigma"]
     n, f = X.shape
     _length(v, got["len"], "NoisyDataset(...)", n, {f})

@@ -82,7 +82,7 @@ ex1 = Exercise("nb07.ex1", title="Data as (N, 1) batches", points=1, answers="as
 
 
 @ex1.cases
-def _(gen, hidden):
+def ex1_cases(gen, hidden):
     cases = []
     if not hidden:
         x, y = linear(seed=DATA_SEED)
@@ -94,12 +94,12 @@ def _(gen, hidden):
 
 
 @ex1.run
-def _(case, as_batch):
+def ex1_run(case, as_batch):
     return tuple(as_batch(case["x"], case["y"]))
 
 
 @ex1.judge
-def _(v, case, got):
+def ex1_judge(v, case, got):
     n = case["x"].shape[0]
     if type(got) is not tuple or len(got) != 2:
         v.fail("wrong-type", "as_batch(x, y) should return two tensors: (X, Y).")
@@ -121,7 +121,7 @@ ex2 = Exercise("nb07.ex2", title="One update by hand", points=2, answers="manual
 
 
 @ex2.cases
-def _(gen, hidden):
+def ex2_cases(gen, hidden):
     cases = []
     if not hidden:
         x, y = linear(seed=DATA_SEED)
@@ -134,7 +134,7 @@ def _(gen, hidden):
 
 
 @ex2.run
-def _(case, manual_step):
+def ex2_run(case, manual_step):
     model = nn.Linear(1, 1)
     with torch.no_grad():
         model.weight.fill_(case["w0"])
@@ -147,7 +147,7 @@ def _(case, manual_step):
 
 
 @ex2.judge
-def _(v, case, got):
+def ex2_judge(v, case, got):
     args = (case["X"], case["Y"], case["w0"], case["b0"], case["lr"])
     w1, b1, _ = _gd_trajectory(*args, 1)
     w2, b2, ref_losses = _gd_trajectory(*args, 2)
@@ -185,7 +185,7 @@ ex3 = Exercise("nb07.ex3", title="Fit any line by hand", points=3, answers="fit_
 
 
 @ex3.cases
-def _(gen, hidden):
+def ex3_cases(gen, hidden):
     cases = []
     if not hidden:
         x, y = linear(seed=DATA_SEED)
@@ -198,7 +198,7 @@ def _(gen, hidden):
 
 
 @ex3.run
-def _(case, fit_line):
+def ex3_run(case, fit_line):
     w, b, losses = fit_line(case["x"], case["y"], case["lr"], case["epochs"])
     return w, b, _as_loss_tensor(losses)
 
@@ -212,7 +212,7 @@ def _tolerances(case):
 
 
 @ex3.judge
-def _(v, case, got):
+def ex3_judge(v, case, got):
     if type(got) is not tuple or len(got) != 3:
         v.fail("wrong-type", "fit_line should return three things: (w, b, losses).")
     w = v.number(got[0], "w")
@@ -256,7 +256,7 @@ ex4 = Exercise("nb07.ex4", title="The same with optim.SGD", points=2, answers="t
 
 
 @ex4.cases
-def _(gen, hidden):
+def ex4_cases(gen, hidden):
     cases = []
     if not hidden:
         x, y = linear(seed=DATA_SEED)
@@ -270,7 +270,7 @@ def _(gen, hidden):
 
 
 @ex4.run
-def _(case, train_sgd):
+def ex4_run(case, train_sgd):
     model = nn.Linear(1, 1)
     with torch.no_grad():
         model.weight.fill_(case["w0"])
@@ -281,7 +281,7 @@ def _(case, train_sgd):
 
 
 @ex4.judge
-def _(v, case, got):
+def ex4_judge(v, case, got):
     args = (case["X"], case["Y"], case["w0"], case["b0"], case["lr"], case["epochs"])
     w = float(v.tensor(got["w"], "model.weight after training", shape=(1, 1)).item())
     b = float(v.tensor(got["b"], "model.bias after training", shape=(1,)).item())

@@ -66,7 +66,7 @@ ex1 = Exercise("nb08.ex1", title="The XOR network", points=2, answers="XorNet")
 
 
 @ex1.cases
-def _(gen, hidden):
+def ex1_cases(gen, hidden):
     cases = []
     if not hidden:
         X, _ = xor()
@@ -80,7 +80,7 @@ def _(gen, hidden):
 
 
 @ex1.run
-def _(case, XorNet):
+def ex1_run(case, XorNet):
     torch.manual_seed(case["seed"])
     net = XorNet(case["hidden"])
     return {"is_module": isinstance(net, nn.Module),
@@ -89,7 +89,7 @@ def _(case, XorNet):
 
 
 @ex1.judge
-def _(v, case, got):
+def ex1_judge(v, case, got):
     h, X = case["hidden"], case["X"]
     v.require(got["is_module"] is True, "wrong-type", "XorNet should subclass nn.Module.")
     v.passed("type")
@@ -120,7 +120,7 @@ ex2 = Exercise("nb08.ex2", title="Train on XOR", points=3, answers="train_xor")
 
 
 @ex2.cases
-def _(gen, hidden):
+def ex2_cases(gen, hidden):
     cases = []
     if not hidden:
         X, y = xor()
@@ -134,7 +134,7 @@ def _(gen, hidden):
 
 
 @ex2.run
-def _(case, train_xor):
+def ex2_run(case, train_xor):
     model = _mlp(case["init"])
     with one_thread():
         losses = train_xor(model, case["X"], case["y"], case["lr"], case["epochs"])
@@ -166,7 +166,7 @@ def _train(case, mode):
 
 
 @ex2.judge
-def _(v, case, got):
+def ex2_judge(v, case, got):
     X, y, epochs = case["X"], case["y"], case["epochs"]
     losses = v.tensor(got["losses"], "losses", dtype=torch.float64)
     if losses.shape != (epochs,):
@@ -205,7 +205,7 @@ ex3 = Exercise("nb08.ex3", title="Predictions from logits", points=1, answers="p
 
 
 @ex3.cases
-def _(gen, hidden):
+def ex3_cases(gen, hidden):
     cases = []
     while len(cases) < 4:
         h = int(torch.randint(2, 9, (), generator=gen))
@@ -219,12 +219,12 @@ def _(gen, hidden):
 
 
 @ex3.run
-def _(case, predict):
+def ex3_run(case, predict):
     return predict(_mlp(case["init"]), case["X"])
 
 
 @ex3.judge
-def _(v, case, got):
+def ex3_judge(v, case, got):
     n = case["X"].shape[0]
     data = v.tensor(got, "predict(model, X)", dtype=torch.float32, shape=(n, 1), requires_grad=False)
     logits = _forward(case["init"], case["X"])
@@ -242,7 +242,7 @@ ex4 = Exercise("nb08.ex4", title="Many networks at once", points=2, answers="bat
 
 
 @ex4.cases
-def _(gen, hidden):
+def ex4_cases(gen, hidden):
     cases = []
     if not hidden:
         cases.append({"R": 4, "H": 3, "X": xor()[0]})
@@ -257,7 +257,7 @@ def _(gen, hidden):
 
 
 @ex4.run
-def _(case, batched_logits):
+def ex4_run(case, batched_logits):
     return batched_logits(case["W1"], case["b1"], case["W2"], case["b2"], case["X"])
 
 
@@ -270,7 +270,7 @@ def _batched_reference(case, bias_slip=False):
 
 
 @ex4.judge
-def _(v, case, got):
+def ex4_judge(v, case, got):
     R, n = case["R"], case["X"].shape[0]
     data = v.tensor(got, "batched_logits(...)", dtype=torch.float32, shape=(R, n, 1))
     ref = _batched_reference(case)
@@ -287,7 +287,7 @@ ex5 = Exercise("nb08.ex5", title="One loss for many runs", points=2, answers="ba
 
 
 @ex5.cases
-def _(gen, hidden):
+def ex5_cases(gen, hidden):
     cases = []
     if not hidden:
         cases.append({"logits": torch.randn(4, 4, 1, generator=gen), "y": xor()[1]})
@@ -299,7 +299,7 @@ def _(gen, hidden):
 
 
 @ex5.run
-def _(case, batched_loss):
+def ex5_run(case, batched_loss):
     logits = case["logits"].clone().requires_grad_(True)
     with one_thread():
         loss = batched_loss(logits, case["y"])
@@ -308,7 +308,7 @@ def _(case, batched_loss):
 
 
 @ex5.judge
-def _(v, case, got):
+def ex5_judge(v, case, got):
     logits, y = case["logits"], case["y"]
     R, n = logits.shape[0], logits.shape[1]
     loss = v.tensor(got["loss"], "batched_loss(logits, y)", dtype=torch.float32, shape=(), requires_grad=True)
@@ -331,7 +331,7 @@ ex6 = Exercise("nb08.ex6", title="A Dense layer as nn.Linear", points=1, answers
 
 
 @ex6.cases
-def _(gen, hidden):
+def ex6_cases(gen, hidden):
     cases = []
     if not hidden:
         d = Dense(2, 3, seed=0)
@@ -345,7 +345,7 @@ def _(gen, hidden):
 
 
 @ex6.run
-def _(case, linear_from_dense):
+def ex6_run(case, linear_from_dense):
     W, b = case["W"].numpy().copy(), case["b"].numpy().copy()
     dense = Dense(*W.shape)
     dense.W[...], dense.b[...] = W, b
@@ -354,7 +354,7 @@ def _(case, linear_from_dense):
 
 
 @ex6.judge
-def _(v, case, got):
+def ex6_judge(v, case, got):
     W, b = case["W"], case["b"]
     n_in, n_out = W.shape
     v.require(got["is_linear"] is True, "wrong-type", "linear_from_dense should return an nn.Linear.")
@@ -376,7 +376,7 @@ ex7 = Exercise("nb08.ex7", title="One step, both frameworks", points=3, answers=
 
 
 @ex7.cases
-def _(gen, hidden):
+def ex7_cases(gen, hidden):
     cases = []
     if not hidden:
         X, y = xor(torch.float64)
@@ -396,7 +396,7 @@ def _numpy_net(case):
 
 
 @ex7.run
-def _(case, torch_step_from_numpy):
+def ex7_run(case, torch_step_from_numpy):
     net = _numpy_net(case)
     before = net.state()
     model = torch_step_from_numpy(net, case["X"].numpy().copy(), case["y"].numpy().copy(), case["lr"])
@@ -436,7 +436,7 @@ def _torch_twin_step(case, *, reshape=False, sigmoid_twice=False):
 
 
 @ex7.judge
-def _(v, case, got):
+def ex7_judge(v, case, got):
     h = case["sizes"][1]
     if got["numpy_changed"] is True:
         v.fail("numpy-shared-not-copied", "The NumPy network's weights changed: the PyTorch model shares their "

@@ -116,7 +116,7 @@ _EX1_SIZES = (1200, 300)
 
 
 @ex1.cases
-def _(gen, hidden):
+def ex1_cases(gen, hidden):
     seeds = [42] if not hidden else []
     while len(seeds) < 3:
         seeds.append(int(torch.randint(0, 2**31 - 1, (1,), generator=gen)))
@@ -136,7 +136,7 @@ def _ex1_frames(seed: int):
 
 
 @ex1.run
-def _(case, preprocess):
+def ex1_run(case, preprocess):
     train, test_a, test_b = _ex1_frames(case["seed"])
     first = preprocess(train.copy(), test_a.copy())
     second = preprocess(train.copy(), test_b.copy())
@@ -150,7 +150,7 @@ def _pair(v, value, name):
 
 
 @ex1.judge
-def _(v, case, got):
+def ex1_judge(v, case, got):
     import pandas as pd
 
     a_train, a_test = _pair(v, got[0], "preprocess(train_df, test_df)")
@@ -192,11 +192,11 @@ def _(v, case, got):
 # --- ex2: the model -------------------------------------------------------------------
 # Checks the parameter shapes in order, then the output of the student's model against
 # Linear -> ReLU -> Linear with the same weights (copied in in parameter order): logits.
-ex2 = Exercise("nb09.ex2", title="IncomePredictor", points=2, answers="IncomePredictor", hidden_cases=3)
+ex2 = Exercise("nb09.ex2", title="IncomePredictor", points=2, answers="IncomePredictor")
 
 
 @ex2.cases
-def _(gen, hidden):
+def ex2_cases(gen, hidden):
     sizes = [108] if not hidden else []
     while len(sizes) < 4:
         sizes.append(int(torch.randint(4, 121, (1,), generator=gen)))
@@ -210,7 +210,7 @@ def _(gen, hidden):
 
 
 @ex2.run
-def _(case, IncomePredictor):
+def ex2_run(case, IncomePredictor):
     model = IncomePredictor(case["n_features"])
     shapes = _shapes(model)
     out = None
@@ -232,7 +232,7 @@ def _mlp_forward(weights, x, act=F.relu):
 
 
 @ex2.judge
-def _(v, case, got):
+def ex2_judge(v, case, got):
     n = case["n_features"]
     expected = ((32, n), (32,), (1, 32), (1,))
     shapes = got["shapes"]
@@ -266,7 +266,7 @@ ex3 = Exercise("nb09.ex3", title="Predict 0 or 1", points=2, answers="predict", 
 
 
 @ex3.cases
-def _(gen, hidden):
+def ex3_cases(gen, hidden):
     out = []
     for i in range(3 if hidden else 1):
         n = 20 if not hidden else int(torch.randint(5, 40, (1,), generator=gen))
@@ -285,7 +285,7 @@ def _dropout_model(n):
 
 
 @ex3.run
-def _(case, predict):
+def ex3_run(case, predict):
     model = _dropout_model(case["x"].shape[1])
     _copy_into(model, case["weights"])
     model.train()  # as a model comes out of a training loop
@@ -297,7 +297,7 @@ def _(case, predict):
 
 
 @ex3.judge
-def _(v, case, got):
+def ex3_judge(v, case, got):
     x = case["x"]
     first = v.tensor(got[0], "predict(model, X)", dtype=torch.long, shape=(len(x),))
     second = v.tensor(got[1], "predict(model, X)", dtype=torch.long, shape=(len(x),))
@@ -318,12 +318,11 @@ def _(v, case, got):
 # Calls fit_predict on a split chosen by the case's (secret) seed, with the test part's
 # 'class' column reversed as a probe, and scores the predictions on the true labels:
 # full marks from accuracy 0.84 and >50K recall 0.55, partial credit below.
-ex4 = Exercise("nb09.ex4", title="Train and predict", points=3, answers="fit_predict",
-               visible_cases=1, hidden_cases=1)
+ex4 = Exercise("nb09.ex4", title="Train and predict", points=3, answers="fit_predict", hidden_cases=1)
 
 
 @ex4.cases
-def _(gen, hidden):
+def ex4_cases(gen, hidden):
     if not hidden:
         return [{"split_seed": 42, "seed": 110, "epochs": 2}]
     return [{"split_seed": int(torch.randint(0, 2**31 - 1, (1,), generator=gen)),
@@ -385,7 +384,7 @@ def _probe(test):
 
 
 @ex4.run
-def _(case, fit_predict):
+def ex4_run(case, fit_predict):
     train, test = _split(case["split_seed"])
     with one_thread(), torch.random.fork_rng(), _spying() as spy:
         predictions = fit_predict(train, _probe(test), case["epochs"], case["seed"])
@@ -404,7 +403,7 @@ def scores(predictions: torch.Tensor, labels: torch.Tensor) -> tuple[float, floa
 
 
 @ex4.judge
-def _(v, case, got):
+def ex4_judge(v, case, got):
     _, test = _split(case["split_seed"])
     labels = _labels(test)
     pred = v.tensor(got["predictions"], "fit_predict(train_df, test_df, epochs, seed)",
@@ -450,7 +449,7 @@ _ACTIVATIONS = {"relu": F.relu, "leaky_relu": lambda h: F.leaky_relu(h, 0.01), "
 
 
 @ex5.cases
-def _(gen, hidden):
+def ex5_cases(gen, hidden):
     sizes = [108] if not hidden else []
     while len(sizes) < 3:
         sizes.append(int(torch.randint(4, 121, (1,), generator=gen)))
@@ -463,7 +462,7 @@ def _(gen, hidden):
 
 
 @ex5.run
-def _(case, DeepIncomePredictor):
+def ex5_run(case, DeepIncomePredictor):
     out = {}
     with torch.random.fork_rng():
         torch.manual_seed(0)
@@ -482,7 +481,7 @@ def _(case, DeepIncomePredictor):
 
 
 @ex5.judge
-def _(v, case, got):
+def ex5_judge(v, case, got):
     n, x, w = case["n_features"], case["x"], case["weights"]
     expected = ((64, n), (64,), (32, 64), (32,), (1, 32), (1,))
     for name, act in _ACTIVATIONS.items():
@@ -541,7 +540,7 @@ _DEFAULT_LR = {"sgd": 1e-3, "momentum": 1e-3, "rmsprop": 1e-2, "adam": 1e-3}
 
 
 @ex6.cases
-def _(gen, hidden):
+def ex6_cases(gen, hidden):
     lrs = [0.05] if not hidden else []
     while len(lrs) < 3:
         lrs.append(round(float(torch.empty(()).uniform_(0.02, 0.3, generator=gen)), 4))
@@ -562,12 +561,12 @@ def _steps(make, name, case):
 
 
 @ex6.run
-def _(case, make_optimizer):
+def ex6_run(case, make_optimizer):
     return {name: _steps(make_optimizer, name, case) for name in _OPTIMIZERS}
 
 
 @ex6.judge
-def _(v, case, got):
+def ex6_judge(v, case, got):
     start = torch.cat([case["weight"].reshape(-1), case["bias"]])
     refs = {name: _steps(_reference_optimizer, name, case) for name in _OPTIMIZERS}
     for name in _OPTIMIZERS:

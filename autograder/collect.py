@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import difflib
 import io
 import json
 import re
@@ -38,6 +37,9 @@ from pathlib import Path, PurePosixPath
 
 import nbformat
 
+from autograder import cells as matcher
+from autograder.cells import STUB_LINES
+from autograder.cells import source_text as _text
 from autograder.paths import NOTEBOOKS
 
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f UTC"
@@ -47,7 +49,6 @@ JUNK_PARTS = {"__MACOSX", ".ipynb_checkpoints", ".DS_Store", "Thumbs.db", ".git"
 GENERIC_WORDS = {"submission", "submissions", "submitted", "assignment", "assignments", "late",
                  "homework", "hw", "download", "downloads", "class", "copy", "of", "files", "ipynb",
                  "attempt", "notebook", "notebooks", "final", "version"}
-STUB_LINES = {"# YOUR CODE HERE", "raise NotImplementedError()", "raise NotImplementedError"}
 #: How sure the content must be before it overrules or replaces the file name.
 CONTENT_MIN = 0.3
 
@@ -225,24 +226,10 @@ def read_notebook(data: bytes) -> tuple[dict | None, str, str]:
     return nb, status, ""
 
 
-def _text(source) -> str:
-    if isinstance(source, list):
-        return "".join(str(s) for s in source)
-    return source if isinstance(source, str) else ""
-
-
-# -- fingerprints of the release's graded cells -------------------------------------------------
-def _norm_lines(source: str) -> list[str]:
-    return [" ".join(line.split()) for line in source.splitlines() if line.strip()]
-
-
+# -- fingerprints of the release's graded cells (the matcher is autograder.cells) --------------
 def _signature(source: str) -> list[str]:
     """The non-solution lines of an answer stub (the ``def name(`` lines and their frame)."""
-    return [line for line in _norm_lines(source) if line not in STUB_LINES]
-
-
-def _definitions(source: str) -> set[str]:
-    return set(re.findall(r"^\s*(?:async\s+)?(?:def|class)\s+(\w+)", source, re.M))
+    return [line for line in matcher.norm_lines(source) if line not in STUB_LINES]
 
 
 @dataclass
@@ -254,8 +241,13 @@ class _Graded:
     lines: list[str]
 
     @property
-    def ids(self) -> set[str]:
-        return {self.cell.get("id"), self.grade_id} - {None}
+    def ref(self) -> matcher.RefCell:
+        """This cell as the matcher looks for it."""
+        text = _text(self.cell.get("source"))
+        names = tuple(sorted(matcher.defined_names("\n".join(self.lines)))) if self.kind == "answer" else ()
+        return matcher.RefCell(self.index, str(self.cell.get("cell_type")), self.kind, self.grade_id,
+                               frozenset(i for i in (self.cell.get("id"), self.grade_id) if isinstance(i, str)),
+                               frozenset({matcher.fingerprint(text)}), tuple(self.lines), names)
 
 
 @dataclass
@@ -276,101 +268,27 @@ class Source:
             kind = "answer" if meta.get("solution") else "test" if meta.get("grade") else "locked"
             src = _text(cell.get("source"))
             graded.append(_Graded(i, meta["grade_id"], kind, cell,
-                                  _signature(src) if kind == "answer" else _norm_lines(src)))
+                                  _signature(src) if kind == "answer" else matcher.norm_lines(src)))
         return cls(assignment, nb, graded)
 
 
-def _cell_meta_id(cell: dict) -> str | None:
-    meta = cell.get("metadata", {})
-    gid = meta.get("nbgrader", {}).get("grade_id") if isinstance(meta.get("nbgrader"), dict) else None
-    return gid if isinstance(gid, str) else None
-
-
-def _answer_fits(g: _Graded, cell: dict) -> bool:
-    """A student cell is this answer cell when every name it must define is defined and
-    most of the stub's frame lines are still there."""
-    if cell.get("cell_type") != "code":
-        return False
-    src = _text(cell.get("source"))
-    needed = _definitions("\n".join(g.lines))
-    if needed:   # the names the checker calls decide; the rest of the frame may be edited
-        return needed <= _definitions(src)
-    lines = set(_norm_lines(src))
-    return bool(g.lines) and sum(line in lines for line in g.lines) / len(g.lines) >= 0.5
-
-
-def _locked_fits(g: _Graded, cell: dict) -> bool:
-    if cell.get("cell_type") != g.cell.get("cell_type"):
-        return False
-    mine = _norm_lines(_text(cell.get("source")))
-    if mine == g.lines:
-        return True
-    return bool(g.lines) and difflib.SequenceMatcher(None, mine, g.lines).ratio() >= 0.9
-
-
 def content_score(nb: dict, source: Source) -> float:
-    """Share of the release's graded cells found in ``nb`` by grade id or fingerprint."""
+    """Share of the release's graded cells found in ``nb`` by grade id or by content."""
     if not source.graded:
         return 0.0
-    gids = {_cell_meta_id(c) for c in nb["cells"]}
-    found = 0
-    for g in source.graded:
-        if g.grade_id in gids or any((_answer_fits if g.kind == "answer" else _locked_fits)(g, c)
-                                     for c in nb["cells"]):
-            found += 1
+    subs = [matcher.SubCell.of(j, c) for j, c in enumerate(nb["cells"])]
+    gids = {c.grade_id for c in subs}
+    found = sum(1 for g in source.graded if g.grade_id in gids or any(matcher.fits(g.ref, c) for c in subs))
     return found / len(source.graded)
 
 
 def match_cells(nb: dict, source: Source) -> tuple[dict[int, tuple[_Graded, str]], list[str]]:
-    """Sub cell index -> (release cell, how): by grade id, then cell id, then fingerprint."""
-    cells = nb["cells"]
-    taken: dict[int, tuple[_Graded, str]] = {}
-    used: set[str] = set()
-    notes = []
-    by_gid = {g.grade_id: g for g in source.graded}
-
-    # 1. nbgrader grade id (the cell type must agree; duplicates: the first that fits wins)
-    for i, cell in enumerate(cells):
-        gid = _cell_meta_id(cell)
-        g = by_gid.get(gid)
-        if g is None or cell.get("cell_type") != g.cell.get("cell_type"):
-            continue
-        if gid in used:
-            notes.append(f"cell {i} repeats grade id {gid}: its nbgrader metadata was removed")
-            continue
-        taken[i], used = (g, "grade_id"), used | {gid}
-    # 2. cell id: nbformat's id, or Colab's metadata.id, only where it equals a release id
-    for i, cell in enumerate(cells):
-        if i in taken:
-            continue
-        for cid in (cell.get("id"), cell.get("metadata", {}).get("id")):
-            g = next((g for g in source.graded if g.grade_id not in used and cid in g.ids), None)
-            if g is not None and cell.get("cell_type") == g.cell.get("cell_type"):
-                taken[i], used = (g, "cell_id"), used | {g.grade_id}
-                break
-    # 3. fingerprint, nearest to where the cell is expected: locked cells first (exact text)
-    for kind_first in (False, True):
-        for g in source.graded:
-            if g.grade_id in used or (g.kind == "answer") != kind_first:
-                continue
-            fits = _answer_fits if g.kind == "answer" else _locked_fits
-            candidates = [i for i, c in enumerate(cells) if i not in taken and fits(g, c)]
-            if candidates:
-                want = _expected_position(g, taken, len(cells))
-                i = min(candidates, key=lambda j: abs(j - want))
-                taken[i], used = (g, "fingerprint"), used | {g.grade_id}
-    return taken, notes
-
-
-def _expected_position(g: _Graded, taken: dict, n: int) -> float:
-    """Where the cell should be: just after the matched cell that precedes it in the release."""
-    before = [i for i, (h, _) in taken.items() if h.index < g.index]
-    after = [i for i, (h, _) in taken.items() if h.index > g.index]
-    if before:
-        return max(before) + 0.5
-    if after:
-        return min(after) - 0.5
-    return g.index * n / max(1, g.index + 1)
+    """Sub cell index -> (release cell, how): by grade id, then cell id, then content (``autograder.cells``)."""
+    by_index = {g.index: g for g in source.graded}
+    m = matcher.match([g.ref for g in source.graded], nb["cells"])
+    hows = {matcher.How.NAMES: "fingerprint"}
+    taken = {j: (by_index[i], hows.get(how, how.value)) for i, (j, how) in m.found.items()}
+    return taken, m.notes
 
 
 _ID_OK = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")

@@ -102,7 +102,7 @@ def main() -> int:
         print("   " + name.ljust(14) + "".join(cells))
     expected = expected_scores()
     agree = sum(1 for key, sub in expected.items() if key in rows and
-                tuple(rows[key].cells[g]["score"] for g in exercise_ids(key[1])) == tuple(map(float, sub.expected)))
+                tuple(rows[key].cells[g].score for g in exercise_ids(key[1])) == tuple(map(float, sub.expected)))
     print(f"   the engine agrees with the hand-written expectations for {agree}/{len(expected)} hand-ins")
 
     print("== Summary")

@@ -37,7 +37,7 @@ LOOK = {
 }
 STATUS_WORDS = {
     "ok": "Graded", "late": "Graded, submitted late", "restored": "Graded (the notebook's grading metadata "
-    "had to be repaired; your answers were kept)", "timed out": "Graded; an exercise ran past the time limit",
+    "had to be repaired; your answers were kept)", "timeout": "Graded; an exercise ran past the time limit",
     "crashed": "Graded; an exercise crashed", "flagged": "Graded; an exercise is flagged for review by your instructor",
     "not graded": "Not graded yet", "not placed": "No submission received",
 }

@@ -23,13 +23,13 @@ were kept have none: ``--exercise EX`` names the exercises to regrade by hand.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.engine import replay
+from autograder.engine.journal import Journal
+from autograder.engine.records import JournalEntry, RegradeNote, RowStatus
 
 
 @dataclass
@@ -93,20 +93,27 @@ def changed_exercises(old: dict | None, now: dict) -> dict[str, str]:
     return out
 
 
-def _cells(entry: dict) -> dict[tuple[str, str], dict]:
-    return {(nb, gid): v for nb, data in (entry.get("notebooks") or {}).items()
-            for gid, v in (data.get("row") or {}).get("cells", {}).items()}
+def _cells(entry: JournalEntry) -> dict[tuple[str, str], tuple[float | None, str]]:
+    return {(nb, gid): (v.score, str(v.status)) for nb, item in entry.notebooks.items()
+            for gid, v in item.row.cells.items()}
 
 
-def _diff(student: str, old: dict, new: dict) -> list[Change]:
+def _diff(student: str, old: JournalEntry, new: JournalEntry) -> list[Change]:
     a, b = _cells(old), _cells(new)
     out = []
     for key in sorted(set(a) | set(b)):
-        va, vb = a.get(key, {}), b.get(key, {})
-        if va.get("score") != vb.get("score") or va.get("status") != vb.get("status"):
-            out.append(Change(student, key[1], va.get("score"), vb.get("score"), va.get("status", "-"),
-                              vb.get("status", "-")))
+        (sa, ta), (sb, tb) = a.get(key, (None, "-")), b.get(key, (None, "-"))
+        if sa != sb or ta != tb:
+            out.append(Change(student, key[1], sa, sb, ta, tb))
     return out
+
+
+@dataclass
+class _Plan:
+    """Who is judged again from kept data and who runs again, with the old entries and kept results."""
+
+    judge: dict[str, tuple[JournalEntry, dict]] = field(default_factory=dict)
+    rerun: dict[str, JournalEntry] = field(default_factory=dict)
 
 
 def regrade(assignment: str, course: str | Path, *, extra_checks=(), exercises: list[str] | None = None,
@@ -115,110 +122,108 @@ def regrade(assignment: str, course: str | Path, *, extra_checks=(), exercises: 
             progress: bool = False) -> RegradeReport:
     """Regrade what changed checkers touch (see the module docstring); the changes back."""
     from autograder.engine import scheduler as sched
-    from autograder.engine.gradebook import write_autograded
-    from autograder.engine.limits import Limits
 
     t0 = time.perf_counter()
     course = Path(course).resolve()
     report = RegradeReport(assignment, dry_run=dry_run)
-    results_dir = course / "engine" / "results" / assignment
-    entries = {}
-    for p in sorted(results_dir.glob("*.json")):
-        try:
-            entries[p.stem] = json.loads(p.read_text())
-        except ValueError:
-            continue
-    if students:
-        entries = {s: e for s, e in entries.items() if s in students}
+    journal = Journal(course, assignment)
+    entries = {s: e for s, e in journal.entries().items() if not students or s in students}
+    report.skipped.update({s: why for s, why in journal.problems.items() if not students or s in students})
     if limits is None:  # the limits the class was graded with, so the journal keys still match
-        stored = next((e["limits"] for e in entries.values() if e.get("limits")), None)
-        limits = Limits.from_dict(stored) if stored else Limits()
+        limits = next((e.limits for e in entries.values()), None)
     with sched.CourseLock(course, wait_s):
         if os.geteuid() == 0:
             os.chmod(course, 0o700)  # as `grade`: sandboxes of a rerun must not read the course
-        g = sched.Grader(assignment, course, limits, extra_checks)
-        named = set(exercises or ())
-        unknown = named - set(g.fingerprints)
-        if unknown:
-            raise ValueError(f"not an exercise of {assignment}: {', '.join(sorted(unknown))} "
-                             f"(these are: {', '.join(sorted(g.fingerprints))})")
-        todo_judge, todo_rerun = {}, {}
-        for student, entry in entries.items():
-            if entry.get("key") != g._key(student):
-                report.skipped[student] = ("the submission, the source or the limits changed since grading: "
-                                           "run `autograder grade` instead")
-                continue
-            changed = changed_exercises(entry.get("checkers"), g.fingerprints)
-            changed = {ex: k for ex, k in changed.items() if k != "unknown" or ex in named}
-            changed.update({ex: "named" for ex in named if ex not in changed})
-            if not changed:
-                if entry.get("checkers") is None:
-                    report.skipped[student] = "graded before checker fingerprints were kept: use --exercise"
-                continue
-            for ex, kind in changed.items():
-                report.changed.setdefault(ex, kind if kind != "unknown" else "named")
-            kept = {nb: replay.load(g.results_dir, student, nb) for nb in g.sources}
-            needs_run = rerun or any(k == "collect" for k in changed.values()) or any(
-                kept[nb] is None and (entry["notebooks"].get(nb, {}).get("row", {}).get("status")
-                                      not in ("missing", "unreadable")) for nb in g.sources)
-            (todo_rerun if needs_run else todo_judge)[student] = (entry, kept)
+        g = sched.Grader(assignment, course, limits or sched.Limits(), extra_checks)
+        plan = _plan(g, entries, set(exercises or ()), rerun, report)
         if dry_run:
-            report.rejudged, report.rerun = sorted(todo_judge), sorted(todo_rerun)
-            report.seconds = time.perf_counter() - t0
-            return report
-        stamp = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
-        for student, (old, kept) in todo_judge.items():
-            new = {"key": old["key"], "recorded": False, "notebooks": {}, "checkers": g.fingerprints,
-                   "limits": limits.to_dict(), "regraded": old.get("regraded", [])}
-            for nb_name in g.sources:
-                job, plan, _notes, reason = g.job(student, nb_name)
-                row, nb = g.judge(student, nb_name, plan, kept[nb_name], reason)
-                row.timings["gradebook_s"] = old["notebooks"].get(nb_name, {}).get("row", {}).get(
-                    "timings", {}).get("gradebook_s", 0.0)
-                write_autograded(course, student, assignment, nb_name, nb)
-                new["notebooks"][nb_name] = {"row": row.__dict__}
-            new["regraded"].append({"at": stamp, "how": "judged again from kept data",
-                                    "exercises": sorted(report.changed)})
-            sched._atomic_json(g.results_dir / f"{student}.json", new)
-            g.record(student, new)
-            new["recorded"] = True
-            sched._atomic_json(g.results_dir / f"{student}.json", new)
-            report.rejudged.append(student)
-            report.changes += _diff(student, old, new)
+            report.rejudged, report.rerun = sorted(plan.judge), sorted(plan.rerun)
+        else:
+            stamp = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
+            for student, (old, kept) in plan.judge.items():
+                report.changes += _rejudge(g, student, old, kept, RegradeNote(stamp, "judged again from kept data",
+                                                                              sorted(report.changed)))
+                report.rejudged.append(student)
+            if plan.rerun:
+                note = RegradeNote(stamp, "run again", sorted(report.changed))
+                report.changes += _rerun(g, plan.rerun, note, progress, scheduler, workers)
+                report.rerun += sorted(plan.rerun)
+            g.journal.rewrite_summary()
         g.writer.close()
-        if todo_rerun:
-            for student in todo_rerun:  # the journal would skip them: set the old entries aside
-                (g.results_dir / f"{student}.json").unlink()
-            try:
-                sched._run(assignment, course, limits, extra_checks, sorted(todo_rerun), progress, None,
-                           scheduler, workers)
-            except BaseException:
-                for student, (old, _) in todo_rerun.items():
-                    if not (g.results_dir / f"{student}.json").exists():
-                        sched._atomic_json(g.results_dir / f"{student}.json", old)
-                raise
-            for student, (old, _) in sorted(todo_rerun.items()):
-                path = g.results_dir / f"{student}.json"
-                new = json.loads(path.read_text())
-                new["regraded"] = old.get("regraded", []) + [
-                    {"at": stamp, "how": "run again", "exercises": sorted(report.changed)}]
-                sched._atomic_json(path, new)
-                report.rerun.append(student)
-                report.changes += _diff(student, old, new)
-        _write_summary(g.results_dir)
     report.seconds = time.perf_counter() - t0
     return report
 
 
-def _write_summary(results_dir: Path) -> None:
-    """``summary.csv`` of every journalled student (a partial run must not shrink it)."""
-    from autograder.engine.scheduler import Row, _summary
+def _plan(g, entries: dict[str, JournalEntry], named: set[str], rerun: bool, report: RegradeReport) -> _Plan:
+    """Which students each kind of regrade takes (the others are skipped with the reason)."""
+    unknown = named - set(g.fingerprints)
+    if unknown:
+        raise ValueError(f"not an exercise of {g.assignment}: {', '.join(sorted(unknown))} "
+                         f"(these are: {', '.join(sorted(g.fingerprints))})")
+    plan = _Plan()
+    for student, entry in entries.items():
+        if entry.key != g.key(student):
+            report.skipped[student] = ("the submission, the source or the limits changed since grading: "
+                                       "run `autograder grade` instead")
+            continue
+        changed = changed_exercises(entry.checkers or None, g.fingerprints)
+        changed = {ex: k for ex, k in changed.items() if k != "unknown" or ex in named}
+        changed.update({ex: "named" for ex in named if ex not in changed})
+        if not changed:
+            if not entry.checkers:
+                report.skipped[student] = "graded before checker fingerprints were kept: use --exercise"
+            continue
+        for ex, kind in changed.items():
+            report.changed.setdefault(ex, kind if kind != "unknown" else "named")
+        kept = {nb: g.journal.kept(student, nb) for nb in g.sources}
+        not_run = (RowStatus.MISSING, RowStatus.UNREADABLE)
+        needs_run = rerun or any(k == "collect" for k in changed.values()) or any(
+            kept[nb] is None and nb in entry.notebooks and entry.notebooks[nb].row.status not in not_run
+            for nb in g.sources)
+        if needs_run:
+            plan.rerun[student] = entry
+        else:
+            plan.judge[student] = (entry, kept)
+    return plan
+
+
+def _rejudge(g, student: str, old: JournalEntry, kept: dict, note: RegradeNote) -> list[Change]:
+    """Judge again from the kept data with the engine's own steps; journal, gradebook; the changes."""
+    from autograder.engine.gradebook import write_autograded
 
     rows = []
-    for p in sorted(results_dir.glob("*.json")):
-        try:
-            entry = json.loads(p.read_text())
-        except ValueError:
+    for nb_name in g.sources:
+        _job, plan, not_run = g.job(student, nb_name)
+        row, nb = g.judge(student, nb_name, plan, kept[nb_name], not_run)
+        if nb_name in old.notebooks:
+            row.timings.gradebook_s = old.notebooks[nb_name].row.timings.gradebook_s
+        if nb is not None:
+            write_autograded(g.course, student, g.assignment, nb_name, nb)
+        rows.append(row)
+    new = g.journal.new_entry(old.key, rows, g.fingerprints, g.limits, old.regraded + [note])
+    g.save(student, new)
+    return _diff(student, old, new)
+
+
+def _rerun(g, todo: dict[str, JournalEntry], note: RegradeNote, progress: bool, scheduler, workers) -> list[Change]:
+    """Run these students through the engine again (the old entries are put back if it fails)."""
+    from autograder.engine.scheduler import grade_locked
+
+    for student in todo:  # the journal would skip them: set the old entries aside
+        g.journal.remove(student)
+    try:
+        grade_locked(g, sorted(todo), progress, None, scheduler, workers)
+    except BaseException:
+        for student, old in todo.items():
+            if not g.journal.path(student).exists():
+                g.journal.write(student, old)
+        raise
+    changes = []
+    for student, old in sorted(todo.items()):
+        new = g.journal.read(student)
+        if new is None:
             continue
-        rows += [Row(**data["row"]) for data in entry.get("notebooks", {}).values()]
-    _summary(results_dir, rows)
+        new.regraded = old.regraded + [note]
+        g.journal.write(student, new)
+        changes += _diff(student, old, new)
+    return changes

@@ -156,7 +156,7 @@ def page(results: AssignmentResults, slowest: int = 10) -> str:
     if scores:
         cards += [("mean score", f"{statistics.fmean(scores):.2f} / {results.max_score:g}"),
                   ("median", f"{statistics.median(scores):g}")]
-    cards += [(k, status_counts[k]) for k in ("ok", "late", "restored", "flagged", "timed out", "crashed",
+    cards += [(k, status_counts[k]) for k in ("ok", "late", "restored", "flagged", "timeout", "crashed",
                                               "not graded", "not placed") if status_counts[k]]
     card_html = "".join(f'<div class="card"><b>{_e(v)}</b>{_e(k)}</div>' for k, v in cards)
     figs = "".join(f'<figure><img alt="{_e(alt)}" src="{uri}"><figcaption>{_e(cap)}</figcaption></figure>'
@@ -172,12 +172,12 @@ def page(results: AssignmentResults, slowest: int = 10) -> str:
         mis_rows.append([code, m.title if m else "(not in the catalogue)", n,
                          ", ".join(f"{g} ({k})" for g, k in where[code].most_common()), ex_txt])
     slow = sorted((s for s in graded if s.notebooks), key=lambda s: -s.compute_s)[:slowest]
-    slow_rows = [[s.student, f"{s.compute_s:.2f}", sum(int(nb.timings.get("runs") or 0) for nb in s.notebooks),
+    slow_rows = [[s.student, f"{s.compute_s:.2f}", sum(nb.timings.runs for nb in s.notebooks),
                   s.status] for s in slow]
     trouble = [[s.student, s.status, f"{s.score:g}", "; ".join(s.reasons)]
-               for s in students if s.status in ("crashed", "timed out")]
+               for s in students if s.status in ("crashed", "timeout")]
     failed = [[s.student, f"{s.score:g}", ", ".join(e.grade_id for e in s.exercises if not e.passed)]
-              for s in graded if s.status not in ("crashed", "timed out", "flagged")
+              for s in graded if s.status not in ("crashed", "timeout", "flagged")
               and any(e.status in ("failed", "not-run") for e in s.exercises)]
     flagged = [[s.student, f"{s.score:g}", "; ".join(s.reasons)] for s in students if s.status == "flagged"]
     missing = [[s.student, s.status, "; ".join(s.reasons)] for s in students

@@ -19,19 +19,20 @@ reread all three, so this module does, and returns plain records:
 
 One status per student and assignment, for exports and reports (the first that applies):
 ``not placed`` (no submission), ``not graded`` (submitted, not graded yet), ``flagged``,
-``timed out``, ``crashed``, ``restored`` (collect rewrote its metadata), ``late``, ``ok``.
+``timeout``, ``crashed``, ``restored`` (collect rewrote its metadata), ``late``, ``ok``.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-STATUSES = ("ok", "late", "restored", "timed out", "crashed", "flagged", "not graded", "not placed")
-_MISTAKE = re.compile(r"Mistake \[([a-z0-9-]+)\]")
+from autograder.engine.journal import Journal
+from autograder.engine.records import Timings, Verdict
+
+STATUSES = ("ok", "late", "restored", "timeout", "crashed", "flagged", "not graded", "not placed")
 
 
 @dataclass
@@ -63,7 +64,7 @@ class NotebookResult:
     exercises: list[ExerciseResult] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    timings: dict = field(default_factory=dict)
+    timings: Timings = field(default_factory=Timings)
 
 
 @dataclass
@@ -93,7 +94,7 @@ class StudentResult:
 
     @property
     def compute_s(self) -> float:
-        return sum(float(nb.timings.get("compute_s") or 0) for nb in self.notebooks)
+        return sum(nb.timings.compute_s for nb in self.notebooks)
 
 
 @dataclass
@@ -118,62 +119,10 @@ class AssignmentResults:
 
 # --- reading ----------------------------------------------------------------------------------
 
-def split_message(text: str) -> tuple[str, str | None, str | None]:
-    """(message, code, hint) from a verdict message (``str(CheckResult)``: headline | message
-    | Mistake [code]: title. | Hint: ...); plain engine messages come back unchanged."""
-    parts = [p.strip() for p in (text or "").split(" | ")]
-    if len(parts) == 1:
-        if parts[0].startswith("\u2714"):  # a pass says only its headline
-            hidden = "(hidden tests)" in parts[0]
-            return ("Right on every case" + (", the hidden ones too." if hidden else ".")), None, None
-        return parts[0], None, None
-    rest = parts[1:]
-    code = next((m.group(1) for p in rest for m in [_MISTAKE.match(p)] if m), None)
-    hint = next((p[len("Hint:"):].strip() for p in rest if p.startswith("Hint:")), None)
-    body = [p for p in rest if not _MISTAKE.match(p) and not p.startswith("Hint:")]
-    return " | ".join(body) or parts[0], code, hint
-
-
-def _title(message: str, exercise: str | None) -> str:
-    """The exercise title from the headline ``"✔ Passed: nb01.ex2 Title (hidden tests) [1/1 points]"``."""
-    head = (message or "").split(" | ")[0]
-    if exercise and f"{exercise} " in head:
-        t = head.split(f"{exercise} ", 1)[1]
-        t = re.sub(r"\s*\[[^\]]*points\]\s*$", "", t)
-        return re.sub(r"\s*\(hidden tests\)\s*$", "", t).strip() or exercise
-    return exercise or ""
-
-
-def _catalogue_fix(code: str | None) -> str | None:
-    if not code:
-        return None
-    from course.misconceptions import CATALOGUE
-
-    m = CATALOGUE.get(code)
-    return m.fix if m else None
-
-
-def _exercise(gid: str, v: dict) -> ExerciseResult:
-    raw = v.get("message") or ""
-    message, code, hint = split_message(raw)
-    code = v.get("code") or code
-    hint = v.get("hint") or hint
-    status = v.get("status") or ""
-    if status not in ("failed", "partial"):
-        code = None  # a crash or a flag overrides what the checker said before
-        hint = None if status != "passed" else hint
-    hint = hint or _catalogue_fix(code)
-    return ExerciseResult(gid, v.get("exercise"), _title(raw, v.get("exercise")) or gid,
-                          v.get("score"), float(v.get("max_score") or 0), status, message, code, hint,
-                          list(v.get("flags") or []), auto_points=v.get("score"))
-
-
-def read_journal(course: Path, assignment: str, student: str) -> dict | None:
-    path = Path(course) / "engine" / "results" / assignment / f"{student}.json"
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
+def _exercise(v: Verdict) -> ExerciseResult:
+    """A grade cell as the engine's verdict has it: its fields, never its text parsed back."""
+    return ExerciseResult(v.grade_id, v.exercise, v.title, v.score, v.max_score, str(v.status), v.message,
+                          v.code, v.hint, list(v.flags), auto_points=v.score)
 
 
 def read_collect_report(course: Path, path: Path | None = None) -> dict:
@@ -255,7 +204,7 @@ def _status(s: StudentResult, submitted: bool, graded: bool) -> tuple[str, list[
     if flagged:
         return "flagged", reasons
     if timeouts:
-        return "timed out", reasons
+        return "timeout", reasons
     if crashed or any(nb.engine_status in ("unreadable", "engine-error", "too-many-failures") for nb in s.notebooks):
         return "crashed", reasons
     if any(nb.engine_status == "missing" for nb in s.notebooks):
@@ -280,25 +229,25 @@ def load(course: str | Path, assignment: str, collect_report: str | Path | None 
     submitted_root = course / "submitted"
     submitted = {p.name for p in submitted_root.iterdir() if (p / assignment).is_dir()} \
         if submitted_root.exists() else set()
-    results_dir = course / "engine" / "results" / assignment
-    journalled = {p.stem for p in results_dir.glob("*.json")} if results_dir.exists() else set()
+    journal = Journal(course, assignment)
+    journalled = set(journal.students())
     out = []
     for student in sorted(set(roster) | submitted | journalled | set(subs)):
         r = StudentResult(student, assignment, "ok", **roster.get(student, {}))
         r.restored = restored.get(student, [])
-        entry = read_journal(course, assignment, student) if student in journalled else None
+        entry = journal.read(student) if student in journalled else None
         sub = subs.get(student) or {}
         r.timestamp = sub.get("timestamp")
         if r.timestamp is None and student in submitted:
             stamp = submitted_root / student / assignment / "timestamp.txt"
             r.timestamp = stamp.read_text().strip() if stamp.exists() else None
         r.seconds_late = sub.get("seconds_late", 0.0)
-        for nb_name, data in sorted(((entry or {}).get("notebooks") or {}).items()):
-            row = data.get("row") or {}
-            nbr = NotebookResult(nb_name, row.get("status", ""), flags=list(row.get("flags") or []),
-                                 notes=list(row.get("notes") or []), timings=dict(row.get("timings") or {}))
-            for gid, v in (row.get("cells") or {}).items():
-                e = _exercise(gid, v)
+        for nb_name, item in sorted(entry.notebooks.items()) if entry is not None else ():
+            row = item.row
+            nbr = NotebookResult(nb_name, str(row.status), flags=list(row.flags), notes=list(row.notes),
+                                 timings=row.timings)
+            for gid, v in row.cells.items():
+                e = _exercise(v)
                 g = (sub.get("grades") or {}).get((nb_name, gid))
                 if g is not None:  # the gradebook counts: formgrader's manual score wins
                     e.manual_points = g["manual"]
@@ -311,11 +260,7 @@ def load(course: str | Path, assignment: str, collect_report: str | Path | None 
             r.late_penalty = round(sub.get("penalty") or _late_penalty(course, student, raw, r.seconds_late), 4)
         r.score = round(max(raw - r.late_penalty, 0.0), 4)
         r.status, reasons = _status(r, student in submitted or student in subs, entry is not None)
-        r.reasons = reasons
+        r.reasons = reasons + ([journal.problems[student]] if student in journal.problems else [])
         out.append(r)
-    titles = {e.grade_id: e.title for s in out for e in s.exercises if e.title not in (e.exercise, e.grade_id)}
-    for s in out:  # a crash's message has no headline: the title comes from another student's
-        for e in s.exercises:
-            e.title = titles.get(e.grade_id, e.title)
     total = max_score if max_score is not None else max((s.max_score for s in out), default=0.0)
     return AssignmentResults(assignment, course, out, total, unplaced)

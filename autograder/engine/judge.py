@@ -12,11 +12,12 @@ from __future__ import annotations
 import json
 import os
 import secrets
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from autograder.engine.records import CaseOutcome, Collected, DoneStep, Verdict, VerdictStatus
 from course.checking.exercise import REGISTRY, SECRET_ENV, Outcome
-from course.checking.values import describe, decode, encode
+from course.checking.result import CheckResult
+from course.checking.values import decode, describe, encode
 
 SECRET_FILE = ".secret"
 
@@ -57,117 +58,87 @@ class Cases:
         self.blob = save(tensors) if tensors else b""
 
 
-@dataclass
-class Verdict:
-    """The score of one graded cell and why."""
-
-    grade_id: str
-    exercise: str | None
-    score: float | None
-    max_score: float
-    status: str  #: passed, partial, failed, flagged, crashed, timeout, not-run, manual
-    message: str = ""
-    flags: list[str] = field(default_factory=list)
-    outputs: list[dict] = field(default_factory=list)  #: the test cell's outputs for the feedback
-    code: str | None = None  #: misconception code (course.misconceptions) of the failing check
-    hint: str | None = None  #: the checker's own hint, when it gave one
-
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        d.pop("outputs")
-        return d
+def _outcomes(parts: list[CaseOutcome], tensors: dict) -> list[Outcome]:
+    """The sandbox's encoded outcomes as the checker's ``Outcome`` records (data only)."""
+    return [Outcome(decode(item.value, tensors), [str(w)[:400] for w in item.warnings][:20],
+                    None if item.inputs_after is None else decode(item.inputs_after, tensors)) for item in parts]
 
 
-def _outcomes(parts: list, tensors: dict, cases: list | None = None, may_mutate: bool = True) -> list[Outcome]:
-    out = []
-    for n, item in enumerate(parts):
-        warnings = [str(w)[:400] for w in item.get("warnings", [])][:20]
-        mutated = [str(m) for m in item.get("mutated", [])][:20]
-        if cases is not None and not may_mutate and n < len(cases):  # decided here, not next to the student's code
-            after = decode(item["inputs_after"], tensors) if "inputs_after" in item else None
-            mutated += [k for k in _mutated(cases[n], after) if k not in mutated]
-        out.append(Outcome(decode(item["value"], tensors), warnings, mutated))
-    return out
-
-
-def _mutated(case: dict, after) -> list[str]:
-    """Keys of the case's plain tensors that the student's code changed in place (or that were not sent back)."""
-    import torch
-
-    from course.checking.values import TensorValue
-
-    changed = []
-    for key, before in case.items():
-        if type(before) is not torch.Tensor:
-            continue
-        got = after.get(key) if isinstance(after, dict) else None
-        if not isinstance(got, TensorValue) or tuple(got.shape) != tuple(before.shape) or got.dtype != before.dtype:
-            changed.append(key)
-        elif before.device.type != "meta" and (got.data is None or not torch.equal(got.data, before.detach().cpu())):
-            changed.append(key)
-    return changed
-
-
-def _render(result) -> dict:
+def rendered(result: CheckResult) -> dict:
+    """A check result as the display output the notebook would show."""
     return {"output_type": "display_data", "metadata": {},
             "data": {"text/plain": str(result), "text/html": result._repr_html_()}}
 
 
-def _note(text: str) -> dict:
+def note(text: str) -> dict:
     return {"output_type": "stream", "name": "stdout", "text": text.rstrip("\n") + "\n"}
 
 
-BAD_STATUS = {"tampered": "flagged", "garbage": "flagged", "timeout": "timeout", "died": "crashed",
-              "cpu-limit": "crashed", "engine-error": "crashed"}
+def title_of(exercise_id: str | None, grade_id: str) -> str:
+    ex = REGISTRY.get(exercise_id) if exercise_id else None
+    return ex.title if ex is not None else grade_id
 
 
-def decide(grade_id: str, exercise_id: str, max_score: float, step: dict | None, blob: bytes,
-           cases: Cases) -> Verdict:
-    """One exercise's verdict from its collected data (visible and hidden)."""
-    ex = REGISTRY[exercise_id]
+def not_run(grade_id: str, exercise_id: str | None, max_score: float, why: str) -> Verdict:
+    return Verdict(grade_id, exercise_id, title_of(exercise_id, grade_id), 0.0, max_score, VerdictStatus.NOT_RUN, why)
+
+
+def decide(grade_id: str, exercise_id: str, max_score: float, step: DoneStep | None, blob: bytes,
+           cases: Cases) -> tuple[Verdict, list[dict]]:
+    """One exercise's verdict from its collected data (visible and hidden), and the test cell's outputs."""
     if step is None:
-        return Verdict(grade_id, exercise_id, 0.0, max_score, "not-run", "The exercise was not reached.")
-    outputs = list(step.get("outputs") or [])
-    if "collect_error" in step:
-        return Verdict(grade_id, exercise_id, 0.0, max_score, "crashed",
-                       f"Collecting the results failed: {step['collect_error']}", outputs=outputs)
+        return not_run(grade_id, exercise_id, max_score, "The exercise was not reached."), []
+    ex = REGISTRY[exercise_id]
+    outputs = [o.to_nbformat() for o in step.outputs]
+    verdict = Verdict(grade_id, exercise_id, ex.title, 0.0, max_score, VerdictStatus.CRASHED)
+    if step.collect_error is not None or step.collected is None:
+        verdict.message = f"Collecting the results failed: {step.collect_error}"
+        return verdict, outputs
     try:
-        from safetensors.torch import load
-
-        tensors = load(blob) if blob else {}
-        collected = step["collect"]
-        results = []
-        for part, hidden in (("visible", False), ("hidden", True)):
-            part_cases = cases.cases[exercise_id][part]
-            outcomes = _outcomes(collected[part], tensors, part_cases, ex.may_mutate_inputs)
-            if len(outcomes) != len(part_cases):
-                raise ValueError("wrong number of results")
-            results.append(ex.decide(part_cases, outcomes, hidden))
+        results = _results(ex, step.collected, blob, cases)
     except Exception as exc:  # malformed data from the sandbox: nothing to trust
-        return Verdict(grade_id, exercise_id, 0.0, max_score, "flagged", "The results could not be read.",
-                       [f"malformed results from the sandbox ({type(exc).__name__})"], outputs)
+        verdict.status, verdict.message = VerdictStatus.FLAGGED, "The results could not be read."
+        verdict.flags = [f"malformed results from the sandbox ({type(exc).__name__})"]
+        return verdict, outputs
     fraction = min(r.points / r.max_points if r.max_points else 0.0 for r in results)
     if not all(r.passed for r in results) and any(r.points == 0 for r in results):
         fraction = 0.0
-    score = round(max_score * fraction, 4)
-    status = "passed" if fraction >= 1 else "partial" if fraction > 0 else "failed"
-    failing = next((r for r in results if not r.passed), None)
-    message = str(failing) if failing else str(results[-1])
-    flags = [f"returned an object no check reads by value: {name} (a class of the notebook or a look-alike "
-             "of a torch type)" for name in _lookalikes([collected[p] for p in ("visible", "hidden")])]
-    return Verdict(grade_id, exercise_id, score, max_score, "flagged" if flags and not score else status, message,
-                   flags=flags, outputs=outputs + [_render(r) for r in results],
-                   code=failing.code if failing else None, hint=failing.hint if failing else None)
+    verdict.score = round(max_score * fraction, 4)
+    verdict.result = next((r for r in results if not r.passed), results[-1])
+    verdict.message = verdict.result.message
+    verdict.status = VerdictStatus.PASSED if fraction >= 1 else VerdictStatus.PARTIAL if fraction > 0 \
+        else VerdictStatus.FAILED
+    verdict.flags = [f"returned an object no check reads by value: {name} (a class of the notebook or a look-alike "
+                     "of a torch type)" for name in _lookalikes(step.collected)]
+    if verdict.flags and not verdict.score:
+        verdict.status = VerdictStatus.FLAGGED
+    return verdict, outputs + [rendered(r) for r in results]
+
+
+def _results(ex, collected: Collected, blob: bytes, cases: Cases) -> list[CheckResult]:
+    """``decide`` on the visible, then the hidden outcomes, with the judge's own copies of the cases."""
+    from safetensors.torch import load
+
+    tensors = load(blob) if blob else {}
+    results = []
+    for part, hidden in ((collected.visible, False), (collected.hidden, True)):
+        part_cases = cases.cases[ex.id]["hidden" if hidden else "visible"]
+        outcomes = _outcomes(part, tensors)
+        if len(outcomes) != len(part_cases):
+            raise ValueError("wrong number of results")
+        results.append(ex.decide(part_cases, outcomes, hidden))
+    return results
 
 
 _LOOKALIKE_NAMES = ("torch.Tensor", "torch.nn.Parameter", "torch.nn.parameter.Parameter", "numpy.ndarray")
 
 
-def _lookalikes(encoded) -> list[str]:
+def _lookalikes(collected: Collected) -> list[str]:
     """Type names of opaque results that a student's class produced (defined in the notebook,
     or named like a torch type that is never opaque by itself): tensor subclasses and objects
     whose ``__eq__``/``__float__``/``__bool__``/``__torch_function__`` would lie."""
     found: list[str] = []
+    encoded = [case.value for case in collected.visible + collected.hidden]
 
     def walk(obj):
         if isinstance(obj, list):
@@ -194,6 +165,6 @@ def by_outputs(grade_id: str, max_score: float, cell: dict) -> Verdict:
 
     node = nbformat.from_dict(cell)
     score, _ = determine_grade(node)
-    status = "passed" if score == max_score else "partial" if score else "failed"
-    return Verdict(grade_id, None, score, max_score, status, "Scored by its outputs (no checker).",
-                   ["scored by outputs: no course checker for this cell"], list(cell.get("outputs", [])))
+    status = VerdictStatus.PASSED if score == max_score else VerdictStatus.PARTIAL if score else VerdictStatus.FAILED
+    return Verdict(grade_id, None, grade_id, score, max_score, status, "Scored by its outputs (no checker).",
+                   ["scored by outputs: no course checker for this cell"])

@@ -16,10 +16,15 @@ edited nbgrader metadata, deleted or moved test cells. What runs is decided here
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 import re
 from dataclasses import dataclass, field
+
+from autograder import cells as matcher
+from autograder.cells import fingerprint as _fingerprint
+from autograder.cells import nbgrader_meta as _nbgrader
+from autograder.cells import source_text as _text
+from autograder.engine.records import Step, StepKind
 
 TEST, LOCKED, ANSWER, CODE, TEXT = "test", "locked", "answer", "code", "text"
 
@@ -28,30 +33,12 @@ class Unreadable(ValueError):
     """The submission cannot be read as a notebook; the message says why, plainly."""
 
 
-def _text(source) -> str:
-    if isinstance(source, list):
-        return "".join(s for s in source if isinstance(s, str))
-    return source if isinstance(source, str) else ""
-
-
-def _nbgrader(cell: dict) -> dict:
-    meta = cell.get("metadata")
-    meta = meta if isinstance(meta, dict) else {}
-    nbg = meta.get("nbgrader")
-    return nbg if isinstance(nbg, dict) else {}
-
-
 _HIDDEN_TESTS = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[^\n]*\n?", re.M | re.S)
 
 
 def strip_hidden_tests(text: str) -> str:
     """A test cell as the student sees it: nbgrader's hidden-tests block removed."""
     return _HIDDEN_TESTS.sub("", text).rstrip("\n")
-
-
-def _fingerprint(text: str) -> str:
-    lines = [ln.rstrip() for ln in text.strip().splitlines() if ln.strip()]
-    return hashlib.sha1("\n".join(lines).encode()).hexdigest()
 
 
 def read_cells(data: bytes) -> list[dict]:
@@ -148,7 +135,7 @@ class Plan:
     """What runs, in which order, and what the output notebook holds."""
 
     cells: list[dict]  #: the output notebook's cells (nbformat 4 dicts)
-    steps: list[dict]  #: {"cell": i, "kind": "code"|"test", "source", "exercise"}
+    steps: list[Step]  #: what the sandbox runs, in order
     owner: dict[int, str | None] = field(default_factory=dict)  #: output cell -> exercise it belongs to
     tests: dict[str, int] = field(default_factory=dict)  #: grade id of a test -> output cell
     notes: list[str] = field(default_factory=list)
@@ -157,61 +144,25 @@ class Plan:
     altered: dict[str, list[str]] = field(default_factory=dict)  #: exercise -> what the student changed
 
 
-def _defines(text: str, names) -> bool:
-    return any(re.search(rf"^\s*(def|class)\s+{re.escape(n)}\b|^\s*{re.escape(n)}\s*=", text, re.M) for n in names)
+_KINDS = {TEST: "test", LOCKED: "locked", ANSWER: "answer"}
+
+
+def _ref(s: SourceCell, answers_of) -> matcher.RefCell:
+    """A source cell as the matcher looks for it."""
+    names = tuple(answers_of(s.exercise) or ()) if s.role == ANSWER else ()
+    return matcher.RefCell(s.index, s.cell["cell_type"], _KINDS.get(s.role, "other"), s.grade_id,
+                           frozenset(i for i in (s.cell.get("id"), s.grade_id) if i),
+                           frozenset({_fingerprint(s.released), _fingerprint(s.cell["source"])}),
+                           tuple(matcher.norm_lines(s.released)), names)
 
 
 def match(source: Source, cells: list[dict], answers_of) -> tuple[dict[int, int], list[str]]:
-    """source index -> submission index, and notes on what was found how."""
-    notes = []
-    matched: dict[int, int] = {}
-    used: set[int] = set()
-
-    def take(s_idx, u_idx):
-        matched[s_idx] = u_idx
-        used.add(u_idx)
-
-    by_gid: dict[str, list[int]] = {}
-    for j, c in enumerate(cells):
-        gid = _nbgrader(c).get("grade_id")
-        if isinstance(gid, str):
-            by_gid.setdefault(gid, []).append(j)
-    for s in source.cells:  # 1. nbgrader grade id (same role only)
-        if s.grade_id:
-            for j in by_gid.get(s.grade_id, []):
-                if j not in used and cells[j]["cell_type"] == s.cell["cell_type"]:
-                    take(s.index, j)
-                    break
-    by_id = {}
-    for j, c in enumerate(cells):
-        if c["id"] and j not in used:
-            by_id.setdefault(c["id"], j)
-    for s in source.cells:  # 2. cell id
-        if s.index not in matched and s.cell.get("id") in by_id and by_id[s.cell["id"]] not in used:
-            take(s.index, by_id[s.cell["id"]])
-    fps: dict[str, list[int]] = {}
-    for j, c in enumerate(cells):
-        if j not in used:
-            fps.setdefault(_fingerprint(c["source"]), []).append(j)
-    for s in source.cells:  # 3. content
-        if s.index not in matched:
-            for j in fps.get(_fingerprint(s.released), []) + fps.get(_fingerprint(s.cell["source"]), []):
-                if j not in used:
-                    take(s.index, j)
-                    break
-    for s in source.cells:  # 4. an answer whose metadata was lost: by position and names
-        if s.index in matched or s.role != ANSWER:
-            continue
-        before = [matched[t.index] for t in source.cells[:s.index] if t.index in matched]
-        after = [matched[t.index] for t in source.cells[s.index + 1:] if t.index in matched]
-        lo, hi = (max(before) if before else -1), (min(after) if after else len(cells))
-        candidates = [j for j in range(lo + 1, hi) if j not in used and cells[j]["cell_type"] == "code"]
-        names = answers_of(s.exercise) or ()
-        found = [j for j in candidates if _defines(cells[j]["source"], names)] or candidates[:1]
-        if found:
-            take(s.index, found[0])
-            notes.append(f"{s.grade_id}: found by position (its metadata was lost or changed)")
-    return matched, notes
+    """source index -> submission index, and notes on what was found how (``autograder.cells``)."""
+    m = matcher.match([_ref(s, answers_of) for s in source.cells], cells, by_position=True)
+    notes = [f"{source.cells[i].grade_id}: found by position (its metadata was lost or changed)"
+             for i, (_j, how) in sorted(m.found.items())
+             if how in (matcher.How.NAMES, matcher.How.POSITION) and source.cells[i].grade_id]
+    return {i: j for i, (j, _how) in m.found.items()}, notes
 
 
 _ROLE_KEYS = ("grade", "solution", "locked", "points", "grade_id")
@@ -225,53 +176,79 @@ def _altered(source: Source, cells: list[dict], matched: dict[int, int], notes: 
     save drops the nbgrader metadata and is not reported.
     """
     out: dict[str, list[str]] = {}
-    known = [s for s in source.cells if s.grade_id and s.index in matched and (
-        _nbgrader(cells[matched[s.index]]).get("grade_id") == s.grade_id or cells[matched[s.index]]["id"] == s.cell.get("id")
-        or _fingerprint(cells[matched[s.index]]["source"]) in (_fingerprint(s.released), _fingerprint(s.cell["source"])))]
-    if cells and not known and any(s.grade_id for s in source.cells):
+    if not cells:
+        return out
+    if not _recognised(source, cells, matched) and any(s.grade_id for s in source.cells):
         why = f"the notebook matches none of the cells of {source.name} (another assignment's notebook?)"
         notes.append(why)
         return {ex: [why] for ex in dict.fromkeys(s.exercise for s in source.tests if s.exercise)}
-    if not cells:
-        return out
     for s in source.cells:
-        if not s.section or s.role not in (TEST, LOCKED, ANSWER):
-            continue
-        what = "the test cell" if s.role == TEST else "a locked cell" if s.role == LOCKED else "the answer cell"
+        if s.section and s.role in (TEST, LOCKED, ANSWER):
+            whys = _changes(source, s, cells, matched)
+            if whys:
+                out.setdefault(s.section, []).extend(whys)
+    return out
+
+
+def _recognised(source: Source, cells: list[dict], matched: dict[int, int]) -> bool:
+    """Some graded cell of the source is in the submission by its grade id, its id or its text."""
+    for s in source.cells:
         j = matched.get(s.index)
-        if j is None:
-            if s.role != ANSWER:
-                out.setdefault(s.section, []).append(f"{what} {s.grade_id or ''} was deleted or changed "
-                                                     "(the source's cell ran)".replace("  ", " "))
-            continue
-        if s.role != ANSWER and _fingerprint(cells[j]["source"]) not in (_fingerprint(s.released),
-                                                                        _fingerprint(s.cell["source"])):
-            out.setdefault(s.section, []).append(f"{what} {s.grade_id or ''} was edited (the source's cell ran)"
-                                                 .replace("  ", " "))
-        theirs = _nbgrader(cells[j])
-        mine = _nbgrader(s.cell)
-        changed = [k for k in _ROLE_KEYS if theirs and theirs.get(k) != mine.get(k)]
-        if s.role == ANSWER and theirs.get("grade_id") != s.grade_id:
-            changed = []  # found by position: another cell's metadata, not a change to this one
-        if changed:
-            out.setdefault(s.section, []).append(f"the nbgrader metadata of {s.grade_id or what} was changed "
-                                                 f"({', '.join(changed)}; the source's is used)")
-        if s.role == TEST:
-            answer = next((a for a in source.cells if a.role == ANSWER and a.exercise == s.exercise), None)
-            if answer is not None and matched.get(answer.index, -1) > j:
-                out.setdefault(s.section, []).append(f"the test cell {s.grade_id} was moved above its answer "
-                                                     "(the source's order is used)")
+        if s.grade_id and j is not None and (
+                _nbgrader(cells[j]).get("grade_id") == s.grade_id or cells[j]["id"] == s.cell.get("id")
+                or _fingerprint(cells[j]["source"]) in (_fingerprint(s.released), _fingerprint(s.cell["source"]))):
+            return True
+    return False
+
+
+def _changes(source: Source, s: SourceCell, cells: list[dict], matched: dict[int, int]) -> list[str]:
+    """What the student changed of one test, locked or answer cell (its source, its metadata, its place)."""
+    what = "the test cell" if s.role == TEST else "a locked cell" if s.role == LOCKED else "the answer cell"
+    name = f"{what} {s.grade_id}" if s.grade_id else what
+    j = matched.get(s.index)
+    if j is None:
+        return [] if s.role == ANSWER else [f"{name} was deleted or changed (the source's cell ran)"]
+    out = []
+    if s.role != ANSWER and _fingerprint(cells[j]["source"]) not in (_fingerprint(s.released),
+                                                                    _fingerprint(s.cell["source"])):
+        out.append(f"{name} was edited (the source's cell ran)")
+    theirs, mine = _nbgrader(cells[j]), _nbgrader(s.cell)
+    changed = [k for k in _ROLE_KEYS if theirs and theirs.get(k) != mine.get(k)]
+    if changed and not (s.role == ANSWER and theirs.get("grade_id") != s.grade_id):  # found by position: not its own
+        out.append(f"the nbgrader metadata of {s.grade_id or what} was changed ({', '.join(changed)}; the source's is used)")
+    if s.role == TEST:
+        answer = next((a for a in source.cells if a.role == ANSWER and a.exercise == s.exercise), None)
+        if answer is not None and matched.get(answer.index, -1) > j:
+            out.append(f"the test cell {s.grade_id} was moved above its answer (the source's order is used)")
     return out
 
 
 def plan(source: Source, cells: list[dict], answers_of) -> Plan:
     """The cells to run for a submission (see the module docstring)."""
     matched, notes = match(source, cells, answers_of)
-    owner_of_sub = {j: source.cells[s] for s, j in matched.items()}
     altered = _altered(source, cells, matched, notes)
-    out: list[tuple[str, SourceCell | None, dict]] = []  # (origin, source cell, cell)
+    placed = _submission_cells(source, cells, matched, notes, altered)
+    _insert_source_cells(source, matched, placed, notes)
+    result = Plan([], [], notes=notes, altered=altered)
+    _steps(source, placed, answers_of, result)
+    for s in source.cells:
+        if s.role == ANSWER and s.index not in matched:
+            result.missing_answers[s.exercise or ""] = f"the answer cell {s.grade_id} is not in the submission"
+    return result
+
+
+#: (origin: "submission" | "added" | "source", its source cell or None, the output cell)
+Placed = list[tuple[str, "SourceCell | None", dict]]
+
+
+def _submission_cells(source: Source, cells: list[dict], matched: dict[int, int], notes: list[str],
+                      altered: dict[str, list[str]]) -> Placed:
+    """The submission's own cells in its order, with the source's metadata on those it matched;
+    test and locked cells are left for the source's copies."""
+    owner = {j: source.cells[i] for i, j in matched.items()}
+    out: Placed = []
     for j, c in enumerate(cells):
-        s = owner_of_sub.get(j)
+        s = owner.get(j)
         if s is not None and s.role in (TEST, LOCKED):
             continue  # placed from the source below
         cell = {"cell_type": c["cell_type"], "source": c["source"], "metadata": copy.deepcopy(c["metadata"])}
@@ -279,18 +256,23 @@ def plan(source: Source, cells: list[dict], answers_of) -> Plan:
         if s is not None:
             if "nbgrader" in s.cell["metadata"]:
                 cell["metadata"]["nbgrader"] = copy.deepcopy(s.cell["metadata"]["nbgrader"])
-            if s.cell["cell_type"] != c["cell_type"]:
-                cell["cell_type"] = s.cell["cell_type"]
-                notes.append(f"{s.grade_id or 'a cell'}: its cell type was changed; the source's is used")
             cell["id"] = s.cell.get("id")
         elif _nbgrader(c).get("grade_id"):
-            claimed = next((t for t in source.cells if t.grade_id == _nbgrader(c).get("grade_id")), None)
-            if claimed is not None and claimed.section:
-                altered.setdefault(claimed.section, []).append(
-                    f"a cell of the submission claims grade id {claimed.grade_id} (ignored)")
-            notes.append(f"a cell claims grade id {_nbgrader(c).get('grade_id')!r} that the source gives "
-                         "another cell or none: the claim is ignored")
+            _ignore_claim(source, _nbgrader(c).get("grade_id"), notes, altered)
         out.append(("submission" if s is not None else "added", s, cell))
+    return out
+
+
+def _ignore_claim(source: Source, gid, notes: list[str], altered: dict[str, list[str]]) -> None:
+    claimed = next((t for t in source.cells if t.grade_id == gid), None)
+    if claimed is not None and claimed.section:
+        altered.setdefault(claimed.section, []).append(f"a cell of the submission claims grade id {claimed.grade_id} "
+                                                       "(ignored)")
+    notes.append(f"a cell claims grade id {gid!r} that the source gives another cell or none: the claim is ignored")
+
+
+def _insert_source_cells(source: Source, matched: dict[int, int], out: Placed, notes: list[str]) -> None:
+    """Test and locked cells from the source, each after its predecessor in the source."""
     for s in source.cells:
         if s.role not in (TEST, LOCKED):
             continue
@@ -304,11 +286,13 @@ def plan(source: Source, cells: list[dict], answers_of) -> Plan:
         while at < len(out) and out[at][0] == "added":
             at += 1
         out.insert(at, ("source", s, cell))
-    result = Plan([], [], notes=notes, altered=altered)
+
+
+def _steps(source: Source, placed: Placed, answers_of, result: Plan) -> None:
+    """The output notebook's cells, and what runs: code cells as they are, tests as ``collect``."""
     current = None
     first_test = next((s.exercise for s in source.cells if s.role == TEST), None)
-    for k, (origin, s, cell) in enumerate(out):
-        cell.setdefault("id", None)
+    for k, (_origin, s, cell) in enumerate(placed):
         if cell["cell_type"] == "code":
             cell["outputs"], cell["execution_count"] = [], None
         if cell.get("id") is None:
@@ -318,20 +302,50 @@ def plan(source: Source, cells: list[dict], answers_of) -> Plan:
             current = s.exercise
         if cell["cell_type"] != "code":
             continue
-        if s is not None and s.role == TEST and answers_of(s.exercise) is None:
-            result.tests[s.grade_id] = k  # no checker: its source runs, scored by its outputs
-            result.by_outputs.add(s.grade_id)
+        if s is not None and s.role == TEST:
+            result.tests[s.grade_id or ""] = k
             result.owner[k] = s.exercise
-            result.steps.append({"cell": k, "kind": "code", "exercise": None, "source": cell["source"]})
-        elif s is not None and s.role == TEST:
-            cell["source"] = s.released  # the feedback shows the test as released, not its hidden part
-            result.tests[s.grade_id] = k
-            result.owner[k] = s.exercise
-            result.steps.append({"cell": k, "kind": "test", "exercise": s.exercise, "source": ""})
+            if answers_of(s.exercise) is None:  # no checker: its source runs, scored by its outputs
+                result.by_outputs.add(s.grade_id or "")
+                result.steps.append(Step(k, StepKind.CODE, cell["source"]))
+            else:
+                cell["source"] = s.released  # the feedback shows the test as released, not its hidden part
+                result.steps.append(Step(k, StepKind.TEST, "", s.exercise))
         else:
             result.owner[k] = current or first_test
-            result.steps.append({"cell": k, "kind": "code", "exercise": None, "source": cell["source"]})
-    for s in source.cells:
-        if s.role == ANSWER and s.index not in matched:
-            result.missing_answers[s.exercise] = f"the answer cell {s.grade_id} is not in the submission"
-    return result
+            result.steps.append(Step(k, StepKind.CODE, cell["source"]))
+
+
+def imports_of(notebooks) -> tuple[str, ...]:
+    """Every module the code cells of ``notebooks`` (notebook files as bytes) import, for the
+    zygote to import before it forks (a sandbox may not be able to read the installation)."""
+    import ast
+
+    names: set[str] = set()
+    for data in notebooks:
+        try:
+            cells = json.loads(data)["cells"]
+        except (ValueError, KeyError, TypeError):
+            continue
+        for cell in cells if isinstance(cells, list) else ():
+            if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+                continue
+            lines = _text(cell.get("source")).splitlines()
+            try:
+                tree = ast.parse("\n".join(ln for ln in lines if not ln.lstrip().startswith(("%", "!"))))
+            except SyntaxError:
+                continue
+            names.update(_imported(tree))
+    return tuple(sorted(names))
+
+
+def _imported(tree) -> set[str]:
+    import ast
+
+    out: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            out.add(node.module)
+    return out

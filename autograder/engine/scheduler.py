@@ -2,57 +2,39 @@
 
 - One grader per course: an exclusive ``flock`` on ``<course>/engine/lock``; a second
   grader waits up to ``wait_s`` and then refuses with a clear message.
-- Resumable: each finished submission is journalled atomically in
-  ``<course>/engine/results/<assignment>/<student>.json`` before its gradebook rows are
-  written, and marked recorded after. Killed at any point and run again, the grader
-  skips what was recorded, re-records what was judged, and runs the rest: the same
-  grades, and nbgrader's ``update_or_create`` rows are never duplicated.
+- Resumable: each finished submission is journalled atomically (``journal.Journal``)
+  before its gradebook rows are written, and marked recorded after. Killed at any point
+  and run again, the grader skips what was recorded, re-records what was judged, and
+  runs the rest: the same grades, and nbgrader's ``update_or_create`` rows are never
+  duplicated.
 - Dask runs one submission notebook per task (``worker.run_submission``): a
   ``LocalCluster`` (one single-threaded worker process per core) or an existing
   cluster (``scheduler="tcp://..."``). Results come back as data; only this process
-  judges and writes.
+  judges (``grading.grade_notebook``) and writes.
+- Every submission gets a row and the run always ends with ``summary.csv``: a notebook
+  whose grading fails in this process gets a row with status ``engine-error`` and the reason.
 """
 
 from __future__ import annotations
 
-import csv
 import fcntl
-import hashlib
-import json
 import os
 import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder.engine import grading
 from autograder.engine import judge as judging
 from autograder.engine import notebook as nbmod
-from autograder.engine import replay
+from autograder.engine.fingerprints import fingerprints
 from autograder.engine.gradebook import GradebookWriter, write_autograded
+from autograder.engine.journal import Journal, JournalEntry
 from autograder.engine.limits import Limits
-
-ENGINE_VERSION = "1"
+from autograder.engine.records import Job, Row, RowStatus, RunResult, ZygoteSpec
 
 
 class GraderBusy(RuntimeError):
     """Another grader holds this course's lock."""
-
-
-@dataclass
-class Row:
-    """One submission notebook's outcome: every submission gets one, whatever happens."""
-
-    student: str
-    notebook: str
-    status: str
-    score: float = 0.0
-    max_score: float = 0.0
-    cells: dict = field(default_factory=dict)  #: grade id -> verdict dict
-    flags: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    timings: dict = field(default_factory=dict)
-    resumed: bool = False
-    unchanged: list = field(default_factory=list)  #: answer cells left as released ("No response.")
 
 
 # --- lock ---------------------------------------------------------------------------------
@@ -92,263 +74,234 @@ class CourseLock:
         self.file.close()
 
 
-# --- journal ------------------------------------------------------------------------------
-
-def journal_key(course: Path, assignment: str, source_bytes: dict[str, bytes], limits: Limits, student: str) -> str:
-    """What a journal entry is valid for: the engine, the limits, the source, the submission."""
-    h = hashlib.sha256(ENGINE_VERSION.encode())
-    h.update(json.dumps({k: float(v) for k, v in limits.to_dict().items()}, sort_keys=True).encode())
-    for nb in sorted(source_bytes):
-        h.update(source_bytes[nb])
-        p = course / "submitted" / student / assignment / f"{nb}.ipynb"
-        h.update(p.read_bytes() if p.exists() else b"<missing>")
-    return h.hexdigest()
-
-
-def _anything_to_run(course: Path, assignment: str, limits: Limits, students: list[str] | None) -> bool:
-    """Cheap look at the journal (no torch, no gradebook), to start workers early or not at all."""
-    sources = {p.stem: p.read_bytes() for p in sorted((course / "source" / assignment).glob("*.ipynb"))}
-    root = course / "submitted"
-    names = students or (sorted(p.name for p in root.iterdir() if (p / assignment).is_dir()) if root.exists() else [])
-    for student in names:
-        try:
-            entry = json.loads((course / "engine" / "results" / assignment / f"{student}.json").read_text())
-        except (OSError, ValueError):
-            return True
-        if entry.get("key") != journal_key(course, assignment, sources, limits, student):
-            return True
-    return False
-
-
-def _atomic_json(path: Path, data: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w") as f:
-        json.dump(data, f, indent=1)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-# --- the driver ---------------------------------------------------------------------------
+# --- the assignment -------------------------------------------------------------------------
 
 class Grader:
+    """What grading one assignment needs: its sources, points, checkers, cases and journal."""
+
     def __init__(self, assignment: str, course: Path, limits: Limits, extra_checks=()):
-        from autograder.engine.zygote import load_checks
         from autograder.nbgrader_setup import make_config
+        from course.checks import load_all
 
         self.assignment = assignment
         self.course = Path(course).resolve()
         self.limits = limits
         self.extra_checks = tuple(str(Path(p).resolve()) for p in extra_checks)
-        broken = load_checks(self.extra_checks)
+        broken: dict[str, str] = {}
+        load_all(self.extra_checks, errors=broken)
         config = make_config(self.course)
         self.writer = GradebookWriter(config.CourseDirectory.db_url, config.CourseDirectory.course_id, self.course)
-        src_dir = self.course / "source" / assignment
+        self.journal = Journal(self.course, assignment)
+        self._load_sources()
+        self._refuse_broken_checkers(broken)
+        exercises = [c.exercise for s in self.sources.values() for c in s.tests
+                     if c.exercise and judging.answers_of(c.exercise) is not None]
+        self.cases = judging.Cases(exercises, judging.load_secret(self.course))
+        self.fingerprints = fingerprints(exercises)  # for `autograder regrade`
+        self.zygote = ZygoteSpec(self.extra_checks, nbmod.imports_of(self.source_bytes.values()))
+
+    def _load_sources(self) -> None:
+        src_dir = self.course / "source" / self.assignment
         paths = sorted(src_dir.glob("*.ipynb"))
         if not paths:
             raise FileNotFoundError(f"no source notebooks in {src_dir}")
-        self.sources = {}
-        self.source_bytes = {}
+        self.sources: dict[str, nbmod.Source] = {}
+        self.source_bytes: dict[str, bytes] = {}
+        self.max_scores: dict[str, dict[str, float]] = {}
         for p in paths:
             try:
-                self.writer.grade_cells(assignment, p.stem)
+                self.max_scores[p.stem] = self.writer.grade_cells(self.assignment, p.stem)
             except Exception:
-                raise RuntimeError(f"{assignment}/{p.name} is not in the gradebook: run "
-                                   f"`nbgrader generate_assignment {assignment}` first") from None
+                raise RuntimeError(f"{self.assignment}/{p.name} is not in the gradebook: run "
+                                   f"`nbgrader generate_assignment {self.assignment}` first") from None
             self.source_bytes[p.stem] = p.read_bytes()
             self.sources[p.stem] = nbmod.Source.load(p.stem, self.source_bytes[p.stem])
-        self.max_scores = {nb: self.writer.grade_cells(assignment, nb) for nb in self.sources}
-        self.solution_checksums = {nb: self.writer.solution_cells(assignment, nb) for nb in self.sources}
+
+    def _refuse_broken_checkers(self, broken: dict[str, str]) -> None:
         for s in self.sources.values():
             for c in s.tests:
                 module = (c.exercise or "").split(".")[0]
                 if module in broken:
                     raise RuntimeError(f"the checkers of {c.grade_id} (course.checks.{module}) do not import: "
                                        f"{broken[module]}")
-        secret = judging.load_secret(self.course)
-        exercises = [c.exercise for s in self.sources.values() for c in s.tests
-                     if c.exercise and judging.answers_of(c.exercise) is not None]
-        self.cases = judging.Cases(exercises, secret)
-        self.fingerprints = replay.fingerprints(exercises)  # for `autograder regrade`
-        self.results_dir = self.course / "engine" / "results" / assignment
 
     # -- submissions -------------------------------------------------------------------
     def students(self) -> list[str]:
         root = self.course / "submitted"
         return sorted(p.name for p in root.iterdir() if (p / self.assignment).is_dir()) if root.exists() else []
 
-    def _key(self, student: str) -> str:
-        return journal_key(self.course, self.assignment, self.source_bytes, self.limits, student)
+    def key(self, student: str) -> str:
+        """The journal key of ``student``'s submission as it is now."""
+        return self.journal.key(student, self.source_bytes, self.limits)
 
-    def journal(self, student: str) -> dict | None:
-        path = self.results_dir / f"{student}.json"
-        try:
-            data = json.loads(path.read_text())
-        except (OSError, ValueError):
-            return None
-        return data if data.get("key") == self._key(student) else None
-
-    def job(self, student: str, nb_name: str) -> tuple[dict | None, nbmod.Plan, list[str], str | None]:
-        """(Dask job or None when there is nothing to run, plan, notes, unreadable reason)."""
+    def job(self, student: str, nb_name: str) -> tuple[Job | None, nbmod.Plan, grading.NotRun | None]:
+        """(the Dask job, or None when there is nothing to run; the plan; why it is not run)."""
         path = self.course / "submitted" / student / self.assignment / f"{nb_name}.ipynb"
-        source = self.sources[nb_name]
-        reason = None
         try:
-            cells = nbmod.read_cells(path.read_bytes())
+            data = path.read_bytes()
+            cells, not_run = nbmod.read_cells(data), None
         except FileNotFoundError:
-            cells, reason = [], "missing: no submitted notebook"
+            cells, not_run = [], grading.NotRun(RowStatus.MISSING, "missing: no submitted notebook")
         except nbmod.Unreadable as exc:
-            cells, reason = [], f"unreadable: {exc}"
-        plan = nbmod.plan(source, cells, judging.answers_of)
-        if reason:
-            return None, plan, plan.notes, reason
-        job = {"student": student, "notebook": nb_name, "steps": plan.steps, "limits": self.limits.to_dict(),
-               "files": {path.name: path.read_bytes()}, "extra_checks": self.extra_checks}
-        return job, plan, plan.notes, None
+            cells, not_run = [], grading.NotRun(RowStatus.UNREADABLE, f"unreadable: {exc}")
+        plan = nbmod.plan(self.sources[nb_name], cells, judging.answers_of)
+        if not_run is not None:
+            return None, plan, not_run
+        return Job(student, nb_name, plan.steps, self.limits, {path.name: data}, self.zygote), plan, None
 
     # -- judging -----------------------------------------------------------------------
-    def judge(self, student: str, nb_name: str, plan: nbmod.Plan, result: dict | None,
-              reason: str | None) -> tuple[Row, dict]:
-        """Verdicts for one notebook, and the executed notebook for feedback."""
-        t0 = time.perf_counter()
-        source = self.sources[nb_name]
-        max_scores = self.max_scores[nb_name]
-        steps = {int(k): v for k, v in (result or {}).get("steps", {}).items()}
-        blobs = {int(k): v for k, v in (result or {}).get("blobs", {}).items()}
-        bad = {int(k): v for k, v in (result or {}).get("bad", {}).items()}
-        cells = plan.cells
-        for k, step in steps.items():  # outputs into the feedback notebook
-            if cells[k]["cell_type"] == "code":
-                cells[k]["outputs"] = list(step.get("outputs") or [])
-                cells[k]["execution_count"] = step.get("execution_count")
-        for k, info in bad.items():
-            if k >= 0 and cells[k]["cell_type"] == "code":
-                cells[k]["outputs"] = cells[k].get("outputs", []) + [judging._note(
-                    f"[grading engine] This cell was left out: it {info['reason']} ({info['status']}).")]
-        verdicts: dict[str, judging.Verdict] = {}
-        for s in source.tests:
-            gid = s.grade_id
-            k = plan.tests.get(gid)
-            max_score = max_scores.get(gid, float(s.points or 0))
-            if reason:
-                verdicts[gid] = judging.Verdict(gid, s.exercise, 0.0, max_score, "not-run", reason)
-            elif s.role != nbmod.TEST:  # manually graded answers: nbgrader's rule
-                out_cell = next((c for c in cells if nbmod._nbgrader(c).get("grade_id") == gid), None)
-                score = None
-                if out_cell is not None and out_cell["metadata"]["nbgrader"].get("checksum"):
-                    from nbgrader.utils import compute_checksum
-                    import nbformat
-
-                    node = nbformat.from_dict(out_cell)
-                    score = 0.0 if compute_checksum(node) == out_cell["metadata"]["nbgrader"]["checksum"] else None
-                verdicts[gid] = judging.Verdict(gid, None, score, max_score, "manual", "Needs manual grading.")
-            elif gid in plan.by_outputs:
-                verdicts[gid] = judging.by_outputs(gid, max_score, cells[k]) if k in steps else \
-                    judging.Verdict(gid, None, 0.0, max_score, "not-run", "The cell did not run.")
-            else:
-                verdicts[gid] = judging.decide(gid, s.exercise, max_score, steps.get(k), blobs.get(k, b""), self.cases)
-            if k is not None and cells[k]["cell_type"] == "code" and verdicts[gid].outputs:
-                cells[k]["outputs"] = verdicts[gid].outputs
-        by_exercise = {v.exercise: v for v in verdicts.values() if v.exercise}
-        for k, info in sorted(bad.items()):
-            if k < 0:
-                for v in verdicts.values():
-                    if v.status == "not-run":
-                        v.flags.append(info["reason"])
-                continue
-            v = by_exercise.get(plan.owner.get(k))
-            if v is not None:
-                v.score = 0.0
-                v.status = judging.BAD_STATUS.get(info["status"], "crashed")
-                what = "its test" if plan.tests.get(v.grade_id) == k else f"cell {k}"
-                v.flags.append(f"{what} {info['reason']} ({info['status']})")
-                v.message = f"Zero: {what} {info['reason']}."
-        for ex_id, why in plan.missing_answers.items():
-            v = by_exercise.get(ex_id)
-            if v is not None and not reason:
-                v.flags.append(why)
-                if not v.score:  # a deleted or re-marked answer cell: zero, and a person should look
-                    v.status = "flagged"
-        for ex_id, whys in getattr(plan, "altered", {}).items():  # test/locked cells or metadata changed
-            v = by_exercise.get(ex_id)
-            if v is not None and not reason:
-                v.flags.extend(whys)  # the source's cells ran: the score stands, a person should look
-                v.status = "flagged"
-        status = reason.split(":")[0] if reason else "graded"
-        if any(v.status == "flagged" for v in verdicts.values()):
-            status = "flagged"
-        elif any(v.status in ("crashed", "timeout") for v in verdicts.values()):
-            status = "errors"
-        elif result and result.get("status") not in (None, "ok"):
-            status = result["status"]
-        row = Row(student, nb_name, status,
-                  score=round(sum(v.score or 0 for v in verdicts.values()), 4),
-                  max_score=sum(v.max_score for v in verdicts.values()),
-                  cells={g: v.to_dict() for g, v in verdicts.items()},
-                  flags=[f"{g}: {f}" for g, v in verdicts.items() for f in v.flags],
-                  notes=list(plan.notes) + ([reason] if reason else []))
-        if result:
-            row.timings = {"startup_s": result.get("startup_s", 0.0), "compute_s": result.get("compute_s", 0.0),
-                           "runs": len(result.get("runs", [])), "maxrss_kb": result.get("maxrss_kb", 0),
-                           "worker_pid": result.get("worker_pid"), "zygote_start_s": result.get("zygote_start_s", 0.0),
-                           "worker_maxrss_kb": result.get("worker_maxrss_kb", 0),
-                           "zygote_rss_kb": result.get("zygote_rss_kb", 0)}
-        row.timings["judge_s"] = time.perf_counter() - t0
-        row.unchanged = _unchanged_answers(cells)
-        nb = dict(source.nb)
-        nb["cells"] = cells
-        return row, nb
+    def judge(self, student: str, nb_name: str, plan: nbmod.Plan, result: RunResult | None,
+              not_run: grading.NotRun | None) -> tuple[Row, dict | None]:
+        """The row and the feedback notebook (None when grading it failed: the row says why)."""
+        g = grading.Grading(student, nb_name, self.sources[nb_name], plan, result, not_run,
+                            self.max_scores[nb_name], self.cases)
+        try:
+            return grading.grade_notebook(g)
+        except Exception as exc:  # noqa: BLE001 - never an aborted run: a row that says why
+            why = f"engine-error: grading failed in the driver ({type(exc).__name__}: {exc})"
+            return grading.failed_row(student, nb_name, self.sources[nb_name], self.max_scores[nb_name], why), None
 
     def gradebook_entries(self, nb_name: str, row: Row) -> tuple[dict, dict]:
-        scores = {g: v["score"] for g, v in row.cells.items()}
+        scores = {g: v.score for g, v in row.cells.items()}
         comments: dict[str, str | None] = {}
-        source = self.sources[nb_name]
-        for s in source.cells:
+        for s in self.sources[nb_name].cells:
             if s.role == nbmod.ANSWER and s.grade_id:
-                test = next((v for v in row.cells.values() if v["exercise"] == s.exercise), None)
-                text = "; ".join(test["flags"]) if test and test["flags"] else None
+                test = next((v for v in row.cells.values() if v.exercise == s.exercise), None)
+                text = "; ".join(test.flags) if test and test.flags else None
                 parts = (["No response."] if s.grade_id in row.unchanged else []) + \
                     ([f"Grading engine: {text}"] if text else [])
                 comments[s.grade_id] = " ".join(parts) or None
         return scores, comments
 
-    def record(self, student: str, entry: dict) -> None:
+    def record(self, student: str, entry: JournalEntry) -> float:
+        """The entry's rows into the gradebook; the seconds it took."""
+        t0 = time.perf_counter()
         stamp = self.course / "submitted" / student / self.assignment / "timestamp.txt"
         timestamp = stamp.read_text().strip() if stamp.exists() else None
-        for nb_name, data in entry["notebooks"].items():
-            row = Row(**data["row"])
-            scores, comments = self.gradebook_entries(nb_name, row)
+        for nb_name, item in entry.notebooks.items():
+            scores, comments = self.gradebook_entries(nb_name, item.row)
             self.writer.record(self.assignment, student, nb_name, scores, comments, timestamp)
+        return time.perf_counter() - t0
+
+    def save(self, student: str, entry: JournalEntry) -> None:
+        """Journal, gradebook, journal again marked recorded (the order that makes a rerun safe)."""
+        self.journal.write(student, entry)
+        dt = self.record(student, entry)
+        for row in entry.rows():
+            row.timings.gradebook_s = dt / len(entry.notebooks)
+        entry.recorded = True
+        self.journal.write(student, entry)
 
 
-def _unchanged_answers(cells: list[dict]) -> list[str]:
-    """Answer cells whose checksum is the released one (nbgrader's "No response.")."""
-    import nbformat
-    from nbgrader.utils import compute_checksum
+# --- one grading run ------------------------------------------------------------------------
 
-    out = []
-    for cell in cells:
-        meta = nbmod._nbgrader(cell)
-        if meta.get("solution") and meta.get("checksum"):
+class Run:
+    """One pass over the submissions: resume what the journal holds, run the rest, judge, save."""
+
+    def __init__(self, g: Grader, students: list[str], progress: bool):
+        self.g = g
+        self.rows: list[Row] = []
+        self.todo: list[str] = []
+        for student in students:
+            if not self._resume(student):
+                self.todo.append(student)
+        older = [s for s, why in g.journal.problems.items() if s in self.todo]
+        if older and progress:
+            print(f"{len(older)} journal entr{'y' if len(older) == 1 else 'ies'} could not be used "
+                  f"({g.journal.problems[older[0]]}): graded again", file=sys.stderr)
+        self.bar = _progress(len(students), len(self.rows), progress)
+        self.pending: dict[str, dict[str, tuple]] = {s: {} for s in self.todo}
+        self.jobs: list[tuple[Job, str, str, nbmod.Plan]] = []
+
+    def _resume(self, student: str) -> bool:
+        entry = self.g.journal.valid(student, self.g.key(student))
+        if entry is None:
+            return False
+        if not entry.recorded:
+            self.g.record(student, entry)
+            entry.recorded = True
+            self.g.journal.write(student, entry)
+        for row in entry.rows():
+            row.resumed = True
+            self.rows.append(row)
+        return True
+
+    def plan(self) -> None:
+        """A job per notebook to run; those with nothing to run are finished at once."""
+        for student in self.todo:
+            for nb_name in self.g.sources:
+                job, plan, not_run = self.g.job(student, nb_name)
+                if job is None:
+                    self.pending[student][nb_name] = (plan, None, not_run)
+                else:
+                    self.jobs.append((job, student, nb_name, plan))
+        for student in self.todo:
+            self.finish(student)
+
+    def arrived(self, student: str, nb_name: str, plan: nbmod.Plan, result: RunResult | None,
+                not_run: grading.NotRun | None) -> None:
+        self.pending[student][nb_name] = (plan, result, not_run)
+        self.finish(student)
+
+    def finish(self, student: str) -> None:
+        """Once every notebook of ``student`` is back: judge, keep, write, save."""
+        if len(self.pending[student]) < len(self.g.sources):
+            return
+        g = self.g
+        rows = []
+        for nb_name, (plan, result, not_run) in self.pending.pop(student).items():
+            g.journal.keep(student, nb_name, result)  # for `autograder regrade`
+            row, nb = g.judge(student, nb_name, plan, result, not_run)
+            if nb is not None:
+                write_autograded(g.course, student, g.assignment, nb_name, nb)
+            rows.append(row)
+        g.save(student, g.journal.new_entry(g.key(student), rows, g.fingerprints, g.limits))
+        self.rows += rows
+        self.bar.update(1, failed=any(r.status != RowStatus.GRADED for r in rows))
+
+    def dispatch(self, client) -> None:
+        """Every job on the cluster; each student is finished as their last notebook comes back."""
+        from dask.distributed import as_completed
+
+        from autograder.engine.worker import run_submission
+
+        shared = client.scatter({"json": self.g.cases.json, "blob": self.g.cases.blob}, broadcast=True)
+        futures = [client.submit(run_submission, job, shared, pure=False, retries=1) for job, *_ in self.jobs]
+        index = {f.key: i for i, f in enumerate(futures)}
+        for future in as_completed(futures):
+            _job, student, nb_name, plan = self.jobs[index[future.key]]
             try:
-                if compute_checksum(nbformat.from_dict(cell)) == meta["checksum"]:
-                    out.append(meta["grade_id"])
-            except Exception:
-                pass
-    return out
+                result, not_run = future.result(), None
+            except Exception as exc:  # the worker itself died twice: still a row
+                result, not_run = None, grading.NotRun(RowStatus.ENGINE_ERROR,
+                                                       f"engine-error: {type(exc).__name__}: {exc}")
+            self.arrived(student, nb_name, plan, result, not_run)
+
+    def close(self) -> list[Row]:
+        """The rows, and ``summary.csv`` of them (whatever happened before)."""
+        self.bar.close()
+        self.g.journal.write_summary(self.rows)
+        return self.rows
 
 
-def _warm(client, extra_checks: tuple) -> list:
+def _anything_to_run(course: Path, assignment: str, limits: Limits, students: list[str] | None) -> bool:
+    """Cheap look at the journal (no gradebook), to start workers early or not at all."""
+    sources = {p.stem: p.read_bytes() for p in sorted((course / "source" / assignment).glob("*.ipynb"))}
+    root = course / "submitted"
+    names = students or (sorted(p.name for p in root.iterdir() if (p / assignment).is_dir()) if root.exists() else [])
+    journal = Journal(course, assignment)
+    return any(journal.valid(s, journal.key(s, sources, limits)) is None for s in names)
+
+
+def _warm(client, spec: ZygoteSpec) -> list:
     """One task per worker that starts its zygote; keep the futures until the end."""
     from autograder.engine.worker import warm
 
     try:
         addresses = list(client.scheduler_info()["workers"])
-    except Exception:
+    except Exception:  # noqa: BLE001 - warming is an optimisation
         return []
-    return [client.submit(warm, extra_checks, workers=[a], allow_other_workers=False, pure=False)
-            for a in addresses]
+    return [client.submit(warm, spec, workers=[a], allow_other_workers=False, pure=False) for a in addresses]
 
 
 def _client(scheduler: str | None, workers: int | None):
@@ -375,9 +328,15 @@ def grade(assignment: str, course: str | Path, *, scheduler: str | None = None, 
         if client is None and _anything_to_run(course, assignment, limits, students):
             # workers start their zygotes (seconds: torch...) while this process sets up
             client, own_cluster = _client(scheduler, workers)
-            warming = _warm(client, tuple(str(Path(p).resolve()) for p in extra_checks))
+            sources = [p.read_bytes() for p in sorted((course / "source" / assignment).glob("*.ipynb"))]
+            spec = ZygoteSpec(tuple(str(Path(p).resolve()) for p in extra_checks), nbmod.imports_of(sources))
+            warming = _warm(client, spec)
         try:
-            return _run(assignment, course, limits, extra_checks, students, progress, client, scheduler, workers)
+            g = Grader(assignment, course, limits, extra_checks)
+            try:
+                return grade_locked(g, students, progress, client, scheduler, workers)
+            finally:
+                g.writer.close()
         finally:
             del warming
             if own_cluster is not None:
@@ -385,101 +344,23 @@ def grade(assignment: str, course: str | Path, *, scheduler: str | None = None, 
                 own_cluster.close()
 
 
-def _run(assignment, course, limits, extra_checks, students, progress, client, scheduler, workers) -> list[Row]:
+def grade_locked(g: Grader, students: list[str] | None, progress: bool, client, scheduler: str | None = None,
+                 workers: int | None = None) -> list[Row]:
     """The body of :func:`grade`, under the lock, with the workers (if any) starting."""
-    from autograder.engine.worker import run_submission
-
-    g = Grader(assignment, course, limits, extra_checks)
-    rows: list[Row] = []
-    todo = []
-    names = students or g.students()
-    for student in names:
-        entry = g.journal(student)
-        if entry is not None:
-            if not entry.get("recorded"):
-                g.record(student, entry)
-                entry["recorded"] = True
-                _atomic_json(g.results_dir / f"{student}.json", entry)
-            for data in entry["notebooks"].values():
-                rows.append(Row(**{**data["row"], "resumed": True}))
-            continue
-        todo.append(student)
-    bar = _progress(len(names), len(rows), progress)
-    pending: dict[str, dict] = {s: {} for s in todo}
-    expected = {s: len(g.sources) for s in todo}
-    jobs, meta = [], []
-    for student in todo:
-        for nb_name in g.sources:
-            job, plan, _notes, reason = g.job(student, nb_name)
-            if job is None:
-                pending[student][nb_name] = (plan, None, reason)
-            else:
-                jobs.append(job)
-                meta.append((student, nb_name, plan))
-
-    def finish(student: str) -> None:
-        if len(pending[student]) < expected[student]:
-            return
-        entry = {"key": g._key(student), "recorded": False, "notebooks": {}, "checkers": g.fingerprints,
-                 "limits": g.limits.to_dict()}
-        for nb_name, (plan, result, reason) in pending[student].items():
-            replay.save(g.results_dir, student, nb_name, result)  # kept for `autograder regrade`
-            row, nb = g.judge(student, nb_name, plan, result, reason)
-            write_autograded(course, student, assignment, nb_name, nb)
-            entry["notebooks"][nb_name] = {"row": row.__dict__}
-            rows.append(row)
-        _atomic_json(g.results_dir / f"{student}.json", entry)
-        t0 = time.perf_counter()
-        g.record(student, entry)
-        dt = time.perf_counter() - t0
-        for data in entry["notebooks"].values():
-            data["row"]["timings"]["gradebook_s"] = dt / len(entry["notebooks"])
-        for r in rows[-len(entry["notebooks"]):]:
-            r.timings["gradebook_s"] = dt / len(entry["notebooks"])
-        entry["recorded"] = True
-        _atomic_json(g.results_dir / f"{student}.json", entry)
-        bar.update(1, failed=any(r.status != "graded" for r in rows[-len(entry["notebooks"]):]))
-
-    for student in todo:
-        finish(student)  # those with nothing to run
+    run = Run(g, students or g.students(), progress)
     late_cluster = None
     try:
-        if jobs:
-            from dask.distributed import as_completed
-
+        run.plan()
+        if run.jobs:
             if client is None:  # everything looked journalled, but something must run after all
                 client, late_cluster = _client(scheduler, workers)
-            shared = client.scatter({"json": g.cases.json, "blob": g.cases.blob}, broadcast=True)
-            futures = [client.submit(run_submission, job, shared, pure=False, retries=1) for job in jobs]
-            index = {f.key: i for i, f in enumerate(futures)}
-            for future in as_completed(futures):
-                student, nb_name, plan = meta[index[future.key]]
-                try:
-                    result = future.result()
-                    reason = None
-                except Exception as exc:  # the worker itself died twice: still a row
-                    result, reason = None, f"engine-error: {type(exc).__name__}: {exc}"
-                pending[student][nb_name] = (plan, result, reason)
-                finish(student)
+            run.dispatch(client)
     finally:
         if late_cluster is not None:
             client.close()
             late_cluster.close()
-    bar.close()
-    g.writer.close()
-    _summary(g.results_dir, rows)
+        rows = run.close()
     return rows
-
-
-def _summary(folder: Path, rows: list[Row]) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / ".summary.csv.tmp"
-    with open(tmp, "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["student", "notebook", "status", "score", "max_score", "flags"])
-        for r in sorted(rows, key=lambda r: (r.student, r.notebook)):
-            w.writerow([r.student, r.notebook, r.status, r.score, r.max_score, " | ".join(r.flags)])
-    os.replace(tmp, folder / "summary.csv")
 
 
 class _progress:

@@ -1,18 +1,24 @@
 """One submission on one Dask worker: fork a sandbox, watch it, replay around bad cells.
 
 The worker is trusted: it enforces the wall limit per cell (killing the sandbox's whole
-session), kills a sandbox whose integrity record names a change, and decides which cell
-was bad when a run ends early (died, timed out, tampered, broke the sandbox, sent garbage). Each bad cell is left out
+session), reads the sandbox's records through a validating :class:`protocol.Channel`,
+kills a sandbox whose integrity record names a change or whose records break the
+channel, and decides which cell was bad when a run ends early (died, timed out,
+tampered, broke the sandbox, sent what the channel refuses). Each bad cell is left out
 and the submission replayed from a fresh fork, so one exercise's crash costs that
 exercise (and those that need its names), never the honest ones around it.
 
-It returns plain data (JSON-able dicts and safetensors bytes) to the driver.
+Nothing a sandbox sends can raise here: the channel turns it into a violation. Anything
+that goes wrong between the worker and its zygote (an answer that is not the protocol's,
+a zygote that died or went silent) discards that zygote, so the next submission gets a
+fresh one and never reads a message meant for another run.
+
+It returns a :class:`records.RunResult` (data only) to the driver.
 """
 
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 import selectors
 import shutil
@@ -22,10 +28,15 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass, field
 
+import msgspec
 import psutil
 
-from autograder.engine.protocol import Reader
+from autograder.engine.protocol import Channel
+from autograder.engine.records import (KILLS, BadCell, Broken, Crash, DoneStep, End, Exited, Fault, ForkRequest,
+                                       Forked, Job, Kill, Ready, RunResult, RunStatus, RunSummary, SandboxJob,
+                                       Start, WorkerTimings, ZygoteMessage, ZygoteSpec, encode)
 
 SLOT_DIR = os.path.join(tempfile.gettempdir(), "autograder-engine-slots")
 #: Job folders (the hidden cases of one run), one subfolder per worker process, so that
@@ -35,10 +46,18 @@ _JOB_PARENT: str | None = None
 #: Sandbox uids when the grader runs as root: one per concurrent sandbox slot.
 UID_BASE = 62000
 MAX_SLOTS = 256
+#: Seconds a sandbox may take to start (fork, confine, say hello) on top of a cell's limit.
+START_S = 30.0
+#: Seconds the zygote has to report a sandbox the worker killed.
+REPORT_S = 30.0
+
+
+#: A zygote with nothing beyond the course's own checkers.
+PLAIN = ZygoteSpec()
 
 
 class ZygoteError(RuntimeError):
-    pass
+    """The zygote broke the protocol, died or went silent: it is discarded."""
 
 
 def _slot() -> tuple[int, object]:
@@ -54,143 +73,201 @@ def _slot() -> tuple[int, object]:
     raise ZygoteError("no free sandbox slot")
 
 
-class Zygote:
-    """The worker's handle on its zygote process (started once, reused)."""
+@dataclass
+class RunOutcome:
+    """One sandbox run as the worker saw it: the channel's records, how it ended, why it was killed."""
 
-    def __init__(self, extra_checks: tuple[str, ...] = ()):
+    channel: Channel
+    exited: Exited | None = None
+    kill: Kill | None = None
+    wall_s: float = 0.0
+
+
+@dataclass
+class _Watch:
+    """Deadlines and kills of one run: what each record of the channel means for the sandbox."""
+
+    pid: int
+    cell_timeout: float
+    deadline: float = 0.0
+    kill: Kill | None = None
+    killed_at: float | None = None
+    seen: int = 0  #: records of the channel already looked at
+    alive: bool = True  #: False once the zygote reported the sandbox's end (its pid may be reused)
+
+    def __post_init__(self) -> None:
+        self.deadline = time.monotonic() + self.cell_timeout + START_S
+
+    def on_records(self, channel: Channel) -> None:
+        for record, _blob in channel.records[self.seen:]:
+            if isinstance(record, (Start, DoneStep)):
+                self.deadline = time.monotonic() + self.cell_timeout
+            if isinstance(record, Broken):
+                self.stop(Kill(Fault.TAMPERED, record.cell, "what the sandbox relies on (it broke after this cell)"))
+            elif isinstance(record, DoneStep) and record.changed:
+                self.stop(Kill(Fault.TAMPERED, record.cell, ", ".join(record.changed)))
+        self.seen = len(channel.records)
+        if channel.violation is not None:
+            self.stop(Kill(Fault.CHANNEL, channel.blame, channel.violation))
+
+    def on_clock(self, channel: Channel) -> None:
+        if time.monotonic() > self.deadline:
+            self.stop(Kill(Fault.TIMEOUT, channel.current, "ran past the time limit"))
+        if self.killed_at is not None and time.monotonic() - self.killed_at > REPORT_S:
+            raise ZygoteError("the zygote did not report a killed sandbox")
+
+    def stop(self, kill: Kill) -> None:
+        if self.kill is None:
+            self.kill, self.killed_at = kill, time.monotonic()
+            if self.alive:
+                _killpg(self.pid)
+
+
+class Zygote:
+    """The worker's handle on its zygote process (started once, reused until it fails)."""
+
+    def __init__(self, spec: ZygoteSpec = PLAIN):
         self.slot, self._slot_file = _slot()
         self.uid = UID_BASE + self.slot if os.geteuid() == 0 else None
+        self.spec = spec
+        self.broken = False
         env = {k: v for k, v in os.environ.items()
                if k in ("PATH", "LANG", "LC_ALL", "HOME", "PYTHONPATH", "VIRTUAL_ENV", "TMPDIR")}
         t0 = time.perf_counter()
         self.log = os.path.join(SLOT_DIR, f"zygote-{self.slot}.log")
         with open(self.log, "wb") as log:  # its stderr: why it failed to start, if it does
-            self.proc = subprocess.Popen([sys.executable, "-m", "autograder.engine.zygote", *extra_checks],
+            self.proc = subprocess.Popen([sys.executable, "-m", "autograder.engine.zygote", encode(spec).decode()],
                                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
                                          env=env, cwd="/", bufsize=0)
         self._buf = b""
+        self._decoder = msgspec.json.Decoder(ZygoteMessage)
         try:
-            hello = self._line(timeout=180)
+            self.ready = self._expect(Ready, timeout=180)
         except ZygoteError as exc:
             self.proc.kill()
             with open(self.log, errors="replace") as f:
                 raise ZygoteError(f"{exc}; its log ends with:\n{f.read()[-2000:]}") from None
-        if not hello.get("ready"):
-            raise ZygoteError(f"zygote did not start: {hello}")
         self.start_s = time.perf_counter() - t0
-        self.extra_checks = tuple(extra_checks)
         self.lock = threading.Lock()
 
-    def _pop_line(self) -> dict | None:
+    # -- the protocol ------------------------------------------------------------------
+    def _message(self) -> ZygoteMessage | None:
+        """The next whole line from the zygote, decoded (its own buffer first: two may come in one read)."""
         if b"\n" not in self._buf:
             return None
         line, self._buf = self._buf.split(b"\n", 1)
-        return json.loads(line)
+        try:
+            return self._decoder.decode(line)
+        except (msgspec.DecodeError, RecursionError, ValueError) as exc:
+            raise ZygoteError(f"the zygote said something that is not the protocol's ({exc})") from None
 
     def _read(self) -> None:
+        assert self.proc.stdout is not None
         data = os.read(self.proc.stdout.fileno(), 65536)
         if not data:
             raise ZygoteError("zygote exited")
         self._buf += data
 
-    def _line(self, timeout: float) -> dict:
-        """The zygote's next message (its own buffer first: two may come in one read)."""
+    def _expect(self, kind: type, timeout: float):
+        """The zygote's next message, which must be a ``kind``."""
         deadline = time.monotonic() + timeout
         sel = selectors.DefaultSelector()
         sel.register(self.proc.stdout, selectors.EVENT_READ)
-        while (msg := self._pop_line()) is None:
-            if not sel.select(max(0.0, deadline - time.monotonic())):
-                raise ZygoteError("zygote did not answer")
-            self._read()
+        try:
+            while (msg := self._message()) is None:
+                if not sel.select(max(0.0, deadline - time.monotonic())):
+                    raise ZygoteError("zygote did not answer")
+                self._read()
+        finally:
+            sel.close()
+        if not isinstance(msg, kind):
+            raise ZygoteError(f"the zygote answered {type(msg).__name__} where {kind.__name__} was due")
         return msg
 
     def alive(self) -> bool:
-        return self.proc.poll() is None
+        return not self.broken and self.proc.poll() is None
 
     def close(self) -> None:
-        if self.alive():
-            self.proc.stdin.close()
+        if self.proc.poll() is None:
+            assert self.proc.stdin is not None
             try:
+                self.proc.stdin.close()
                 self.proc.wait(5)
-            except subprocess.TimeoutExpired:
+            except (OSError, subprocess.TimeoutExpired):
                 self.proc.kill()
+                self.proc.wait()
 
     # -- one run ---------------------------------------------------------------------
-    def run(self, job_dir: str, cell_timeout: float, max_blob: int) -> dict:
-        """Fork a sandbox on ``job_dir``; return its records and how it ended."""
+    def run(self, job_dir: str, channel: Channel, cell_timeout: float) -> RunOutcome:
+        """Fork a sandbox on ``job_dir`` and watch it to its end. A protocol failure breaks this zygote."""
+        t0 = time.perf_counter()
         fifo = os.path.join(job_dir, "channel")
         os.mkfifo(fifo, 0o600)
         rfd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
-        reader = Reader(max_blob)
-        records: list[tuple[dict, bytes]] = []
-        ended = None
-        killed = None
-        pid = None
-        current = None
-        deadline = time.monotonic() + cell_timeout + 30  # start-up
-        t0 = time.perf_counter()
+        outcome = RunOutcome(channel)
         try:
-            self.proc.stdin.write((json.dumps({"job_dir": job_dir, "fifo": fifo, "uid": self.uid}) + "\n").encode())
-            pid = self._line(timeout=30)["pid"]
-            sel = selectors.DefaultSelector()
-            sel.register(rfd, selectors.EVENT_READ, "fifo")
-            sel.register(self.proc.stdout, selectors.EVENT_READ, "zygote")
-            killed_at = None
-            while ended is None:
-                ended = self._pop_line()
-                if ended is not None:
-                    break
-                if killed_at is not None and time.monotonic() - killed_at > 30:
-                    raise ZygoteError("the zygote did not report a killed sandbox")
-                wait = max(0.0, deadline - time.monotonic())
-                events = sel.select(timeout=min(wait, 1.0))
-                for key, _ in events:
-                    if key.data == "fifo":
-                        try:
-                            data = os.read(rfd, 1 << 20)
-                        except BlockingIOError:
-                            data = b""
-                        if not data:  # every writer closed: the sandbox is gone
-                            sel.unregister(rfd)
-                            continue
-                        for header, blob in reader.feed(data):
-                            records.append((header, blob))
-                            kind = header.get("t")
-                            if kind == "start":
-                                current = header.get("cell")
-                                deadline = time.monotonic() + cell_timeout
-                            elif kind == "broken" and killed is None:
-                                killed = ("tampered", header.get("cell"),
-                                          ["what the sandbox relies on (it broke after this cell)"])
-                                _killpg(pid)
-                            elif kind == "done-step":
-                                current = None
-                                deadline = time.monotonic() + cell_timeout
-                                if header.get("changed", ["(no integrity record)"]) and killed is None:
-                                    killed = ("tampered", header.get("cell"), header.get("changed") or [])
-                                    _killpg(pid)
-                        if reader.error and killed is None:
-                            killed = ("garbage", current, reader.error)
-                            _killpg(pid)
-                    else:
-                        self._read()
-                if ended is None and time.monotonic() > deadline and killed is None:
-                    killed = ("timeout", current, None)
-                    _killpg(pid)
-                if killed is not None and killed_at is None:
-                    killed_at = time.monotonic()
-            # drain what the sandbox wrote before it ended
-            while True:
-                try:
-                    data = os.read(rfd, 1 << 20)
-                except BlockingIOError:
-                    break
-                if not data:
-                    break
-                records.extend(reader.feed(data))
+            assert self.proc.stdin is not None
+            self.proc.stdin.write(encode(ForkRequest(job_dir, fifo, self.uid)) + b"\n")
+            watch = _Watch(self._expect(Forked, timeout=30).pid, cell_timeout)
+            outcome.exited = self._watch(rfd, channel, watch)
+            watch.alive = False
+            _drain(rfd, channel)
+            watch.on_records(channel)  # what came after the last look: a tampered last cell too
+            outcome.kill = watch.kill
+        except BaseException:
+            self.broken = True  # out of step, or gone: never used again
+            self.close()
+            raise
         finally:
             os.close(rfd)
-        return {"records": records, "exit": ended, "killed": killed, "wall_s": time.perf_counter() - t0}
+            outcome.wall_s = time.perf_counter() - t0
+        return outcome
+
+    def _watch(self, rfd: int, channel: Channel, watch: _Watch) -> Exited:
+        """Read the channel and the zygote until the zygote reports the sandbox's end."""
+        sel = selectors.DefaultSelector()
+        sel.register(rfd, selectors.EVENT_READ, "fifo")
+        sel.register(self.proc.stdout, selectors.EVENT_READ, "zygote")
+        try:
+            while (msg := self._message()) is None:
+                wait = max(0.0, watch.deadline - time.monotonic())
+                for key, _ in sel.select(timeout=min(wait, 1.0)):
+                    if key.data == "zygote":
+                        self._read()
+                    elif not _read_channel(rfd, channel):  # every writer closed: the sandbox is gone
+                        sel.unregister(rfd)
+                watch.on_records(channel)
+                watch.on_clock(channel)
+        finally:
+            sel.close()
+        if not isinstance(msg, Exited):
+            raise ZygoteError(f"the zygote answered {type(msg).__name__} where Exited was due")
+        return msg
+
+
+def _read_channel(rfd: int, channel: Channel) -> bool:
+    """Feed what the FIFO holds to the channel; False when every writer has closed it."""
+    try:
+        data = os.read(rfd, 1 << 20)
+    except BlockingIOError:
+        return True
+    if not data:
+        return False
+    channel.feed(data)
+    return True
+
+
+def _drain(rfd: int, channel: Channel) -> None:
+    """What the sandbox wrote before it ended, then the end of the channel."""
+    while True:
+        try:
+            data = os.read(rfd, 1 << 20)
+        except BlockingIOError:
+            break
+        if not data:
+            break
+        channel.feed(data)
+    channel.close()
 
 
 def _killpg(pid: int | None) -> None:
@@ -206,53 +283,138 @@ _ZYGOTE: Zygote | None = None
 _ZYGOTE_LOCK = threading.Lock()
 
 
-def zygote(extra_checks: tuple[str, ...] = ()) -> tuple[Zygote, bool]:
-    """This process's zygote, started on first use (and again if it died)."""
+def zygote(spec: ZygoteSpec = PLAIN) -> tuple[Zygote, bool]:
+    """This process's zygote, started on first use (and again if it died, broke or has another spec)."""
     global _ZYGOTE
     with _ZYGOTE_LOCK:
         fresh = False
-        if _ZYGOTE is None or not _ZYGOTE.alive() or _ZYGOTE.extra_checks != tuple(extra_checks):
+        if _ZYGOTE is None or not _ZYGOTE.alive() or _ZYGOTE.spec != spec:
             if _ZYGOTE is not None:
                 _ZYGOTE.close()
-            _ZYGOTE = Zygote(tuple(extra_checks))
+            _ZYGOTE = Zygote(spec)
             fresh = True
         return _ZYGOTE, fresh
 
 
-def warm(extra_checks: tuple[str, ...] = ()) -> float:
+def warm(spec: ZygoteSpec = PLAIN) -> float:
     """Start this worker's zygote now (a Dask task sent to each worker at start)."""
-    zyg, fresh = zygote(tuple(extra_checks))
+    zyg, fresh = zygote(spec)
     return zyg.start_s if fresh else 0.0
 
 
 # --- one submission, with replays ---------------------------------------------------------
 
-def _failed_step(run: dict) -> tuple[int | None, str, str]:
-    """(cell, status, reason) of a run that did not reach its end."""
-    records = run["records"]
-    done = {h.get("cell") for h, _ in records if h.get("t") == "done-step"}
-    started = [h.get("cell") for h, _ in records if h.get("t") == "start"]
-    last = started[-1] if started else None
-    pending = last if last is not None and last not in done else None
-    killed = run["killed"]
-    if killed:
-        kind, cell, detail = killed
-        if kind == "tampered":
-            return cell, "tampered", "changed " + ", ".join(detail) if detail else "changed the grading environment"
-        if kind == "timeout":
-            return (cell if cell is not None else pending), "timeout", "ran past the time limit"
-        return (cell if cell is not None else pending), "garbage", str(detail)
-    crash = next((h for h, _ in records if h.get("t") == "crash"), None)
-    ex = run["exit"] or {}
-    code = ex.get("exit")
+def blame(outcome: RunOutcome) -> tuple[int | None, BadCell]:
+    """(the bad cell or None, why) of a run that did not reach its end."""
+    channel = outcome.channel
+    pending = channel.current
+    kill = outcome.kill
+    if kill is not None:
+        cell = kill.cell if kill.cell is not None else pending
+        if kill.fault == Fault.TAMPERED:
+            return cell, BadCell(Fault.TAMPERED, "changed " + kill.detail if kill.detail
+                                 else "changed the grading environment")
+        if kill.fault == Fault.CHANNEL:
+            return cell, BadCell(Fault.CHANNEL, f"sent records the grader cannot accept: {kill.detail}")
+        return cell, BadCell(kill.fault, kill.detail)
+    crash = next((r for r, _ in channel.records if isinstance(r, Crash)), None)
+    code = outcome.exited.exit if outcome.exited is not None else None
     if code is not None and code < 0:
         name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
         why = {"SIGXCPU": "used up its CPU time", "SIGKILL": "was killed (CPU time or memory)"}.get(name, f"died of {name}")
-        status = "cpu-limit" if name in ("SIGXCPU",) else "died"
-        return pending, status, f"the process {why}"
-    if crash and pending is None:
-        return None, "engine-error", crash.get("error", "sandbox failed")
-    return pending, "died", f"the process exited with status {code}" + (f" ({crash['error']})" if crash else "")
+        return pending, BadCell(Fault.CPU_LIMIT if name == "SIGXCPU" else Fault.DIED, f"the process {why}")
+    if crash is not None and pending is None:
+        return None, BadCell(Fault.ENGINE_ERROR, crash.error)
+    return pending, BadCell(Fault.DIED, f"the process exited with status {code}" + (f" ({crash.error})" if crash else ""))
+
+
+def _ended(outcome: RunOutcome) -> bool:
+    return outcome.kill is None and any(isinstance(r, End) for r, _ in outcome.channel.records)
+
+
+@dataclass
+class _Runs:
+    """What the runs of one submission have gathered so far."""
+
+    job: Job
+    result: RunResult = field(default_factory=RunResult)
+
+    def keep(self, outcome: RunOutcome) -> None:
+        """The steps a run finished (a step whose cell was killed for tampering is not kept)."""
+        kill = outcome.kill
+        self.result.runs.append(RunSummary(outcome.wall_s, outcome.exited, kill))
+        for record, blob in outcome.channel.records:
+            if isinstance(record, DoneStep):
+                if kill is not None and kill.fault in KILLS and kill.cell == record.cell:
+                    continue
+                self.result.steps[record.cell] = record
+                self.result.blobs[record.cell] = blob
+
+    def leave_out(self, cell: int | None, why: BadCell) -> bool:
+        """Mark a bad cell; False when the runs must stop (no cell to blame, or blamed twice)."""
+        if cell is None or cell in self.result.bad:
+            self.result.status = RunStatus.STOPPED
+            self.result.bad.setdefault(-1, why)
+            return False
+        self.result.bad[cell] = why
+        self.result.steps.pop(cell, None)
+        self.result.blobs.pop(cell, None)
+        return True
+
+    def channel(self) -> Channel:
+        skip = set(self.result.bad)
+        steps = [(s.cell, s.kind) for s in self.job.steps if s.cell not in skip]
+        return Channel(steps, (self.job.limits.result_mb + 1) << 20)
+
+
+def run_submission(job: Job, shared: dict) -> RunResult:
+    """The Dask task: run one submission (see module docstring); data back, never an exception
+    caused by what a sandbox did.
+
+    ``shared`` holds the encoded cases (``json``, ``blob``), sent once to every worker.
+    """
+    t_start = time.perf_counter()
+    zyg, fresh = zygote(job.zygote)
+    startup_s = zyg.start_s if fresh else 0.0
+    runs = _Runs(job)
+    failures = 0
+    for _attempt in range(job.limits.max_runs):
+        try:
+            outcome = _one_run(zyg, job, shared, sorted(runs.result.bad), runs.channel())
+        except ZygoteError as exc:  # it was discarded: this run again, once, on a fresh one
+            failures += 1
+            if failures > 1:
+                runs.leave_out(None, BadCell(Fault.ENGINE_ERROR, f"the sandbox's zygote failed: {exc}"))
+                break
+            zyg, fresh = zygote(job.zygote)
+            startup_s += zyg.start_s
+            continue
+        runs.keep(outcome)
+        if _ended(outcome):
+            break
+        if not runs.leave_out(*blame(outcome)):
+            break
+    else:
+        runs.result.status = RunStatus.TOO_MANY_FAILURES
+    runs.result.timings = _timings(runs.result, zyg, startup_s, t_start)
+    return runs.result
+
+
+def _one_run(zyg: Zygote, job: Job, shared: dict, skip: list[int], channel: Channel) -> RunOutcome:
+    job_dir = tempfile.mkdtemp(prefix="ag-job-", dir=_job_parent())
+    try:
+        _write_job(job_dir, job, shared, skip, zyg.uid)
+        return zyg.run(job_dir, channel, job.limits.cell_timeout_s)
+    finally:
+        shutil.rmtree(job_dir, ignore_errors=True)
+
+
+def _timings(result: RunResult, zyg: Zygote, startup_s: float, t_start: float) -> WorkerTimings:
+    maxrss = max([r.exit.maxrss_kb for r in result.runs if r.exit is not None] + [0])
+    return WorkerTimings(startup_s=startup_s, compute_s=time.perf_counter() - t_start - startup_s,
+                         maxrss_kb=maxrss, worker_pid=os.getpid(), zygote_pid=zyg.proc.pid,
+                         zygote_start_s=zyg.start_s, worker_maxrss_kb=_peak_rss_kb("self"),
+                         zygote_rss_kb=_peak_rss_kb(zyg.proc.pid))
 
 
 def _job_parent() -> str:
@@ -269,57 +431,6 @@ def _job_parent() -> str:
     return _JOB_PARENT
 
 
-def run_submission(job: dict, shared: dict) -> dict:
-    """The Dask task: run one submission (see module docstring); plain data back.
-
-    ``shared`` holds the encoded cases (``json``, ``blob``), sent once to every worker.
-    """
-    t_start = time.perf_counter()
-    zyg, fresh = zygote(tuple(job.get("extra_checks", ())))
-    startup_s = zyg.start_s if fresh else 0.0
-    limits = job["limits"]
-    steps: dict[int, dict] = {}
-    blobs: dict[int, bytes] = {}
-    bad: dict[int, dict] = {}
-    runs = []
-    status = "ok"
-    for attempt in range(int(limits["max_runs"])):
-        job_dir = tempfile.mkdtemp(prefix="ag-job-", dir=_job_parent())
-        try:
-            _write_job(job_dir, job, shared, sorted(bad), zyg.uid)
-            run = zyg.run(job_dir, float(limits["cell_timeout_s"]), (limits["result_mb"] + 1) << 20)
-        finally:
-            shutil.rmtree(job_dir, ignore_errors=True)
-        runs.append({"wall_s": run["wall_s"], "exit": run["exit"], "killed": run["killed"] and list(run["killed"][:2])})
-        for header, blob in run["records"]:
-            if header.get("t") == "done-step":
-                cell = header["cell"]
-                if run["killed"] and run["killed"][0] == "tampered" and run["killed"][1] == cell:
-                    continue
-                steps[cell] = header
-                blobs[cell] = blob
-        if any(h.get("t") == "end" for h, _ in run["records"]) and not run["killed"]:
-            break
-        cell, why, reason = _failed_step(run)
-        if cell is None or cell in bad:
-            status = why if why != "ok" else "engine-error"
-            bad.setdefault(-1, {"status": why, "reason": reason})
-            break
-        bad[cell] = {"status": why, "reason": reason}
-        steps.pop(cell, None)
-        blobs.pop(cell, None)
-    else:
-        status = "too-many-failures"
-    maxrss = max([(r["exit"] or {}).get("maxrss_kb", 0) for r in runs] + [0])
-    return {
-        "steps": {str(k): v for k, v in steps.items()}, "blobs": {str(k): v for k, v in blobs.items()},
-        "bad": {str(k): v for k, v in bad.items()}, "status": status, "runs": runs,
-        "startup_s": startup_s, "compute_s": time.perf_counter() - t_start - startup_s,
-        "maxrss_kb": maxrss, "worker_pid": os.getpid(), "zygote_pid": zyg.proc.pid, "zygote_start_s": zyg.start_s,
-        "worker_maxrss_kb": _peak_rss_kb("self"), "zygote_rss_kb": _peak_rss_kb(zyg.proc.pid),
-    }
-
-
 def _peak_rss_kb(pid) -> int:
     """VmHWM: the peak resident set of a process (ru_maxrss survives exec, this does not)."""
     try:
@@ -332,11 +443,11 @@ def _peak_rss_kb(pid) -> int:
     return 0
 
 
-def _write_job(job_dir: str, job: dict, shared: dict, skip: list[int], uid: int | None) -> None:
+def _write_job(job_dir: str, job: Job, shared: dict, skip: list[int], uid: int | None) -> None:
     os.chmod(job_dir, 0o711)
     work = os.path.join(job_dir, "work")
     os.mkdir(work, 0o700)
-    for name, data in job["files"].items():
+    for name, data in job.files.items():
         with open(os.path.join(work, os.path.basename(name)), "wb") as f:
             f.write(data)
     if uid is not None:
@@ -344,8 +455,8 @@ def _write_job(job_dir: str, job: dict, shared: dict, skip: list[int], uid: int 
             for n in dirs + files:
                 os.chown(os.path.join(root, n), uid, uid)
         os.chown(work, uid, uid)
-    spec = {"steps": job["steps"], "limits": job["limits"], "skip": skip}
-    for name, data in (("job.json", json.dumps(spec).encode()), ("cases.json", shared["json"] or b"{}"),
+    spec = encode(SandboxJob(job.steps, job.limits, skip))
+    for name, data in (("job.json", spec), ("cases.json", shared["json"] or b"{}"),
                        ("cases.safetensors", shared["blob"])):
         if data:
             fd = os.open(os.path.join(job_dir, name), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -6,28 +6,43 @@ have ``multiprocessing`` children, dask/distributed#2142) and never runs student
 itself. Single-threaded (``OMP_NUM_THREADS=1``, ``torch.set_num_threads(1)`` before any
 torch op), so forking after ``import torch`` cannot inherit a held lock.
 
-Protocol on stdin/stdout, one JSON object per line:
+Protocol on stdin/stdout, one JSON record per line (``autograder.engine.records``):
 
-    <- {"ready": true, "defences": {...}, ...}       imported; which sandbox defences work here
-    -> {"job_dir": ..., "fifo": ..., "uid": ...}   fork a sandbox for this job
-    <- {"pid": N}                                   it runs
-    <- {"exit": code (-signal), "maxrss_kb": ..., "cpu_s": ...}   it ended; its leftovers are killed
+    <- Ready(pid, import_s, defences)        imported; which sandbox defences work here
+    -> ForkRequest(job_dir, fifo, uid)       fork a sandbox for this job
+    <- Forked(pid)                           it runs
+    <- Exited(exit (-signal), maxrss_kb, cpu_s)   it ended; its leftovers are killed
 
-It is also a child subreaper, so processes that a sandbox leaves behind become its
-children and are killed after every run.
+The protocol's pipes are the zygote's own: a sandbox closes them before any student code
+runs, and the zygote is not dumpable, so a sandbox of the same uid cannot open them
+through ``/proc``. It is also a child subreaper, so processes that a sandbox leaves
+behind become its children and are killed after every run.
+
+What it imports before it forks comes from its ``ZygoteSpec`` (the first argument, as
+JSON): the extra checker files, and the modules the assignment's notebooks import (the
+driver reads them from the course's ``source/``).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import sys
 
+import msgspec
+
+from autograder.engine import jail
+from autograder.engine.records import Exited, ForkRequest, Forked, Ready, ZygoteSpec, encode
+
 _THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS")
+#: Imported in every zygote: what notebooks and checkers commonly reach for lazily.
+BASE_IMPORTS = ("encodings.ascii", "encodings.latin_1", "encodings.utf_16", "encodings.utf_32", "encodings.idna",
+                "cProfile", "pstats", "copy", "io", "tempfile", "csv", "zipfile", "gzip", "pickle",
+                "sklearn.compose", "sklearn.preprocessing", "sklearn.model_selection", "sklearn.metrics",
+                "tqdm.auto", "torch.utils.data", "torch.nn.init", "torch.autograd.functional")
 
 
-def _load(extra_checks: list[str]) -> None:
+def _load(spec: ZygoteSpec) -> None:
     for var in _THREAD_VARS:
         os.environ[var] = "1"
     os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
@@ -52,21 +67,19 @@ def _load(extra_checks: list[str]) -> None:
     import course.data  # noqa: F401
     import course.plots  # noqa: F401
 
-    load_checks(extra_checks)
-    _warm_up()
+    course.checks.load_all(spec.extra_checks, errors={})
+    _warm_torch()
+    _warm_imports(BASE_IMPORTS + spec.warm_imports)
 
 
-def _warm_up() -> None:
+def _warm_torch() -> None:
     """Take, once, the paths notebooks take, so that sandboxes never import anew.
 
     A sandbox may run as another user who cannot read the Python installation (it can
     live in a 0700 home directory), so a module first imported inside a sandbox fails
-    there. Everything the course's notebooks import, and what torch imports lazily on
-    first use (the first optimizer step pulls in torch._dynamo, ~800 modules), is
-    imported here, in the zygote, before any fork.
+    there. What torch imports lazily on first use (the first optimizer step pulls in
+    torch._dynamo, ~800 modules) is imported here, in the zygote, before any fork.
     """
-    import ast
-    import importlib
     import io
 
     import torch
@@ -92,85 +105,22 @@ def _warm_up() -> None:
         torch.ones(1) + torch.ones(1, device="meta")
     except RuntimeError:
         pass
-    names = {"encodings.ascii", "encodings.latin_1", "encodings.utf_16", "encodings.utf_32", "encodings.idna",
-             "cProfile", "pstats", "copy", "io", "tempfile", "csv", "zipfile", "gzip", "pickle",
-             "sklearn.compose", "sklearn.preprocessing", "sklearn.model_selection", "sklearn.metrics",
-             "tqdm.auto", "torch.utils.data", "torch.nn.init", "torch.autograd.functional"}
-    from autograder.paths import SOLUTIONS
 
-    for path in SOLUTIONS.glob("*.ipynb"):  # whatever the course's notebooks import
-        try:
-            cells = json.loads(path.read_text())["cells"]
-        except (OSError, ValueError, KeyError):
-            continue
-        for cell in cells:
-            if cell.get("cell_type") != "code":
-                continue
-            src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-            try:
-                tree = ast.parse("\n".join(l for l in src.splitlines() if not l.lstrip().startswith(("%", "!"))))
-            except SyntaxError:
-                continue
-            for node in ast.walk(tree):
-                if isinstance(node, ast.Import):
-                    names.update(alias.name for alias in node.names)
-                elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                    names.add(node.module)
-    for name in sorted(names):
+
+def _warm_imports(names) -> None:
+    """Import what the assignment's notebooks import (a failure is never a reason to stop)."""
+    import importlib
+
+    for name in sorted(set(names)):
         try:
             importlib.import_module(name)
-        except Exception:  # noqa: BLE001 - a warm-up, never a reason to fail
+        except Exception:  # noqa: BLE001 - a warm-up
             pass
 
 
-def load_checks(extra_checks=()) -> dict[str, str]:
-    """Import every ``course.checks.nbNN`` module and the extra files; {module: error} of those that failed.
-
-    One checker module being written with a syntax error must not stop the grading of
-    the other notebooks; the driver refuses to grade an assignment whose own checkers failed.
-    """
-    import importlib
-    import pkgutil
-
-    import course.checks
-
-    failed = {}
-    for info in pkgutil.iter_modules(course.checks.__path__):
-        if info.name.startswith("nb"):
-            try:
-                importlib.import_module(f"course.checks.{info.name}")
-            except Exception as exc:
-                failed[info.name] = f"{type(exc).__name__}: {exc}"
-    for path in extra_checks:
-        load_checks_file(path)
-    return failed
-
-
-def load_checks_file(path: str):
-    """Import a checkers file as ``course.checks.<stem>`` (test-only exercises)."""
-    import importlib.util
-
-    import course.checks
-
-    name = os.path.splitext(os.path.basename(path))[0]
-    full = f"course.checks.{name}"
-    if full in sys.modules:
-        return sys.modules[full]
-    spec = importlib.util.spec_from_file_location(full, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[full] = module
-    spec.loader.exec_module(module)
-    setattr(course.checks, name, module)
-    return module
-
-
 def _subreaper() -> None:
-    import ctypes
-
-    try:
-        ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
-    except (OSError, AttributeError):
-        pass
+    """Orphans of the sandboxes become the zygote's children (to be killed after each run)."""
+    jail.prctl(jail.PR_SET_CHILD_SUBREAPER, 1)
 
 
 def _kill_leftovers(uid: int | None) -> None:
@@ -217,11 +167,9 @@ def _remove_leftover_files(uid: int | None) -> None:
     """
     import shutil
 
-    from autograder.engine.sandbox import SCRATCH_DIRS
-
     if uid is None or os.geteuid() != 0:
         return
-    for folder in SCRATCH_DIRS:
+    for folder in jail.SCRATCH_DIRS:
         try:
             entries = list(os.scandir(folder))
         except OSError:
@@ -248,42 +196,52 @@ def _reap() -> None:
             return
 
 
-def _send(obj: dict) -> None:
-    sys.stdout.write(json.dumps(obj) + "\n")
+def _send(message) -> None:
+    sys.stdout.write(encode(message).decode() + "\n")
     sys.stdout.flush()
 
 
-def serve(extra_checks: list[str]) -> None:
+def _start(spec: ZygoteSpec) -> None:
+    """Import, build the sandbox's shell and tripwire, say which defences work here."""
     import time
 
     t0 = time.perf_counter()
-    _load(extra_checks)
+    _load(spec)
     from autograder.engine import sandbox
 
     sandbox.prepare()
     _subreaper()
-    defences = sandbox.probe()
+    jail.prctl(jail.PR_SET_DUMPABLE, 0)  # no sandbox of the same uid opens this process's pipes
+    defences = jail.probe()
     off = sorted(k for k, v in defences.items() if not v)
     if off:  # the log the worker keeps (worker.SLOT_DIR/zygote-N.log)
         why = "the grader is not root" if os.geteuid() != 0 else "no CAP_SYS_ADMIN or no namespaces"
         print(f"zygote: sandbox defences NOT active ({why}): {', '.join(off)}", file=sys.stderr, flush=True)
-    _send({"ready": True, "import_s": time.perf_counter() - t0,
-           "pid": os.getpid(), "defences": defences})
+    _send(Ready(os.getpid(), time.perf_counter() - t0, defences))
+
+
+def _fork(request: ForkRequest) -> None:
+    """One sandbox: fork it, wait for it, clean up after it, report how it ended."""
+    from autograder.engine import sandbox
+
+    sys.stdout.flush()
+    pid = os.fork()
+    if pid == 0:
+        sandbox.run(request)  # never returns
+        os._exit(70)
+    _send(Forked(pid))
+    _, status, usage = os.wait4(pid, 0)
+    _kill_leftovers(request.uid)
+    _remove_leftover_files(request.uid)
+    _send(Exited(os.waitstatus_to_exitcode(status), usage.ru_maxrss, usage.ru_utime + usage.ru_stime))
+
+
+def serve(spec: ZygoteSpec) -> None:
+    _start(spec)
+    decoder = msgspec.json.Decoder(ForkRequest)
     for line in sys.stdin:
-        if not line.strip():
-            continue
-        request = json.loads(line)
-        sys.stdout.flush()
-        pid = os.fork()
-        if pid == 0:
-            sandbox.run(request)  # never returns
-            os._exit(70)
-        _send({"pid": pid})
-        _, status, usage = os.wait4(pid, 0)
-        _kill_leftovers(request.get("uid"))
-        _remove_leftover_files(request.get("uid"))
-        _send({"exit": os.waitstatus_to_exitcode(status), "maxrss_kb": usage.ru_maxrss,
-               "cpu_s": usage.ru_utime + usage.ru_stime})
+        if line.strip():
+            _fork(decoder.decode(line))  # the worker's own request: a bad one ends the zygote
 
 
 def main() -> None:
@@ -291,7 +249,7 @@ def main() -> None:
     protocol_out = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)
     sys.stdout = protocol_out
-    serve(sys.argv[1:])
+    serve(msgspec.json.decode(sys.argv[1], type=ZygoteSpec) if len(sys.argv) > 1 else ZygoteSpec())
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ import torch
 
 from course.checking.judge import Failed, Judge
 from course.checking.result import CheckResult
-from course.checking.values import Raised, TensorValue, describe, type_name
+from course.checking.values import Raised, describe, inputs_changed, type_name
 from course.misconceptions import match_error
 
 #: Every exercise defined so far, by id ("nb01.ex2" -> Exercise).
@@ -37,12 +37,18 @@ def case_seed(exercise_id: str, hidden: bool, secret: str | None = None) -> int:
 
 
 class Outcome:
-    """What ``run`` produced on one case, as plain data, plus what happened around it."""
+    """What ``run`` produced on one case, as plain data, plus what happened around it.
 
-    __slots__ = ("value", "warnings", "mutated")
+    ``inputs_after``: the case's tensors as the student's code left them (described, so
+    plain data), or None when the exercise may change its inputs. Whether they changed is
+    decided by :meth:`Exercise.decide` against its own copy of the case, never next to the
+    student's code, where a comparison that lies could be in force.
+    """
 
-    def __init__(self, value: Any, warnings: list[str], mutated: list[str]):
-        self.value, self.warnings, self.mutated = value, warnings, mutated
+    __slots__ = ("value", "warnings", "inputs_after")
+
+    def __init__(self, value: Any, warnings: list[str], inputs_after: dict | None = None):
+        self.value, self.warnings, self.inputs_after = value, warnings, inputs_after
 
 
 class Exercise:
@@ -101,8 +107,8 @@ class Exercise:
                     value = describe(self._run(given, *answers))
                 except Exception as exc:  # the student's code may raise anything
                     value = Raised(type_name(exc), _first_lines(str(exc)))
-            mutated = [] if self.may_mutate_inputs else _mutated_keys(case, given)
-            outcomes.append(Outcome(value, [str(w.message) for w in caught][:20], mutated))
+            after = None if self.may_mutate_inputs else describe({k: given.get(k) for k in _tensor_keys(case)})
+            outcomes.append(Outcome(value, [str(w.message) for w in caught][:20], after))
         return outcomes
 
     def decide(self, cases: list[dict], outcomes: list[Outcome], hidden: bool) -> CheckResult:
@@ -113,11 +119,12 @@ class Exercise:
         try:
             if not cases:
                 raise Failed("raised-error", "This exercise has no cases to check.")
-            for case, outcome in zip(cases, outcomes):
+            for case, outcome in zip(cases, outcomes, strict=False):  # the engine checked the counts
                 v = Judge(hidden=hidden, warnings=outcome.warnings)
                 _fail_on_exception(outcome.value)
-                if outcome.mutated:
-                    v.fail("mutated-input", f"Your code changed its input {', '.join(outcome.mutated)} in place.")
+                mutated = [] if self.may_mutate_inputs else inputs_changed(case, outcome.inputs_after)
+                if mutated:
+                    v.fail("mutated-input", f"Your code changed its input {', '.join(mutated)} in place.")
                 try:
                     self._judge(v, case, outcome.value)
                 finally:
@@ -193,15 +200,9 @@ def _first_lines(text: str, limit: int = 400) -> str:
     return text if len(text) <= limit else text[:limit] + " ..."
 
 
-def _mutated_keys(original: dict, given: dict) -> list[str]:
-    changed = []
-    for key, before in original.items():
-        after = given.get(key)
-        if type(before) is torch.Tensor:
-            if type(after) is not torch.Tensor or after.shape != before.shape or after.dtype != before.dtype \
-                    or not torch.equal(after.detach(), before.detach()):
-                changed.append(key)
-    return changed
+def _tensor_keys(case: dict) -> list[str]:
+    """The inputs whose in-place change is a mistake: the case's plain tensors."""
+    return [key for key, value in case.items() if type(value) is torch.Tensor]
 
 
 def _show(result: CheckResult) -> None:

@@ -135,6 +135,25 @@ def _describe_tensor(x: torch.Tensor) -> TensorValue | Opaque:
     )
 
 
+def inputs_changed(case: dict, after: Any) -> list[str]:
+    """Keys of the case's plain tensors that differ in ``after`` (the described inputs as the
+    student's code left them; a key missing from it, or not a tensor record, counts as changed).
+
+    The one mutation check: it compares data, so it gives the same answer next to the
+    student's code and in the grading engine's judge, which never runs student code.
+    """
+    changed = []
+    for key, before in case.items():
+        if type(before) is not torch.Tensor:
+            continue
+        got = after.get(key) if isinstance(after, dict) else None
+        if not isinstance(got, TensorValue) or tuple(got.shape) != tuple(before.shape) or got.dtype != before.dtype:
+            changed.append(key)
+        elif before.device.type != "meta" and (got.data is None or not torch.equal(got.data, before.detach().cpu())):
+            changed.append(key)
+    return changed
+
+
 # --- transport between processes: JSON plus tensors, never pickle -------------------
 
 def encode(value: Any, tensors: dict[str, torch.Tensor] | None = None) -> tuple[Any, dict[str, torch.Tensor]]:

@@ -47,8 +47,8 @@ def rows(tmp_path_factory):
 def test_solution_full_marks_without_flags(rows, src):
     row = rows[src.stem]["solution"]
     assert row.status == "graded" and not row.flags, (row.status, row.flags)
-    assert row.score == row.max_score > 0, {g: (v["score"], v["message"]) for g, v in row.cells.items()
-                                            if v["score"] != v["max_score"]}
+    assert row.score == row.max_score > 0, {g: (v.score, v.message) for g, v in row.cells.items()
+                                            if v.score != v.max_score}
 
 
 @pytest.mark.parametrize("src", SOURCES, ids=[s.stem for s in SOURCES])
@@ -59,7 +59,7 @@ def test_blank_release_zero(rows, src):
 @pytest.mark.parametrize("src", SOURCES, ids=[s.stem for s in SOURCES])
 def test_all_wrong_zero_with_named_mistakes(rows, src):
     row = rows[src.stem]["wrong"]
-    assert row.score == 0, {g: v["score"] for g, v in row.cells.items() if v["score"]}
+    assert row.score == 0, {g: v.score for g, v in row.cells.items() if v.score}
     for ex_id, (code, _source) in _first_wrong(src).items():
         verdict = row.cells[ex_id.replace(".", "-")]
-        assert verdict.get("code") == code or f"[{code}]" in (verdict.get("message") or ""), (ex_id, code, verdict)
+        assert verdict.code == code or f"[{code}]" in verdict.message, (ex_id, code, verdict)

@@ -39,7 +39,7 @@ def test_string_and_list_sources_and_colab_ids():
 
 
 def _kinds(plan):
-    return [(s["kind"], s.get("exercise")) for s in plan.steps]
+    return [(s.kind, s.exercise) for s in plan.steps]
 
 
 def test_the_source_decides_where_tests_run():
@@ -54,7 +54,7 @@ def test_the_source_decides_where_tests_run():
     assert steps.count(("test", "nb90.ex1")) == 1
     answer_at = next(i for i, c in enumerate(plan.cells) if c.get("id") == "nb90-ex1-answer")
     assert plan.tests["nb90-ex1"] > answer_at
-    assert not any("all good" in s["source"] for s in plan.steps)
+    assert not any("all good" in s.source for s in plan.steps)
 
 
 def test_a_cell_cannot_claim_a_test_grade_id():
@@ -66,17 +66,17 @@ def test_a_cell_cannot_claim_a_test_grade_id():
     nb["cells"].insert(3, extra)
     plan = nbm.plan(SOURCE, nbm.read_cells(json.dumps(nb).encode()), answers_of)
     assert sorted(plan.tests) == ["nb90-ex1", "nb90-ex2", "nb90-ex3"]
-    assert sum(1 for s in plan.steps if s["kind"] == "test") == 3
+    assert sum(1 for s in plan.steps if s.kind == "test") == 3
 
 
 def test_colab_save_finds_every_answer():
     plan = nbm.plan(SOURCE, nbm.read_cells(json.dumps(colab_like(_fixture())).encode()), answers_of)
     assert not plan.missing_answers
-    assert [s["exercise"] for s in plan.steps if s["kind"] == "test"] == ["nb90.ex1", "nb90.ex2", "nb90.ex3"]
+    assert [s.exercise for s in plan.steps if s.kind == "test"] == ["nb90.ex1", "nb90.ex2", "nb90.ex3"]
 
 
 def test_a_test_without_a_checker_runs_its_source_cell():
     plan = nbm.plan(SOURCE, nbm.read_cells(FIXTURE.read_bytes()), lambda ex: None if ex == "nb90.ex3" else ANSWERS[ex])
     assert plan.by_outputs == {"nb90-ex3"}
-    step = next(s for s in plan.steps if s["cell"] == plan.tests["nb90-ex3"])
-    assert step["kind"] == "code" and "nb90.ex3.grade(add_one)" in step["source"]
+    step = next(s for s in plan.steps if s.cell == plan.tests["nb90-ex3"])
+    assert step.kind == "code" and "nb90.ex3.grade(add_one)" in step.source

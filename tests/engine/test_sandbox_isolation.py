@@ -1,4 +1,4 @@
-"""The sandbox's namespaces, without an engine run: ``sandbox._isolate`` in a forked child.
+"""The sandbox's namespaces, without an engine run: ``jail.isolate`` in a forked child.
 
 As root, a sandbox gets its own network namespace (only its own loopback: no route out,
 and the host's 127.0.0.1 is another namespace's), an empty /run (no local service's Unix
@@ -21,7 +21,7 @@ import uuid
 
 import pytest
 
-from autograder.engine import sandbox
+from autograder.engine import jail
 
 UID = 62000 + 255  # worker.UID_BASE + the last slot: no zygote of these tests uses it
 
@@ -33,7 +33,7 @@ def _in_child(work: str, check, isolate=True, scratch_mb: int = 4) -> dict:
     if pid == 0:
         try:
             os.close(r)
-            out = {"defences": sandbox._isolate(work, scratch_mb) if isolate else None}
+            out = {"defences": jail.isolate(work, scratch_mb) if isolate else None}
             os.chdir(work)
             os.setgroups([])
             os.setgid(UID)
@@ -75,12 +75,12 @@ needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="namespaces and the ui
 
 def _carried(place: str) -> list[str]:
     """The folders below ``place`` that hold what the sandbox imports (a checkout or a venv there)."""
-    return sorted({os.path.relpath(n, place).split(os.sep)[0] for n in sandbox._needed_paths()
-                   if sandbox._under(n, os.path.realpath(place)) and n != os.path.realpath(place)})
+    return sorted({os.path.relpath(n, place).split(os.sep)[0] for n in jail._needed_paths()
+                   if jail._under(n, os.path.realpath(place)) and n != os.path.realpath(place)})
 
 
 def _privileged() -> bool:
-    return os.geteuid() == 0 and sandbox.probe()["mounts"]
+    return os.geteuid() == 0 and jail.probe()["mounts"]
 
 
 @needs_root
@@ -184,7 +184,7 @@ def test_work_dir_outside_the_scratch_places_is_bounded_too(tmp_path):
         work = os.path.join(job_dir, "work")
         os.mkdir(work, 0o700)
         os.chown(work, UID, UID)
-        if any(sandbox._under(os.path.realpath(work), os.path.realpath(p)) for p in sandbox.SCRATCH_DIRS):
+        if any(jail._under(os.path.realpath(work), os.path.realpath(p)) for p in jail.SCRATCH_DIRS):
             pytest.skip("no folder outside the scratch places to try")
 
         def check() -> dict:
@@ -219,7 +219,7 @@ def test_a_checkout_in_a_scratch_place_is_carried_into_the_private_one(job, monk
     with open(f"{checkout}/lib/module.py", "w") as f:
         f.write("VALUE = 1\n")
     open(probe, "w").close()
-    monkeypatch.setattr(sandbox, "_needed_paths", lambda: [f"{checkout}/lib"])
+    monkeypatch.setattr(jail, "_needed_paths", lambda: [f"{checkout}/lib"])
     try:
         out = _in_child(work, lambda: {"var_tmp": sorted(os.listdir("/var/tmp")), "tmp": sorted(os.listdir("/tmp")),
                                        "module": open(f"{checkout}/lib/module.py").read()})
@@ -239,7 +239,7 @@ def test_a_scratch_place_that_is_itself_needed_stays_the_hosts(job, monkeypatch)
     if not _privileged():
         pytest.skip("no CAP_SYS_ADMIN here")
     job_dir, work = job
-    monkeypatch.setattr(sandbox, "_needed_paths", lambda: ["/var/tmp"])
+    monkeypatch.setattr(jail, "_needed_paths", lambda: ["/var/tmp"])
     probe = f"redteam-probe-{uuid.uuid4().hex[:8]}"
     open(f"/var/tmp/{probe}", "w").close()
     try:
@@ -266,7 +266,7 @@ def test_without_the_privilege_the_sandbox_works_and_says_so(job, monkeypatch):
         def __getattr__(self, name):
             return getattr(self.real, name)
 
-    monkeypatch.setattr(sandbox, "_LIBC", NoNamespaces(sandbox._libc()))
+    monkeypatch.setattr(jail, "_LIBC", NoNamespaces(jail._libc()))
 
     def check() -> dict:
         with open("written-here", "w") as f:
@@ -274,13 +274,13 @@ def test_without_the_privilege_the_sandbox_works_and_says_so(job, monkeypatch):
         return {"tmp_has_job": os.path.basename(job_dir) in os.listdir("/tmp"), "cwd": sorted(os.listdir("."))}
 
     out = _in_child(work, check)
-    assert out["defences"] == dict.fromkeys(sandbox.DEFENCES, False)
+    assert out["defences"] == dict.fromkeys(jail.DEFENCES, False)
     assert out["tmp_has_job"] and out["cwd"] == ["nb.ipynb", "written-here"]
     assert sorted(os.listdir(work)) == ["nb.ipynb", "written-here"]
 
 
 def test_probe_reports_every_defence():
-    got = sandbox.probe()
-    assert set(got) == set(sandbox.DEFENCES) and all(isinstance(v, bool) for v in got.values())
+    got = jail.probe()
+    assert set(got) == set(jail.DEFENCES) and all(isinstance(v, bool) for v in got.values())
     if os.geteuid() != 0:
         assert not any(got.values())

@@ -28,7 +28,7 @@ EXPECT = {
     "timeout": ("timeout", "ran past the time limit"),
     "rejected": ("flagged", "no check reads by value"),
     "structure": ("flagged", "the source's"),
-    "wrong": ("failed", "Not yet"),
+    "wrong": ("failed", ""),  # and the checker's own failing result (below)
 }
 
 CASES = [pytest.param(a.student, a.expect, id=a.student) for a in ATTACKS] + \
@@ -36,7 +36,7 @@ CASES = [pytest.param(a.student, a.expect, id=a.student) for a in ATTACKS] + \
 
 
 def scores(row) -> dict:
-    return {g: v["score"] for g, v in row.cells.items()}
+    return {g: v.score for g, v in row.cells.items()}
 
 
 def _summary(root) -> dict:
@@ -72,13 +72,15 @@ def test_attack_earns_zero_is_flagged_and_spares_the_rest(graded, student, expec
     assert scores(row) == {**HONEST_EXERCISES, "nb90-ex2": 0.0}, (row.status, row.cells)
     verdict = row.cells["nb90-ex2"]
     status, phrase = EXPECT[expect]
-    assert verdict["status"] == status, verdict
-    text = " ".join(verdict["flags"]) + " " + verdict["message"]
+    assert verdict.status == status, verdict
+    text = " ".join(verdict.flags) + " " + verdict.message
     assert phrase in text, verdict
+    if expect == "wrong":  # what is left is a wrong answer, with the checker's message
+        assert verdict.result is not None and not verdict.result.passed and verdict.message, verdict
     for gid in HONEST_EXERCISES:
-        assert row.cells[gid]["status"] == "passed" and not row.cells[gid]["flags"], row.cells[gid]
+        assert row.cells[gid].status == "passed" and not row.cells[gid].flags, row.cells[gid]
     if status != "failed":  # a reason a person can read, in the export and the journal
-        assert verdict["flags"] and all(f.startswith("nb90-ex2: ") for f in row.flags), row.flags
+        assert verdict.flags and all(f.startswith("nb90-ex2: ") for f in row.flags), row.flags
         summary = _summary(graded["root"])[student]
         assert summary["status"] == row.status != "graded"
         assert all(f in summary["flags"] for f in row.flags), summary
@@ -125,7 +127,7 @@ def test_no_file_outlives_its_sandbox_in_shared_scratch(graded):
     import os
 
     from autograder.engine.worker import MAX_SLOTS, UID_BASE
-    from autograder.engine.sandbox import SCRATCH_DIRS
+    from autograder.engine.jail import SCRATCH_DIRS
 
     if os.geteuid() != 0:
         pytest.skip("sandboxes get their own uid only when the grader runs as root")
@@ -142,11 +144,15 @@ def test_no_file_outlives_its_sandbox_in_shared_scratch(graded):
 
 def test_mutating_the_input_costs_the_exercise(graded):
     row = graded["rows"]["mutates_input"]
-    assert scores(row) == {**HONEST_EXERCISES, "nb90-ex2": 0.0} and "changed its input" in row.cells["nb90-ex2"]["message"]
+    assert scores(row) == {**HONEST_EXERCISES, "nb90-ex2": 0.0} and "changed its input" in row.cells["nb90-ex2"].message
 
 
 def test_a_self_restoring_lie_cannot_hide_a_mutation(graded):
-    """The engine sends the inputs as the student's code left them; the judge compares them itself."""
-    row = graded["rows"]["mutates_input_lying_once"]
-    assert row.cells["nb90-ex2"]["score"] == 0.0, row.cells["nb90-ex2"]
-    assert "changed its input" in row.cells["nb90-ex2"]["message"], row.cells["nb90-ex2"]
+    """The engine sends the inputs as the student's code left them; the judge compares them itself.
+
+    Nothing next to the student's code compares them, so the lie is never called and never
+    puts itself back: the tripwire names it after the test, or, had it gone, the judge's
+    comparison names the mutation. Either way the exercise is zero with the reason."""
+    verdict = graded["rows"]["mutates_input_lying_once"].cells["nb90-ex2"]
+    assert verdict.score == 0.0, verdict
+    assert "changed its input" in verdict.message or "changed torch.equal" in verdict.message, verdict

@@ -21,9 +21,9 @@ from redteam_support import FILL_MB
 
 
 def _defended() -> bool:
-    from autograder.engine import sandbox
+    from autograder.engine import jail
 
-    return os.geteuid() == 0 and all(sandbox.probe().values())
+    return os.geteuid() == 0 and all(jail.probe().values())
 
 
 pytestmark = pytest.mark.skipif(not _defended(), reason="the sandbox gets its namespaces only from a root grader "
@@ -38,7 +38,7 @@ def _printed(graded, student: str) -> list[str]:
 
 
 def _scores(graded, student: str) -> dict:
-    return {g: v["score"] for g, v in graded["rows"][student].cells.items()}
+    return {g: v.score for g, v in graded["rows"][student].cells.items()}
 
 
 def test_the_hosts_loopback_and_unix_sockets_are_out_of_reach(graded):
@@ -87,10 +87,10 @@ def test_the_hosts_tmp_is_not_the_sandboxs(graded):
     names = ast.literal_eval(listing[len("TMP holds "):])
     assert os.path.basename(host["marker"]) not in names
     # the jobs' folder (0711: it cannot list the other jobs) and, for a checkout in /tmp, the course carried in
-    from autograder.engine import sandbox
+    from autograder.engine import jail
     from autograder.engine.worker import JOBS_DIR
 
-    carried = {os.path.relpath(n, "/tmp").split(os.sep)[0] for n in sandbox._needed_paths() if sandbox._under(n, "/tmp")}
+    carried = {os.path.relpath(n, "/tmp").split(os.sep)[0] for n in jail._needed_paths() if jail._under(n, "/tmp")}
     assert os.path.basename(JOBS_DIR) in names and set(names) <= {os.path.basename(JOBS_DIR), *carried}, names
     assert "TMP denied FileNotFoundError" in lines, lines
     assert _scores(graded, "c10_host_tmp_pathlib") == EXPECTED

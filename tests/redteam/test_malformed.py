@@ -13,7 +13,7 @@ WHY = {"m_corrupt_json": "not valid JSON", "m_empty": "empty", "m_not_utf8": "no
 
 
 def scores(row) -> dict:
-    return {g: v["score"] for g, v in row.cells.items()}
+    return {g: v.score for g, v in row.cells.items()}
 
 
 @pytest.mark.parametrize("student,status", sorted(MALFORMED_STATUS.items()))
@@ -30,14 +30,14 @@ def test_status_and_nothing_lost(graded, student, status):
     elif status in ("unreadable", "missing"):
         assert scores(row) == {g: 0.0 for g in FULL}
         assert any(WHY[student] in n for n in row.notes), row.notes
-        assert all(v["status"] == "not-run" and WHY[student] in v["message"] for v in row.cells.values())
+        assert all(v.status == "not-run" and WHY[student] in v.message for v in row.cells.values())
     assert (root / "engine" / "results" / ASSIGNMENT / f"{student}.json").exists()
 
 
 def test_another_assignments_notebook_is_flagged(graded):
     row = graded["rows"]["m_other_assignment"]
     assert row.status == "flagged" and row.score == 0
-    assert all("another assignment" in " ".join(v["flags"]) for v in row.cells.values()), row.cells
+    assert all("another assignment" in " ".join(v.flags) for v in row.cells.values()), row.cells
 
 
 def test_fifty_megabytes_of_outputs_do_not_reach_the_feedback(graded):

@@ -87,7 +87,7 @@ def test_the_sandbox_reads_and_writes_nothing_it_must_not(graded, variant):
     for what in (".secret", "gradebook.db", f"source/{ASSIGNMENT}", "submitted/honest", "autograded/honest",
                  "results", "solutions/00_start_here", "solutions/01_tensors", "environ"):
         assert any(ln.startswith("denied") and what in ln for ln in lines), (what, text)
-    assert graded["rows"][f"c8_snoop_{variant}"].cells["nb90-ex2"]["score"] == 0
+    assert graded["rows"][f"c8_snoop_{variant}"].cells["nb90-ex2"].score == 0
 
 
 def test_hidden_inputs_do_not_reach_the_feedback_pages(graded, pages):

@@ -100,7 +100,7 @@ def use_checks(path: Path) -> None:
     """
     import sys
 
-    from autograder.engine.zygote import load_checks_file
+    from course.checks import load_file as load_checks_file
     from course.checking.exercise import REGISTRY
 
     for key in [k for k in REGISTRY if k.startswith("nb90.")]:

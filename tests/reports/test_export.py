@@ -11,7 +11,7 @@ from autograder.__main__ import main
 from engine_support import ASSIGNMENT
 from reports_support import NO_SUBMISSION, STUDENTS
 
-EXPECTED_STATUS = {"alice01": "ok", "bob02": "ok", "carol03": "ok", "dave04": "timed out", "erin05": "crashed",
+EXPECTED_STATUS = {"alice01": "ok", "bob02": "ok", "carol03": "ok", "dave04": "timeout", "erin05": "crashed",
                    "frank06": "flagged", "gina07": "restored", "ivan09": "late", NO_SUBMISSION: "not placed"}
 
 

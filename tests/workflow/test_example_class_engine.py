@@ -48,11 +48,11 @@ def test_scores_match_the_hand_written_table(graded, key):
     sub = EXPECTED[key]
     assert key in rows, f"{key} was not graded"
     row = rows[key]
-    got = tuple(row.cells[gid]["score"] for gid in exercise_ids(key[1]))
-    assert got == tuple(float(x) for x in sub.expected), (sub.mistakes, {g: row.cells[g]["message"] for g in row.cells})
+    got = tuple(row.cells[gid].score for gid in exercise_ids(key[1]))
+    assert got == tuple(float(x) for x in sub.expected), (sub.mistakes, {g: row.cells[g].message for g in row.cells})
     for ex_id, code in sub.codes.items():
         verdict = row.cells[ex_id.replace(".", "-")]
-        assert verdict.get("code") == code, (ex_id, code, verdict.get("code"), verdict.get("message"))
+        assert verdict.code == code, (ex_id, code, verdict.code, verdict.message)
     score, penalty = penalties[key]  # nbgrader keeps the raw score and the penalty apart
     assert penalty == pytest.approx(sub.late_penalty)
     assert score - penalty == pytest.approx(sum(sub.expected) - sub.late_penalty)

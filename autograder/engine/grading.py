@@ -93,12 +93,12 @@ def note_left_out_cells(g: Grading) -> None:
 
 def judge_cells(g: Grading) -> None:
     for s in g.source.tests:
-        g.verdicts[s.grade_id] = _verdict(g, s)
+        g.verdicts[s.grade_id or ""] = _verdict(g, s)
 
 
 def _verdict(g: Grading, s: nbmod.SourceCell) -> Verdict:
     """One graded cell's verdict: not run, by hand, by its outputs, or by its checker."""
-    gid = s.grade_id
+    gid = s.grade_id or ""  # a graded cell always has one
     k = g.plan.tests.get(gid)
     max_score = g.max_scores.get(gid, float(s.points or 0))
     if g.not_run is not None:
@@ -141,9 +141,10 @@ def apply_bad_cells(g: Grading) -> None:
                 if v.status == VerdictStatus.NOT_RUN:
                     v.flags.append(bad.reason)
             continue
-        v = by_exercise.get(g.plan.owner.get(k) or "")
-        if v is None:
+        owned = by_exercise.get(g.plan.owner.get(k) or "")
+        if owned is None:
             continue
+        v = owned
         what = "its test" if g.plan.tests.get(v.grade_id) == k else f"cell {k}"
         v.score, v.status, v.result = 0.0, FAULT_VERDICT[bad.fault], None
         v.flags.append(f"{what} {bad.reason} ({bad.fault})")
@@ -246,7 +247,7 @@ def grade_notebook(g: Grading) -> tuple[Row, dict]:
 
 def failed_row(student: str, notebook: str, source: nbmod.Source, max_scores: dict[str, float], why: str) -> Row:
     """The row of a notebook whose grading itself failed: every graded cell not run, with the reason."""
-    cells = {s.grade_id: judging.not_run(s.grade_id, s.exercise, max_scores.get(s.grade_id, float(s.points or 0)), why)
-             for s in source.tests}
+    cells = {gid: judging.not_run(gid, s.exercise, max_scores.get(gid, float(s.points or 0)), why)
+             for s in source.tests for gid in [s.grade_id or ""]}
     return Row(student, notebook, RowStatus.ENGINE_ERROR, 0.0, sum(v.max_score for v in cells.values()), cells,
                notes=[why])

@@ -21,6 +21,7 @@ import builtins
 import copyreg
 import sys
 import types
+from typing import Any, Callable
 
 #: Modules whose namespaces are watched (name -> also every loaded submodule).
 WATCHED_MODULES = {
@@ -57,9 +58,9 @@ class Watcher:
 
     def __init__(self, shell=None):
         self.shell = shell
-        self.slots: list[tuple[str, object, str, object]] = []  # (label, mapping, key, value)
+        self.slots: list[tuple[str, Any, str, object]] = []  # (label, mapping, key, value)
         self.functions: list[tuple[str, types.FunctionType, tuple]] = []  # (label, fn, facts)
-        self.calls: list[tuple[str, object, object]] = []  # (label, probe(), expected)
+        self.calls: list[tuple[str, Callable[[], object], object]] = []  # (label, probe(), expected)
 
     # -- baseline ----------------------------------------------------------------------
     def take_baseline(self) -> None:
@@ -77,7 +78,7 @@ class Watcher:
             if cls is not None:
                 # copy and pickle cache `__slotnames__` in the class on first use (copyreg):
                 # fill that cache now, so an honest deepcopy or torch.save is no change.
-                copyreg._slotnames(cls)
+                copyreg._slotnames(cls)  # type: ignore[attr-defined]  # what copy and pickle call
                 self._namespace(name, cls.__dict__, own=False)
                 self._keys(name, cls.__dict__)  # an added __eq__ shadows the base class's
         from course.checking.exercise import REGISTRY
@@ -168,7 +169,7 @@ class Watcher:
 
 
 def _facts(fn: types.FunctionType) -> tuple:
-    facts = (id(fn.__code__), id(fn.__defaults__), id(fn.__kwdefaults__), id(fn.__globals__))
+    facts: tuple[int, ...] = (id(fn.__code__), id(fn.__defaults__), id(fn.__kwdefaults__), id(fn.__globals__))
     if fn.__closure__:
         cells = []
         for cell in fn.__closure__:

@@ -61,7 +61,7 @@ def read_cells(data: bytes) -> list[dict]:
     for raw in nb["cells"]:
         if not isinstance(raw, dict):
             continue
-        meta = raw.get("metadata") if isinstance(raw.get("metadata"), dict) else {}
+        meta: dict = raw["metadata"] if isinstance(raw.get("metadata"), dict) else {}
         cell_id = raw.get("id") if isinstance(raw.get("id"), str) else meta.get("id") if isinstance(meta.get("id"), str) else None
         cells.append({"cell_type": raw.get("cell_type") if raw.get("cell_type") in ("code", "markdown", "raw") else "raw",
                       "source": _text(raw.get("source")), "metadata": meta, "id": cell_id})

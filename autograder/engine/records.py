@@ -241,7 +241,7 @@ class Output(Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True
             return {"output_type": kind, "name": self.name, "text": self.text}
         if kind == "error":
             return {"output_type": kind, "ename": self.ename, "evalue": self.evalue, "traceback": self.traceback}
-        out = {"output_type": kind, "data": self.data, "metadata": self.metadata or {}}
+        out: dict[str, Any] = {"output_type": kind, "data": self.data, "metadata": self.metadata or {}}
         if kind == "execute_result":
             out["execution_count"] = self.execution_count
         return out

@@ -25,6 +25,7 @@ import json
 import os
 import sys
 import time
+from typing import Any
 
 import msgspec
 
@@ -32,8 +33,8 @@ from autograder.engine import jail, protocol
 from autograder.engine.records import (Broken, CaseOutcome, Collected, Crash, DoneStep, End, ForkRequest, Hello,
                                        Output, SandboxJob, Start, Step, StepKind)
 
-SHELL = None
-WATCHER = None
+SHELL: Any = None  #: the sandbox's InteractiveShell, made in the zygote by prepare()
+WATCHER: Any = None  #: the tripwire (integrity.Watcher), its baseline taken in the zygote
 #: Records encoded in advance, sent without JSON or Python builtins when a cell broke them.
 _BROKEN = {i: protocol.frame(Broken(i)) for i in range(-1, 4000)}
 
@@ -76,7 +77,7 @@ class _Capture:
             self.stream("stdout", " " * (self.cap - self.size + 1))  # cuts, with the note
             return
         self.size += size
-        out = {"output_type": kind, "data": data, "metadata": {}}
+        out: dict[str, Any] = {"output_type": kind, "data": data, "metadata": {}}
         if kind == "execute_result":
             out["execution_count"] = count
         self.outputs.append(out)
@@ -101,7 +102,7 @@ class _Stream(io.TextIOBase):
         return False
 
     @property
-    def encoding(self) -> str:
+    def encoding(self) -> str:  # type: ignore[override]  # TextIOBase's is read-only too
         return "utf-8"
 
 

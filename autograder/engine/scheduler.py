@@ -40,12 +40,13 @@ class GraderBusy(RuntimeError):
 # --- lock ---------------------------------------------------------------------------------
 
 class CourseLock:
+    """``flock`` on ``<course>/engine/lock``, held for a whole run; the holder's pid is written in it."""
+
     def __init__(self, course: Path, wait_s: float = 0.0):
         self.path = course / "engine" / "lock"
         self.wait_s = wait_s
-        self.file = None
 
-    def __enter__(self):
+    def __enter__(self) -> "CourseLock":
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.file = open(self.path, "a+")
         deadline = time.monotonic() + self.wait_s
@@ -67,7 +68,7 @@ class CourseLock:
         self.file.flush()
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc) -> None:
         self.file.truncate(0)  # no stale holder named in a later refusal
         self.file.flush()
         fcntl.flock(self.file, fcntl.LOCK_UN)

@@ -161,9 +161,12 @@ class Zygote:
         except (msgspec.DecodeError, RecursionError, ValueError) as exc:
             raise ZygoteError(f"the zygote said something that is not the protocol's ({exc})") from None
 
+    def _stdout(self):
+        assert self.proc.stdout is not None  # Popen(stdout=PIPE)
+        return self.proc.stdout
+
     def _read(self) -> None:
-        assert self.proc.stdout is not None
-        data = os.read(self.proc.stdout.fileno(), 65536)
+        data = os.read(self._stdout().fileno(), 65536)
         if not data:
             raise ZygoteError("zygote exited")
         self._buf += data
@@ -172,7 +175,7 @@ class Zygote:
         """The zygote's next message, which must be a ``kind``."""
         deadline = time.monotonic() + timeout
         sel = selectors.DefaultSelector()
-        sel.register(self.proc.stdout, selectors.EVENT_READ)
+        sel.register(self._stdout(), selectors.EVENT_READ)
         try:
             while (msg := self._message()) is None:
                 if not sel.select(max(0.0, deadline - time.monotonic())):
@@ -227,7 +230,7 @@ class Zygote:
         """Read the channel and the zygote until the zygote reports the sandbox's end."""
         sel = selectors.DefaultSelector()
         sel.register(rfd, selectors.EVENT_READ, "fifo")
-        sel.register(self.proc.stdout, selectors.EVENT_READ, "zygote")
+        sel.register(self._stdout(), selectors.EVENT_READ, "zygote")
         try:
             while (msg := self._message()) is None:
                 wait = max(0.0, watch.deadline - time.monotonic())

@@ -91,6 +91,8 @@ class Exercise:
 
     # -- the three phases -------------------------------------------------------------
     def make_cases(self, hidden: bool, secret: str | None = None) -> list[dict]:
+        if self._cases is None:
+            raise TypeError(f"{self.id} defines no cases (@{self.id.split('.')[1]}.cases)")
         gen = torch.Generator().manual_seed(case_seed(self.id, hidden, secret))
         cases = self._cases(gen, hidden)
         wanted = self.hidden_cases if hidden else self.visible_cases
@@ -113,6 +115,8 @@ class Exercise:
 
     def decide(self, cases: list[dict], outcomes: list[Outcome], hidden: bool) -> CheckResult:
         """Judge the outcomes (plain data only) and return the result record."""
+        if self._judge is None:
+            raise TypeError(f"{self.id} defines no judge (@{self.id.split('.')[1]}.judge)")
         steps: list[str] = []
         fraction = None
         partial_messages = []

@@ -63,7 +63,9 @@ class Watcher:
         self.calls: list[tuple[str, Callable[[], object], object]] = []  # (label, probe(), expected)
 
     # -- baseline ----------------------------------------------------------------------
-    def take_baseline(self) -> None:
+    def take_baseline(self, fresh: bool = False) -> None:
+        if fresh:
+            self.slots, self.functions, self.calls = [], [], []
         names = sorted(name for name in list(sys.modules) if any(
             name == m or (sub and name.startswith(m + ".")) for m, sub in WATCHED_MODULES.items()))
         for name in names:

@@ -86,6 +86,10 @@ class Channel:
             self._frame_cell = self.current
         return out
 
+    def half_frame(self) -> int | None | bool:
+        """False when no frame is half read; else the cell that was running when it began (or None)."""
+        return self._frame_cell if self.buffer else False
+
     def close(self) -> None:
         """Every writer is gone: a frame left half written is a violation."""
         if self.violation is None and self.buffer:

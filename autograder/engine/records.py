@@ -166,10 +166,19 @@ class SandboxJob(Struct, frozen=True, forbid_unknown_fields=True):
 
 # --- worker <-> zygote ----------------------------------------------------------------------
 
-class ForkRequest(Struct, frozen=True, forbid_unknown_fields=True):
+class ForkRequest(Struct, frozen=True, tag="fork", tag_field="t", forbid_unknown_fields=True):
     job_dir: str
     fifo: str
     uid: int | None = None
+
+
+class WarmRequest(Struct, frozen=True, tag="warm", tag_field="t", forbid_unknown_fields=True):
+    """Import these too (another assignment's modules) before the next fork; answered with Ready."""
+
+    imports: tuple[str, ...]
+
+
+ZygoteRequest = Union[ForkRequest, WarmRequest]
 
 
 class Ready(Struct, frozen=True, tag="ready", tag_field="t", forbid_unknown_fields=True):
@@ -297,7 +306,7 @@ def prime() -> None:
     sandbox adds a name to a class of the engine."""
     job = SandboxJob([Step(0, StepKind.CODE)], Limits())
     msgspec.json.decode(encode(job), type=SandboxJob)
-    msgspec.json.decode(encode(ForkRequest("", "")), type=ForkRequest)
+    msgspec.json.decode(encode(ForkRequest("", "")), type=ZygoteRequest)
     step = DoneStep(0, StepKind.TEST, [Output("stream", name="stdout", text="")], 0.0, [],
                     collected=Collected([CaseOutcome(None)], []))
     decode_sandbox_record(encode(step))

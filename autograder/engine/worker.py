@@ -36,7 +36,7 @@ import psutil
 from autograder.engine.protocol import Channel
 from autograder.engine.records import (KILLS, BadCell, Broken, Crash, DoneStep, End, Exited, Fault, ForkRequest,
                                        Forked, Job, Kill, Ready, RunResult, RunStatus, RunSummary, SandboxJob,
-                                       Start, WorkerTimings, ZygoteMessage, ZygoteSpec, encode)
+                                       Start, WarmRequest, WorkerTimings, ZygoteMessage, ZygoteSpec, encode)
 
 SLOT_DIR = os.path.join(tempfile.gettempdir(), "autograder-engine-slots")
 #: Job folders (the hidden cases of one run), one subfolder per worker process, so that
@@ -112,6 +112,10 @@ class _Watch:
 
     def on_clock(self, channel: Channel) -> None:
         if time.monotonic() > self.deadline:
+            half = channel.half_frame()  # the sandbox writes a record whole: a half one is not its own
+            if half is not False:
+                self.stop(Kill(Fault.CHANNEL, half if half is not None else channel.current,
+                               "a record that announced more than it held"))
             self.stop(Kill(Fault.TIMEOUT, channel.current, "ran past the time limit"))
         if self.killed_at is not None and time.monotonic() - self.killed_at > REPORT_S:
             raise ZygoteError("the zygote did not report a killed sandbox")
@@ -186,6 +190,21 @@ class Zygote:
         if not isinstance(msg, kind):
             raise ZygoteError(f"the zygote answered {type(msg).__name__} where {kind.__name__} was due")
         return msg
+
+    def warm(self, imports: tuple[str, ...]) -> None:
+        """Import what another assignment needs (nothing when all is imported already)."""
+        missing = tuple(sorted(set(imports) - set(self.spec.warm_imports)))
+        if not missing:
+            return
+        try:
+            assert self.proc.stdin is not None
+            self.proc.stdin.write(encode(WarmRequest(missing)) + b"\n")
+            self._expect(Ready, timeout=180)
+        except BaseException:
+            self.broken = True
+            self.close()
+            raise
+        self.spec = ZygoteSpec(self.spec.extra_checks, tuple(sorted(set(self.spec.warm_imports) | set(missing))))
 
     def alive(self) -> bool:
         return not self.broken and self.proc.poll() is None
@@ -290,13 +309,16 @@ def zygote(spec: ZygoteSpec = PLAIN) -> tuple[Zygote, bool]:
     """This process's zygote, started on first use (and again if it died, broke or has another spec)."""
     global _ZYGOTE
     with _ZYGOTE_LOCK:
-        fresh = False
-        if _ZYGOTE is None or not _ZYGOTE.alive() or _ZYGOTE.spec != spec:
-            if _ZYGOTE is not None:
-                _ZYGOTE.close()
-            _ZYGOTE = Zygote(spec)
-            fresh = True
-        return _ZYGOTE, fresh
+        if _ZYGOTE is not None and _ZYGOTE.alive() and _ZYGOTE.spec.extra_checks == spec.extra_checks:
+            try:
+                _ZYGOTE.warm(spec.warm_imports)  # another assignment: its imports too, no new start
+                return _ZYGOTE, False
+            except ZygoteError:
+                pass  # discarded: a fresh one below
+        if _ZYGOTE is not None:
+            _ZYGOTE.close()
+        _ZYGOTE = Zygote(spec)
+        return _ZYGOTE, True
 
 
 def warm(spec: ZygoteSpec = PLAIN) -> float:

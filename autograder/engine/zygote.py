@@ -32,7 +32,7 @@ import sys
 import msgspec
 
 from autograder.engine import jail
-from autograder.engine.records import Exited, ForkRequest, Forked, Ready, ZygoteSpec, encode
+from autograder.engine.records import Exited, ForkRequest, Forked, Ready, WarmRequest, ZygoteRequest, ZygoteSpec, encode
 
 _THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS")
 #: Imported in every zygote: what notebooks and checkers commonly reach for lazily.
@@ -236,12 +236,28 @@ def _fork(request: ForkRequest) -> None:
     _send(Exited(os.waitstatus_to_exitcode(status), usage.ru_maxrss, usage.ru_utime + usage.ru_stime))
 
 
+def _warm(request: WarmRequest) -> None:
+    """More imports (another assignment's), then a new tripwire baseline: no student code ran here."""
+    import time
+
+    from autograder.engine import sandbox
+
+    t0 = time.perf_counter()
+    _warm_imports(request.imports)
+    sandbox.WATCHER.take_baseline(fresh=True)
+    _send(Ready(os.getpid(), time.perf_counter() - t0, jail.probe()))
+
+
 def serve(spec: ZygoteSpec) -> None:
     _start(spec)
-    decoder = msgspec.json.Decoder(ForkRequest)
+    decoder = msgspec.json.Decoder(ZygoteRequest)
     for line in sys.stdin:
         if line.strip():
-            _fork(decoder.decode(line))  # the worker's own request: a bad one ends the zygote
+            request = decoder.decode(line)  # the worker's own request: a bad one ends the zygote
+            if isinstance(request, ForkRequest):
+                _fork(request)
+            else:
+                _warm(request)
 
 
 def main() -> None:

@@ -226,3 +226,63 @@ STRUCTURE = {
     "claimed_gid": "an added cell claims grade id nb90-ex2 with 50 points and `pass`",
     "check_cell_edited": "the locked check cell replaced by a redefinition of square",
 }
+
+
+# 11. the record channel: what a cell writes into the FIFO the sandbox reports through
+#     (``/proc/self/fd`` shows it). Each must cost the cell that wrote it, flagged
+#     "(channel)", and nothing else: not the student's other exercises, not another
+#     student graded by the same worker, not the run (issue 19).
+CHANNEL_WRITER = (
+    "import os as _os, stat as _stat, struct as _struct\n"
+    "def _channel():\n"
+    "    for _n in _os.listdir('/proc/self/fd'):\n"
+    "        try:\n"
+    "            if int(_n) > 2 and _stat.S_ISFIFO(_os.fstat(int(_n)).st_mode):\n"
+    "                return int(_n)\n"
+    "        except OSError:\n"
+    "            pass\n"
+    "def _send(head, blob=b'', magic=b'AGR1', n_head=None):\n"
+    "    data = magic + _struct.pack('>QQ', len(head) if n_head is None else n_head, len(blob)) + head + blob\n"
+    "    fd = _channel()\n"
+    "    while data:\n"
+    "        data = data[_os.write(fd, data):]\n")
+
+
+@dataclass(frozen=True)
+class ChannelAttack:
+    name: str
+    variant: str
+    send: str  #: the statements that write into the channel (CHANNEL_WRITER's ``_send``)
+    at_call: bool = False  #: sent while the checker calls the student's function, not when the cell runs
+    what: str = ""
+
+    def cell(self, answer: str) -> str:
+        """The answer cell: the writer, the attack, then the answer (honest, so only the attack costs)."""
+        if not self.at_call:
+            return CHANNEL_WRITER + self.send + "\n" + answer
+        name = answer.split("def ", 1)[1].split("(", 1)[0]
+        return CHANNEL_WRITER + answer + f"\n_{name} = {name}\ndef {name}(*a, **k):\n" + \
+            "".join(f"    {line}\n" for line in self.send.splitlines()) + f"    return _{name}(*a, **k)\n"
+
+
+_DONE = '{{"t":"done-step","cell":{cell},"kind":"test","outputs":[],"seconds":0.0,"changed":[]}}'
+CHANNEL = [
+    ChannelAttack("deep_nesting", "issue 19", "_send(b'[' * 200000 + b']' * 200000)",
+                  what="a frame of 200000 nested brackets (json.loads: RecursionError)"),
+    ChannelAttack("forged_done_steps", "issue 19",
+                  "for _c in (99999, 4000, 123):\n    _send(" + repr(_DONE.format(cell="CELL")) + ".replace('CELL', str(_c)).encode())",
+                  what="done-step records for cells that do not exist"),
+    ChannelAttack("cell_as_list", "issue 19", "_send(" + repr(_DONE.format(cell="[1]")) + ".encode())",
+                  what='a done-step record whose "cell" is [1]'),
+    ChannelAttack("forged_end_exit", "order", "_send(b'{\"t\":\"end\"}')\n_os._exit(0)",
+                  what="claims the run ended, then exits"),
+    ChannelAttack("out_of_order_start", "order", "_send(b'{\"t\":\"start\",\"cell\":2}')",
+                  what="starts a cell that is not next"),
+    ChannelAttack("nan_and_bad_magic", "framing",
+                  "_send(b'{\"t\":\"start\",\"cell\":NaN}')\n_send(b'xx', magic=b'NOPE')",
+                  what="NaN in a record, then bytes that are not a frame"),
+    ChannelAttack("cut_frame", "framing", "_send(b'{\"t\":\"end\"}', n_head=1 << 20)",
+                  what="a frame that announces more than it holds"),
+    ChannelAttack("at_call_deep", "at call time", "_send(b'{' * 100000)", at_call=True,
+                  what="deep nesting written while the checker calls the function"),
+]

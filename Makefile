@@ -29,7 +29,7 @@ test: setup
 	$(BIN)/python -m pytest
 
 test-fast: setup
-	$(BIN)/python -m pytest -m "not kernel and not browser"
+	$(BIN)/python -m pytest -m "not kernel and not browser and not wheel"
 
 # On a machine with a CUDA GPU: the student's path there (the grading engine always uses
 # the CPU). The in-process checker tests and tests/test_cuda.py, then every notebook.

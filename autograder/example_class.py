@@ -11,12 +11,16 @@ The EXPECTED table below is written by hand from the list of mistakes each stude
 built with (a solved exercise earns its points, a wrong, blank or crashing one earns 0,
 and an exercise whose answer calls a broken earlier answer fails with it). It is never
 recorded from a grader's output: it is what the grader is tested against.
+
+What the class is built from ships with the package (``autograder/example/``: the two
+solution notebooks, their release, the wrong answers), so it runs from an installed
+wheel; ``scripts/refresh_example_class.py`` copies it from ``solutions/``, ``notebooks/``
+and ``tests/variants`` (a test fails when it is stale).
 """
 
 from __future__ import annotations
 
 import csv
-import importlib.util
 import json
 import random
 import shutil
@@ -25,7 +29,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from autograder.paths import NOTEBOOKS, ROOT, SOLUTIONS
+#: The class's data, shipped with the package (see the module docstring).
+EXAMPLE = Path(__file__).resolve().parent / "example"
+SOURCES = EXAMPLE / "source"  #: the solution notebooks, nbgrader's source
+RELEASES = EXAMPLE / "release"  #: what students get
 
 ASSIGNMENTS = ("01_tensors", "02_autograd")
 #: Points per exercise, copied by hand from the graded test cells of the solution notebooks.
@@ -198,18 +205,14 @@ JUNK = ["__MACOSX/alovelace/._01_tensors.ipynb", "alovelace/.ipynb_checkpoints/0
 
 
 # -- building ----------------------------------------------------------------------------------
-def _variants(key: str) -> dict:
-    """tests/variants/nbNN.py, loaded by path (tests/ is not a package)."""
-    path = ROOT / "tests" / "variants" / f"{key}.py"
-    spec = importlib.util.spec_from_file_location(f"_example_variants_{key}", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod.WRONG
+def _wrong_answers() -> dict[str, tuple[str, str]]:
+    """exercise id -> (misconception code, source) of the wrong answer the class hands in."""
+    return {ex: (code, source) for ex, (code, source) in json.loads((EXAMPLE / "wrong.json").read_text()).items()}
 
 
 def _solution_answers(assignment: str) -> dict[str, str]:
     """grade id -> the solution's answer source as a student would type it (no markers)."""
-    nb = json.loads((SOLUTIONS / f"{assignment}.ipynb").read_text())
+    nb = json.loads((SOURCES / f"{assignment}.ipynb").read_text())
     out = {}
     for cell in nb["cells"]:
         gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", "")
@@ -238,15 +241,14 @@ def _answer_source(sub: Sub, gid: str, release_src: str, solution: str, wrong: d
         return _CRASH + solution
     if what == "loop":
         return _LOOP[gid]
-    kind, index = what
-    return wrong[gid.rsplit("-", 1)[0].replace("-", ".")][index][1].strip("\n")
+    return wrong[gid.rsplit("-", 1)[0].replace("-", ".")][1].strip("\n")
 
 
 def make_notebook(sub: Sub) -> dict:
     """The student's notebook as JSON: the release with this student's answers in it."""
-    nb = json.loads((NOTEBOOKS / f"{sub.assignment}.ipynb").read_text())
+    nb = json.loads((RELEASES / f"{sub.assignment}.ipynb").read_text())
     solutions = _solution_answers(sub.assignment)
-    wrong = _variants("nb" + sub.assignment[:2])
+    wrong = _wrong_answers()
     for cell in nb["cells"]:
         gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", "")
         if gid in solutions:
@@ -383,7 +385,7 @@ def table() -> str:
 
 
 
-def setup_course(course_root: str | Path, class_dir: str | Path) -> tuple:
+def setup_course(course_root: str | Path, class_dir: str | Path, assignments: tuple = ASSIGNMENTS) -> tuple:
     """The instructor's steps up to grading, on the example class, with nbgrader's own tools:
     the course configuration with the late policy, the assignments generated from
     ``solutions/``, the roster imported, the due dates set, the hand-in collected.
@@ -403,15 +405,15 @@ def setup_course(course_root: str | Path, class_dir: str | Path) -> tuple:
     set_late_policy(course_root, LATE_POINTS_PER_HOUR)
     config = configure_late_policy(make_config(course_root), LATE_POINTS_PER_HOUR)
     api = NbGraderAPI(config=config)
-    for a in ASSIGNMENTS:
+    for a in assignments:
         (course_root / "source" / a).mkdir(parents=True, exist_ok=True)
-        shutil.copy(SOLUTIONS / f"{a}.ipynb", course_root / "source" / a / f"{a}.ipynb")
+        shutil.copy(SOURCES / f"{a}.ipynb", course_root / "source" / a / f"{a}.ipynb")
         result = api.generate_assignment(a)
         if not result["success"]:
             raise RuntimeError(f"nbgrader could not generate {a}:\n{result.get('error') or result.get('log')}")
     paths = build(class_dir)
     roster = import_roster(paths["roster"], config.CourseDirectory.db_url)
-    for a in ASSIGNMENTS:
+    for a in assignments:
         set_due_date(config.CourseDirectory.db_url, a, DUE[a])
-    report = collect(paths["zip"], course_root, list(ASSIGNMENTS), roster=roster.students)
+    report = collect(paths["zip"], course_root, list(assignments), roster=roster.students)
     return api, config, report

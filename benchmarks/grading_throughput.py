@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 def submissions(stem: str, n: int) -> dict:
     import nbformat
 
-    from autograder.nbgrader_batch import replace_answers
+    from nbgrader_batch import replace_answers
     from support import NOTEBOOKS, SOLUTIONS, variant_module
 
     src = SOLUTIONS / f"{stem}.ipynb"
@@ -74,7 +74,7 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the course directories")
     args = parser.parse_args()
 
-    from autograder.engine import coursedir
+    import coursedir
 
     stem = args.notebook
     src = ROOT / "solutions" / f"{stem}.ipynb"

@@ -11,7 +11,7 @@ import pytest
 
 import nbformat
 
-from autograder.nbgrader_batch import autograde_class, replace_answers
+from nbgrader_batch import autograde_class, replace_answers
 from support import NOTEBOOKS, SOLUTIONS, variant_module
 
 pytestmark = pytest.mark.kernel

@@ -6,7 +6,7 @@ import copy
 import json
 from pathlib import Path
 
-from autograder.engine import coursedir
+import coursedir
 
 HERE = Path(__file__).resolve().parent
 FIXTURE = HERE / "fixtures" / "engine_fixture.ipynb"

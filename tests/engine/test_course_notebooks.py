@@ -10,9 +10,9 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-from autograder.engine.coursedir import prepare
+from coursedir import prepare
 from autograder.engine.scheduler import _client, grade
-from autograder.nbgrader_batch import replace_answers
+from nbgrader_batch import replace_answers
 from support import NOTEBOOKS, SOLUTIONS, variant_module
 
 pytestmark = pytest.mark.kernel

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from autograder.engine import coursedir
+import coursedir
 from autograder.engine.scheduler import grade
 from engine_support import ASSIGNMENT, CHECKS, make_course, with_answers
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.engine import coursedir
+import coursedir
 from autograder.engine.limits import Limits
 from autograder.engine.scheduler import CourseLock, GraderBusy, grade
 from engine_support import ASSIGNMENT, CHECKS, HONEST, colab_like, make_course, with_answers

@@ -14,9 +14,9 @@ import json
 import nbformat
 import pytest
 
-from autograder.engine import coursedir
+import coursedir
 from autograder.engine.scheduler import grade
-from autograder.nbgrader_batch import replace_answers
+from nbgrader_batch import replace_answers
 from support import NOTEBOOKS, SOLUTIONS
 
 pytestmark = pytest.mark.kernel

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 
-from autograder.engine import coursedir
+import coursedir
 from autograder.engine.limits import Limits
 from autograder.engine.scheduler import grade
 from engine_support import ASSIGNMENT, CHECKS, HONEST, make_course, with_answers

@@ -15,7 +15,7 @@ import psutil
 import pytest
 
 from attacks import ATTACKS, STRUCTURE
-from autograder.engine import coursedir
+import coursedir
 from engine_support import ASSIGNMENT
 
 HONEST_EXERCISES = {"nb90-ex1": 1.0, "nb90-ex3": 1.0}

@@ -125,8 +125,8 @@ def _solution_answers(path) -> dict[str, str]:
 
 @pytest.mark.kernel
 def test_channel_attacks_on_01_tensors_cost_only_their_cell(tmp_path, client):
-    from autograder.engine.coursedir import prepare
-    from autograder.nbgrader_batch import replace_answers
+    from coursedir import prepare
+    from nbgrader_batch import replace_answers
     from support import NOTEBOOKS, SOLUTIONS
 
     src = SOLUTIONS / "01_tensors.ipynb"

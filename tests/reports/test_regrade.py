@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from autograder.engine import coursedir
+import coursedir
 from autograder.regrade import regrade
 from engine_support import ASSIGNMENT, CHECKS
 from reports_support import clone_course, use_checks

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from autograder.engine.coursedir import prepare
+from coursedir import prepare
 from autograder.example_class import ASSIGNMENTS, build
 from autograder.paths import SOLUTIONS
 

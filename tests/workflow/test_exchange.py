@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from autograder.engine.coursedir import prepare
+from coursedir import prepare
 from autograder.engine.scheduler import grade
 from autograder.nbgrader_setup import write_config_file
 from autograder.paths import SOLUTIONS

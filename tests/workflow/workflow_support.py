@@ -48,7 +48,7 @@ def autograde(api, config, pairs: list[tuple[str, str]]) -> dict[tuple[str, str]
     returns scores per grade id, the late penalty and the test cells' output text."""
     from nbgrader.api import Gradebook
 
-    from autograder.nbgrader_batch import output_text
+    from nbgrader_batch import output_text
 
     os.environ.setdefault("COURSE_SECRET", secrets.token_hex(8))
     for student, assignment in pairs:

@@ -1,6 +1,6 @@
 """Cells with the right nbgrader markup, for writing solution notebooks from a script.
 
-Every exercise is four cells (NOTEBOOKS.md): the answer, the visible check, and the
+Every exercise is four cells (docs/notebook-standard.md): the answer, the visible check, and the
 graded test with a hidden part. The grade ids follow the exercise id: ``nb03.ex2`` has
 answer ``nb03-ex2-answer``, check ``nb03-ex2-check`` and test ``nb03-ex2``.
 """

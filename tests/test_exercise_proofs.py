@@ -1,4 +1,4 @@
-"""Every graded exercise, proven both ways in-process (NOTEBOOKS.md, "Proof").
+"""Every graded exercise, proven both ways in-process (docs/notebook-standard.md, "Proof").
 
 For each exercise in ``course.checks``: the reference solution (the answer cell of the
 solution notebook) passes the visible and the hidden cases; the blank stub fails as

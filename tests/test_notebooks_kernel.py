@@ -1,4 +1,4 @@
-"""Whole notebooks in real kernels, graded by real nbgrader (NOTEBOOKS.md, "Proof").
+"""Whole notebooks in real kernels, graded by real nbgrader (docs/notebook-standard.md, "Proof").
 
 Per notebook, three students: the solution (full marks, and no error anywhere), the
 blank release (zero), and an all-wrong copy built from tests/variants (zero, with

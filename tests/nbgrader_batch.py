@@ -17,6 +17,7 @@ from pathlib import Path
 
 import nbformat
 
+from autograder.cells import source_text as _text
 from autograder.nbgrader_setup import make_config, write_config_file
 
 
@@ -34,10 +35,6 @@ class Graded:
     @property
     def max_total(self) -> float:
         return sum(self.max_scores.values())
-
-
-def _text(value) -> str:
-    return "".join(value) if isinstance(value, list) else (value or "")
 
 
 def output_text(cell) -> str:

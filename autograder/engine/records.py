@@ -6,7 +6,7 @@ ranges and sizes, while it is decoded) and every status a closed enum::
 
     driver  --Job-->  worker  --SandboxJob (job.json)-->  sandbox
     worker  --ForkRequest-->  zygote  --Ready | Forked | Exited-->  worker
-    sandbox --Hello | Start | DoneStep | Broken | Crash | End (framed, protocol.py)-->  worker
+    sandbox --Hello | Start | DoneStep | Tampered | Broken | Crash | End (framed, protocol.py)-->  worker
     worker  --RunResult-->  driver  --Verdict, Row-->  JournalEntry (on disk)
 
 What a sandbox sends is untrusted: :func:`decode_sandbox_record` parses it against the
@@ -276,6 +276,13 @@ class DoneStep(Struct, tag="done-step", tag_field="t", forbid_unknown_fields=Tru
     collect_error: Short | None = None
 
 
+class Tampered(Struct, frozen=True, tag="tampered", tag_field="t", forbid_unknown_fields=True):
+    """The running cell changed what the grader relies on, seen the moment it happened (the
+    sandbox's audit hook) or before the grader used it (``integrity``); sent pre-encoded."""
+
+    what: Short
+
+
 class Broken(Struct, frozen=True, tag="broken", tag_field="t", forbid_unknown_fields=True):
     """The cell broke what the sandbox itself relies on (sent pre-encoded, without JSON)."""
 
@@ -290,7 +297,7 @@ class End(Struct, frozen=True, tag="end", tag_field="t", forbid_unknown_fields=T
     pass
 
 
-SandboxRecord = Union[Hello, Start, DoneStep, Broken, Crash, End]
+SandboxRecord = Union[Hello, Start, DoneStep, Tampered, Broken, Crash, End]
 _SANDBOX_DECODER = msgspec.json.Decoder(SandboxRecord)
 _ENCODER = msgspec.json.Encoder()
 
@@ -311,7 +318,7 @@ def prime() -> None:
                     collected=Collected([CaseOutcome(None)], []))
     decode_sandbox_record(encode(step))
     msgspec.convert([{"output_type": "stream", "name": "stdout", "text": ""}], list[Output])
-    for record in (Hello(0, 0.0, {}), Start(0), Broken(0), Crash(""), End()):
+    for record in (Hello(0, 0.0, {}), Start(0), Tampered(""), Broken(0), Crash(""), End()):
         decode_sandbox_record(encode(record))
 
 

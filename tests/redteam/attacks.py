@@ -71,7 +71,7 @@ ATTACKS = [
            "import sys, types\nsys.modules['course'] = types.ModuleType('course')\n"
            "sys.modules['course.checks.nb90'] = types.ModuleType('nb90')\n" + WRONG, "tampered"),
     Attack(2, "gc_code_swap", "gc + __code__",
-           "import gc, types\nfor o in gc.get_objects():\n"
+           "import gc, types\ngc.unfreeze()\nfor o in gc.get_objects():\n"
            "    if isinstance(o, types.FunctionType) and o.__qualname__ in ('Judge.close', 'Judge.tensor', '_mutated_keys'):\n"
            "        o.__code__ = (lambda *a, **k: None).__code__\n" + WRONG, "tampered"),
     Attack(2, "registry_exec", "exec",

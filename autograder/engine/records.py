@@ -72,11 +72,12 @@ class Fault(Word):
     TIMEOUT = "timeout"  #: it ran past the wall limit of a cell
     DIED = "died"  #: the process died in it (os._exit, a signal, the memory limit)
     CPU_LIMIT = "cpu-limit"  #: the run used up its CPU seconds in it
+    LEFT_BEHIND = "left-behind"  #: it left a thread, timer, signal handler or process running after it
     ENGINE_ERROR = "engine-error"  #: the engine itself failed (no cell is to blame)
 
 
 #: The faults a watching worker kills a sandbox for (the others end it by themselves).
-KILLS = (Fault.TAMPERED, Fault.CHANNEL, Fault.TIMEOUT)
+KILLS = (Fault.TAMPERED, Fault.CHANNEL, Fault.TIMEOUT, Fault.LEFT_BEHIND)
 
 
 class RunStatus(Word):
@@ -103,7 +104,8 @@ class VerdictStatus(Word):
 #: The verdict a cell's fault gives its exercise.
 FAULT_VERDICT = {Fault.TAMPERED: VerdictStatus.FLAGGED, Fault.CHANNEL: VerdictStatus.FLAGGED,
                  Fault.TIMEOUT: VerdictStatus.TIMEOUT, Fault.DIED: VerdictStatus.CRASHED,
-                 Fault.CPU_LIMIT: VerdictStatus.CRASHED, Fault.ENGINE_ERROR: VerdictStatus.CRASHED}
+                 Fault.CPU_LIMIT: VerdictStatus.CRASHED, Fault.LEFT_BEHIND: VerdictStatus.FLAGGED,
+                 Fault.ENGINE_ERROR: VerdictStatus.CRASHED}
 
 
 class RowStatus(Word):
@@ -120,7 +122,8 @@ class RowStatus(Word):
 
 #: The row status a run's fault gives when no cell is to blame for it.
 FAULT_ROW = {Fault.TAMPERED: RowStatus.FLAGGED, Fault.CHANNEL: RowStatus.FLAGGED, Fault.TIMEOUT: RowStatus.ERRORS,
-             Fault.DIED: RowStatus.ERRORS, Fault.CPU_LIMIT: RowStatus.ERRORS, Fault.ENGINE_ERROR: RowStatus.ENGINE_ERROR}
+             Fault.DIED: RowStatus.ERRORS, Fault.CPU_LIMIT: RowStatus.ERRORS, Fault.LEFT_BEHIND: RowStatus.FLAGGED,
+             Fault.ENGINE_ERROR: RowStatus.ENGINE_ERROR}
 
 
 class ChannelError(ValueError):
@@ -270,6 +273,7 @@ class DoneStep(Struct, tag="done-step", tag_field="t", forbid_unknown_fields=Tru
     outputs: Annotated[list[Output], Meta(max_length=MAX_OUTPUTS)]
     seconds: Seconds
     changed: Names  #: what the integrity check found changed (empty: untouched)
+    left: Names = []  #: threads, timers, signal handlers, processes the step left running (empty: none)
     error: bool = False  #: a code cell raised
     execution_count: Annotated[int, Meta(ge=0)] | None = None
     collected: Collected | None = None

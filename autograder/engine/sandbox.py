@@ -12,8 +12,10 @@
 2. execute the planned cells in an IPython shell (magics work), capturing outputs;
 3. at each exercise's test position, call ``Exercise.collect`` on the cases it was
    given as data (visible, then hidden), never ``decide``;
-4. after every step, send the record (``records.DoneStep``) and what the integrity
-   check found changed, then go on.
+4. after every step, send the record (``records.DoneStep``) with what the integrity
+   check found changed and what the step left running (``leftovers``: threads, timers,
+   signal handlers, processes); when either names anything, stop (the worker leaves
+   that cell out and replays without it), else go on.
 
 It never judges: what it sends is data for the trusted side.
 """
@@ -30,7 +32,7 @@ from typing import Any, Callable, NamedTuple
 
 import msgspec
 
-from autograder.engine import integrity, jail, protocol
+from autograder.engine import integrity, jail, leftovers, protocol
 from autograder.engine.records import (Broken, CaseOutcome, Collected, Crash, DoneStep, End, ForkRequest, Hello,
                                        Output, SandboxJob, Start, Step, StepKind)
 from safetensors.torch import save
@@ -352,9 +354,9 @@ def _step(step: Step, cases: dict, limits, verify) -> tuple[DoneStep, bytes]:
     return record, blob
 
 
-def _send_step(fd: int, record: DoneStep, blob: bytes, verify) -> bool:
-    """The step's record with its outputs and what the tripwire saw changed; True when it names
-    any (the sandbox then stops: the worker leaves the cell out).
+def _send_step(fd: int, record: DoneStep, blob: bytes, verify, look: leftovers.Look) -> bool:
+    """The step's record with its outputs, what the tripwire saw changed and what the step left
+    running; True when it names any (the sandbox then stops: the worker leaves the cell out).
 
     Called after ``verify`` found nothing changed. The step's garbage is collected first, so
     a finalizer it left runs now, in this step (and ``verify`` looks again after it).
@@ -362,6 +364,7 @@ def _send_step(fd: int, record: DoneStep, blob: bytes, verify) -> bool:
     gc.collect()
     verify()
     record.changed = integrity.check(SEALED.baseline)
+    record.left = look.check()
     try:
         record.outputs = msgspec.convert(CAPTURE.outputs, list[Output])
         data = protocol.frame(record, blob)
@@ -369,7 +372,7 @@ def _send_step(fd: int, record: DoneStep, blob: bytes, verify) -> bool:
         record.outputs = [Output("stream", name="stderr", text="[outputs could not be recorded]\n")]
         data = protocol.frame(record, blob)
     protocol.write_frame(fd, data)
-    return bool(record.changed)
+    return bool(record.changed or record.left)
 
 
 def _start(request: ForkRequest) -> tuple[int, SandboxJob, dict]:
@@ -417,6 +420,7 @@ def _steps(fd: int, job: SandboxJob, cases: dict) -> None:
     global CAPTURE
     sealed, step_of, send, write, broken, capture = SEALED, _step, _send_step, os.write, _BROKEN, _Capture
     verify = sealed.verify
+    look = leftovers.Look(leftovers.start())
     sys.addaudithook(sealed.hook)  # from now on it cannot be removed
     skip = set(job.skip)
     for step in job.steps:
@@ -427,7 +431,7 @@ def _steps(fd: int, job: SandboxJob, cases: dict) -> None:
         record, blob = step_of(step, cases, job.limits, verify)
         verify()  # nothing below runs before this: a change is reported, never used
         try:
-            stop = send(fd, record, blob, verify)
+            stop = send(fd, record, blob, verify, look)
         except BaseException:  # the cell broke what the sandbox itself relies on
             write(fd, broken[step.cell + 1] if 0 <= step.cell < len(broken) - 1 else broken[0])
             raise

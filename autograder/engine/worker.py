@@ -111,6 +111,8 @@ class _Watch:
                 self.stop(Kill(Fault.TAMPERED, record.cell, "what the sandbox relies on (it broke after this cell)"), i)
             elif isinstance(record, DoneStep) and record.changed:
                 self.stop(Kill(Fault.TAMPERED, record.cell, ", ".join(record.changed)), i)
+            elif isinstance(record, DoneStep) and record.left:
+                self.stop(Kill(Fault.LEFT_BEHIND, record.cell, ", ".join(record.left)), i)
         self.seen = len(channel.records)
         if channel.violation is not None:
             self.stop(Kill(Fault.CHANNEL, channel.blame, channel.violation), len(channel.records))
@@ -346,6 +348,8 @@ def blame(outcome: RunOutcome) -> tuple[int | None, BadCell]:
                                  else "changed the grading environment")
         if kill.fault == Fault.CHANNEL:
             return cell, BadCell(Fault.CHANNEL, f"sent records the grader cannot accept: {kill.detail}")
+        if kill.fault == Fault.LEFT_BEHIND:
+            return cell, BadCell(Fault.LEFT_BEHIND, f"left running after it ended: {kill.detail}")
         return cell, BadCell(kill.fault, kill.detail)
     crash = next((r for r, _ in channel.records if isinstance(r, Crash)), None)
     code = outcome.exited.exit if outcome.exited is not None else None

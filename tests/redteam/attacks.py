@@ -164,7 +164,7 @@ ATTACKS = [
     Attack(9, "outlive_sandbox", "subprocess + double fork",
            WRONG + "import subprocess, os\nsubprocess.Popen(['sleep', '600'], start_new_session=True)\n"
            "if os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n        import time\n        time.sleep(600)\n    os._exit(0)\n",
-           "wrong", "leaves a setsid'd sleep and a double-forked daemon behind"),
+           "left", "leaves a setsid'd sleep and a double-forked daemon behind"),
     Attack(9, "scratch_files", "files in shared scratch places",
            WRONG + "import os\nfor d in ('/tmp', '/var/tmp', '/dev/shm'):\n"
            "    try:\n        os.makedirs(d + '/redteam-left', exist_ok=True)\n"

@@ -64,6 +64,7 @@ class NotebookResult:
     flags: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     timings: dict = field(default_factory=dict)
+    unchanged: list[str] = field(default_factory=list)  #: answer cells' grade ids left as released
 
 
 @dataclass
@@ -296,7 +297,8 @@ def load(course: str | Path, assignment: str, collect_report: str | Path | None 
         for nb_name, data in sorted(((entry or {}).get("notebooks") or {}).items()):
             row = data.get("row") or {}
             nbr = NotebookResult(nb_name, row.get("status", ""), flags=list(row.get("flags") or []),
-                                 notes=list(row.get("notes") or []), timings=dict(row.get("timings") or {}))
+                                 notes=list(row.get("notes") or []), timings=dict(row.get("timings") or {}),
+                                 unchanged=[str(g) for g in row.get("unchanged") or []])
             for gid, v in (row.get("cells") or {}).items():
                 e = _exercise(gid, v)
                 g = (sub.get("grades") or {}).get((nb_name, gid))

@@ -294,6 +294,7 @@ class Grader:
                            "worker_pid": result.get("worker_pid"), "zygote_start_s": result.get("zygote_start_s", 0.0),
                            "worker_maxrss_kb": result.get("worker_maxrss_kb", 0),
                            "zygote_rss_kb": result.get("zygote_rss_kb", 0)}
+        row.timings["exercise_s"] = _exercise_seconds(plan, steps, bad, self.limits.cell_timeout_s)  # for the report
         row.timings["judge_s"] = time.perf_counter() - t0
         row.unchanged = _unchanged_answers(cells)
         nb = dict(source.nb)
@@ -320,6 +321,20 @@ class Grader:
             row = Row(**data["row"])
             scores, comments = self.gradebook_entries(nb_name, row)
             self.writer.record(self.assignment, student, nb_name, scores, comments, timestamp)
+
+
+def _exercise_seconds(plan: nbmod.Plan, steps: dict[int, dict], bad: dict[int, dict],
+                      timeout_s: float) -> dict[str, float]:
+    """Sandbox seconds per exercise (time in grading): its answer, check and graded test
+    cells, the cells the plan gives it; a cell stopped at the time limit counts the limit."""
+    out: dict[str, float] = {}
+    seconds = {k: float(step.get("seconds") or 0.0) for k, step in steps.items()}
+    seconds.update({k: float(timeout_s) for k, info in bad.items() if k >= 0 and info.get("status") == "timeout"})
+    for k, s in seconds.items():
+        ex = plan.owner.get(k)
+        if ex:
+            out[ex] = round(out.get(ex, 0.0) + s, 4)
+    return out
 
 
 def _unchanged_answers(cells: list[dict]) -> list[str]:

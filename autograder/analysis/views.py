@@ -177,13 +177,16 @@ def similarity_summary(report: SimilarityReport, page_name: str) -> str:
     return head + table(["grade id", "title", "answers compared", "pairs listed", "note"], rows, numeric={2, 3})
 
 
-def _code(source: str, marked: set[int]) -> str:
+def _code(source: str, marked: set[int], label: str) -> str:
+    """The answer with its marked lines; the block can scroll sideways, so it takes the
+    keyboard focus and is a named region."""
     lines = source.splitlines() or [""]
     out = []
     for n, line in enumerate(lines, start=1):
         tag = "mark" if n in marked else "span"
         out.append(f'<{tag} class="ln" data-n="{n}">{e(line) or " "}</{tag}>')
-    return '<pre class="code"><code>' + "".join(out) + "</code></pre>"
+    return (f'<pre class="code" tabindex="0" role="region" aria-label="{e(label)}"><code>' + "".join(out)
+            + "</code></pre>")
 
 
 def _ranges(lines: list[int]) -> str:
@@ -233,8 +236,9 @@ def similarity_page(report: SimilarityReport, report_name: str | None = None) ->
             body.append(f"<h3>{e(p.grade_id)}: {e(p.a)} and {e(p.b)} ({100 * p.similarity:.0f}% similar)</h3>"
                         '<div class="pair">')
             for who, share, lines in ((p.a, p.share_a, p.lines_a), (p.b, p.share_b, p.lines_b)):
+                label = f"answer of {who} to {p.grade_id}, beside {p.other(who)}'s"
                 body.append(f'<div class="side"><h4>{e(who)}: {100 * share:.0f}% matches; '
                             f"matching lines {e(_ranges(lines))}</h4>"
-                            f"{_code(sources.get(who, ''), set(lines))}</div>")
+                            f"{_code(sources.get(who, ''), set(lines), label)}</div>")
             body.append("</div></section>")
     return page(f"Similar submissions: {report.assignment}", "\n".join(body), script=True, css=PAIR_CSS)

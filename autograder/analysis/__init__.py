@@ -41,8 +41,8 @@ def run(course: str | Path, results, *, history: bool = True, workers: int | Non
     similar = similarity.for_assignment(course, results, workers=workers)
     past = []
     if history:
-        past = [i for i in items.course_history(course) if i.assignment != results.assignment]
-        past += analysis.items
+        others = [a for a in items.graded_assignments(course) if a != results.assignment]
+        past = items.course_history(course, others) + analysis.items
         order = sorted({i.assignment for i in past})
         past.sort(key=lambda i: order.index(i.assignment))
     return Analysis(analysis, similar, past)

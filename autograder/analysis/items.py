@@ -295,18 +295,20 @@ def _flag(it: ItemStats, t: Thresholds) -> None:
                                      "checker's key disagree with it?"))
 
 
+def graded_assignments(course) -> list[str]:
+    """The assignments the engine graded in a course, in name order (the term's order)."""
+    from pathlib import Path
+
+    return sorted(p.name for p in (Path(course) / "engine" / "results").glob("*") if p.is_dir())
+
+
 def course_history(course, assignments: list[str] | None = None,
                    thresholds: Thresholds = Thresholds()) -> list[ItemStats]:
     """Every item of every graded assignment of a course, in assignment order: each
     exercise's history across the term (and across re-uses of the same exercise)."""
-    from pathlib import Path
-
     from autograder.results import load
 
-    course = Path(course)
-    if assignments is None:
-        found = {p.name for p in (course / "engine" / "results").glob("*") if p.is_dir()}
-        assignments = sorted(found)
+    assignments = graded_assignments(course) if assignments is None else assignments
     out: list[ItemStats] = []
     for a in assignments:
         out += analyse(load(course, a), thresholds).items

@@ -39,11 +39,23 @@ _MAGIC = re.compile(r"^[ \t]*[%!]")
 @dataclass
 class Canonical:
     """An answer in canonical form: its text, and for each of its lines (1-based) the
-    student's lines it came from."""
+    student's lines it came from (worked out when first asked: only listed pairs need it)."""
 
     text: str
-    lines: dict[int, tuple[int, int]] = field(default_factory=dict)
     parsed: bool = True  #: False: not Python the parser reads (the text is the student's, as is)
+    tree: ast.AST | None = field(default=None, repr=False, compare=False)  #: the student's, reordered
+    _lines: dict[int, tuple[int, int]] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def lines(self) -> dict[int, tuple[int, int]]:
+        if self._lines is None:
+            self._lines = {}
+            if self.parsed and self.tree is not None:
+                try:
+                    self._lines = _line_map(self.tree, ast.parse(self.text))
+                except (SyntaxError, ValueError, RecursionError):  # pragma: no cover - unparse round-trips
+                    pass
+        return self._lines
 
     def original_lines(self, start: int, end: int) -> set[int]:
         """The student's lines behind the canonical text's characters ``[start, end)``."""
@@ -73,16 +85,12 @@ def canonical(source: str) -> Canonical:
     cleaned = "\n".join("" if _MAGIC.match(line) else line for line in source.splitlines())
     try:
         tree = ast.parse(cleaned)
-    except (SyntaxError, ValueError, RecursionError):
-        return Canonical(source, {}, parsed=False)
-    _strip_docstrings(tree)
-    _reorder(tree)
-    try:
+        _strip_docstrings(tree)
+        _reorder(tree)
         text = ast.unparse(tree)
-        again = ast.parse(text)
-    except (ValueError, SyntaxError, RecursionError):  # pragma: no cover - unparse round-trips valid trees
-        return Canonical(source, {}, parsed=False)
-    return Canonical(text, _line_map(tree, again))
+    except (SyntaxError, ValueError, RecursionError):
+        return Canonical(source, parsed=False)
+    return Canonical(text, tree=tree)
 
 
 # --- statement order -----------------------------------------------------------------------------

@@ -32,6 +32,7 @@ Python environment; pycode_similar works per function and has not been released 
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 import os
@@ -111,8 +112,17 @@ class SimilarityReport:
     def pairs(self) -> list[Pair]:
         return [p for e in self.exercises for p in e.pairs]
 
+    @functools.cached_property
+    def _by_student(self) -> dict[tuple[str, str], list[Pair]]:
+        index: dict[tuple[str, str], list[Pair]] = {}
+        for p in self.pairs:
+            for s in (p.a, p.b):
+                index.setdefault((s, p.grade_id), []).append(p)
+        return index
+
     def similar_to(self, student: str, grade_id: str) -> list[Pair]:
-        return [p for p in self.pairs if p.grade_id == grade_id and student in (p.a, p.b)]
+        """The listed pairs of one student's answer to one exercise."""
+        return self._by_student.get((student, grade_id), [])
 
 
 # --- comparing ---------------------------------------------------------------------------------
@@ -150,7 +160,10 @@ def compare_exercise(ex: ExerciseAnswers, settings: Settings = Settings()) -> Ex
         result.note = f"{len(students)} attempted answer(s): nothing to compare."
         return result
     forms = {s: canonical(ex.answers[s]) for s in students}
-    prints = {s: _fingerprint(forms[s].text, settings.k) for s in students}
+    by_text: dict[str, object] = {}  # equal canonical texts (the textbook answer...) are fingerprinted once
+    prints = {s: by_text.get(forms[s].text) or by_text.setdefault(forms[s].text, _fingerprint(forms[s].text,
+                                                                                              settings.k))
+              for s in students}
     given: set = set()
     for text in ex.boilerplate:
         given |= _fingerprint(canonical(text).text, settings.k).hashes
@@ -160,8 +173,8 @@ def compare_exercise(ex: ExerciseAnswers, settings: Settings = Settings()) -> Ex
             counts[h] = counts.get(h, 0) + 1
     common_at = max(settings.common_answers, math.ceil(settings.common_share * len(students)))
     common = {h for h, n in counts.items() if n >= common_at}
-    for s in students:
-        _drop(prints[s], given | common)
+    for fp in by_text.values():
+        _drop(fp, given | common)
     lengths = sorted(int(prints[s].token_coverage) for s in students)
     result.median_length = lengths[len(lengths) // 2]
     if result.median_length < settings.min_length:
@@ -206,10 +219,14 @@ def compare(exercises: list[ExerciseAnswers], settings: Settings = Settings(),
     if workers <= 1 or len(exercises) < 2:
         return [compare_exercise(e, settings) for e in exercises]
     import multiprocessing
+    import threading
 
-    # the biggest first, so that two workers finish together; spawn: no fork of a threaded process
+    # the biggest first, so that the workers finish together. A fork starts at once with
+    # everything imported, but forking a process with threads can deadlock: then spawn.
     order = sorted(range(len(exercises)), key=lambda i: -sum(map(len, exercises[i].answers.values())))
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+    method = "fork" if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods() \
+        else "spawn"
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method)) as pool:
         done = dict(zip(order, pool.map(compare_exercise, [exercises[i] for i in order],
                                          [settings] * len(order))))
     return [done[i] for i in range(len(exercises))]

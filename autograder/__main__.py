@@ -7,7 +7,8 @@
     grade ASSIGNMENT     the grading engine: sandboxed, on Dask, into nbgrader's gradebook
     feedback ASSIGNMENT  one HTML page per student: score, messages, hints (feedback_html/)
     export ASSIGNMENT    wide, long and Canvas-import CSVs (exports/)
-    report ASSIGNMENT    the instructor's HTML page with plots (reports/)
+    report ASSIGNMENT    the instructor's HTML page with plots and item analysis (reports/); --json for scripts
+    progress             one offline page per student over every assignment, and a class overview
     regrade ASSIGNMENT   after a checker fix: grade again only what it touches, show the changes
 """
 
@@ -106,9 +107,25 @@ def _export(args) -> int:
 
 
 def _report(args) -> int:
+    from autograder.analysis import run
     from autograder.report import write
 
-    print(f"wrote {write(args.course, args.assignment, _results(args), slowest=args.slowest)}")
+    results = _results(args)
+    analysis = run(args.course, results)
+    if args.json:  # the typed document on stdout, nothing else there
+        from autograder.analysis.data import build, to_json
+
+        print(to_json(build(results, analysis.items, analysis.similar)))
+        return 0
+    print(f"wrote {write(args.course, args.assignment, results, slowest=args.slowest, analysis=analysis)}")
+    return 0
+
+
+def _progress(args) -> int:
+    from autograder.analysis.progress import write
+
+    pages, overview = write(args.course, args.student or None, args.assignment or None)
+    print(f"{len(pages)} progress page(s) in {pages[0].parent if pages else args.course}; overview: {overview}")
     return 0
 
 
@@ -207,7 +224,14 @@ def main(argv: list[str] | None = None) -> int:
             p.add_argument("--student", action="append", help="only this student (repeatable)")
         if name == "report":
             p.add_argument("--slowest", type=int, default=10, help="rows in the slowest-submissions table")
+            p.add_argument("--json", action="store_true", help="print the results and the analysis as JSON "
+                                                                "(autograder-report/1) instead of writing the page")
         p.set_defaults(func=func)
+    p = sub.add_parser("progress", help="one HTML progress page per roster student, and a class overview")
+    p.add_argument("--course", default=".", help="the nbgrader course directory (default: here)")
+    p.add_argument("--student", action="append", help="only this student's page (repeatable)")
+    p.add_argument("--assignment", action="append", help="only these assignments (default: every one)")
+    p.set_defaults(func=_progress)
     p = sub.add_parser("regrade", help="after a checker fix: regrade only the exercises it touches")
     p.add_argument("assignment")
     p.add_argument("--course", default=".", help="the nbgrader course directory (default: here)")

@@ -65,6 +65,7 @@ class NotebookResult:
     flags: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     timings: Timings = field(default_factory=Timings)
+    unchanged: list[str] = field(default_factory=list)  #: answer cells' grade ids left as released
 
 
 @dataclass
@@ -245,7 +246,7 @@ def load(course: str | Path, assignment: str, collect_report: str | Path | None 
         for nb_name, item in sorted(entry.notebooks.items()) if entry is not None else ():
             row = item.row
             nbr = NotebookResult(nb_name, str(row.status), flags=list(row.flags), notes=list(row.notes),
-                                 timings=row.timings)
+                                 timings=row.timings, unchanged=list(row.unchanged))
             for gid, v in row.cells.items():
                 e = _exercise(v)
                 g = (sub.get("grades") or {}).get((nb_name, gid))

@@ -116,10 +116,10 @@ def example_results(assignment: str, planted: bool = False) -> AssignmentResults
         r.late_penalty = sub.late_penalty
         r.seconds_late = 2.5 * 3600 if sub.late_penalty else 0.0
         r.score = max(sum(e.points for e in nb.exercises) - sub.late_penalty, 0.0)
-        r.status = {"error": "crashed", "timeout": "timed out"}.get(sub.status, "late" if sub.late_penalty else "ok")
+        r.status = {"error": "crashed", "timeout": "timeout"}.get(sub.status, "late" if sub.late_penalty else "ok")
         students.append(r)
     total = float(sum(points)) + (6.0 if planted and assignment == "01_tensors" else 0.0)
-    return AssignmentResults(assignment, ec.ROOT, students, total)
+    return AssignmentResults(assignment, ec.EXAMPLE, students, total)
 
 
 # --- similar submissions ----------------------------------------------------------------------

@@ -56,7 +56,7 @@ def _class(scores: dict[str, list[float]], codes: dict[tuple[str, int], str] | N
             nb.exercises.append(ExerciseResult(f"nb99-ex{k}", f"nb99.ex{k}", f"Item {k}", float(x), 1.0,
                                                "passed" if x >= 1 else "failed", "", code if x < 1 else None))
         students.append(StudentResult(sid, "a", "ok", notebooks=[nb], score=sum(row), max_score=len(row)))
-    return AssignmentResults("a", planted.ec.ROOT, students, float(len(next(iter(scores.values())))))
+    return AssignmentResults("a", planted.ec.EXAMPLE, students, float(len(next(iter(scores.values())))))
 
 
 def test_a_large_class_shows_near_zero_and_negative_discrimination():

@@ -325,6 +325,30 @@ _add("ce-target-column", "Class targets of shape (N, 1) to CrossEntropyLoss",
 _add("activation-on-output", "An activation after the last Linear layer",
      "A final ReLU, tanh or sigmoid clips or squashes the outputs that the loss needs raw.",
      "End the model with nn.Linear; apply sigmoid or softmax only when you turn logits into predictions.")
+_add("loss-weights-ignored", "Weights left out of the loss",
+     "The loss treats every sample (or class) alike, although the task gives them different weights.",
+     "Use reduction='none' and weight each loss before averaging, or pass the loss its weight argument "
+     "(pos_weight for BCEWithLogitsLoss).")
+_add("weighted-mean-normaliser", "Weighted mean divided by N",
+     "(w * loss).mean() divides by the number of samples, not by the total weight, so the result "
+     "changes when all weights are scaled.",
+     "Divide by the sum of the weights: (w * loss).sum() / w.sum().")
+_add("pos-weight-inverted", "pos_weight upside down",
+     "pos_weight multiplies the loss of the positive samples; to balance rare positives it must be "
+     "(number of negatives) / (number of positives), which is above 1.",
+     "Count both classes and pass pos_weight = n_negative / n_positive.")
+_add("one-hot-needs-long", "F.one_hot of a float tensor",
+     "F.one_hot takes class indices, which must be integers (torch.long).",
+     "Convert first: F.one_hot(labels.view(-1).long(), num_classes).",
+     "one_hot is only applicable to index tensor")
+_add("soft-targets-not-distribution", "Probability targets whose rows do not sum to 1",
+     "Class-probability targets are a distribution per sample: non-negative, summing to 1. "
+     "Adding eps without taking it from the true class (or the reverse) breaks that.",
+     "Mix the one-hot row with the uniform one: (1 - eps) * one_hot + eps / C.")
+_add("smoothing-spread", "Smoothing spread over the other classes only",
+     "PyTorch's label_smoothing spreads eps over all C classes, the true one included (eps / C each); "
+     "eps / (C - 1) on the wrong classes only is another convention, and the losses differ.",
+     "Use (1 - eps) * one_hot + eps / C, which matches F.cross_entropy(..., label_smoothing=eps).")
 
 # --- Notebook 05: optimizers ---------------------------------------------------------
 _add("step-before-backward", "optimizer.step() before loss.backward()",

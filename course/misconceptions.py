@@ -430,6 +430,9 @@ _add("augmentation-on-target", "Noise added to the target",
      "Input augmentation changes the features only; a noisy target teaches the model wrong "
      "answers.",
      "Add the noise to the features and return the target unchanged.")
+_add("last-batch-full", "The last batch counted as full",
+     "When N is not a multiple of B, the last batch holds only the N % B samples that are left.",
+     "Make every batch B samples except the last, which gets N - B * (N // B) (none when B divides N).")
 
 # --- Projects 07-09 ------------------------------------------------------------------
 _add("threshold-logits-at-half", "Logits thresholded at 0.5",

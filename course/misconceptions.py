@@ -129,6 +129,53 @@ _add("copy-not-view", "A copy where a view was possible",
      "The result has the right values but its own memory: writes no longer show in the original, "
      "and the copy costs time and memory.",
      "Use x.reshape(...) or x.view(...) on a contiguous tensor; leave out .clone() and rebuilding from lists.")
+_add("index-grid-not-pairs", "A slice and an index tensor pick a grid, not pairs",
+     "x[:, idx] takes the columns idx from every row: an (N, len(idx)) grid, not one element per row.",
+     "Index both axes with tensors to pick pairs: x[torch.arange(len(idx)), idx].")
+_add("index-rows-not-elements", "One index tensor picks whole rows",
+     "x[idx] with a single index tensor selects rows of x; the second axis is left whole.",
+     "Give one index tensor per axis: x[torch.arange(N), idx] picks element (i, idx[i]) of each row i.")
+_add("mask-flattens", "Boolean indexing flattens",
+     "x[mask] returns the selected elements as one 1-D tensor: the rows are gone, so a per-row "
+     "reduction after it is impossible.",
+     "Keep the shape: multiply by the mask (x * mask) or use torch.where(mask, x, 0), then reduce per row.")
+_add("masked-mean-wrong-count", "Masked mean divided by every entry",
+     "Zeroing the masked-out entries and calling .mean() still divides by all of them, "
+     "so rows with few selected entries come out too small.",
+     "Divide the masked sum by the number of selected entries: (x * mask).sum(dim) / mask.sum(dim).")
+_add("cat-not-stack", "torch.cat where torch.stack was meant",
+     "cat joins tensors along an axis they already have, so N vectors of F values become one long "
+     "vector of N*F; stack puts them under a new axis: (N, F).",
+     "Use torch.stack(list_of_vectors) for a batch; torch.cat joins along an existing dim.")
+_add("stack-wrong-dim", "Stacked along the wrong axis",
+     "torch.stack(ts, dim=1) puts the new axis second: N samples of F features become (F, N).",
+     "Stack samples along dim=0 (the default), so that the batch axis comes first.")
+_add("cat-ndim-mismatch", "torch.cat of tensors with different numbers of axes",
+     "cat needs every tensor to have the same number of axes; a vector (N,) cannot join a matrix (N, F).",
+     "Give the vector the missing axis first: v.unsqueeze(1) (a column) or v[:, None].",
+     "Tensors must have same number of dimensions")
+_add("cat-size-mismatch", "torch.cat of tensors whose other sizes differ",
+     "cat along dim d needs all other sizes equal: a row (1, N) cannot sit next to a matrix (N, F).",
+     "Print the shapes; to add a column use v.unsqueeze(1) (shape (N, 1)), not v.unsqueeze(0) (a row).",
+     "Sizes of tensors must match except in dimension")
+_add("index-drops-axis", "An integer index drops its axis",
+     "x[:, -1] picks one column and removes that axis: shape (N,), not the column (N, 1).",
+     "Slice to keep the axis, x[:, -1:], or add it back with .unsqueeze(1).")
+_add("slice-rows-not-columns", "Sliced the rows instead of the columns",
+     "x[:-1] slices the first axis: it drops the last sample, not the last column.",
+     "Slice the second axis: x[:, :-1] and x[:, -1:].")
+_add("batched-matmul-shapes", "Batched product with mismatched inner sizes",
+     "bmm (and @ on 3-D tensors) multiplies (B, N, D) by (B, D, H): the second operand's middle axis "
+     "must match the first's last axis. A weight stored like nn.Linear's, (B, H, D), does not.",
+     "Transpose the last two axes of such a weight: W.transpose(1, 2) (or W.mT), or use einsum with named axes.",
+     "Expected size for first two dimensions of batch2 tensor")
+_add("einsum-output-order", "einsum output axes in the wrong order",
+     "The letters after -> decide the order of the result's axes; 'rhn' gives (R, H, N), not (R, N, H).",
+     "Write the output letters in the order you want the axes: '...->rnh' for (R, N, H).")
+_add("compute-then-move", "Computed on the CPU, then moved",
+     "An operation runs where its inputs are: x @ w + b on CPU tensors runs on the CPU, and .to(device) "
+     "afterwards only copies the answer there (one more transfer, no GPU speed).",
+     "Move the inputs (and the model) to the device first, then compute with the moved tensors.")
 
 # --- Notebook 02: autograd -----------------------------------------------------------
 _add("zero-grad-missing", "Gradients not zeroed",
@@ -278,6 +325,30 @@ _add("ce-target-column", "Class targets of shape (N, 1) to CrossEntropyLoss",
 _add("activation-on-output", "An activation after the last Linear layer",
      "A final ReLU, tanh or sigmoid clips or squashes the outputs that the loss needs raw.",
      "End the model with nn.Linear; apply sigmoid or softmax only when you turn logits into predictions.")
+_add("loss-weights-ignored", "Weights left out of the loss",
+     "The loss treats every sample (or class) alike, although the task gives them different weights.",
+     "Use reduction='none' and weight each loss before averaging, or pass the loss its weight argument "
+     "(pos_weight for BCEWithLogitsLoss).")
+_add("weighted-mean-normaliser", "Weighted mean divided by N",
+     "(w * loss).mean() divides by the number of samples, not by the total weight, so the result "
+     "changes when all weights are scaled.",
+     "Divide by the sum of the weights: (w * loss).sum() / w.sum().")
+_add("pos-weight-inverted", "pos_weight upside down",
+     "pos_weight multiplies the loss of the positive samples; to balance rare positives it must be "
+     "(number of negatives) / (number of positives), which is above 1.",
+     "Count both classes and pass pos_weight = n_negative / n_positive.")
+_add("one-hot-needs-long", "F.one_hot of a float tensor",
+     "F.one_hot takes class indices, which must be integers (torch.long).",
+     "Convert first: F.one_hot(labels.view(-1).long(), num_classes).",
+     "one_hot is only applicable to index tensor")
+_add("soft-targets-not-distribution", "Probability targets whose rows do not sum to 1",
+     "Class-probability targets are a distribution per sample: non-negative, summing to 1. "
+     "Adding eps without taking it from the true class (or the reverse) breaks that.",
+     "Mix the one-hot row with the uniform one: (1 - eps) * one_hot + eps / C.")
+_add("smoothing-spread", "Smoothing spread over the other classes only",
+     "PyTorch's label_smoothing spreads eps over all C classes, the true one included (eps / C each); "
+     "eps / (C - 1) on the wrong classes only is another convention, and the losses differ.",
+     "Use (1 - eps) * one_hot + eps / C, which matches F.cross_entropy(..., label_smoothing=eps).")
 
 # --- Notebook 05: optimizers ---------------------------------------------------------
 _add("step-before-backward", "optimizer.step() before loss.backward()",
@@ -359,6 +430,9 @@ _add("augmentation-on-target", "Noise added to the target",
      "Input augmentation changes the features only; a noisy target teaches the model wrong "
      "answers.",
      "Add the noise to the features and return the target unchanged.")
+_add("last-batch-full", "The last batch counted as full",
+     "When N is not a multiple of B, the last batch holds only the N % B samples that are left.",
+     "Make every batch B samples except the last, which gets N - B * (N // B) (none when B divides N).")
 
 # --- Projects 07-09 ------------------------------------------------------------------
 _add("threshold-logits-at-half", "Logits thresholded at 0.5",

@@ -220,7 +220,7 @@ def test_submission_metadata_is_never_trusted(tmp_path):
     bonus = next(c for c in out["cells"] if c["id"] == "bonus")
     assert "nbgrader" not in bonus["metadata"]
     total = sum(c["metadata"].get("nbgrader", {}).get("points", 0) for c in out["cells"])
-    assert total == 15
+    assert total == 20
 
 
 def test_deleted_test_cell_is_put_back_from_the_release(tmp_path):

@@ -10,13 +10,13 @@ gives after the engine graded it (tests/workflow/test_example_class_engine.py ch
 the engine's own results give the same item flags). With ``planted=True`` three items
 are added to ``01_tensors``:
 
-- ``nb01-ex9``, **mis-keyed**: the checker's key holds the column means where the prompt
+- ``nb01-ex21``, **mis-keyed**: the checker's key holds the column means where the prompt
   (and every student who read it right) asks for the row means. Those who answered right
   fail with "wrong values"; the three students who confused the dimension (the same three
   who make named mistakes elsewhere) pass; those who stopped before it fail;
-- ``nb01-ex10``, **trivially easy**: a checker that only looks at the type, so every
+- ``nb01-ex22``, **trivially easy**: a checker that only looks at the type, so every
   participant passes it;
-- ``nb01-ex11``, **a misleading prompt**: four students of the middle of the class give
+- ``nb01-ex23``, **a misleading prompt**: four students of the middle of the class give
   the same wrong reading (``keepdim-mismatch``); everyone else passes.
 
 **Similar submissions.** :func:`similarity_set` gives, for five exercises of
@@ -33,7 +33,7 @@ from __future__ import annotations
 from autograder import example_class as ec
 from autograder.results import AssignmentResults, ExerciseResult, NotebookResult, StudentResult
 
-MISKEYED, EASY, MISLEADING = "nb01-ex9", "nb01-ex10", "nb01-ex11"
+MISKEYED, EASY, MISLEADING = "nb01-ex21", "nb01-ex22", "nb01-ex23"
 PLANTED_ITEMS = (MISKEYED, EASY, MISLEADING)
 #: who passes the mis-keyed item: they wrote column means, as the wrong key does
 CONFUSED_DIM = ("aturing", "kjohnson", "dknuth")

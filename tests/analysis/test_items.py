@@ -26,7 +26,7 @@ def test_planted_items_are_flagged_and_no_honest_item_is():
     assert flags[planted.EASY] == {Flag.EASY}
     assert flags[planted.MISLEADING] == {Flag.ONE_MISTAKE}
     honest = {g: f for g, f in flags.items() if g not in planted.PLANTED_ITEMS}
-    assert len(honest) == 8 and not any(honest.values()), honest
+    assert len(honest) == len(planted.ec.POINTS["01_tensors"]) and not any(honest.values()), honest
     b = analyse(planted.example_results("02_autograd"))
     assert len(b.items) == 8 and not b.flagged, _flags(b)
 

@@ -850,6 +850,16 @@ def _not_a_notebook(entry: _Entry, srcs: dict, known: list[str], roster: RosterI
     return _student_of(entry, info, known, roster).student, info.assignment
 
 
+def _is_notebook(entry: _Entry) -> bool:
+    """An .ipynb file, or a notebook under another name (``01_tensors.ipynb.json``, or ``.txt``
+    where a system hid the extension): decided by the content, never by the name alone."""
+    if entry.parts[-1].lower().endswith(".ipynb"):
+        return True
+    if not entry.data.lstrip()[:1] == b"{" or len(entry.data) > 50_000_000:
+        return False
+    return read_notebook(entry.data)[0] is not None
+
+
 # -- run records and the course's current view ------------------------------------------------------
 def _new_run(course_root: Path) -> str:
     runs = course_root / "collect" / "runs"
@@ -946,7 +956,7 @@ def collect(path: str | Path, course_root: str | Path, assignments: list[str] | 
                            roster=roster_from or (f"{len(roster)} student(s)" if roster is not None else
                                                   "none: student ids are taken from file and folder names"))
     entries = _entries(path, report.ignored)
-    if not any(e.parts[-1].lower().endswith(".ipynb") for e in entries):
+    if not any(_is_notebook(e) for e in entries):
         others = [e.origin for e in entries]
         raise UsageError(f"{path} holds no notebook (.ipynb)" + (f"; it holds {len(others)} other file(s), e.g. "
                                                                  f"{others[0]}" if others else ""),
@@ -976,7 +986,7 @@ def collect(path: str | Path, course_root: str | Path, assignments: list[str] | 
 
     candidates: list[tuple[_Entry, Placed, dict]] = []
     for entry in entries:
-        if not entry.parts[-1].lower().endswith(".ipynb"):
+        if not _is_notebook(entry):
             claim = _not_a_notebook(entry, srcs, known, index, tz)
             if claim is None:
                 report.ignored.append((entry.origin, "not a notebook (.ipynb)"))

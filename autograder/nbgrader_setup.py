@@ -1,7 +1,8 @@
 """The one nbgrader configuration of the course, used by every step that runs nbgrader.
 
-``nbgrader_config.py`` at the top of a course directory just calls :func:`configure`,
-so plain ``nbgrader ...`` commands and our own steps agree.
+``nbgrader_config.py`` at the top of a course directory just calls :func:`configure`
+with the folder the file is in, so plain ``nbgrader ...`` commands and our own steps
+agree, and a copied or moved course is configured for where it is now.
 """
 
 from __future__ import annotations

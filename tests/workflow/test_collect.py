@@ -348,3 +348,10 @@ def test_whose_broken_file_it_was_is_kept_for_their_feedback(tmp_path):
     got = {(u.student, u.assignment, u.reason) for u in report.unplaced}
     assert got == {("aturing", "01_tensors", "empty-file"), ("mcurie", "02_autograd", "corrupt-json"),
                    ("akay", "01_tensors", "not-a-notebook-file")}
+
+
+def test_a_notebook_under_another_name_is_still_a_notebook(tmp_path):
+    files = {"aturing/01_tensors.ipynb.json": NB01, "mcurie/02_autograd.txt": NB02, "mcurie/notes.txt": b"{not json"}
+    report = collect(make_zip(tmp_path / "in.zip", files), tmp_path / "course", A, roster=ROSTER)
+    assert {(p.student, p.assignment) for p in report.placed} == {("aturing", "01_tensors"), ("mcurie", "02_autograd")}
+    assert [o.split("!/", 1)[1] for o, _ in report.ignored] == ["mcurie/notes.txt"]

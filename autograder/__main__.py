@@ -61,7 +61,6 @@ def _init(args) -> int:
 def _release(args) -> int:
     from autograder import publish
     from autograder.paths import NOTEBOOKS, SOLUTIONS
-    from autograder.release import release
 
     solutions = Path(args.solutions) if args.solutions else SOLUTIONS
     if not solutions.is_dir():
@@ -70,6 +69,13 @@ def _release(args) -> int:
         raise UsageError(f"{solutions} holds no notebook (.ipynb)", "give the folder of the instructor's notebooks")
     if args.out and Path(args.out).exists() and not Path(args.out).is_dir():
         raise UsageError(f"--out {args.out} is a file", "give a folder for the released notebooks")
+    missing = sorted({Path(n).stem for n in args.names} - {p.stem for p in solutions.glob("*.ipynb")})
+    if missing:
+        raise UsageError(f"no solution notebook named {', '.join(missing)} in {solutions}",
+                         "give the names of notebooks in the solutions folder")
+    if (args.repository or args.tag) and (args.names or args.out or args.solutions):
+        raise UsageError(f"--{'repository' if args.repository else 'tag'} releases the repository's own notebooks, "
+                         "all of them", "leave out the names, --out and --solutions")
     if args.student_bundle:
         publish.check_bundle_target(Path(args.student_bundle))
     if args.branch and not args.repository:
@@ -79,6 +85,8 @@ def _release(args) -> int:
         path = publish.set_repository(repository, args.branch)
         print(f"{path}: the course now lives at {repository} (branch {args.branch or publish.branch()}); "
               "every badge and bootstrap cell is released again")
+    from autograder.release import release   # imports the course package (and torch): after the checks
+
     out = Path(args.out) if args.out else NOTEBOOKS
     t0 = time.perf_counter()
     try:
@@ -158,9 +166,9 @@ def _grade(args) -> int:
 def _results(args):
     from autograder.results import load
 
-    course = _assignment(args)
     if args.collect_report and not Path(args.collect_report).is_file():
         raise UsageError(f"no collect report {args.collect_report}", "leave --collect-report out to use the course's")
+    course = _assignment(args)
     return load(course.root, args.assignment, args.collect_report)
 
 
@@ -285,17 +293,19 @@ def _collect(args) -> int:
     from autograder.course_dir import require_assignment
     from autograder.roster import read_roster, roster_from_gradebook, time_zone
 
+    # the cheap checks first (files, names), then those that open the gradebook
     course = _course(args)
-    if not Path(args.path).exists():
-        raise UsageError(f"no such file or folder {args.path}", "give the zip or the folder of the hand-ins")
+    from autograder.collect import collect, hand_in
+
+    hand_in(args.path)   # does it exist, is it a zip, a folder or a notebook, does it hold a notebook
+    tz, tz_words = time_zone(args.tz)
+    roster = read_roster(args.roster).students if args.roster else None
+    if args.roster and not roster:
+        raise UsageError(f"no student could be read from {args.roster}", "give the roster CSV of the class")
     for a in args.assignment or ():
         require_assignment(course, a)
-    tz, tz_words = time_zone(args.tz)
     known = course.assignments()
     if args.roster:
-        roster = read_roster(args.roster).students
-        if not roster:
-            raise UsageError(f"no student could be read from {args.roster}", "give the roster CSV of the class")
         source = f"{len(roster)} student(s) from {args.roster}"
         off = sorted(set(r.id for r in roster) - set(course.roster()))
         if course.roster() and off:
@@ -305,8 +315,6 @@ def _collect(args) -> int:
         source = f"{len(roster)} student(s) from the gradebook" if roster else \
             "NONE in the gradebook: student ids are made from file and folder names " \
             "(import the roster first: `python -m autograder roster CSV`)"
-    from autograder.collect import collect
-
     report = collect(args.path, course.root, args.assignment or list(known), roster=roster, tz=tz,
                      dry_run=args.dry_run, roster_from=source)
     print(report.summary())

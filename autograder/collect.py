@@ -46,8 +46,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone, tzinfo
 from pathlib import Path, PurePosixPath
 
-import nbformat
-
 from autograder.errors import UsageError
 from autograder.paths import NOTEBOOKS
 from autograder.roster import RosterEntry
@@ -824,6 +822,8 @@ def _place(entry: _Entry, srcs: dict[str, Source], known: list[str], roster: Ros
                     if roster is not None else "neither the file name nor a folder names a student",
                     None, assignment, who.closest)
         return None
+    import nbformat   # here, not at the top: the command line's checks run without it
+
     fixed, cells, restore_notes = restore(nb, srcs[assignment])
     try:
         nbformat.validate(nbformat.from_dict(fixed))
@@ -858,6 +858,19 @@ def _is_notebook(entry: _Entry) -> bool:
     if not entry.data.lstrip()[:1] == b"{" or len(entry.data) > 50_000_000:
         return False
     return read_notebook(entry.data)[0] is not None
+
+
+def hand_in(path: str | Path, ignored: list | None = None) -> list[_Entry]:
+    """Every file of a hand-in, or a :class:`UsageError` when ``path`` does not exist, is not a
+    zip, a folder or a notebook, or holds no notebook (cheap: the command line checks first)."""
+    path = Path(path)
+    entries = _entries(path, [] if ignored is None else ignored)
+    if not any(_is_notebook(e) for e in entries):
+        others = [e.origin for e in entries]
+        raise UsageError(f"{path} holds no notebook (.ipynb)" + (f"; it holds {len(others)} other file(s), e.g. "
+                                                                 f"{others[0]}" if others else ""),
+                         "give the zip or the folder of the hand-ins")
+    return entries
 
 
 # -- run records and the course's current view ------------------------------------------------------
@@ -955,12 +968,7 @@ def collect(path: str | Path, course_root: str | Path, assignments: list[str] | 
                            tz=str(tz) if tz is not None else "the machine's time zone",
                            roster=roster_from or (f"{len(roster)} student(s)" if roster is not None else
                                                   "none: student ids are taken from file and folder names"))
-    entries = _entries(path, report.ignored)
-    if not any(_is_notebook(e) for e in entries):
-        others = [e.origin for e in entries]
-        raise UsageError(f"{path} holds no notebook (.ipynb)" + (f"; it holds {len(others)} other file(s), e.g. "
-                                                                 f"{others[0]}" if others else ""),
-                         "give the zip or the folder of the hand-ins")
+    entries = hand_in(path, report.ignored)
     index = RosterIndex(roster) if roster is not None else None
     run = "" if dry_run else _new_run(course_root)
     report.run = run

@@ -92,10 +92,13 @@ def _cli(root: Path, *args) -> subprocess.CompletedProcess:
                           text=True, timeout=900)
 
 
-def test_a_fork_points_the_course_at_itself_with_one_command(fork):
+def test_a_fork_points_the_course_at_itself_and_hands_out_a_bundle_without_answers(fork, tmp_path):
     ours = (ROOT / "course" / "project.py").read_text()
-    done = _cli(fork, "release", "--repository", "https://github.com/someone/fork.git", "--branch", "spring")
+    bundle = tmp_path / "bundle"
+    done = _cli(fork, "release", "--repository", "https://github.com/someone/fork.git", "--branch", "spring",
+                "--student-bundle", bundle)
     assert done.returncode == 0, done.stdout + done.stderr
+    # one command repoints the course: course/project.py, then every badge and bootstrap cell
     project = (fork / "course" / "project.py").read_text()
     assert 'REPOSITORY = "https://github.com/someone/fork"' in project and 'BRANCH = "spring"' in project
     cells = json.loads((fork / "notebooks" / "00_start_here.ipynb").read_text())["cells"]
@@ -104,16 +107,12 @@ def test_a_fork_points_the_course_at_itself_with_one_command(fork):
     assert f"pytorch-course @ git+https://github.com/someone/fork@v{__version__}" in text
     assert "pytorch-course/pytorch-course" not in text
     assert (ROOT / "course" / "project.py").read_text() == ours   # the repository's own is untouched
-
-
-def test_the_student_bundle_has_notebooks_wheel_and_readme_and_no_answers(fork, tmp_path):
-    done = _cli(fork, "release", "--student-bundle", tmp_path / "bundle")
-    assert done.returncode == 0, done.stdout + done.stderr
-    bundle = tmp_path / "bundle"
+    # the students' bundle: released notebooks, the course wheel, a README; no answers, no tests
     names = {p.relative_to(bundle).as_posix() for p in bundle.rglob("*") if p.is_file()}
     (wheel,) = [n for n in names if n.endswith(".whl")]
     assert {"README.md", "notebooks/00_start_here.ipynb", "LICENSE", "LICENSE-CONTENT"} <= names
     assert not any(n.startswith(("solutions/", "tests/")) for n in names)
+    assert "someone/fork" in (bundle / "notebooks" / "00_start_here.ipynb").read_text()
     for path in bundle.rglob("*.ipynb"):
         assert "BEGIN SOLUTION" not in path.read_text() and "BEGIN HIDDEN TESTS" not in path.read_text()
     with zipfile.ZipFile(bundle / wheel) as whl:
@@ -122,3 +121,4 @@ def test_the_student_bundle_has_notebooks_wheel_and_readme_and_no_answers(fork, 
     assert not any(n.startswith(("solutions/", "tests/", "notebooks/")) for n in inside)
     readme = (bundle / "README.md").read_text()
     assert f"pip install {wheel}" in readme and "solutions/" in readme and "not meant for you" in readme
+    assert "https://github.com/someone/fork" in readme

@@ -87,6 +87,8 @@ CASES = {
     "regrade-unknown-assignment": ("regrade 99_x --course {c}", "no assignment '99_x'"),
     "release-unknown-notebook": ("release 99_nothing --out {t}/out", "no solution notebook named 99_nothing"),
     "release-bad-repository": ("release --repository not-a-url", "is not a GitHub repository address"),
+    "release-repository-for-some-notebooks": ("release 00_start_here --repository https://github.com/a/b",
+                                              "releases the repository's own notebooks, all of them"),
     "release-bundle-into-other-things": ("release 00_start_here --out {t}/out --student-bundle {t}/stuff",
                                          "is not empty"),
     "a-course-copied-before-it-was-relocatable": ("export 00_start_here --course {c}", "points at another folder"),

@@ -11,7 +11,7 @@ export MPLBACKEND ?= Agg
 # Jupyter refuses to run as root without this flag.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: setup demo test test-fast test-cuda lab release bench prove clean
+.PHONY: setup demo test test-fast test-cuda lab release student-bundle bench prove clean
 
 setup: $(STAMP)
 
@@ -44,6 +44,11 @@ lab: setup
 
 release: setup
 	$(BIN)/python -m autograder release
+
+# What students get instead of a clone (whose solutions/ holds every answer): the released
+# notebooks, the course wheel and a README, in out/student-bundle.
+student-bundle: setup
+	$(BIN)/python -m autograder release --student-bundle out/student-bundle
 
 bench: setup
 	$(BIN)/python benchmarks/notebook_times.py

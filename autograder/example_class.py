@@ -387,34 +387,32 @@ def table() -> str:
 
 
 def setup_course(course_root: str | Path, class_dir: str | Path, assignments: tuple = ASSIGNMENTS) -> tuple:
-    """The instructor's steps up to grading, on the example class, with nbgrader's own tools:
-    the course configuration with the late policy, the assignments generated from
-    ``solutions/``, the roster imported, the due dates set, the hand-in collected.
+    """The instructor's steps up to grading, on the example class, as the command line takes
+    them: ``init`` (the course from the shipped solutions, with nbgrader's generate step), the
+    late policy, the roster imported, the due dates set, the hand-in collected against the roster.
 
     Returns ``(NbGraderAPI, config, CollectReport)``; plain ``api.autograde(assignment, student)``
     or the grading engine can take it from there.
     """
+    from datetime import timezone
+
     from nbgrader.apps import NbGraderAPI
 
     from autograder.collect import collect
-    from autograder.nbgrader_setup import configure_late_policy, make_config, write_config_file
-    from autograder.roster import import_roster, set_due_date, set_late_policy
+    from autograder.course_dir import init
+    from autograder.nbgrader_setup import configure_late_policy, make_config
+    from autograder.roster import import_roster, roster_from_gradebook, set_due_date, set_late_policy
 
     course_root = Path(course_root)
-    course_root.mkdir(parents=True, exist_ok=True)
-    write_config_file(course_root)
+    init(course_root, list(assignments), solutions=SOURCES)
     set_late_policy(course_root, LATE_POINTS_PER_HOUR)
     config = configure_late_policy(make_config(course_root), LATE_POINTS_PER_HOUR)
     api = NbGraderAPI(config=config)
-    for a in assignments:
-        (course_root / "source" / a).mkdir(parents=True, exist_ok=True)
-        shutil.copy(SOURCES / f"{a}.ipynb", course_root / "source" / a / f"{a}.ipynb")
-        result = api.generate_assignment(a)
-        if not result["success"]:
-            raise RuntimeError(f"nbgrader could not generate {a}:\n{result.get('error') or result.get('log')}")
     paths = build(class_dir)
-    roster = import_roster(paths["roster"], config.CourseDirectory.db_url)
+    db_url = config.CourseDirectory.db_url
+    import_roster(paths["roster"], db_url, course_root)
     for a in assignments:
-        set_due_date(config.CourseDirectory.db_url, a, DUE[a])
-    report = collect(paths["zip"], course_root, list(assignments), roster=roster.students)
+        set_due_date(db_url, a, DUE[a], tz=timezone.utc)
+    report = collect(paths["zip"], course_root, list(assignments), roster=roster_from_gradebook(db_url, course_root),
+                     tz=timezone.utc)
     return api, config, report

@@ -12,11 +12,14 @@
   (``autograder.analysis.similarity``; a list to read, not a verdict).
 - ``<assignment>_canvas.csv``: Canvas's gradebook import ("Grades > Import"): columns
   ``Student, ID, SIS User ID, SIS Login ID, Section`` and one assignment column, with
-  the "Points Possible" row Canvas expects second. ``Student`` is "Last, First" from the
-  roster (the id when there is no name), ``ID`` the gradebook's ``lms_user_id`` (Canvas's
-  user id; may be empty), ``SIS User ID`` the nbgrader student id (Canvas matches on
-  either). Students with no graded submission get an empty cell, which Canvas leaves
-  ungraded rather than zero; the wide CSV says why.
+  the "Points Possible" row Canvas expects second. A student whose roster came from an
+  LMS export gets back exactly the identities it exported (``autograder roster`` kept
+  them in ``<course>/roster.json``): its ``Student`` name, ``ID`` (Canvas's user id),
+  ``SIS User ID``, ``SIS Login ID`` and ``Section``, so Canvas matches every row. Others
+  get "Last, First" from the roster (the id when there is no name), the gradebook's
+  ``lms_user_id`` as ``ID`` and the nbgrader id as ``SIS User ID``. Students with no
+  graded submission get an empty cell, which Canvas leaves ungraded rather than zero;
+  the wide CSV says why.
 
 Values that a spreadsheet would run as a formula (starting ``= + - @``) are prefixed
 with a quote: student ids come from file names.
@@ -93,11 +96,19 @@ def long(results: AssignmentResults, similar=None) -> tuple[list[str], list[list
 
 
 def canvas(results: AssignmentResults) -> tuple[list[str], list[list]]:
+    from autograder.roster import lms_identities
+
+    lms = lms_identities(results.course)
     rows = [["Points Possible", "", "", "", "", results.max_score]]
     for s in results.students:
         name = f"{s.last_name}, {s.first_name}" if (s.first_name or s.last_name) else s.student
         score = s.score if s.notebooks else None
-        rows.append([name, s.lms_user_id, s.student, "", "", score])
+        r = lms.get(s.student)
+        if r is not None and (r.lms_user_id or r.sis_user_id or r.login):   # as the LMS exported it
+            rows.append([r.lms_name or name, r.lms_user_id or s.lms_user_id, r.sis_user_id, r.login, r.section,
+                         score])
+        else:
+            rows.append([name, s.lms_user_id, s.student, "", "", score])
     return CANVAS_HEAD + [results.assignment], rows
 
 

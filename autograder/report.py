@@ -194,8 +194,8 @@ def page(results: AssignmentResults, slowest: int = 10, analysis=None) -> str:
     missing = [[s.student, s.status, "; ".join(s.reasons)] for s in students
                if s.status in ("not placed", "not graded")]
     unplaced = [[u.get("origin", ""), u.get("reason", ""), u.get("detail", "")] for u in results.unplaced]
-    other = [[s.student, s.status, f"{s.score:g}", "; ".join(s.reasons)] for s in students
-             if s.status in ("late", "restored")]
+    other = [[s.student, s.status_text, f"{s.score:g}", "; ".join(s.reasons)] for s in students
+             if s.has("late") or s.has("restored")]
     now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -225,7 +225,8 @@ def page(results: AssignmentResults, slowest: int = 10, analysis=None) -> str:
 <h2>Late and restored</h2>
 {_table(["student", "status", "score", "detail"], other, {2}, "None late, none restored.")}
 <h2>Missing</h2>
-{_table(["student", "status", "why"], missing, set(), "Everyone on the roster handed in and was graded.")}
+{_table(["student", "status", "why"], missing, set(), "Everyone on the roster handed in and was graded."
+        if students else "No student: import the roster (autograder roster) and collect the hand-ins.")}
 {_table(["file", "reason", "detail"], unplaced, set(), "collect placed every file.")}
 </main><script>{SORT_SCRIPT}</script></body></html>
 """

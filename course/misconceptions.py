@@ -638,6 +638,61 @@ _add("lr-not-passed", "Learning rate not passed to the optimizer",
      symptom="Training is far slower (or faster) than the learning rate you chose would give.")
 
 
+# --- Notebook 10: debugging ----------------------------------------------------------
+_section("Notebook 10: debugging")
+_add("zero-grad-after-backward", "zero_grad() between backward() and step()",
+     "zero_grad() clears the gradients that backward() just computed, so step() finds none.",
+     "Order: zero_grad(), forward, loss, backward(), step(); zero_grad() comes before backward().",
+     symptom="The parameters never change and the loss stays where it started. No error.")
+_add("not-probabilities", "Scores returned where probabilities were asked",
+     "Logits and log-probabilities are not probabilities: they can be negative or above 1, and a "
+     "sample's class probabilities must add up to 1.",
+     "Turn logits into probabilities at the end: torch.sigmoid for one output, "
+     "F.softmax(logits, dim=1) for classes.",
+     symptom="'Probabilities' below 0 or above 1, or rows that do not add up to 1.")
+_add("softmax-wrong-dim", "Softmax over the wrong axis",
+     "softmax(dim=0) normalises each class over the batch: a sample's probabilities then depend on "
+     "the other samples, and its own do not add up to 1.",
+     "Normalise over the classes, the last axis of an (N, C) tensor: F.softmax(logits, dim=1).",
+     symptom="The rows do not add up to 1, and a sample's probabilities change when it is predicted "
+             "alone or in another batch. No error.")
+_add("train-mode-not-restored", "Model left in eval mode after evaluating",
+     "model.eval() switches dropout off until model.train() switches it on again; training after an "
+     "evaluation then runs without dropout.",
+     "Call model.train() again at the end of the evaluation (or right before the next epoch).",
+     symptom="After the first evaluation, training runs without dropout and the model overfits "
+             "more. No error.")
+_add("normalisation-missing", "A part of the data left unnormalised",
+     "The model is trained on standardised features; raw features elsewhere are on another scale.",
+     "Standardise both parts with the training statistics: (X - mean) / std.",
+     symptom="The test score is far worse than the training score; the test features are on their "
+             "original scale.")
+_add("flatten-without-transpose", "Flattened without swapping the axes",
+     "Flattening (B, C, T) without the transpose, or reading it with view(B, T, C), which moves no "
+     "element, keeps the channels' order: the shape is right, the order is not.",
+     "Keep the transpose and flatten with .reshape(B, -1) (or .contiguous().view(B, -1)).",
+     symptom="The error is gone, but the features come in another order and the values are "
+             "scrambled. No error.")
+_add("integer-division", "Integer division where a fraction was meant",
+     "// rounds down: a count of 93 out of 100 gives 0, not 0.93.",
+     "Divide with /, or convert to float first: correct.float().mean().",
+     symptom="An accuracy (or a share) that is always 0, or 1 when everything is right.")
+_add("scheduler-not-stepped", "Learning-rate scheduler never stepped",
+     "The schedule only moves when scheduler.step() is called; without it the rate stays at its "
+     "start value.",
+     "Call scheduler.step() once per epoch, after that epoch's optimizer steps.",
+     symptom="The learning rate never changes: optimizer.param_groups[0]['lr'] is the starting "
+             "value in every epoch.")
+_add("scheduler-step-early", "scheduler.step() before the epoch's optimizer steps",
+     "Stepping the scheduler at the start of an epoch moves the whole schedule one epoch early.",
+     "Call scheduler.step() at the end of each epoch, after its optimizer.step() calls.",
+     "Detected call of `lr_scheduler.step()` before `optimizer.step()`",
+     symptom="The learning rate drops one epoch too soon, and PyTorch warns about the order of the "
+             "calls.",
+     message="UserWarning: Detected call of `lr_scheduler.step()` before `optimizer.step()`. In "
+             "PyTorch 1.1.0 and later, you should call them in the opposite order: "
+             "`optimizer.step()` before `lr_scheduler.step()`.")
+
 if __name__ == "__main__":
     if sys.argv[1:] != ["--markdown"]:
         sys.exit("usage: python -m course.misconceptions --markdown > docs/mistakes.md")

@@ -26,8 +26,9 @@ from dataclasses import dataclass
 
 from course.project import BRANCH, REPOSITORY
 
-#: Where the cheat sheet lives in the repository.
+#: Where the cheat sheet lives in the repository, and its address (notebooks link to it).
 SHEET_PATH = "docs/mistakes.md"
+SHEET_URL = f"{REPOSITORY}/blob/{BRANCH}/{SHEET_PATH}"
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ def match_error(message: str) -> str | None:
 
 def url(code: str) -> str:
     """The address of a mistake's entry in the cheat sheet (its anchor is the code itself)."""
-    return f"{REPOSITORY}/blob/{BRANCH}/{SHEET_PATH}#{lookup(code).code}"
+    return f"{SHEET_URL}#{lookup(code).code}"
 
 
 # --- the cheat sheet -------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -9,8 +10,9 @@ import sys
 import pytest
 
 from course.checking.result import CheckResult
-from course.misconceptions import CATALOGUE, Misconception, SHEET_PATH, _slug, markdown, match_error, url
-from support import ROOT
+from course.misconceptions import (CATALOGUE, SHEET_PATH, SHEET_URL, Misconception, _slug, markdown, match_error,
+                                   url)
+from support import ROOT, SOLUTIONS
 
 SHEET = ROOT / SHEET_PATH
 REGENERATE = "python -m course.misconceptions --markdown > docs/mistakes.md"
@@ -75,3 +77,11 @@ def test_the_documented_command_writes_the_sheet():
     out = subprocess.run([sys.executable, "-m", "course.misconceptions", "--markdown"], cwd=ROOT,
                          capture_output=True, text=True, check=True).stdout
     assert out == SHEET.read_text()
+
+
+def test_every_notebook_summary_links_the_sheet():
+    for path in sorted(SOLUTIONS.glob("*.ipynb")):
+        summaries = ["".join(c["source"]) for c in json.loads(path.read_text())["cells"]
+                     if c["cell_type"] == "markdown" and "## Summary" in "".join(c["source"])]
+        assert len(summaries) == 1, f"{path.name}: one summary cell"
+        assert f"]({SHEET_URL})" in summaries[0], f"{path.name}: its summary does not link the cheat sheet"

@@ -34,7 +34,7 @@ test-fast: setup
 # On a machine with a CUDA GPU: the student's path there (the grading engine always uses
 # the CPU). The in-process checker tests and tests/test_cuda.py, then every notebook.
 CUDA_TESTS := tests/test_cuda.py tests/test_env.py tests/test_checking.py tests/test_exercise_proofs.py \
-              tests/test_numpy_nn.py tests/test_data_synthetic.py $(wildcard tests/test_nb0*_checks.py)
+              tests/test_numpy_nn.py tests/test_data_synthetic.py $(wildcard tests/test_nb*_checks.py)
 test-cuda: setup
 	COURSE_DEVICE=cuda $(BIN)/python -m pytest -s -m "not kernel and not browser" $(CUDA_TESTS)
 	COURSE_DEVICE=cuda $(BIN)/python scripts/check_device.py --log out/cuda-problems.txt

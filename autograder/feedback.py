@@ -100,7 +100,7 @@ def _answers_for(e: ExerciseResult, answers: dict[str, str]) -> list[tuple[str, 
 
 
 def _exercise_html(e: ExerciseResult, answers: dict[str, str]) -> str:
-    from course.misconceptions import CATALOGUE
+    from course.misconceptions import CATALOGUE, url
 
     mark, word, colour = LOOK.get(e.status, ("\u2718", e.status or "Unknown", "#000000"))
     if e.manual_points is not None:
@@ -113,7 +113,8 @@ def _exercise_html(e: ExerciseResult, answers: dict[str, str]) -> str:
         parts.append(f"<p>{_e(e.message)}</p>")
     m = CATALOGUE.get(e.code) if e.code else None
     if m is not None:
-        parts.append(f'<div class="mistake"><b>Mistake:</b> {_e(m.title)} <code>[{_e(m.code)}]</code><br>'
+        parts.append(f'<div class="mistake"><b>Mistake:</b> {_e(m.title)} '
+                     f'<a href="{_e(url(m.code))}"><code>[{_e(m.code)}]</code></a><br>'
                      f'<b>Why:</b> {_e(m.why)}<br><b>Fix:</b> {_e(m.fix)}</div>')
     if e.hint and (m is None or e.hint != m.fix):
         parts.append(f"<p><b>Hint:</b> {_e(e.hint)}</p>")

@@ -234,15 +234,18 @@ class Grader:
             if reason:
                 verdicts[gid] = judging.Verdict(gid, s.exercise, 0.0, max_score, "not-run", reason)
             elif s.role != nbmod.TEST:  # manually graded answers: nbgrader's rule
+                # zero when left as released (the release's checksum, from the gradebook), else None:
+                # "needs manual grading"
                 out_cell = next((c for c in cells if nbmod._nbgrader(c).get("grade_id") == gid), None)
+                released = self.solution_checksums.get(nb_name, {}).get(gid)
                 score = None
-                if out_cell is not None and out_cell["metadata"]["nbgrader"].get("checksum"):
+                if out_cell is not None and released:
                     from nbgrader.utils import compute_checksum
                     import nbformat
 
-                    node = nbformat.from_dict(out_cell)
-                    score = 0.0 if compute_checksum(node) == out_cell["metadata"]["nbgrader"]["checksum"] else None
-                verdicts[gid] = judging.Verdict(gid, None, score, max_score, "manual", "Needs manual grading.")
+                    score = 0.0 if compute_checksum(nbformat.from_dict(out_cell)) == released else None
+                verdicts[gid] = judging.Verdict(gid, None, score, max_score, "manual",
+                                                "No response." if score == 0.0 else "Needs manual grading.")
             elif gid in plan.by_outputs:
                 verdicts[gid] = judging.by_outputs(gid, max_score, cells[k]) if k in steps else \
                     judging.Verdict(gid, None, 0.0, max_score, "not-run", "The cell did not run.")

@@ -435,7 +435,10 @@ _add("optimizer-mixed-up", "A different optimizer than the one asked for",
 _add("lr-not-passed", "Learning rate not passed to the optimizer",
      "Without lr=... an optimizer uses its default learning rate (1e-3 for SGD and Adam, 1e-2 for RMSprop).",
      "Pass the learning rate: torch.optim.Adam(params, lr=lr).")
-# Project 09: checkpoints and early stopping
+# Project 09: training, checkpoints and early stopping
+_add("not-trained", "Predictions without training",
+     "Rules written by hand, or a model never stepped, are not what a training exercise asks for.",
+     "Train the model on the training part (optimizer steps over mini-batches), then predict.")
 _add("checkpoint-not-written", "Checkpoint not written to disk",
      "A checkpoint kept in memory dies with the process it was meant to survive.",
      "torch.save({...}, path) writes it; torch.load(path) reads it back in a new process.")

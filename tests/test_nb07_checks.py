@@ -163,3 +163,19 @@ def noise_floor(n, sigma, degree, trials, generator):
     result = nb07.ex4.evaluate(fn, hidden=True)
     assert not result.passed and result.code == "wrong-values", str(result)
     assert "train 0." not in result.message and "new 0." not in result.message, result.message
+
+
+def test_off_by_one_powers_on_a_line_are_named(monkeypatch):
+    """Degree 1 with the powers off by one is a constant fit (degree 0): named, not a crash."""
+    src = """
+def poly_errors(x_train, y_train, x_val, y_val, degree):
+    def powers(x):
+        return torch.stack([x ** k for k in range(degree)], dim=1)
+    w, b = least_squares(powers(x_train), y_train)
+    return (((powers(x_train) @ w + b - y_train) ** 2).mean().item(),
+            ((powers(x_val) @ w + b - y_val) ** 2).mean().item())
+"""
+    fn = _ns(src, "nb07.ex3")["poly_errors"]
+    case = dict(nb07.ex3.make_cases(hidden=False)[0], degree=1)
+    result = nb07.ex3.decide([case], nb07.ex3.collect((fn,), [case]), hidden=False)
+    assert not result.passed and result.code == "poly-degree-off-by-one", str(result)

@@ -46,8 +46,9 @@ def _randint(gen, lo, hi):
 
 
 def poly_features(x: torch.Tensor, degree: int) -> torch.Tensor:
-    """Columns x, x^2, ..., x^degree of a vector x: shape (N, degree), no constant column."""
-    return torch.stack([x ** k for k in range(1, degree + 1)], dim=1)
+    """Columns x, x^2, ..., x^degree of a vector x: shape (N, degree), no constant column
+    (degree 0: no column, the bias alone)."""
+    return torch.stack([x ** k for k in range(1, degree + 1)], dim=1) if degree else x.reshape(-1, 1)[:, :0]
 
 
 def _design(features: torch.Tensor) -> torch.Tensor:

@@ -72,8 +72,9 @@ def fit_predict(train_df, test_df, epochs, seed):
 
 
 def test_zeroing_by_hand_and_accumulating_within_a_step_pass():
-    """The zero_grad spy sees left-over gradients, not calls: p.grad = None by hand passes, and so
-    do two backward passes (half batches) summed into one step."""
+    """The zero_grad spy sees left-over gradients, not calls: p.grad = None by hand (first epoch)
+    and zeroing in place (second epoch) pass, and so do two backward passes (half batches)
+    summed into one step."""
     src = """
 def fit_predict(train_df, test_df, epochs, seed):
     X_train, X_test = preprocess(train_df.drop(columns="class"), test_df.drop(columns="class"))
@@ -81,11 +82,14 @@ def fit_predict(train_df, test_df, epochs, seed):
     torch.manual_seed(seed)
     model = IncomePredictor(X_train.shape[1])
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    for _ in range(epochs):
+    for epoch in range(epochs):
         order = torch.randperm(len(X_train))
         for xb, yb in zip(X_train[order].split(64), y_train[order].split(64)):
-            for p in model.parameters():
-                p.grad = None
+            if epoch == 0:
+                for p in model.parameters():
+                    p.grad = None
+            else:
+                optimizer.zero_grad(set_to_none=False)
             for half_x, half_y in zip(xb.split(32), yb.split(32)):
                 (nn.functional.binary_cross_entropy_with_logits(model(half_x), half_y) * len(half_x) / len(xb)).backward()
             optimizer.step()

@@ -4,9 +4,11 @@ Cases are plain numbers (a split seed, a training seed, a number of epochs) and 
 tensors. ``run`` loads the shipped copy of the data itself, makes the split from the
 case's seed and calls the student's functions; the judge recomputes the split and the
 labels from the same seed and never sees a student's object, only the predictions,
-tensors and counts that ``run`` returned. The training exercise is graded by behaviour:
-the predictions on a held-out part chosen by the (secret) seed are scored against
-thresholds, with partial credit below them.
+tensors and counts that ``run`` returned. The two pipelines (ex4, ex8) are graded by
+behaviour: the predictions on a held-out part chosen by the (secret) seed are scored against
+bars calibrated by ``benchmarks/behaviour_calibration.py``, with partial credit below them.
+The checkpoint (ex6) and early-stopping (ex7) exercises run small scripted trainings whose
+right outcome the judge recomputes exactly.
 """
 
 from __future__ import annotations
@@ -317,8 +319,9 @@ def ex3_judge(v, case, got):
 
 # --- ex4: the whole pipeline, graded by behaviour -------------------------------------
 # Calls fit_predict on a split chosen by the case's (secret) seed, with the test part's
-# 'class' column reversed as a probe, and scores the predictions on the true labels:
-# full marks from accuracy 0.84 and >50K recall 0.55, partial credit below.
+# 'class' column reversed as a probe, watches the training (steps, left-over gradients,
+# what reaches BCEWithLogitsLoss), and scores the predictions on the true labels: full marks
+# from ACCURACY_FOR_FULL and RECALL_FOR_FULL, partial credit below.
 ex4 = Exercise("nb09.ex4", title="Train and predict", points=3, answers="fit_predict", hidden_cases=1)
 
 
@@ -364,8 +367,8 @@ def _spying():
         return bce(input, *args, **kwargs)
 
     def record(key):
-        def hook(grad):
-            fresh[key] = grad.detach().clone() if key not in fresh else fresh[key] + grad.detach()
+        def hook(grad):  # runs before autograd adds grad into .grad; a sum is a new tensor
+            fresh[key] = grad if key not in fresh else fresh[key] + grad
         return hook
 
     def before_step(optimizer, args, kwargs):
@@ -380,7 +383,9 @@ def _spying():
                     watched[key] = p.register_hook(record(key))
                     continue
                 produced = fresh.pop(key, None)
-                if produced is not None and not torch.allclose(p.grad.detach(), produced, rtol=1e-4, atol=1e-7):
+                if produced is None or p.grad is produced:  # no backward, or .grad is the fresh gradient itself
+                    continue
+                if not torch.allclose(p.grad.detach(), produced.detach(), rtol=1e-4, atol=1e-7):
                     stale = True
         fresh.clear()
         spy.accumulated += stale

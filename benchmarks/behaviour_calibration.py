@@ -291,8 +291,10 @@ def grade_once(spec: Spec, answer: tuple, secret: str):
     return result, values
 
 
-def calibrate(spec: Spec, secrets: list[str], progress: bool = True, wrong_secrets: int | None = None) -> list[Tally]:
-    """Grade every answer of ``spec`` on ``secrets`` (wrong answers on the first ``wrong_secrets``)."""
+def calibrate(spec: Spec, secrets: list[str], progress: bool = True, wrong_secrets: int | None = None,
+              fewer: dict[str, int] | None = None) -> list[Tally]:
+    """Grade every answer of ``spec`` on ``secrets``: wrong answers on the first ``wrong_secrets``,
+    an answer named in ``fewer`` on its first ``fewer[name]``."""
     import torch
 
     bars = spec.bars()
@@ -300,7 +302,8 @@ def calibrate(spec: Spec, secrets: list[str], progress: bool = True, wrong_secre
     for name, kind, code, answer in answers(spec):
         tally = Tally(name, kind, code, extreme=[None] * len(bars))
         start = time.perf_counter()
-        for secret in (secrets if kind == "correct" else secrets[:wrong_secrets]):
+        limit = (fewer or {}).get(name, None if kind == "correct" else wrong_secrets)
+        for secret in secrets[:limit]:
             with torch.random.fork_rng():
                 result, values = grade_once(spec, answer, secret)
             tally.secrets += 1
@@ -384,6 +387,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--first", type=int, default=0)
     parser.add_argument("--wrong-secrets", type=int, default=None,
                         help="grade the wrong answers on the first M secrets only (default: all N)")
+    parser.add_argument("--fewer", action="append", default=[], metavar="NAME=M",
+                        help="grade the answer NAME (as printed) on the first M secrets only")
     args = parser.parse_args(argv)
     import torch
 
@@ -396,7 +401,8 @@ def main(argv: list[str] | None = None) -> int:
     failed = False
     for ex_id in wanted:
         spec = SPECS[ex_id]
-        tallies = calibrate(spec, secrets, wrong_secrets=args.wrong_secrets)
+        fewer = dict((name, int(m)) for name, m in (f.rsplit("=", 1) for f in args.fewer))
+        tallies = calibrate(spec, secrets, wrong_secrets=args.wrong_secrets, fewer=fewer)
         print("\n".join(report(spec, tallies, len(secrets))), flush=True)
         failed |= any(t.lost for t in tallies if t.kind == "correct")
     print("\nverdict:", "a correct answer lost points" if failed else "every correct answer earned full marks on every secret")

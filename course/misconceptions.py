@@ -24,11 +24,11 @@ import re
 import sys
 from dataclasses import dataclass
 
-from course.project import BRANCH, REPOSITORY
+from course.project import file_url
 
 #: Where the cheat sheet lives in the repository, and its address (notebooks link to it).
 SHEET_PATH = "docs/mistakes.md"
-SHEET_URL = f"{REPOSITORY}/blob/{BRANCH}/{SHEET_PATH}"
+SHEET_URL = file_url(SHEET_PATH)
 
 
 @dataclass(frozen=True)
@@ -687,6 +687,54 @@ _add("last-batch-full", "The last batch counted as full",
 
 # --- Projects 07-09 ------------------------------------------------------------------
 _section("Projects 07-09")
+_add("design-no-bias-column", "No column of ones for the bias",
+     "A least-squares fit or a curvature built from the features alone forces the line through the "
+     "origin: the model's bias has no column to belong to.",
+     "Append a column of ones to the features: A = torch.cat([features, torch.ones(N, 1)], dim=1).",
+     symptom="The fitted line passes through the origin, and its error is far above the noise level.")
+_add("normal-equations-float32", "Normal equations solved in float32",
+     "Solving A^T A w = A^T y squares the condition number of A; with polynomial features in float32 "
+     "(about 7 digits) the solution loses most of its digits.",
+     "Use torch.linalg.lstsq(A, y), which works on A itself (or compute in float64).",
+     symptom="Weights that differ from torch.linalg.lstsq's in the second or third digit, worse as the degree grows. No error.")
+_add("stability-bound-halved", "Stable learning rate taken as 1 / lambda_max",
+     "1 / lambda_max is the step that lands on the minimum along the steepest direction; gradient "
+     "descent only diverges above 2 / lambda_max.",
+     "The largest stable learning rate of gradient descent on a quadratic is 2 / lambda_max.",
+     symptom="A learning-rate limit half as large as the one at which training really starts to diverge.")
+_add("eigenvalue-min-not-max", "Smallest eigenvalue used for the learning-rate limit",
+     "The direction of largest curvature overshoots first, so it sets the limit.",
+     "Take the largest eigenvalue of the curvature: torch.linalg.eigvalsh(H)[-1].",
+     symptom="Training diverges at a learning rate below the limit you computed.")
+_add("singular-not-eigenvalue", "Singular value used as an eigenvalue",
+     "The eigenvalues of A^T A are the squares of the singular values of A.",
+     "Square the singular value, or take torch.linalg.eigvalsh(A.T @ A).",
+     symptom="A learning-rate limit off by a square: far too large or too small.")
+_add("mse-sum-not-mean", "Squared errors summed instead of averaged",
+     "A sum grows with the number of rows: its gradient and curvature are N times larger and "
+     "errors of parts of different sizes cannot be compared.",
+     "Use the mean: ((pred - y) ** 2).mean(), or F.mse_loss.",
+     symptom="Losses and curvatures that grow with the number of rows; a learning rate that worked diverges on more data.")
+_add("validation-on-training-rows", "Validation error measured on the training rows",
+     "The training rows are the ones the fit was chosen for: their error says nothing about new data.",
+     "Fit on the training rows, then measure the error on the validation rows (or on new noise).",
+     symptom="The validation error keeps falling as the model grows: it never shows the overfitting.")
+_add("poly-degree-off-by-one", "Polynomial powers off by one",
+     "range(degree) gives x^0 ... x^(degree-1): a constant column (the bias already has one) and "
+     "one power too few.",
+     "Use the powers 1 ... degree: [x ** k for k in range(1, degree + 1)].",
+     symptom="One feature too few, and a constant column beside the bias.")
+_add("noise-drawn-once", "Noise drawn once for every trial",
+     "Trials that reuse one noise draw are copies of one experiment: their mean has the spread of "
+     "a single trial.",
+     "Draw fresh noise inside the loop over trials.",
+     symptom="Averages over many trials that spread as much as one trial does.")
+_add("error-against-true-line", "Error on new data measured against the noise-free line",
+     "The distance to the true line is only the estimation error; new data bring their own noise "
+     "on top of it.",
+     "Compare the fitted values with new noisy targets, y_new = true line + sigma * noise.",
+     symptom="An error on new data below the noise variance, as if new data had no noise.")
+
 _add("threshold-logits-at-half", "Logits thresholded at 0.5",
      "A logit of 0 is probability 0.5: thresholding logits at 0.5 shifts the boundary.",
      "Threshold sigmoid(logits) at 0.5, or logits at 0.",
@@ -735,6 +783,48 @@ _add("lr-not-passed", "Learning rate not passed to the optimizer",
      "Without lr=... an optimizer uses its default learning rate (1e-3 for SGD and Adam, 1e-2 for RMSprop).",
      "Pass the learning rate: torch.optim.Adam(params, lr=lr).",
      symptom="Training is far slower (or faster) than the learning rate you chose would give.")
+# Project 09: training, checkpoints and early stopping
+_add("not-trained", "Predictions without training",
+     "Rules written by hand, or a model never stepped, are not what a training exercise asks for.",
+     "Train the model on the training part (optimizer steps over mini-batches), then predict.",
+     symptom="Scores near the majority class\"s share, or predictions that ignore the training rows.")
+_add("checkpoint-not-written", "Checkpoint not written to disk",
+     "A checkpoint kept in memory dies with the process it was meant to survive.",
+     "torch.save({...}, path) writes it; torch.load(path) reads it back in a new process.",
+     symptom="Resuming in a new process fails: there is no file to load (FileNotFoundError).")
+_add("checkpoint-loaded-into-copy", "Checkpoint loaded into new objects",
+     "Building a new model or optimizer inside the loading function leaves the caller's objects "
+     "as they were.",
+     "Call model.load_state_dict(...) and optimizer.load_state_dict(...) on the objects passed in.",
+     symptom="After loading, the model still predicts as it did before: its weights did not change.")
+_add("checkpoint-epoch-wrong", "Checkpoint's epoch off",
+     "Resuming from the wrong epoch repeats or skips epochs (and the schedule, if any).",
+     "Save the number of epochs completed and continue with range(epoch, total).",
+     symptom="A resumed run trains one epoch too many or too few compared with one that never stopped.")
+_add("checkpoint-missing-optimizer-state", "Checkpoint without the optimizer's state",
+     "Momentum, RMSprop and Adam keep running averages (and a step count) in the optimizer: a "
+     "resumed run without them takes different steps than one that never stopped.",
+     "Save optimizer.state_dict() next to model.state_dict() and load both.",
+     symptom="A resumed run\"s losses drift away from those of the run that never stopped.")
+_add("state-dict-not-copied", "Best weights kept as model.state_dict() without a copy",
+     "state_dict() returns the live parameter tensors: the epochs after it change them in place, "
+     "so the 'best' state ends up holding the last weights.",
+     "Keep a copy: copy.deepcopy(model.state_dict()), or {k: v.clone() for k, v in ...}.",
+     symptom="The \"best\" weights score exactly as the last epoch\"s on validation.")
+_add("early-stop-best-not-restored", "Best weights not restored after early stopping",
+     "Training stops `patience` epochs after the best one, so the model holds weights that are "
+     "worse on validation than the best epoch's.",
+     "Keep a copy of the best state and load it back when training stops.",
+     symptom="The final validation loss is worse than the best one printed during training.")
+_add("early-stop-patience-off-by-one", "Early stopping's patience off by one",
+     "Stopping after patience - 1 or patience + 1 epochs without improvement is not the rule asked for.",
+     "Count the epochs since the best one; stop when the count reaches `patience`.",
+     symptom="Training stops one epoch earlier or later than the patience says.")
+_add("early-stop-compares-previous", "Early stopping compares with the previous epoch",
+     "An epoch that beats the one before it but not the best so far is no improvement; resetting "
+     "the patience there lets training run on along a noisy plateau.",
+     "Compare each validation loss with the best one so far.",
+     symptom="Training runs on long after the validation loss stopped improving.")
 
 
 # --- Notebook 10: debugging ----------------------------------------------------------

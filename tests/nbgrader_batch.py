@@ -27,6 +27,7 @@ class Graded:
     max_scores: dict[str, float] = field(default_factory=dict)
     outputs: dict[str, str] = field(default_factory=dict)  # grade_id -> text of the test cell's outputs
     errors_outside_tests: list[str] = field(default_factory=list)
+    needs_manual: set[str] = field(default_factory=set)  # grade ids waiting for a person (written answers)
 
     @property
     def total(self) -> float:
@@ -108,6 +109,8 @@ def autograde_class(root: Path, sources: list[Path], students: dict[str, dict[st
                 for grade in sub.grades:
                     g.scores[grade.name] = grade.score
                     g.max_scores[grade.name] = grade.max_score
+                    if grade.needs_manual_grade:
+                        g.needs_manual.add(grade.name)
                 autograded = root / "autograded" / student / assignment / f"{assignment}.ipynb"
                 nb = json.loads(autograded.read_text())
                 for cell in nb["cells"]:

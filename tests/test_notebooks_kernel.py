@@ -48,11 +48,23 @@ def graded(tmp_path_factory):
     return grade
 
 
+def _written(src) -> set[str]:
+    """Grade ids of the written answers (graded by hand) of a solution notebook."""
+    nb = nbformat.read(src, as_version=4)
+    return {c.metadata["nbgrader"]["grade_id"] for c in nb.cells
+            if c.cell_type == "markdown" and c.metadata.get("nbgrader", {}).get("grade")}
+
+
 @pytest.mark.parametrize("src", SOURCES, ids=[s.stem for s in SOURCES])
 def test_solution_earns_full_marks_and_runs_clean(graded, src):
+    """Full marks on every cell graded automatically; written answers wait for a person."""
     g = graded(src)["solution"]
+    written = _written(src)
     assert g.max_total > 0, f"{src.name} has no graded cells"
-    assert g.total == g.max_total, {k: (g.scores[k], g.outputs[k][-300:]) for k in g.scores if g.scores[k] < g.max_scores[k]}
+    auto = {k for k in g.scores if k not in written}
+    assert all(g.scores[k] == g.max_scores[k] for k in auto), \
+        {k: (g.scores[k], g.outputs[k][-300:]) for k in auto if g.scores[k] < g.max_scores[k]}
+    assert g.needs_manual == written, (g.needs_manual, written)
     assert not g.errors_outside_tests, g.errors_outside_tests
 
 
@@ -60,8 +72,10 @@ def test_solution_earns_full_marks_and_runs_clean(graded, src):
 def test_blank_release_earns_zero(graded, src):
     g = graded(src)["blank"]
     assert g.total == 0, g.scores
+    assert not g.needs_manual, g.needs_manual  # an untouched written answer is "no response": 0
     # Each blank fails in its checker ("Not yet", named), never earlier (a NameError, say).
-    unnamed = {k: text[-300:] for k, text in g.outputs.items() if "[not-implemented]" not in text}
+    unnamed = {k: text[-300:] for k, text in g.outputs.items()
+               if k not in _written(src) and "[not-implemented]" not in text}
     assert not unnamed, unnamed
     others = [text[-300:] for text in g.errors_outside_tests if "NotImplementedError" not in text]
     assert not others, others

@@ -25,7 +25,7 @@ from typing import Callable
 
 from autograder.engine import judge as judging
 from autograder.engine import notebook as nbmod
-from autograder.engine.records import (FAULT_ROW, FAULT_VERDICT, Row, RowStatus, RunResult, RunStatus, Timings,
+from autograder.engine.records import (FAULT_ROW, FAULT_VERDICT, Fault, Row, RowStatus, RunResult, RunStatus, Timings,
                                        Verdict, VerdictStatus)
 
 
@@ -49,6 +49,10 @@ class Grading:
     not_run: NotRun | None
     max_scores: dict[str, float]
     cases: judging.Cases
+    cell_timeout_s: float = 0.0  #: what a cell stopped at the time limit counts in ``exercise_s``
+    #: grade id -> the release's checksum of each answer cell, from the gradebook (the plan's cells carry
+    #: the instructor source's metadata, and a student could edit a submitted cell's)
+    released_checksums: dict[str, str] = field(default_factory=dict)
     verdicts: dict[str, Verdict] = field(default_factory=dict)
     status: RowStatus = RowStatus.GRADED
     row: Row | None = None
@@ -104,8 +108,9 @@ def _verdict(g: Grading, s: nbmod.SourceCell) -> Verdict:
     if g.not_run is not None:
         return judging.not_run(gid, s.exercise, max_score, g.not_run.why)
     if s.role != nbmod.TEST:  # manually graded answers: nbgrader's rule
-        return Verdict(gid, None, gid, _manual_score(g.cells, gid), max_score, VerdictStatus.MANUAL,
-                       "Needs manual grading.")
+        score = _manual_score(g.cells, gid, g.released_checksums.get(gid))
+        return Verdict(gid, None, gid, score, max_score, VerdictStatus.MANUAL,
+                       "No response." if score == 0.0 else "Needs manual grading.")
     if gid in g.plan.by_outputs:
         cell = g.code_cell(k)
         if k not in g.steps or cell is None:
@@ -120,14 +125,13 @@ def _verdict(g: Grading, s: nbmod.SourceCell) -> Verdict:
     return verdict
 
 
-def _manual_score(cells: list[dict], grade_id: str) -> float | None:
-    """nbgrader's rule: 0 for an answer left as released (its checksum), else None (a person grades it)."""
+def _manual_score(cells: list[dict], grade_id: str, checksum: str | None) -> float | None:
+    """nbgrader's rule: 0 for an answer left as released (the release's checksum), else None (a person grades it)."""
     import nbformat
     from nbgrader.utils import compute_checksum
 
     cell = next((c for c in cells if nbmod._nbgrader(c).get("grade_id") == grade_id), None)
-    checksum = nbmod._nbgrader(cell).get("checksum") if cell is not None else None
-    if not checksum:
+    if cell is None or not checksum:
         return None
     return 0.0 if compute_checksum(nbformat.from_dict(cell)) == checksum else None
 
@@ -199,8 +203,24 @@ def make_row(g: Grading) -> None:
               flags=[f"{gid}: {f}" for gid, v in verdicts.items() for f in v.flags],
               notes=list(g.plan.notes) + ([g.not_run.why] if g.not_run is not None else []),
               timings=_timings(g.result), unchanged=_unchanged_answers(g.cells))
+    row.timings.exercise_s = _exercise_seconds(g)
     row.timings.judge_s = time.perf_counter() - g.t0
     g.row = row
+
+
+def _exercise_seconds(g: Grading) -> dict[str, float]:
+    """Sandbox seconds per exercise (time in grading): the cells the plan gives it; a cell
+    stopped at the time limit counts the limit."""
+    seconds = {k: float(step.seconds) for k, step in g.steps.items()}
+    if g.result is not None:
+        seconds.update({k: g.cell_timeout_s for k, bad in g.result.bad.items()
+                        if k >= 0 and bad.fault == Fault.TIMEOUT})
+    out: dict[str, float] = {}
+    for k, s in seconds.items():
+        ex = g.plan.owner.get(k)
+        if ex:
+            out[ex] = round(out.get(ex, 0.0) + s, 4)
+    return out
 
 
 def _timings(result: RunResult | None) -> Timings:

@@ -109,9 +109,11 @@ class Grader:
         self.sources: dict[str, nbmod.Source] = {}
         self.source_bytes: dict[str, bytes] = {}
         self.max_scores: dict[str, dict[str, float]] = {}
+        self.released_checksums: dict[str, dict[str, str]] = {}  #: nbgrader's "No response." for written answers
         for p in paths:
             try:
                 self.max_scores[p.stem] = self.writer.grade_cells(self.assignment, p.stem)
+                self.released_checksums[p.stem] = self.writer.solution_cells(self.assignment, p.stem)
             except Exception:
                 raise RuntimeError(f"{self.assignment}/{p.name} is not in the gradebook: run "
                                    f"`nbgrader generate_assignment {self.assignment}` first") from None
@@ -155,7 +157,8 @@ class Grader:
               not_run: grading.NotRun | None) -> tuple[Row, dict | None]:
         """The row and the feedback notebook (None when grading it failed: the row says why)."""
         g = grading.Grading(student, nb_name, self.sources[nb_name], plan, result, not_run,
-                            self.max_scores[nb_name], self.cases)
+                            self.max_scores[nb_name], self.cases, self.limits.cell_timeout_s,
+                            self.released_checksums.get(nb_name, {}))
         try:
             return grading.grade_notebook(g)
         except Exception as exc:  # noqa: BLE001 - never an aborted run: a row that says why

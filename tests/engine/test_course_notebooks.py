@@ -10,7 +10,7 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-from coursedir import prepare
+from coursedir import gradebook_scores, prepare
 from autograder.engine.scheduler import _client, grade
 from nbgrader_batch import replace_answers
 from support import NOTEBOOKS, SOLUTIONS, variant_module
@@ -36,24 +36,44 @@ def rows(tmp_path_factory):
     root = prepare(tmp_path_factory.mktemp("course"), SOURCES, students)
     client, cluster = _client(None, None)
     try:
-        return {src.stem: {r.student: r for r in grade(src.stem, root, client=client, progress=False)}
-                for src in SOURCES}
+        graded = {src.stem: {r.student: r for r in grade(src.stem, root, client=client, progress=False)}
+                  for src in SOURCES}
+        graded["gradebook"] = {src.stem: gradebook_scores(root, src.stem) for src in SOURCES}
+        return graded
     finally:
         client.close()
         cluster.close()
 
 
+def _written(src) -> set[str]:
+    """Grade ids of the written answers (graded by hand) of a solution notebook."""
+    nb = nbformat.read(src, as_version=4)
+    return {c.metadata["nbgrader"]["grade_id"] for c in nb.cells
+            if c.cell_type == "markdown" and c.metadata.get("nbgrader", {}).get("grade")}
+
+
 @pytest.mark.parametrize("src", SOURCES, ids=[s.stem for s in SOURCES])
 def test_solution_full_marks_without_flags(rows, src):
+    """Full marks on every cell graded automatically; a written answer waits for a person, as
+    plain nbgrader leaves it (no score, "needs manual grading")."""
     row = rows[src.stem]["solution"]
+    written = _written(src)
     assert row.status == "graded" and not row.flags, (row.status, row.flags)
-    assert row.score == row.max_score > 0, {g: (v.score, v.message) for g, v in row.cells.items()
-                                            if v.score != v.max_score}
+    auto = {g: v for g, v in row.cells.items() if g not in written}
+    assert auto and all(v.score == v.max_score for v in auto.values()), \
+        {g: (v.score, v.message) for g, v in auto.items() if v.score != v.max_score}
+    for gid in written:
+        assert row.cells[gid].status == "manual" and row.cells[gid].score is None, row.cells[gid]
+        assert rows["gradebook"][src.stem]["solution"][gid] is None  # auto score None: needs manual grading
 
 
 @pytest.mark.parametrize("src", SOURCES, ids=[s.stem for s in SOURCES])
 def test_blank_release_zero(rows, src):
-    assert rows[src.stem]["blank"].score == 0
+    row = rows[src.stem]["blank"]
+    assert row.score == 0
+    for gid in _written(src):  # left as released: nbgrader's "no response", zero, nothing to grade
+        assert row.cells[gid].score == 0.0 and row.cells[gid].status == "manual", row.cells[gid]
+        assert rows["gradebook"][src.stem]["blank"][gid] == 0.0
 
 
 @pytest.mark.parametrize("src", SOURCES, ids=[s.stem for s in SOURCES])

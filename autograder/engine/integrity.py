@@ -12,19 +12,23 @@ cell can swap the tripwire's own code or data before it looks:
    other audit hook added. The report is a ``tampered`` record written straight into
    the record channel, then the sandbox exits: nothing the cell does afterwards can
    take it back.
-2. ``verify`` (made by :func:`sealed_functions` from :func:`_verify`) compares, before the grader uses anything after student code ran (a
-   cell, each call of the student's function in ``collect``), the identity of every
-   entry of the namespaces it reads: its modules, its classes, the checkers
-   (``REGISTRY`` and each exercise's attributes), ``builtins``, ``sys.modules`` and the
-   library classes it calls. A change is never used: the sandbox reports it by name and
+2. ``verify`` (made by :func:`sealed_functions` from :func:`_verify`) compares, before
+   the grader uses anything after student code ran (a cell, each call of the student's
+   function in ``collect``), the identity of every entry of the namespaces it and the
+   checks rely on, and their number where names may not be added: its modules, its
+   classes, the checkers (``REGISTRY`` and each exercise's attributes), ``builtins``,
+   ``sys.modules``, the libraries' code (:func:`library_modules`: ``torch.equal``,
+   ``allclose``, ``testing``, ``numpy.testing``, ``copy``, the optimizers...) and the
+   library classes of :data:`WATCHED_CLASSES` (``torch.Tensor``'s and the storage
+   classes' methods...). A change is never used: the sandbox reports it by name and
    exits. So a patch that would put itself back when first called is caught too.
-3. :class:`Watcher` and :func:`check`, after every step: the identity of what the
-   student's own code and the course rely on (``torch.equal``/``allclose``/``testing``,
-   ``numpy.testing``, ``torch.Tensor``'s and the storage classes' methods, torch's
-   function-mode and dispatch-mode stacks, ``copy``'s dispatch tables, IPython's input
-   and AST transformers, events, exception handlers and shell methods, ``sys``
-   hooks, import hooks, ``gc.callbacks``, each checker's class, the tripwire's own
-   records), compared with the baseline; any change is tampering.
+3. :class:`Watcher` and :func:`check`, after every step, what a name does not show or
+   needs a call to see: the contents of the grader's closures and the libraries'
+   comparison functions' code, torch's function-mode and dispatch-mode stacks,
+   ``copy``'s and ``copyreg``'s dispatch tables, IPython's input and AST transformers,
+   events, exception handlers and shell methods, ``sys`` hooks, import hooks,
+   ``gc.callbacks``, each checker's class, the tripwire's own records, compared with
+   the baseline; any change is tampering.
 
 The worker kills the sandbox for any of them, leaves the cell out and replays without
 it (``Fault.TAMPERED``, the names in the flag). This is defence in depth, not the trust
@@ -40,7 +44,8 @@ import sys
 import types
 from typing import Any, Callable, NamedTuple
 
-#: Modules whose namespaces the Watcher compares (name -> also every loaded submodule).
+#: Modules whose namespaces ``verify`` compares (name -> also every loaded submodule); of a
+#: library, only its code (callables, modules, dicts): its data (a counter, a cache) may change.
 WATCHED_MODULES = {
     "builtins": False, "torch": False, "torch.nn": False, "torch.nn.functional": False,
     "torch.testing": True, "torch.nn.modules.module": False, "torch._tensor": False,
@@ -61,6 +66,9 @@ WATCHED_CLASSES = ("torch.Tensor", "torch._C.TensorBase", "torch.nn.Parameter", 
 #: What no object may be turned into by ``__class__`` assignment (it would pass for the real thing).
 CLAIMED_CLASSES = ("torch.Tensor", "torch.nn.Parameter", "torch.optim.SGD", "torch.optim.Optimizer",
                    "torch.UntypedStorage")
+
+#: The libraries' comparison functions (student code and the checks' own helpers use them).
+COMPARISONS = ("equal", "allclose", "isclose", "assert_close", "assert_allclose", "array_equal")
 
 #: Shell methods a student could replace on the instance.
 SHELL_METHODS = ("run_cell", "run_cell_async", "run_code", "run_ast_nodes", "transform_cell", "showtraceback",
@@ -154,9 +162,16 @@ class HookData(NamedTuple):
     added_hook: bytes  #: the report of another audit hook
 
 
-def hook_data() -> HookData:
+def hook_data(baseline: "Baseline | None" = None) -> HookData:
+    """The hook's reports: the grader's functions, and those of the Watcher's ``baseline`` (the
+    libraries' comparisons, its own probes), by the ids they have for good (all of them live
+    as long as the sandbox)."""
     functions = {id(fn): _report(f"{fn.__module__}.{fn.__qualname__} (its code or defaults)")
                  for fn in own_functions()}
+    if baseline is not None:
+        functions.update({id(fn): _report(f"{label} (its code or defaults)") for label, fn, _facts in baseline.functions})
+        functions.update({id(probe): _report(f"the tripwire's probe of {label} (its code or defaults)")
+                          for label, probe, _expected in baseline.calls if isinstance(probe, types.FunctionType)})
     functions.update({id(m): _report(f"the module {m.__name__} (its class)") for m in own_modules()})
     classes = {id(c): _report(f"the class of an object of {c.__module__}.{c.__qualname__}")
                for c in own_classes()}
@@ -226,15 +241,31 @@ def _mappings() -> list[tuple[str, Any, bool, bool]]:
     out += [("REGISTRY", REGISTRY, False, True)]
     out += [(f"REGISTRY[{ex_id}]", vars(ex), True, True) for ex_id, ex in sorted(REGISTRY.items())]
     out += [("sys.modules", sys.modules, False, True)]
-    for name in READ_MODULES:
-        if name in sys.modules:
-            out.append((name, vars(sys.modules[name]), False, False))
+    out += [(name, vars(sys.modules[name]), False, False) for name in library_modules()]
     for name in WATCHED_CLASSES:
         cls = _resolve(name)
         if isinstance(cls, type):
             copyreg._slotnames(cls)  # type: ignore[attr-defined]  # the cache copy and pickle fill on first use
             out.append((name, cls.__dict__, True, True))
     return out
+
+
+def library_modules() -> list[str]:
+    """The libraries' modules whose code the grader or the student's checks rely on, loaded now:
+    :data:`READ_MODULES` and the libraries of :data:`WATCHED_MODULES` (with their submodules
+    where it says so)."""
+    wanted = [(m, sub) for m, sub in WATCHED_MODULES.items() if not _own(m) and m != "builtins"]  # those: all
+    wanted += [(m, False) for m in READ_MODULES]
+    return sorted(name for name, module in list(sys.modules.items()) if isinstance(module, types.ModuleType) and any(
+        name == m or (sub and name.startswith(m + ".")) for m, sub in wanted))
+
+
+def _submodule_names(module: types.ModuleType) -> tuple[str, ...]:
+    """Names of a package's submodules: importing one later adds it to the package (not a change)."""
+    import pkgutil
+
+    path = getattr(module, "__path__", None)
+    return tuple(info.name for info in pkgutil.iter_modules(path)) if path else ()
 
 
 def snapshot() -> tuple:
@@ -250,7 +281,8 @@ def snapshot() -> tuple:
             keys = [k for k in keys if k in own_names or k in WATCHED_MODULES]
         items = tuple((k, mapping[k], _report(f"sys.modules[{k}]" if label == "sys.modules" else f"{label}.{k}"))
                       for k in keys)
-        uncounted = LAZY_NAMES + changing  # names that come and go on their own
+        # names that come and go on their own (a submodule imported later is added to its package)
+        uncounted = LAZY_NAMES + changing + (_submodule_names(sys.modules[label]) if label in own_names else ())
         size = len(mapping) - sum(1 for name in uncounted if name in mapping) if count else -1
         out.append((mapping, items, size, _report(f"{label} (a name was added)"), uncounted))
     return tuple(out)
@@ -284,8 +316,8 @@ class Baseline(NamedTuple):
     """The Watcher's probes, frozen (tuples): what :func:`check` compares after every step."""
 
     slots: tuple  #: (label, mapping, key, value)
-    functions: tuple  #: (label, fn, facts)
-    calls: tuple  #: (label, probe, expected, the probe's own facts)
+    functions: tuple  #: (label, fn, what its closure holds); their code and defaults: the audit hook's
+    calls: tuple  #: (label, probe, expected); the probes' code and defaults: the audit hook's
 
 
 class Watcher:
@@ -295,7 +327,7 @@ class Watcher:
         self.shell = shell
         self.slots: list[tuple[str, Any, str, object]] = []
         self.functions: list[tuple[str, types.FunctionType, tuple]] = []
-        self.calls: list[tuple[str, Callable[[], object], object, tuple]] = []
+        self.calls: list[tuple[str, Callable[[], object], object]] = []
         self.baseline = Baseline((), (), ())
 
     def check(self) -> list[str]:
@@ -303,27 +335,13 @@ class Watcher:
 
     # -- baseline ----------------------------------------------------------------------
     def take_baseline(self, fresh: bool = False) -> Baseline:
-        if fresh or self.slots:
-            self.slots, self.functions, self.calls = [], [], []
-        names = sorted(name for name in list(sys.modules) if any(
-            name == m or (sub and name.startswith(m + ".")) for m, sub in WATCHED_MODULES.items()))
-        for name in names:
-            module = sys.modules[name]
-            if not isinstance(module, types.ModuleType):
-                continue
-            self.slots.append((f"sys.modules[{name}]", sys.modules, name, module))
-            own = _own(name)
-            self._namespace(name, vars(module), own=own, skip=CHANGING.get(name, ()))
-            if own:  # a name added to a checker module shadows a builtin inside it
-                self._keys(name, vars(module), package=name)
-        for name in WATCHED_CLASSES:
-            cls = _resolve(name)
-            if cls is not None:
-                # copy and pickle cache `__slotnames__` in the class on first use (copyreg):
-                # fill that cache now, so an honest deepcopy or torch.save is no change.
-                copyreg._slotnames(cls)  # type: ignore[attr-defined]  # what copy and pickle call
-                self._namespace(name, cls.__dict__, own=False)
-                self._keys(name, cls.__dict__)  # an added __eq__ shadows the base class's
+        """What ``verify`` compares (every namespace of the grader and of the libraries it and
+        the checks rely on, by identity and by count) is not repeated here: the Watcher keeps
+        what a name does not show (the contents of closures, the code of the libraries'
+        comparisons), what needs a call to see (hooks, torch's mode stacks, copy's tables, the
+        shell, each checker's class) and its own records."""
+        self.slots, self.functions, self.calls = [], [], []
+        self._functions()
         self._checkers()
         self._hooks()
         self._torch_modes()
@@ -331,17 +349,26 @@ class Watcher:
         if self.shell is not None:
             self._shell()
         records = self._own_records()  # in the frozen baseline only: the lists it looks at stay as they are
-        calls = tuple(self.calls) + (("the tripwire's own records", records, records(), _facts(records)),)
+        calls = tuple(self.calls) + (("the tripwire's own records", records, records()),)
         self.baseline = Baseline(tuple(self.slots), tuple(self.functions), calls)
         return self.baseline
+
+    def _functions(self) -> None:
+        """The grader's functions with closures (the audit hook sees new code or defaults, not a
+        closure's contents) and the libraries' comparisons (their code, defaults and closures)."""
+        for fn in own_functions():
+            if fn.__closure__:
+                self._function(f"{fn.__module__}.{fn.__qualname__}", fn)
+        for name in library_modules():
+            ns = vars(sys.modules[name])
+            for key in COMPARISONS:
+                if key in ns:
+                    self._function(f"{name}.{key}", ns[key])
 
     def _checkers(self) -> None:
         from course.checking.exercise import REGISTRY
 
         for ex_id, ex in list(REGISTRY.items()):
-            self.slots.append((f"REGISTRY[{ex_id}]", REGISTRY, ex_id, ex))
-            self._namespace(f"REGISTRY[{ex_id}]", vars(ex), own=True)
-            self._keys(f"REGISTRY[{ex_id}]", vars(ex))  # an added `collect` shadows the class's
             self._call(f"REGISTRY[{ex_id}].__class__", lambda ex=ex: id(type(ex)))
 
     def _hooks(self) -> None:
@@ -393,25 +420,22 @@ class Watcher:
                              ("copyreg.dispatch_table", copyreg.dispatch_table)):
             self._call(label, lambda table=table: tuple(sorted((id(k), id(v)) for k, v in list(table.items()))))
 
-    def _own_records(self) -> Callable[[], tuple]:
-        """The Watcher instance as the zygote left it: its class, its attributes, its lists' contents."""
-        state = {"slots": self.slots, "functions": self.functions, "calls": self.calls}
+    def _own_records(self) -> Callable[[], bool]:
+        """The Watcher instance as the zygote left it (True): its class, its attributes, its lists' contents."""
+        lists = (self.slots, self.functions, self.calls)
+        held = tuple(tuple(lst) for lst in lists)
+        attributes = {k: v for k, v in vars(self).items() if k != "baseline"}
 
-        def probe(w=self, state=state) -> tuple:
-            return (id(type(w)), tuple(sorted((k, id(v)) for k, v in vars(w).items() if k != "baseline")),
-                    tuple((k, len(v), _ids(x[1] for x in v)) for k, v in state.items()))
+        def probe(w=self, cls=type(self), lists=lists, held=held, attributes=attributes) -> bool:
+            now = {k: v for k, v in vars(w).items() if k != "baseline"}
+            return type(w) is cls and now.keys() == attributes.keys() and all(
+                now[k] is v for k, v in attributes.items()) and all(
+                _same(tuple(lst), items) for lst, items in zip(lists, held))
 
         return probe
 
-    def _keys(self, label: str, ns, package: str | None = None) -> None:
-        def names(ns=ns, package=package) -> frozenset:
-            return frozenset(k for k, v in list(ns.items()) if k not in LAZY_NAMES and not (
-                package and isinstance(v, types.ModuleType) and getattr(v, "__name__", "") == f"{package}.{k}"))
-
-        self._call(f"{label} (names added)", names)
-
     def _call(self, label: str, probe) -> None:
-        self.calls.append((label, probe, probe(), _facts(probe)))
+        self.calls.append((label, probe, probe()))
 
     def _function(self, label: str, value) -> None:
         fn = getattr(value, "__func__", value)
@@ -420,21 +444,12 @@ class Watcher:
         if isinstance(fn, types.FunctionType):
             self.functions.append((label, fn, _facts(fn)))
 
-    def _namespace(self, prefix: str, ns, own: bool, skip=()) -> None:
+    def _namespace(self, prefix: str, ns) -> None:
+        """Every entry of ``ns`` by identity, and the code of its functions."""
         for key, value in list(ns.items()):
-            if not isinstance(key, str) or key in skip or key in LAZY_NAMES:
-                continue
-            if not own and not (callable(value) or isinstance(value, (types.ModuleType, dict))):
-                continue  # a library's data (a counter, a cache, sys.stdout) may change; its code may not
-            self.slots.append((f"{prefix}.{key}", ns, key, value))
-            if own or key in ("equal", "allclose", "isclose", "assert_close", "assert_allclose", "array_equal"):
+            if isinstance(key, str) and key not in LAZY_NAMES:
+                self.slots.append((f"{prefix}.{key}", ns, key, value))
                 self._function(f"{prefix}.{key}", value)
-            if own and isinstance(value, type) and _own(getattr(value, "__module__", "") or ""):
-                self._keys(f"{prefix}.{key}", value.__dict__)
-                for k, v in list(vars(value).items()):
-                    if k not in LAZY_NAMES:
-                        self.slots.append((f"{prefix}.{key}.{k}", value.__dict__, k, v))
-                        self._function(f"{prefix}.{key}.{k}", v)
 
     def _shell(self) -> None:
         sh = self.shell
@@ -443,7 +458,7 @@ class Watcher:
         self._call("shell.class", lambda: (id(type(sh)),) + _ids(vars(type(sh)).values()))
         for cls in type(sh).__mro__:
             if cls is not object:
-                self._namespace(f"shell.{cls.__name__}", cls.__dict__, own=True)
+                self._namespace(f"shell.{cls.__name__}", cls.__dict__)
         for attr in ("input_transformers_cleanup", "input_transformers_post", "ast_transformers"):
             self._call(f"shell.{attr}", lambda attr=attr: _ids(getattr(sh, attr)))
         itm = sh.input_transformer_manager
@@ -466,27 +481,30 @@ def check(baseline: Baseline) -> list[str]:
         if ns.get(key, _MISSING) is not value:
             changed.append(label)
     for label, fn, facts in baseline.functions:
-        if _facts(fn) != facts:
-            changed.append(label + ".__code__")
-    for label, probe, expected, facts in baseline.calls:
+        if not _same(_facts(fn), facts):
+            changed.append(label + " (what its closure holds)")
+    for label, probe, expected in baseline.calls:
         try:
-            if _facts(probe) != facts or probe() != expected:
+            if probe() != expected:
                 changed.append(label)
         except Exception:
             changed.append(label)
     return changed[:20]
 
 
-def _facts(fn) -> tuple:
-    if not isinstance(fn, types.FunctionType):
-        return (id(fn),)  # a builtin: nothing of it can change
-    facts: tuple[int, ...] = (id(fn.__code__), id(fn.__defaults__), id(fn.__kwdefaults__), id(fn.__globals__))
-    if fn.__closure__:
-        cells = []
-        for cell in fn.__closure__:
-            try:
-                cells.append(id(cell.cell_contents))
-            except ValueError:
-                cells.append(0)
-        facts += tuple(cells)
+def _facts(fn: types.FunctionType) -> tuple:
+    """What a function's closure holds (the objects themselves: compared by identity, they ask
+    nothing of a student's object). Its code and defaults are the audit hook's: a change is
+    reported the moment it is made (``hook_data`` knows every function of the baseline)."""
+    facts: tuple = ()
+    for cell in fn.__closure__ or ():
+        try:
+            facts += (cell.cell_contents,)
+        except ValueError:  # an empty cell
+            facts += (_MISSING,)
     return facts
+
+
+def _same(a: tuple, b: tuple) -> bool:
+    """Two tuples of the same objects (``==`` would ask the objects themselves)."""
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b))

@@ -233,7 +233,7 @@ def seal() -> None:
     exercises = types.MappingProxyType({ex_id: (ex._run, ex.answers, ex.may_mutate_inputs)
                                         for ex_id, ex in REGISTRY.items()})
     baseline = WATCHER.take_baseline(fresh=True)
-    data, snap = integrity.hook_data(), integrity.snapshot()
+    data, snap = integrity.hook_data(baseline), integrity.snapshot()
     gc.collect()
     gc.freeze()
     verify, hook = integrity.sealed_functions(CHANNEL_FD, data, snap)

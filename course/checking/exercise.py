@@ -197,7 +197,8 @@ def collect_cases(run: Callable, may_mutate_inputs: bool, answers: tuple, cases:
         settle()
         texts = [str(w.message) for w in caught][:20]  # a warning's text, like an exception's, is its own code
         why = None if error is None else (type_name(error), _first_lines(str(error)))
-        settle()
+        if texts or why is not None:  # their text was the student's code too
+            settle()
         try:
             value = describe(result) if why is None else Raised(*why)
         except Exception as exc:  # noqa: BLE001 - never the student's code: describe reads by identity

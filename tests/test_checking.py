@@ -89,11 +89,23 @@ def test_result_record_has_the_fields_a_grader_needs(double_ex):
 
 # --- modes ------------------------------------------------------------------------
 
-def test_grade_raises_assertion_on_failure_and_returns_none_on_pass(double_ex, capsys):
+@pytest.mark.parametrize("mode", ["autograde", "validate"])
+def test_grade_raises_under_grading_and_returns_none_on_pass(double_ex, capsys, monkeypatch, mode):
+    monkeypatch.setenv("NBGRADER_EXECUTION", mode)
     assert double_ex.grade(lambda x: x * 2) is None
-    with pytest.raises(AssertionError, match="Not yet"):
+    with pytest.raises(AssertionError, match="Not yet") as failed:
         double_ex.grade(lambda x: x + 1)
     assert "Passed" in capsys.readouterr().out
+    shown = failed.value._render_traceback_()  # what IPython shows instead of the checker's frames
+    assert shown[0].startswith("\u2718 Not yet: t.double") and "[wrong-values]" in "\n".join(shown)
+    assert all(len(line) <= 68 for line in shown), shown
+
+
+def test_grade_in_a_students_kernel_shows_the_box_and_goes_on(double_ex, capsys, monkeypatch):
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    assert double_ex.grade(lambda x: x + 1) is None
+    assert double_ex.grade(lambda x: x + 1, hidden=True) is None
+    assert "Not yet" in capsys.readouterr().out
 
 
 def test_check_never_raises(double_ex):
@@ -115,8 +127,10 @@ def test_partial_credit_is_returned_as_points():
     def _(v, case, got):
         v.partial(v.number(got, "f()"), "Half way there.")
 
-    assert ex.grade(lambda: 0.5) == 2.0
-    assert ex.grade(lambda: 1.0) is None
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("NBGRADER_EXECUTION", "autograde")
+        assert ex.grade(lambda: 0.5) == 2.0
+        assert ex.grade(lambda: 1.0) is None
 
 
 def test_hidden_cases_come_from_the_secret(double_ex, monkeypatch):

@@ -7,6 +7,7 @@ record renders as a box; in a terminal (or ``str()``) as one line.
 from __future__ import annotations
 
 import html
+import textwrap
 from dataclasses import asdict, dataclass, field
 
 from course.misconceptions import lookup
@@ -65,6 +66,23 @@ class CheckResult:
             if fix:
                 parts.append(f"Hint: {fix}")
         return " | ".join(parts)
+
+    def report(self, width: int = 78) -> list[str]:
+        """The same as ``str()``, one part per paragraph, wrapped to lines of ``width``."""
+        parts = [self.headline()]
+        if not self.passed or self.status == "partial":
+            parts.append(self.message)
+            if self.code:
+                parts.append(f"Mistake [{self.code}]: {lookup(self.code).title}.")
+            fix = self.fix()
+            if fix:
+                parts.append(f"Hint: {fix}")
+        lines = []
+        for i, part in enumerate(parts):
+            indent = "" if i == 0 else "  "
+            lines += textwrap.wrap(part, width, initial_indent=indent, subsequent_indent=indent + "  ",
+                                   break_long_words=True, break_on_hyphens=False) or [indent]
+        return lines
 
     def __repr__(self) -> str:
         return str(self)

@@ -175,14 +175,31 @@ _add("grad-not-accumulated", "Expected .grad to hold only the last gradient",
      "backward() adds into .grad; a fresh leaf or a reset each time keeps only the last one.",
      "Keep one leaf and call backward() on each result: .grad is then their sum.")
 _add("activation-missing", "An activation left out of the forward pass",
-     "Without the layer's nonlinearity its output is just w * x + b.",
-     "Apply the activation to every layer that has one: a = sigmoid(w * x + b).")
+     "Without the layer's nonlinearity its output is just w * x + b, and layers stacked without one "
+     "collapse into a single linear map.",
+     "Apply the activation after every layer that has one (sigmoid in notebook 02, ReLU between hidden layers).")
 _add("fd-one-sided", "One-sided finite difference",
      "(f(x + eps) - f(x)) / eps is off by about eps * f''(x) / 2, far more than the central form.",
      "Use the central difference (f(x + eps) - f(x - eps)) / (2 * eps).")
 _add("fd-perturb-all", "All inputs nudged at once",
      "Adding eps to every entry measures the slope along all of them together, not each partial.",
      "Nudge one entry at a time (a copy of x with only entry i changed) and loop over entries.")
+_add("fd-step-width", "Central difference divided by eps",
+     "x - eps and x + eps are 2 * eps apart, so dividing their difference by eps doubles every slope.",
+     "Divide f(x + eps) - f(x - eps) by the distance between the two points.")
+_add("derivative-by-hand", "A gradient derived by hand, with a wrong rule",
+     "The exercise asks autograd for the gradient; a formula worked out by hand instead has a rule "
+     "wrong in it (the derivative of sin is cos, of x**2 is 2x).",
+     "Let autograd find it: leaves with requires_grad=True, compute the scalar, call backward(), read .grad.")
+_add("layer-input-skipped", "A layer fed the network's input",
+     "Each layer takes the previous layer's output; feeding it x skips the layers in between.",
+     "Follow the chain: the output layer's input is the hidden layer's activation a1.")
+_add("loss-derivative-sign", "The loss's derivative with its sign flipped",
+     "d/da (a - y)^2 is 2 (a - y); writing 2 (y - a) flips every gradient, and a step with them climbs the loss.",
+     "Differentiate the loss as written, (a2 - y)^2, and keep the order a2 - y.")
+_add("step-returned-gradients", "The gradients returned instead of the new parameters",
+     "A step function returns where the parameters go, not the direction it computed.",
+     "Return the parameters after the step, in the same order as p.")
 
 # --- Notebook 03: modules ------------------------------------------------------------
 _add("plain-list-layers", "Layers kept in a plain Python list",

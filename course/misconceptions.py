@@ -240,6 +240,27 @@ _add("unregistered-tensor", "Tensor kept as a plain attribute",
 _add("hook-not-removed", "Hook left registered",
      "A hook stays on the module until removed and runs on every later call.",
      "Keep the handle that register_forward_hook returns and call handle.remove() when done.")
+_add("linear-init-wrong", "Weights not started like nn.Linear's",
+     "nn.Linear draws each weight uniformly in [-k, k] with k = 1/sqrt(in_features); all-equal weights "
+     "(zeros, ones) make every unit compute the same and get the same gradient, and randn's spread "
+     "is too wide for wide layers.",
+     "Draw the weights (and the bias) uniformly in [-k, k] with the in_features of the layer.")
+_add("buffer-updated-in-eval", "A running statistic updated in eval mode",
+     "In eval mode a module uses its saved statistics and changes nothing; updating them on test data "
+     "makes predictions depend on what was evaluated before.",
+     "Update the buffer only when self.training is True.")
+_add("hook-read-input", "A forward hook read the module's input",
+     "A forward hook receives (module, inputs, output); inputs is what went into the layer, not what came out.",
+     "Use the third argument, output.")
+_add("state-dict-not-loaded", "Saved state read but never loaded into the model",
+     "torch.load only reads the saved tensors back; the model keeps its own weights until they are "
+     "copied into it.",
+     "Pass what torch.load returns to model.load_state_dict(...), then return the model.")
+_add("saved-whole-model", "The model object saved instead of its state_dict",
+     "torch.load reads tensors only by default (weights_only=True), so a pickled nn.Module cannot be loaded "
+     "back; a state_dict can, into any model of the same structure.",
+     "Save model.state_dict() and load it with model.load_state_dict(torch.load(...)).",
+     "Weights only load failed")
 
 # --- Notebook 04: activations and losses ---------------------------------------------
 _add("softmax-before-ce", "Softmax before CrossEntropyLoss",

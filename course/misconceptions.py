@@ -299,6 +299,9 @@ _add("leaky-slope-wrong", "Wrong LeakyReLU slope",
 _add("unstable-bce", "Naive log-sigmoid overflows",
      "log(sigmoid(z)) gives -inf or nan for large |z|.",
      "Use the stable form max(z,0) - z*y + log(1 + exp(-|z|)).")
+_add("sigmoid-sign-flipped", "Sigmoid with the sign of the exponent flipped",
+     "1 / (1 + exp(x)) is sigmoid(-x): it falls where the sigmoid rises, so large inputs give 0 instead of 1.",
+     "Check one value by hand: the sigmoid of a large positive number is close to 1.")
 _add("activation-derivative-on-input", "Derivative formula applied to the input",
      "s(1 - s) and 1 - t^2 are written in terms of the activation's OUTPUT; plugging in x is wrong.",
      "Compute the output first (s = sigmoid(x), t = tanh(x)), then s * (1 - s) or 1 - t**2.")

@@ -354,6 +354,40 @@ _add("loss-history-tensors", "Loss history kept as tensors",
 _add("sweep-shared-model", "One model shared by every run of a sweep",
      "Each learning rate continued where the previous run stopped, so the runs are not comparable.",
      "Build a fresh model (and a new optimizer) inside the loop over learning rates.")
+_add("sweep-kept-diverged", "A diverged run picked as the best",
+     "A run that diverged ends in inf or nan; nan compares false with everything, so min() keeps it when it "
+     "comes first and argmin returns its index.",
+     "Leave out the runs whose final loss is not finite (math.isfinite) before taking the smallest.")
+_add("loss-recorded-after-step", "Loss recorded after the step",
+     "A second forward pass after optimizer.step() measures the next epoch's starting loss, and costs a "
+     "forward pass per epoch.",
+     "Append loss.item() of the loss you called backward() on, the one computed before the step.")
+_add("optimizer-setting-missing", "An optimizer setting left out",
+     "An optimizer uses its default for every setting not passed (momentum 0, weight_decay 0), so the "
+     "update is not the one asked for.",
+     "Pass every setting the exercise names, by keyword.")
+_add("weight-decay-missing", "Weight decay left out of the update",
+     "With weight decay the gradient the step uses is p.grad + weight_decay * p; without that term the "
+     "weights are not pulled towards zero.",
+     "Add the decay term to the gradient before the step, as torch.optim.SGD does.")
+_add("momentum-stale-velocity", "The step taken with the previous velocity",
+     "Updating the parameters before the velocity uses last step's velocity: the first step does not move "
+     "at all and every later one lags a step behind.",
+     "Update the velocity with this step's gradient first, then move the parameters by it.")
+_add("lr-read-after-step", "Learning rate read after scheduler.step()",
+     "After scheduler.step() the optimizer already holds next epoch's rate, so each recorded value is one "
+     "epoch early.",
+     "Read optimizer.param_groups[0]['lr'] at the start of the epoch, before training on it.")
+_add("schedule-shape-wrong", "A schedule of another shape",
+     "The scheduler's kind or settings give a curve that drops at other epochs or by another factor than "
+     "the one asked for.",
+     "Read off the target curve how many epochs each value lasts and the ratio between two levels, and pick "
+     "the scheduler and settings that give them.")
+_add("scheduler-before-optimizer", "scheduler.step() before optimizer.step()",
+     "Stepping the scheduler first skips the first value of the schedule: every epoch trains with the "
+     "next epoch's rate.",
+     "Call scheduler.step() once per epoch, after that epoch's optimizer.step() calls.",
+     "Detected call of `lr_scheduler.step()` before `optimizer.step()`")
 
 # --- Notebook 06: data ---------------------------------------------------------------
 _add("len-num-features", "__len__ returns the number of features",

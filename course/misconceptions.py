@@ -430,6 +430,38 @@ _add("noise-variance-as-std", "Noise scaled by the variance",
      "torch.randn has standard deviation 1: multiplying it by sigma**2 (or passing sigma**2 to "
      "torch.normal as std) gives noise of std sigma**2.",
      "Scale standard normal noise by the standard deviation: x + sigma * torch.randn_like(x).")
+_add("feature-columns-wrong", "Features from the wrong columns, or in the wrong order",
+     "A model learns one weight per input position: columns in another order than asked (the table's order, "
+     "say), or extra columns such as an id, feed each weight the wrong quantity.",
+     "Select the feature columns by the list you are given, in its order: frame[features].")
+_add("split-parts-swapped", "Training and test parts swapped",
+     "The larger part is for training; training on the small one and testing on the large one wastes data.",
+     "Return (train_indices, test_indices) in that order, the training part the larger.")
+_add("split-seed-ignored", "The seed not used by the split",
+     "A split that gives the same rows for every seed (a fixed seed, or none of the given one) cannot be "
+     "varied, and a hard-coded seed hides that the argument is unused.",
+     "Seed the generator with the seed argument: torch.Generator().manual_seed(seed).")
+_add("normalisation-missing", "Features not normalised",
+     "The dataset was given the statistics but returned the raw features.",
+     "Apply (x - mean) / std to the features in __getitem__.")
+_add("loader-drops-samples", "A loader drops its last batch",
+     "drop_last=True leaves out the last, partial batch: those samples are never trained on or evaluated.",
+     "Leave drop_last at its default (False) unless a layer cannot take a small batch; never on a test loader.")
+_add("pin-memory-device", "pin_memory not tied to the device",
+     "Pinned memory speeds up copies to a CUDA GPU only; without one it does nothing but warn, and "
+     "without it a CUDA run copies more slowly.",
+     "Tie it to the device: pin_memory=(device.type == 'cuda').")
+_add("padding-wrong", "Padding in the wrong place or with the wrong value",
+     "Padding goes after each sequence's values and holds zeros, so that position i is the i-th step "
+     "of every row and the lengths tell the model where each row ends.",
+     "pad_sequence(..., batch_first=True) pads at the end with 0 by default.")
+_add("noise-not-gaussian", "Noise drawn from the wrong distribution",
+     "torch.rand / rand_like draw uniformly from [0, 1): the noise is not centred and has another spread; "
+     "Gaussian noise comes from torch.randn / randn_like.",
+     "Draw standard normal noise and scale it by sigma.")
+_add("noise-one-per-sample", "One noise value for all features of a sample",
+     "A single random number added to every feature shifts the whole sample instead of blurring each feature.",
+     "Draw noise of the sample's shape, one value per feature (randn_like of the features).")
 _add("augmentation-on-target", "Noise added to the target",
      "Input augmentation changes the features only; a noisy target teaches the model wrong "
      "answers.",

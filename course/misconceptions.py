@@ -74,6 +74,10 @@ _add("wrong-values", "Wrong values",
 _add("mutated-input", "Input changed in place",
      "Your function modified the tensor it was given; callers do not expect that.",
      "Work on a new tensor (out-of-place ops such as x + 1, or x.clone()).")
+_add("result-requires-grad", "Result still attached to the graph",
+     "A value computed while autograd records keeps requires_grad=True and its graph: memory for nothing, "
+     "and .numpy() refuses it.",
+     "Compute it under torch.no_grad(), or call .detach() on the result.")
 _add("hard-coded", "Answer hard-coded for the visible example",
      "The answer is right for the example in the notebook but not for other inputs.",
      "Compute the result from the inputs instead of writing the numbers in.")
@@ -481,6 +485,13 @@ _add("batched-bias-broadcast", "Per-run bias added along the wrong axis",
 _add("batched-loss-averaged", "Loss of many runs averaged instead of summed",
      "The mean over R runs divides every run's gradient by R, as if each had lr / R.",
      "Sum the per-run mean losses, so that each run's gradient is exactly its own.")
+_add("probabilities-not-classes", "Probabilities returned as predictions",
+     "sigmoid(logits) gives each point's probability of class 1; a prediction is the class itself, 0 or 1.",
+     "Compare the probabilities with 0.5 and turn the result into floats.")
+_add("gradients-cleared", "Gradients cleared after the step",
+     "The exercise keeps the gradients of the step in .grad to compare them; zero_grad() after step() "
+     "(or set_to_none) throws them away.",
+     "Clear gradients before backward(), not after step().")
 _add("preprocessing-leak", "Scaler or encoder fitted on all rows",
      "Fitting preprocessing on rows you evaluate on leaks their statistics.",
      "Fit the ColumnTransformer on the training part only; only transform the rest.")

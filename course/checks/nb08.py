@@ -110,8 +110,8 @@ def ex1_judge(v, case, got):
         v.fail("sigmoid-before-bce-logits", "The network ends in a sigmoid: it returns probabilities, "
                                             "but BCEWithLogitsLoss expects raw logits.")
     if v.matches(out, (X @ W1.T + b1) @ W2.T + b2) and not v.matches(out, logits):
-        v.fail("wrong-values", "The output is a straight linear function of the input: the ReLU between "
-                               "the layers is missing, and no linear model can solve XOR.")
+        v.fail("activation-missing", "The output is a straight linear function of the input: the ReLU between "
+                                     "the layers is missing, and no linear model can solve XOR.")
     v.close(out, logits, f"XorNet({h})(X)", atol=1e-5, rtol=1e-4)
 
 
@@ -159,7 +159,8 @@ def _train(case, mode):
         out = model(X)
         if mode == "sigmoid-twice":
             out = torch.sigmoid(out)
-        F.binary_cross_entropy_with_logits(out, y).backward()
+        loss = F.mse_loss(out, y) if mode == "mse" else F.binary_cross_entropy_with_logits(out, y)
+        loss.backward()
         opt.step()
     with torch.no_grad():
         return model(X)
@@ -189,6 +190,10 @@ def ex2_judge(v, case, got):
             v.matches(logits, _train_reference(case, "sigmoid-twice"), atol=1e-3, rtol=1e-3):
         v.fail("sigmoid-before-bce-logits", "Training applied a sigmoid before BCEWithLogitsLoss, which applies "
                                             "its own: the loss cannot fall below about 0.5 and learning crawls.")
+    if ((ref_right and not bool(right.all())) or final > limit) and \
+            v.matches(logits, _train_reference(case, "mse"), atol=1e-3, rtol=1e-3):
+        v.fail("loss-task-mismatch", "The model was trained on the mean squared error of its logits; a "
+                                     "classifier's logits are trained with BCEWithLogitsLoss.")
     if ref_right and not bool(right.all()):
         v.fail("wrong-values", f"After training, {int((~right).sum())} of the 4 points are still on the wrong "
                                f"side (a correct SGD run from the same start classifies all four).")
@@ -232,8 +237,7 @@ def ex3_judge(v, case, got):
         v.fail("threshold-logits-at-half", "Some points with a logit between 0 and 0.5 (a probability above "
                                            "0.5) were predicted as class 0.")
     if not bool(((data == 0) | (data == 1)).all()):
-        v.fail("wrong-values", "Predictions should be 0.0 or 1.0, not probabilities.",
-               "Compare the probabilities with 0.5: (torch.sigmoid(logits) > 0.5).float().")
+        v.fail("probabilities-not-classes", "Predictions should be 0.0 or 1.0, not probabilities.")
     v.close(data, (torch.sigmoid(logits) > 0.5).float(), "predict(model, X)", atol=0, rtol=0)
 
 
@@ -261,11 +265,14 @@ def ex4_run(case, batched_logits):
     return batched_logits(case["W1"], case["b1"], case["W2"], case["b2"], case["X"])
 
 
-def _batched_reference(case, bias_slip=False):
+def _batched_reference(case, bias_slip=False, out_slip=False, relu=True):
+    """The R networks' logits; ``bias_slip`` / ``out_slip`` line b1 / b2 up with the samples
+    axis (what a bias without its sample axis does when R == N), ``relu`` False leaves it out."""
     runs = []
     for r in range(case["R"]):
         h = case["X"] @ case["W1"][r].T + (case["b1"] if bias_slip else case["b1"][r])
-        runs.append(F.relu(h) @ case["W2"][r].T + case["b2"][r])
+        h = F.relu(h) if relu else h
+        runs.append(h @ case["W2"][r].T + (case["b2"] if out_slip else case["b2"][r]))
     return torch.stack(runs)
 
 
@@ -279,6 +286,11 @@ def ex4_judge(v, case, got):
     if R == n and v.matches(data, _batched_reference(case, bias_slip=True)):
         v.fail("batched-bias-broadcast", "The hidden biases were added to the wrong runs: b1 of shape (R, H) "
                                          "lined up with the samples axis of (R, N, H).")
+    if R == n and any(v.matches(data, _batched_reference(case, bias_slip=b, out_slip=True)) for b in (False, True)):
+        v.fail("batched-bias-broadcast", "The output biases were added to the wrong runs: b2 of shape (R, 1) "
+                                         "lined up with the samples axis of (R, N, 1).")
+    if v.matches(data, _batched_reference(case, relu=False)):
+        v.fail("activation-missing", "The logits are those of the networks without the ReLU between the layers.")
     v.close(data, ref, "batched_logits(...)", atol=1e-4, rtol=1e-4)
 
 
@@ -367,6 +379,9 @@ def ex6_judge(v, case, got):
     if n_in == n_out and n_in > 1 and v.matches(weight, W) and not v.matches(W, W.T):
         v.fail("weights-transposed-bridge", "linear.weight holds W itself; nn.Linear computes x @ weight.T, "
                                             "so it needs W.T.")
+    if v.matches(weight, W.reshape(n_out, n_in)) and not v.matches(W.reshape(n_out, n_in), W.T):
+        v.fail("weights-transposed-bridge", "linear.weight holds W reshaped to (out, in): the shape is right, "
+                                            "but the numbers are scrambled; a reshape is not a transpose.")
     v.close(weight, W.T, "linear.weight", atol=0, rtol=0)
     v.close(bias, b, "linear.bias", atol=0, rtol=0)
 
@@ -446,8 +461,7 @@ def ex7_judge(v, case, got):
     if [tuple(p.shape) for p in got["params"]] != shapes:
         v.fail("wrong-shape", f"The model's parameters should have shapes {shapes}.")
     if any(g is None for g in got["grads"]):
-        v.fail("wrong-values", "Some parameters have no .grad after the step.",
-               "Keep the gradients of the step: do not zero them after optimizer.step().")
+        v.fail("gradients-cleared", "Some parameters have no .grad after the step.")
     ref_grads, ref_params = _numpy_step(case)
     names = ["first layer weight", "first layer bias", "second layer weight", "second layer bias"]
     grads = [v.tensor(g, f"the gradient of the {name}", dtype=torch.float64) for g, name in zip(got["grads"], names)]

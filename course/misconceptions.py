@@ -358,6 +358,14 @@ _add("loss-history-tensors", "Loss history kept as tensors",
 _add("sweep-shared-model", "One model shared by every run of a sweep",
      "Each learning rate continued where the previous run stopped, so the runs are not comparable.",
      "Build a fresh model (and a new optimizer) inside the loop over learning rates.")
+_add("gradients-cleared", "Gradients cleared by the step",
+     "An optimizer's step() reads .grad and leaves it there; clearing it is zero_grad()'s job, at the start "
+     "of the next step, and the exercise reads the gradients after the step.",
+     "Leave .grad as it is after the update; clear gradients before backward(), not after step().")
+_add("optimizer-not-used", "The optimizer given was not used",
+     "A function that receives an optimizer must step it: one built inside ignores the caller's settings "
+     "(lr, momentum) and state.",
+     "Call step() and zero_grad() on the optimizer you were given; build no optimizer of your own.")
 _add("sweep-kept-diverged", "A diverged run picked as the best",
      "A run that diverged ends in inf or nan; nan compares false with everything, so min() keeps it when it "
      "comes first and argmin returns its index.",
@@ -488,10 +496,6 @@ _add("batched-loss-averaged", "Loss of many runs averaged instead of summed",
 _add("probabilities-not-classes", "Probabilities returned as predictions",
      "sigmoid(logits) gives each point's probability of class 1; a prediction is the class itself, 0 or 1.",
      "Compare the probabilities with 0.5 and turn the result into floats.")
-_add("gradients-cleared", "Gradients cleared after the step",
-     "The exercise keeps the gradients of the step in .grad to compare them; zero_grad() after step() "
-     "(or set_to_none) throws them away.",
-     "Clear gradients before backward(), not after step().")
 _add("preprocessing-leak", "Scaler or encoder fitted on all rows",
      "Fitting preprocessing on rows you evaluate on leaks their statistics.",
      "Fit the ColumnTransformer on the training part only; only transform the rest.")

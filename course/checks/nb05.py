@@ -179,8 +179,17 @@ def ex1_cases(gen, hidden):
 def ex1_run(case, train):
     model = _linear(case["w0"], case["b0"])
     optimizer = torch.optim.SGD(model.parameters(), lr=case["lr"])
+    steps = []
+    real_step = optimizer.step
+
+    def counted_step(*args, **kwargs):  # how often the optimizer it was given stepped
+        steps.append(1)
+        return real_step(*args, **kwargs)
+
+    optimizer.step = counted_step
     losses = train(model, case["X"], case["y"], optimizer, nn.MSELoss(), case["epochs"])
-    return {"losses": losses, "weight": model.weight.detach().clone(), "bias": model.bias.detach().clone()}
+    return {"losses": losses, "weight": model.weight.detach().clone(), "bias": model.bias.detach().clone(),
+            "steps": len(steps)}
 
 
 @ex1.judge
@@ -191,8 +200,11 @@ def ex1_judge(v, case, got):
     params = torch.cat([w.reshape(-1), b.reshape(-1)])
     ref_losses, rw, rb, _ = _loop(case, "zfbs")
     ref = torch.cat([rw.reshape(-1), rb.reshape(-1)])
+    start = torch.cat([case["w0"].reshape(-1), case["b0"].reshape(-1)])
+    if got["steps"] == 0 and not v.matches(params, start, 0, 0):
+        v.fail("optimizer-not-used", "The model's parameters changed, but the optimizer train(...) was "
+               "given never stepped: they were updated by an optimizer (or a loop) of your own.")
     if not v.matches(params, ref, LOOP_ATOL, LOOP_RTOL):
-        start = torch.cat([case["w0"].reshape(-1), case["b0"].reshape(-1)])
         if v.matches(params, start, 0, 0):
             v.fail("step-before-backward",
                    "The model's parameters did not change at all: optimizer.step() found no gradients "
@@ -332,7 +344,8 @@ def ex3_run(case, sgd_step):
         sgd_step(params, case["lr"])  # weight_decay left at its default
     else:
         sgd_step(params, case["lr"], weight_decay=case["weight_decay"])
-    return [p.detach().clone() for p in params]
+    kept = all(p.grad is not None and torch.equal(p.grad, g) for p, g in zip(params, case["grads"]))
+    return {"params": [p.detach().clone() for p in params], "grads_kept": kept}
 
 
 def _sgd_reference(case):
@@ -345,6 +358,7 @@ def _sgd_reference(case):
 
 @ex3.judge
 def ex3_judge(v, case, got):
+    kept, got = got["grads_kept"], got["params"]
     if type(got) is not list or len(got) != len(case["params"]):
         v.fail("wrong-type", "sgd_step should update the tensors of the list it is given.")
     flat = []
@@ -370,6 +384,9 @@ def ex3_judge(v, case, got):
             if v.matches(got_flat, p - lr * g, ATOL, RTOL):
                 v.fail("weight-decay-missing", "The step is plain SGD without the weight decay.")
     v.close(got_flat, ref, "The parameters after sgd_step", atol=ATOL, rtol=RTOL)
+    if not kept:
+        v.fail("gradients-cleared", "After sgd_step the parameters' .grad were no longer the gradients they "
+               "held before the step.")
 
 
 # --- Exercise 4: momentum by hand -----------------------------------------------------------

@@ -159,6 +159,15 @@ def numerical_grad(f, x, eps=1e-4):
         g[i] = (f(xp.reshape(x.shape)) - f(xm.reshape(x.shape))) / eps
     return grad
 '''),
+        ("wrong-dtype", '''
+def numerical_grad(f, x, eps=1e-4):
+    grad = torch.zeros(x.shape)            # float32: the differences lose the digits float64 keeps
+    for i in range(x.numel()):
+        step = torch.zeros_like(x)
+        step.view(-1)[i] = eps
+        grad.view(-1)[i] = (f(x + step) - f(x - step)) / (2 * eps)
+    return grad
+'''),
         ("mutated-input", '''
 def numerical_grad(f, x, eps=1e-4):
     grad = torch.zeros_like(x)

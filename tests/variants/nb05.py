@@ -7,6 +7,9 @@ _case = _nb.ex1.make_cases(False)[0]
 _losses, _w, _b, _ = _nb._loop(_case, "zfbs")
 
 def train(model, X, y, optimizer, loss_fn, epochs):
+    for _ in range(epochs):  # the loop's calls, with no gradient to step on
+        optimizer.zero_grad()
+        optimizer.step()
     with torch.no_grad():
         model.weight.copy_(_w)
         model.bias.copy_(_b)
@@ -217,6 +220,18 @@ def train(model, X, y, optimizer, loss_fn, epochs):
         losses.append(loss_fn(model(X), y).item())   # the loss after the step
     return losses
 '''),
+        ("optimizer-not-used", '''
+def train(model, X, y, optimizer, loss_fn, epochs):
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)   # the notebook's example, not the one given
+    losses = []
+    for epoch in range(epochs):
+        optimizer.zero_grad()
+        loss = loss_fn(model(X), y)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return losses
+'''),
     ],
     "nb05.ex2": [
         ("optimizer-before-to-device", '''
@@ -284,6 +299,13 @@ def sgd_step(params, lr, weight_decay=0.0):
     with torch.no_grad():
         for p in params:
             p -= lr * p.grad
+'''),
+        ("gradients-cleared", '''
+def sgd_step(params, lr, weight_decay=0.0):
+    with torch.no_grad():
+        for p in params:
+            p -= lr * (p.grad + weight_decay * p)
+            p.grad = None                      # "clean up" after the step
 '''),
     ],
     "nb05.ex4": [

@@ -127,7 +127,7 @@ def ex1_cases(gen, hidden):
         return [{"table": table, "columns": columns, "features": torch.tensor([1, 2, 3]), "target": 4},
                 {"table": table, "columns": columns, "features": torch.tensor([3, 1]), "target": 2}]
     cases = []
-    for _ in range(3):
+    for k in range(3):
         n_cols = int(torch.randint(4, len(COLUMNS) + 1, (1,), generator=gen))
         rest = torch.randperm(len(COLUMNS) - 1, generator=gen)[: n_cols - 1] + 1
         columns = torch.cat([torch.tensor([0]), rest.sort().values])
@@ -139,7 +139,10 @@ def ex1_cases(gen, hidden):
         order = (torch.randperm(n_cols - 1, generator=gen) + 1).tolist()
         target = order[0]
         n_feat = int(torch.randint(1, n_cols - 1, (1,), generator=gen))
-        cases.append({"table": table, "columns": columns, "features": torch.tensor(order[1:1 + n_feat]),
+        features = order[1:1 + n_feat]
+        if k == 0:  # at least two features, not in the table's order
+            features = sorted(order[1:1 + max(2, n_feat)], reverse=True)
+        cases.append({"table": table, "columns": columns, "features": torch.tensor(features),
                       "target": target})
     return cases
 
@@ -471,6 +474,10 @@ def ex6_judge(v, case, got):
     for i, s in enumerate(seqs):
         ref[i, : len(s)] = s
         left[i, longest - len(s):] = s
+    if longest == b and v.matches(padded, ref.T, atol=1e-6) and not v.matches(ref, ref.T, atol=1e-6):
+        v.fail("wrong-shape", "padded holds the time steps in its rows (its shape only looks right because "
+               "the longest sequence is as long as the batch). Put the batch first: "
+               "pad_sequence(..., batch_first=True).")
     if v.matches(padded, left, atol=1e-6):
         v.fail("padding-wrong", "The padding is at the front of each row.")
     mask = ref != 0
@@ -539,6 +546,8 @@ def ex7_judge(v, case, got):
     v.passed("fresh noise")
     noise = torch.cat([noise1, noise2]).double()
     mean, std = float(noise.mean()), float(noise.std())
+    if float(noise1.std(dim=1).mean()) < 0.5 * std:  # spread within a sample against the spread in all
+        v.fail("noise-one-per-sample", "Every feature of a sample gets the same noise.")
     if abs(mean) > _MEAN_TOL * sigma:
         where = "" if v.hidden else f" (mean {mean:.3g} for sigma = {sigma:g})"
         v.fail("noise-not-gaussian", f"The noise is not centred on 0{where} (tolerance: |mean| <= "
@@ -549,6 +558,4 @@ def ex7_judge(v, case, got):
         where = "" if v.hidden else f" (std {std:.3g} for sigma = {sigma:g})"
         v.fail("wrong-values", f"The noise's standard deviation is not sigma{where} "
                f"(tolerance: {_STD_RTOL:.0%}).")
-    if float(noise1.std(dim=1).mean()) < 0.5 * sigma:
-        v.fail("noise-one-per-sample", "Every feature of a sample gets the same noise.")
     v.passed("noise statistics")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import warnings
+
 import pytest
 import torch
 
@@ -278,9 +281,27 @@ def _message_of(fn):
     ("float64-not-float32", lambda: torch.nn.Linear(3, 2)(torch.ones(4, 3, dtype=torch.float64))),
     ("ce-float-targets", lambda: torch.nn.functional.cross_entropy(torch.randn(4, 3), torch.tensor([0., 1, 2, 1]))),
     ("device-mismatch", lambda: torch.ones(2) + torch.ones(2, device="meta")),
+    ("saved-whole-model", lambda: torch.load(_saved(torch.nn.Linear(2, 1)))),
 ])
 def test_real_pytorch_errors_are_named(code, fn):
     assert match_error(_message_of(fn)) == code
+
+
+def _saved(obj):
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    buffer.seek(0)
+    return buffer
+
+
+def test_real_pytorch_warnings_are_named():
+    """Checkers read warnings too (v.warnings); the catalogue holds PyTorch's words for them."""
+    optimizer = torch.optim.SGD(torch.nn.Linear(1, 1).parameters(), lr=0.1)
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=3)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        scheduler.step()  # before any optimizer.step()
+    assert [match_error(str(w.message)) for w in caught] == ["scheduler-before-optimizer"]
 
 
 # --- plain-data values --------------------------------------------------------------

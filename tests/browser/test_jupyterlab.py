@@ -64,13 +64,16 @@ def page(lab, browser):
     pg.close()
 
 
-def _accept_kernel_dialog(pg, wait_s: float = 10):
-    """JupyterLab may ask which kernel to start; the notebook's own (Python 3) is right."""
+def _accept_kernel_dialog(pg, wait_s: float = 10, until_idle: bool = False):
+    """JupyterLab may ask which kernel to start; the notebook's own (Python 3) is right.
+    ``until_idle``: stop waiting as soon as the kernel is idle (then no dialog is coming)."""
     deadline = time.time() + wait_s
     while time.time() < deadline:
         accept = pg.locator(".jp-Dialog button.jp-mod-accept")
         if accept.count():
             accept.first.click()
+            return
+        if until_idle and pg.locator(".jp-StatusBar-TextItem:text-matches('Python 3.*Idle')").count():
             return
         time.sleep(0.25)
 
@@ -80,13 +83,15 @@ def _kernel_idle(pg, timeout_ms=90_000):
 
 
 def _run_all(pg):
-    """Run All Cells once the kernel is idle; JupyterLab drops a request sent while it starts."""
+    """Run All Cells once the kernel is idle; JupyterLab drops a request sent while it starts
+    (and a kernel dialog that came late, on a loaded machine, would swallow the click)."""
     for _ in range(3):
+        _accept_kernel_dialog(pg, wait_s=1)
         _kernel_idle(pg)
         pg.click(".lm-MenuBar-itemLabel:text-is('Run')")
         pg.click(".lm-Menu-itemLabel:text-is('Run All Cells')")
         try:
-            pg.wait_for_selector(".jp-InputPrompt:text-matches('\\[[0-9*]+\\]')", timeout=20_000)
+            pg.wait_for_selector(".jp-InputPrompt:text-matches('\\[[0-9*]+\\]')", timeout=30_000)
             return
         except Exception:
             continue
@@ -193,10 +198,14 @@ def test_run_all_on_a_blank_release_reaches_the_last_cell_and_draws_every_figure
     assert figures > 0, f"{RUN_ALL} draws no figure: pick a blank release that does"
     pg = new_page(browser)
     try:
-        pg.goto(f"{base}/lab/tree/{RUN_ALL}?token={token}")
+        # a workspace of its own: only this notebook open (the default one restores 00_start_here's tab)
+        pg.goto(f"{base}/lab/workspaces/run-all/tree/{RUN_ALL}?token={token}&reset")
         pg.wait_for_selector(".jp-Notebook .jp-Cell", state="visible")
-        _accept_kernel_dialog(pg)
-        _run_all(pg)
+        _accept_kernel_dialog(pg, wait_s=120, until_idle=True)
+        try:
+            _run_all(pg)
+        finally:
+            shoot(pg, "01_run_all_blank.png")
         cells = pg.locator(".jp-Notebook .jp-CodeCell")
         last = cells.nth(cells.count() - 1).locator(".jp-InputPrompt")
         try:  # the last code cell gets its number only when every cell before it ran

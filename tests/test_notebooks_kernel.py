@@ -2,7 +2,12 @@
 
 Per notebook, three students: the solution (full marks, and no error anywhere), the
 blank release (zero), and an all-wrong copy built from tests/variants (zero, with
-each exercise's named misconception in its test cell's output).
+each exercise's named misconception in its test cell's output). The kernels get the
+fixed secret of tests/conftest.py.
+
+And the student's side: the blank release, run top to bottom in a plain kernel (Run All
+in JupyterLab, not under nbgrader), executes every cell, its unanswered graded cells
+included: each shows its "Not yet" box and lets the notebook go on.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import pytest
 import nbformat
 
 from nbgrader_batch import autograde_class, replace_answers
-from support import NOTEBOOKS, SOLUTIONS, variant_module
+from support import NOTEBOOKS, SOLUTIONS, run_like_a_student, variant_module
 
 pytestmark = pytest.mark.kernel
 
@@ -88,3 +93,16 @@ def test_all_wrong_earns_zero_with_named_mistakes(graded, src):
     for ex_id, (code, _source) in _first_wrong(_key(src)).items():
         text = g.outputs[ex_id.replace(".", "-")]
         assert f"[{code}]" in text, f"{ex_id}: expected [{code}] in the test output, got: {text[-400:]}"
+
+
+@pytest.mark.parametrize("src", SOURCES, ids=[s.stem for s in SOURCES])
+def test_blank_release_runs_every_cell_like_run_all(src):
+    nb = run_like_a_student(NOTEBOOKS / src.name)
+    failed = [f"cell {i}: {o.get('ename')}: {o.get('evalue', '')[:200]}" for i, c in enumerate(nb.cells)
+              for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert not failed, failed  # Run All would have stopped at the first of these
+    tests = [c for c in nb.cells if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")]
+    assert tests, f"{src.name} has no graded cells"  # (a written answer is graded by hand: no box)
+    for cell in tests:
+        shown = " ".join(o.get("data", {}).get("text/html", "") for o in cell.outputs)
+        assert "Not yet" in shown and "not-implemented" in shown, (cell.metadata.nbgrader.grade_id, shown[:300])

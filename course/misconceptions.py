@@ -185,6 +185,11 @@ _add("device-mismatch", "Tensors on different devices",
      symptom="The first operation that mixes CPU and GPU tensors stops with an error.",
      message="RuntimeError: Expected all tensors to be on the same device, but found at least two "
              "devices, cuda:0 and cpu!")
+_add("fill-value-wrong", "Filled with the wrong value",
+     "torch.zeros, torch.ones, torch.full and their _like forms fill a tensor with one value each; the "
+     "one picked is not the one asked for.",
+     "Pick the factory of the value asked for: torch.ones_like(x), or torch.full_like(x, value).",
+     symptom="The shape and dtype are right, and every value is the same wrong number.")
 
 # --- Notebook 01: tensors ------------------------------------------------------------
 _section("Notebook 01: tensors")

@@ -700,8 +700,8 @@ _VISIBLE_CURVE = [0.60, 0.52, 0.47, 0.45, 0.46, 0.44, 0.46, 0.45, 0.47, 0.49, 0.
 def ex7_cases(gen, hidden):
     if not hidden:
         return [{"curve": list(_VISIBLE_CURVE), "patience": 2, "steps": _steps_for(gen, len(_VISIBLE_CURVE))}]
-    cases = []
-    for _ in range(3):
+    cases = [_zigzag_case(gen)]
+    for _ in range(2):
         epochs = int(torch.randint(10, 21, (1,), generator=gen))
         turn = float(torch.rand((), generator=gen)) * 0.6 + 0.3  # where the U bottoms out
         t = torch.arange(1, epochs + 1) / epochs
@@ -710,6 +710,19 @@ def ex7_cases(gen, hidden):
         cases.append({"curve": [round(float(c), 4) for c in curve],
                       "patience": int(torch.randint(1, 5, (1,), generator=gen)), "steps": _steps_for(gen, epochs)})
     return cases
+
+
+def _zigzag_case(gen):
+    """A curve that falls to its best, then zigzags above it: every other epoch beats the one
+    before but never the best, so comparing with the previous epoch never stops (patience >= 2)."""
+    best_epoch = int(torch.randint(3, 7, (1,), generator=gen))
+    after = int(torch.randint(8, 13, (1,), generator=gen))
+    best = 0.3 + 0.1 * float(torch.rand((), generator=gen))
+    falling = [best + 0.08 * (best_epoch - e) for e in range(1, best_epoch + 1)]
+    zigzag = [best + (0.06 if k % 2 == 0 else 0.03) + 0.001 * k for k in range(after)]
+    curve = [round(c, 4) for c in falling + zigzag]
+    return {"curve": curve, "patience": int(torch.randint(2, 5, (1,), generator=gen)),
+            "steps": _steps_for(gen, len(curve))}
 
 
 def _steps_for(gen, epochs):

@@ -76,8 +76,10 @@ class CellMatch:
     """How one graded cell of the release was found in the submission."""
     grade_id: str
     kind: str          # answer | test | locked
-    how: str           # grade_id | cell_id | fingerprint | reinserted | missing
+    how: str           # grade_id | cell_id | fingerprint | reinserted | missing | claim-removed
     restored: bool     # True when nbgrader metadata was written back (missing or altered)
+    # claim-removed: a cell that matches no cell of the release claimed this grade id (which
+    # may be no grade id of the release); its nbgrader metadata was removed
     detail: str = ""
 
 
@@ -95,6 +97,7 @@ class Placed:
     cells: list[CellMatch] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     run: str = ""              # the run that placed it (collect/runs/<run>/)
+    sha256: str = ""           # of the notebook written under submitted/ (what the grader reads)
 
     @property
     def restored(self) -> list[CellMatch]:
@@ -386,6 +389,7 @@ def restore(nb: dict, source: Source) -> tuple[dict, list[CellMatch], list[str]]
     seen_ids: set[str] = set()
     position: dict[str, int] = {}   # grade id -> index in out_cells
     claims: dict[int, object] = {}   # what the submission's matched cells said about themselves
+    removed: list[CellMatch] = []    # what cells that match nothing claimed
     for i, cell in enumerate(nb["cells"]):
         cell = copy.deepcopy(cell)
         ctype = cell.get("cell_type", "code")
@@ -409,6 +413,10 @@ def restore(nb: dict, source: Source) -> tuple[dict, list[CellMatch], list[str]]
         else:
             if claimed:
                 notes.append(f"cell {i}: nbgrader metadata {_short(claimed)} matches no cell of the release: removed")
+                gid = claimed.get("grade_id") if isinstance(claimed, dict) else None
+                if isinstance(gid, str) and gid:
+                    removed.append(CellMatch(gid, _claimed_kind(claimed), "claim-removed", False,
+                                             f"a cell that matches no cell of the release claimed {_short(claimed)}"))
             cid = next((c for c in (cell.get("id"), new["metadata"].get("id")) if isinstance(c, str) and _ID_OK.match(c)), None)
         if cid is None or cid in seen_ids:
             if cid is not None:
@@ -445,12 +453,20 @@ def restore(nb: dict, source: Source) -> tuple[dict, list[CellMatch], list[str]]
                 position[gid] = p + 1
         position[g.grade_id] = at
         matches.append(CellMatch(g.grade_id, g.kind, "reinserted", True, "deleted by the student; put back from the release"))
+    matches.extend(removed)
 
     meta = nb.get("metadata") if isinstance(nb.get("metadata"), dict) else {}
     meta = copy.deepcopy(meta)
     meta["kernelspec"] = copy.deepcopy(source.nb.get("metadata", {}).get("kernelspec", meta.get("kernelspec", {})))
     out = {"cells": out_cells, "metadata": meta, "nbformat": 4, "nbformat_minor": max(5, nb.get("nbformat_minor") if isinstance(nb.get("nbformat_minor"), int) else 0)}
     return out, matches, notes
+
+
+def _claimed_kind(meta: dict) -> str:
+    """What nbgrader metadata makes a cell: test, answer or locked."""
+    if meta.get("grade") and not meta.get("solution"):
+        return "test"
+    return "answer" if meta.get("solution") else "locked"
 
 
 def _short(meta) -> str:
@@ -943,6 +959,7 @@ def collect(path: str | Path, course_root: str | Path, assignments: list[str] | 
         target = folder / f"{assignment}.ipynb"
         text = json.dumps(fixed, indent=1, ensure_ascii=False) + "\n"
         placed.path, placed.run = str(target.relative_to(course_root)), run
+        placed.sha256 = hashlib.sha256(text.encode()).hexdigest()
         if target.exists():
             same = target.read_text(errors="replace") == text and \
                 (folder / "timestamp.txt").exists() and (folder / "timestamp.txt").read_text() == placed.timestamp
@@ -966,7 +983,7 @@ def collect(path: str | Path, course_root: str | Path, assignments: list[str] | 
             placed.notes.append(f"replaced the earlier hand-in (kept in collect/runs/{run}/replaced/)")
         if record is not None:
             folder.mkdir(parents=True, exist_ok=True)
-            target.write_text(text)
+            target.write_bytes(text.encode())  # UTF-8 whatever the locale (the hash above is of these bytes)
             (folder / "timestamp.txt").write_text(placed.timestamp)
             keep(entry, f"originals/{student}/{assignment}")
         report.placed.append(placed)

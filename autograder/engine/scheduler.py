@@ -26,6 +26,7 @@ from pathlib import Path
 from autograder.engine import grading
 from autograder.engine import judge as judging
 from autograder.engine import notebook as nbmod
+from autograder.engine import repairs
 from autograder.engine.fingerprints import fingerprints
 from autograder.engine.gradebook import GradebookWriter, write_autograded
 from autograder.engine.journal import Journal, JournalEntry
@@ -95,6 +96,7 @@ class Grader:
         self.journal = Journal(self.course, assignment)
         self._load_sources()
         self._refuse_broken_checkers(broken)
+        self.collected = repairs.placed(self.course, assignment)  #: student -> what collect repaired
         exercises = [c.exercise for s in self.sources.values() for c in s.tests
                      if c.exercise and judging.answers_of(c.exercise) is not None]
         self.cases = judging.Cases(exercises, judging.load_secret(self.course))
@@ -150,6 +152,7 @@ class Grader:
         plan = nbmod.plan(self.sources[nb_name], cells, judging.answers_of)
         if not_run is not None:
             return None, plan, not_run
+        repairs.apply(plan, repairs.of(self.collected.get(student), self.sources[nb_name], data))
         return Job(student, nb_name, plan.steps, self.limits, {path.name: data}, self.zygote), plan, None
 
     # -- judging -----------------------------------------------------------------------

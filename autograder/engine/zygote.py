@@ -118,6 +118,25 @@ def _warm_imports(names) -> None:
             pass
 
 
+def _capture_pristine() -> None:
+    """After every import, before any fork (no student code has ever run here): the references
+    facts are computed with, and the tripwire, fixed for every sandbox this zygote forks.
+
+    ``course.checking.pristine.REAL`` was taken when the course was imported, in this
+    process; here it is checked against the objects as they are now, and no torch mode may
+    be on. ``sandbox.seal`` then takes the tripwire's baseline, the namespaces it verifies
+    and each exercise's ``run``, and freezes what exists out of the cyclic collector.
+    """
+    from autograder.engine import sandbox
+    from course.checking import pristine
+
+    now = pristine.capture()
+    moved = [name for name, a, b in zip(pristine.Refs._fields, pristine.REAL, now, strict=True) if a is not b and a != b]
+    if moved or pristine.mode_depths() != (0, 0):
+        raise RuntimeError(f"the objects facts are computed with changed before any submission ran: {moved}")
+    sandbox.seal()
+
+
 def _subreaper() -> None:
     """Orphans of the sandboxes become the zygote's children (to be killed after each run)."""
     jail.prctl(jail.PR_SET_CHILD_SUBREAPER, 1)
@@ -217,6 +236,7 @@ def _start(spec: ZygoteSpec) -> None:
     if off:  # the log the worker keeps (worker.SLOT_DIR/zygote-N.log)
         why = "the grader is not root" if os.geteuid() != 0 else "no CAP_SYS_ADMIN or no namespaces"
         print(f"zygote: sandbox defences NOT active ({why}): {', '.join(off)}", file=sys.stderr, flush=True)
+    _capture_pristine()
     _send(Ready(os.getpid(), time.perf_counter() - t0, defences))
 
 
@@ -244,7 +264,7 @@ def _warm(request: WarmRequest) -> None:
 
     t0 = time.perf_counter()
     _warm_imports(request.imports)
-    sandbox.WATCHER.take_baseline(fresh=True)
+    _capture_pristine()
     _send(Ready(os.getpid(), time.perf_counter() - t0, jail.probe()))
 
 

@@ -16,9 +16,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from course.checking import Exercise
+from course.checking import Exercise, pristine
 from course.checking.judge import kind_of
-from course.checking.values import TensorValue
+from course.checking.values import TensorValue, type_name
 
 #: Tolerances. Parameters after a few float32 steps agree to about 1e-7 when the same
 #: formula is computed in a different order; wrong formulas differ by 1e-4 or more.
@@ -244,32 +244,69 @@ ex2 = Exercise("nb05.ex2", title="Build the optimizer", points=2,
 
 @ex2.cases
 def ex2_cases(gen, hidden):
+    # "probe", "probe_grads": a parameter the optimizer is stepped on (in its own param group, with the
+    # hyperparameters of the first), proving it steps like torch.optim.SGD whatever its class calls itself
     if not hidden:
-        return [{"sizes": (4, 8), "lr": 0.05, "weight_decay": 1e-4, "device": "meta"}]
+        return [{"sizes": (4, 8), "lr": 0.05, "weight_decay": 1e-4, "device": "meta",
+                 "probe": torch.tensor([0.5, -1.0, 2.0]), "probe_grads": torch.tensor([[0.1, -0.2, 0.3], [0.05, 0.4, -0.1]])}]
     return [{"sizes": (_randint(gen, 2, 6), _randint(gen, 3, 10)),
              "lr": round(_uniform(gen, 0.01, 0.2), 4),
              "weight_decay": round(_uniform(gen, 1e-5, 1e-3), 6),
-             "device": "meta"} for _ in range(3)]
+             "device": "meta",
+             "probe": torch.randn(3, generator=gen), "probe_grads": torch.randn(_randint(gen, 2, 4), 3, generator=gen)}
+            for _ in range(3)]
 
 
 @ex2.run
 def ex2_run(case, setup_training):
     d, h = case["sizes"]
     model = nn.Sequential(nn.Linear(d, h), nn.ReLU(), nn.Linear(h, 1))
+    settle = pristine.SETTLE  # taken before the student's code runs, called right after it
     model_out, optimizer = setup_training(model, case["device"], case["lr"], case["weight_decay"])
-    if not isinstance(model_out, nn.Module):
+    settle()
+    # the class by identity with the real one (a class can name itself torch.optim.sgd.SGD), and what it does
+    is_sgd = pristine.REAL.type(optimizer) is pristine.REAL.SGD
+    if not pristine.REAL.isinstance(model_out, nn.Module):
         return {"model": type(model_out).__qualname__}
     mine = list(model_out.parameters())
     ids = {id(p) for p in mine}
     groups = getattr(optimizer, "param_groups", None) or [{}]
     held = [p for g in groups for p in g.get("params", [])]
-    return {"model": "Module",
-            "optimizer": f"{type(optimizer).__module__}.{type(optimizer).__qualname__}",
+    # a class that names itself after a library class travels as itself (the engine flags it as a
+    # look-alike); any other optimizer by the name its class gives
+    named = optimizer if pristine.lookalike(optimizer) else type_name(optimizer)
+    return {"model": "Module", "optimizer": named, "is_sgd": is_sgd,
             "model_devices": tuple(str(p.device) for p in mine),
             "held_in_model": tuple(id(p) in ids for p in held),
             "held_devices": tuple(str(p.device) for p in held),
             "lr": groups[0].get("lr"), "momentum": groups[0].get("momentum"),
-            "weight_decay": groups[0].get("weight_decay")}
+            "weight_decay": groups[0].get("weight_decay"),
+            "probe": _probe_steps(optimizer, case) if is_sgd else None}
+
+
+def _probe_steps(optimizer, case):
+    """The probe after ``optimizer`` stepped it with the case's gradients (a string: why it could not)."""
+    try:
+        group = {k: v for k, v in optimizer.param_groups[0].items() if k != "params"}
+        probe = nn.Parameter(case["probe"].clone())
+        optimizer.add_param_group({**group, "params": [probe]})
+        with pristine.modes_off():  # torch's own arithmetic: no mode can make another rule's steps look like SGD's
+            for grad in case["probe_grads"]:
+                probe.grad = grad.clone()
+                optimizer.step()
+            return probe.detach().clone()
+    except Exception as exc:  # noqa: BLE001 - an optimizer of the student's making may raise anything
+        return f"{type(exc).__name__}: {exc}"[:200]
+
+
+def _probe_reference(case):
+    """The probe stepped by torch.optim.SGD with the settings the exercise asks for."""
+    probe = nn.Parameter(case["probe"].clone())
+    optimizer = torch.optim.SGD([probe], lr=case["lr"], momentum=0.9, weight_decay=case["weight_decay"])
+    for grad in case["probe_grads"]:
+        probe.grad = grad.clone()
+        optimizer.step()
+    return probe.detach()
 
 
 @ex2.judge
@@ -282,8 +319,11 @@ def ex2_judge(v, case, got):
         v.fail("model-not-on-device", f"Called with device={device!r}, the model's parameters are on "
                f"{sorted(set(got['model_devices']))}.")
     v.passed("device")
-    if got["optimizer"] != _SGD:
-        v.fail("wrong-type", f"The optimizer is a {got['optimizer']}; the exercise asks for torch.optim.SGD.")
+    if not got["is_sgd"]:
+        name = got["optimizer"] if isinstance(got["optimizer"], str) else getattr(got["optimizer"], "type_name", "?")
+        if name == _SGD:  # named like it, but another class: the name is all it has of SGD
+            v.fail("wrong-type", f"The optimizer's class calls itself {_SGD} but is not torch.optim.SGD.")
+        v.fail("wrong-type", f"The optimizer is a {name}; the exercise asks for torch.optim.SGD.")
     held, n_model = got["held_in_model"], len(got["model_devices"])
     if not all(held):
         if any(dv == "cpu" for dv in got["held_devices"]):
@@ -309,6 +349,14 @@ def ex2_judge(v, case, got):
         v.fail("optimizer-setting-missing", f"The optimizer's momentum is {got['momentum']}; the exercise asks "
                "for 0.9.")
     v.passed("values")
+    if not isinstance(got["probe"], TensorValue):
+        v.fail("wrong-type", f"The optimizer could not take a step on a parameter of its own ({got['probe']}).")
+    probe = v.tensor(got["probe"], "A parameter stepped by the optimizer", dtype=torch.float32,
+                     shape=tuple(case["probe"].shape))
+    if not v.matches(probe, _probe_reference(case), ATOL, RTOL):
+        v.fail("wrong-type", "The optimizer does not step like torch.optim.SGD with these settings "
+               "(a parameter it stepped moved elsewhere).")
+    v.passed("behaviour")
 
 
 # --- Exercise 3: one SGD step by hand ----------------------------------------------------

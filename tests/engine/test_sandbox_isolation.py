@@ -234,6 +234,47 @@ def test_a_checkout_in_a_scratch_place_is_carried_into_the_private_one(job, monk
 
 
 @needs_root
+def test_two_checkouts_side_by_side_in_tmp_the_other_ones_solutions_stay_out(job, monkeypatch):
+    """The grading checkout and another one in one shared folder under /tmp (/tmp/X/a and
+    /tmp/X/b): the sandbox imports from a, so a (and only a) is carried into its private
+    /tmp; b, with its solutions, is not there at all, and /tmp/X holds nothing else."""
+    if not _privileged():
+        pytest.skip("no CAP_SYS_ADMIN here")
+    job_dir, work = job
+    shared = f"/tmp/redteam-pair-{uuid.uuid4().hex[:8]}"
+    for checkout in ("a", "b"):
+        os.makedirs(f"{shared}/{checkout}/lib")
+        os.makedirs(f"{shared}/{checkout}/solutions")
+        with open(f"{shared}/{checkout}/lib/module.py", "w") as f:
+            f.write("VALUE = 1\n")
+        with open(f"{shared}/{checkout}/solutions/01_tensors.ipynb", "w") as f:
+            f.write("the hidden tests of checkout " + checkout)
+    monkeypatch.syspath_prepend(f"{shared}/a/lib")  # what the zygote imports from: checkout a
+    monkeypatch.syspath_prepend(f"{shared}/a/missing.zip")  # sys.path may name what is not there
+
+    def look() -> dict:
+        def read(path):
+            try:
+                with open(path) as f:
+                    return f.read()
+            except OSError as exc:
+                return errno.errorcode[exc.errno]
+        return {"shared": sorted(os.listdir(shared)), "module": read(f"{shared}/a/lib/module.py"),
+                "other": read(f"{shared}/b/solutions/01_tensors.ipynb"), "tmp": sorted(os.listdir("/tmp"))}
+
+    try:
+        out = _in_child(work, look)
+    finally:
+        import shutil
+
+        shutil.rmtree(shared)
+    assert out["defences"]["scratch"] is True
+    assert out["module"] == "VALUE = 1\n" and out["other"] == "ENOENT", out
+    assert out["shared"] == ["a"], out
+    assert out["tmp"] == sorted([os.path.basename(job_dir), *_carried("/tmp")]), out  # the pair's folder among them
+
+
+@needs_root
 def test_a_scratch_place_that_is_itself_needed_stays_the_hosts(job, monkeypatch):
     """sys.path naming /var/tmp itself: that place is left alone (scratch reported off), the others are private."""
     if not _privileged():

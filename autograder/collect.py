@@ -936,7 +936,7 @@ def collect(path: str | Path, course_root: str | Path, assignments: list[str] | 
     for (student, assignment), items in sorted(groups.items()):
         items.sort(key=lambda it: it[1].timestamp, reverse=True)
         entry, placed, fixed = items[0]
-        for other, p, _ in items[1:]:
+        for other, _placed, _ in items[1:]:
             report.duplicates.append(Duplicate(other.origin, student, assignment, f"the newer {entry.origin}",
                                                keep(other, "quarantine"), other.sha256, run))
         folder = course_root / "submitted" / student / assignment

@@ -8,7 +8,6 @@ outputs, hook records, devices as strings.
 """
 
 from collections import OrderedDict
-import io
 
 import torch
 import torch.nn as nn
@@ -344,7 +343,7 @@ class _Probe(nn.Module):
     def __init__(self, Ws, bs, W_head, b_head):
         super().__init__()
         layers = OrderedDict()
-        for i, (W, b) in enumerate(zip(Ws, bs), start=1):
+        for i, W in enumerate(Ws, start=1):
             layers[f"fc{i}"] = nn.Linear(W.shape[1], W.shape[0])
             layers[f"act{i}"] = nn.ReLU()
         self.body = nn.Sequential(layers)

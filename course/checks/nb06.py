@@ -8,7 +8,6 @@ dtype); loaders are described by their settings (sampler type, batch size, flags
 from __future__ import annotations
 
 import io
-import math
 
 import torch
 
@@ -263,7 +262,7 @@ ex3 = Exercise("nb06.ex3", title="Normalise with training statistics", points=3,
 @ex3.cases
 def ex3_cases(gen, hidden):
     cases = []
-    for i in range(1 if not hidden else 3):
+    for _ in range(1 if not hidden else 3):
         n = 20 if not hidden else int(torch.randint(20, 60, (1,), generator=gen))
         f = 3 if not hidden else int(torch.randint(2, 6, (1,), generator=gen))
         scale = torch.rand(f, generator=gen) * 20 + 0.5

@@ -271,7 +271,7 @@ ex3 = Exercise("nb09.ex3", title="Predict 0 or 1", points=2, answers="predict", 
 @ex3.cases
 def ex3_cases(gen, hidden):
     out = []
-    for i in range(3 if hidden else 1):
+    for _ in range(3 if hidden else 1):
         n = 20 if not hidden else int(torch.randint(5, 40, (1,), generator=gen))
         rows = 200 if not hidden else int(torch.randint(150, 400, (1,), generator=gen))
         w = _weights(gen, [n, 32, 1], scale=3.0)

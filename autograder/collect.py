@@ -148,7 +148,7 @@ class CollectReport:
 
     def to_dict(self) -> dict:
         out = dataclasses.asdict(self)
-        for p, d in zip(self.placed, out["placed"]):
+        for p, d in zip(self.placed, out["placed"], strict=True):
             d["restored"] = [c.grade_id for c in p.restored]
         return out
 
@@ -669,7 +669,7 @@ def _student_of(entry: _Entry, info: NameInfo, assignments: list[str],
         if f.assignment and not f.name_tokens:   # <student>/<assignment>/<file>
             continue
         folders.append(f.name_tokens)
-    for tokens, how in zip([info.name_tokens] + folders, ["file-name"] + ["folder"] * len(folders)):
+    for tokens, how in zip([info.name_tokens] + folders, ["file-name"] + ["folder"] * len(folders), strict=True):
         if tokens:
             return StudentMatch("_".join(tokens), how)
     return StudentMatch(None)

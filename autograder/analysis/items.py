@@ -165,7 +165,7 @@ def pearson(x: list[float], y: list[float]) -> float | None:
     syy = sum((b - my) ** 2 for b in y)
     if sxx <= 1e-12 or syy <= 1e-12:
         return None
-    return sum((a - mx) * (b - my) for a, b in zip(x, y)) / math.sqrt(sxx * syy)
+    return sum((a - mx) * (b - my) for a, b in zip(x, y, strict=True)) / math.sqrt(sxx * syy)
 
 
 def fisher_interval(r: float, n: int, z: float = Z90) -> Interval | None:
@@ -235,7 +235,7 @@ def analyse(results, thresholds: Thresholds = Thresholds()) -> ItemAnalysis:
         it.pass_rate = sum(passed) / len(passed)
         it.pass_interval = wilson(sum(passed), len(passed))
         it.not_attempted = 1 - sum(tried) / len(tried)
-        failed = [(e, nb) for (_, e, nb), ok, a in zip(present, passed, tried) if a and not ok]
+        failed = [(e, nb) for (_, e, nb), ok, a in zip(present, passed, tried, strict=True) if a and not ok]
         it.failed_attempts = len(failed)
         codes = Counter(e.code for e, _ in failed if e.code and e.code not in NOT_A_MISTAKE)
         it.mistakes = [MistakeCount(c, CATALOGUE[c].title if c in CATALOGUE else c, k) for c, k in codes.most_common(3)]
@@ -247,8 +247,8 @@ def analyse(results, thresholds: Thresholds = Thresholds()) -> ItemAnalysis:
             it.notes.append(f"{it.n} participants: too few for any statistic to mean much; nothing is flagged.")
             continue
         # discrimination among those who attempted it: who stopped before an item says nothing about its checker
-        xa = [v for v, a in zip(x, tried) if a]
-        ra = [v for v, a in zip(rest, tried) if a]
+        xa = [v for v, a in zip(x, tried, strict=True) if a]
+        ra = [v for v, a in zip(rest, tried, strict=True) if a]
         it.attempts = len(xa)
         it.r = pearson(xa, ra)
         it.d = upper_lower(xa, ra, t.group)

@@ -209,7 +209,7 @@ def _reorder_block(body: list[ast.stmt]) -> list[ast.stmt]:
     if n < 2:
         return body
     barrier = [_barrier(s) for s in body]
-    effects = [None if b else _effects(s) for s, b in zip(body, barrier)]
+    effects = [None if b else _effects(s) for s, b in zip(body, barrier, strict=True)]
     preds: list[set[int]] = [set() for _ in range(n)]
     for j in range(n):
         for i in range(j):
@@ -219,7 +219,7 @@ def _reorder_block(body: list[ast.stmt]) -> list[ast.stmt]:
             (ri, wi), (rj, wj) = effects[i], effects[j]
             if _overlap(wi, rj | wj) or _overlap(ri, wj):
                 preds[j].add(i)
-    shapes = ["" if b else _shape(s) for s, b in zip(body, barrier)]
+    shapes = ["" if b else _shape(s) for s, b in zip(body, barrier, strict=True)]
     waiting = [len(p) for p in preds]
     succs: list[list[int]] = [[] for _ in range(n)]
     for j, ps in enumerate(preds):
@@ -262,7 +262,9 @@ def _line_map(original: ast.AST, canonical_tree: ast.AST) -> dict[int, tuple[int
     line numbers through the reordering). The innermost statement wins; a compound
     statement's own lines (``for ...:``) map to its first line."""
     out: dict[int, tuple[int, int]] = {}
-    pairs = [(a, b) for a, b in zip(ast.walk(original), ast.walk(canonical_tree))
+    # not strict, as before: trees of another shape pair up as far as they go (a statement
+    # of another type among the pairs gives up below), they are no error
+    pairs = [(a, b) for a, b in zip(ast.walk(original), ast.walk(canonical_tree), strict=False)
              if isinstance(a, ast.stmt) and isinstance(b, ast.stmt)]
     if any(type(a) is not type(b) for a, b in pairs):
         return out

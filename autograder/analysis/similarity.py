@@ -145,7 +145,7 @@ def _drop(fp, hashes: set) -> None:
 
 
 def _lines(forms: Canonical, slices) -> list[int]:
-    return sorted(forms.marked_lines([(int(start), int(end)) for start, end in zip(*slices)]))
+    return sorted(forms.marked_lines([(int(start), int(end)) for start, end in zip(*slices, strict=True)]))
 
 
 def compare_exercise(ex: ExerciseAnswers, settings: Settings = Settings()) -> ExerciseSimilarity:
@@ -199,7 +199,7 @@ def compare_exercise(ex: ExerciseAnswers, settings: Settings = Settings()) -> Ex
     with np.errstate(divide="ignore", invalid="ignore"):
         screen = np.where(smaller > 0, shared / smaller, 0.0)
     ii, jj = np.nonzero(np.triu(screen >= settings.threshold / 2, k=1))
-    for i, j in zip(ii.tolist(), jj.tolist()):
+    for i, j in zip(ii.tolist(), jj.tolist(), strict=True):
         a, b = students[i], students[j]
         _, (share_a, share_b), slices = compare_files(prints[a], prints[b])
         share_a, share_b = float(share_a), float(share_b)
@@ -228,7 +228,7 @@ def compare(exercises: list[ExerciseAnswers], settings: Settings = Settings(),
         else "spawn"
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method)) as pool:
         done = dict(zip(order, pool.map(compare_exercise, [exercises[i] for i in order],
-                                         [settings] * len(order))))
+                                         [settings] * len(order)), strict=True))
     return [done[i] for i in range(len(exercises))]
 
 

@@ -7,6 +7,7 @@ relying on a seed) and returns plain facts: parameter and buffer names with shap
 outputs, hook records, devices as strings.
 """
 
+import itertools
 from collections import OrderedDict
 
 import torch
@@ -185,7 +186,7 @@ ex3 = Exercise("nb03.ex3", title="An MLP in a ModuleList", points=2, answers="ML
 
 def _ex3_weights(case):
     weights = {}
-    for i, (W, b) in enumerate(zip(case["Ws"], case["bs"])):
+    for i, (W, b) in enumerate(zip(case["Ws"], case["bs"], strict=True)):
         weights[f"layers.{i}.weight"] = W
         weights[f"layers.{i}.bias"] = b
     return weights
@@ -199,7 +200,7 @@ def ex3_cases(gen, hidden):
         all_sizes.append([_int(gen, 1, 9) for _ in range(depth + 1)])
     cases = []
     for sizes in all_sizes:
-        Ws = [torch.randn(b, a, generator=gen) * 0.6 for a, b in zip(sizes[:-1], sizes[1:])]
+        Ws = [torch.randn(b, a, generator=gen) * 0.6 for a, b in itertools.pairwise(sizes)]
         bs = [torch.randn(b, generator=gen) * 0.3 for b in sizes[1:]]
         cases.append({"sizes": list(sizes), "x": torch.randn(_int(gen, 2, 6), sizes[0], generator=gen),
                       "Ws": Ws, "bs": bs})
@@ -217,7 +218,7 @@ def ex3_run(case, MLP):
 def _mlp_reference(case, relu_last=False):
     h = case["x"]
     n = len(case["Ws"])
-    for i, (W, b) in enumerate(zip(case["Ws"], case["bs"])):
+    for i, (W, b) in enumerate(zip(case["Ws"], case["bs"], strict=True)):
         h = h @ W.T + b
         if i < n - 1 or relu_last:
             h = F.relu(h)
@@ -349,7 +350,7 @@ class _Probe(nn.Module):
         self.body = nn.Sequential(layers)
         self.head = nn.Linear(W_head.shape[1], W_head.shape[0])
         with torch.no_grad():
-            for i, (W, b) in enumerate(zip(Ws, bs), start=1):
+            for i, (W, b) in enumerate(zip(Ws, bs, strict=True), start=1):
                 self.body.get_submodule(f"fc{i}").weight.copy_(W)
                 self.body.get_submodule(f"fc{i}").bias.copy_(b)
             self.head.weight.copy_(W_head)
@@ -366,7 +367,7 @@ def ex5_cases(gen, hidden):
         all_sizes.append([_int(gen, 2, 6) for _ in range(_int(gen, 2, 4))])
     cases = []
     for sizes in all_sizes:
-        Ws = [torch.randn(b, a, generator=gen) for a, b in zip(sizes[:-1], sizes[1:])]
+        Ws = [torch.randn(b, a, generator=gen) for a, b in itertools.pairwise(sizes)]
         bs = [torch.randn(b, generator=gen) * 0.5 for b in sizes[1:]]
         cases.append({"x": torch.randn(_int(gen, 4, 12), sizes[0], generator=gen), "Ws": Ws, "bs": bs,
                       "W_head": torch.randn(1, sizes[-1], generator=gen), "b_head": torch.zeros(1)})
@@ -392,7 +393,7 @@ def ex5_judge(v, case, got):
     v.passed("type")
     expected, pre = {}, {}
     h = case["x"]
-    for i, (W, b) in enumerate(zip(case["Ws"], case["bs"]), start=1):
+    for i, (W, b) in enumerate(zip(case["Ws"], case["bs"], strict=True), start=1):
         z = h @ W.T + b
         h = F.relu(z)
         expected[f"body.act{i}"] = (h.mean(), (h == 0).float().mean())

@@ -415,12 +415,12 @@ def ex5_judge(v, case, got):
     if type(got) is dict:
         v.fail("wrong-type", f"make_loaders should return a pair (train_loader, test_loader), "
                f"but it returned a {got['type']}.")
-    for facts, part in zip(got, ("train", "test")):
+    for facts, part in zip(got, ("train", "test"), strict=True):
         if facts["type"] != "DataLoader":
             v.fail("wrong-type", f"The {part} loader should be a torch.utils.data.DataLoader, "
                    f"but it is a {facts['type']}.")
     v.passed("type")
-    for facts, part in zip(got, ("train", "test")):
+    for facts, part in zip(got, ("train", "test"), strict=True):
         if facts["dataset"] != part:
             v.fail("wrong-values", f"The {part} loader reads the {facts['dataset']} dataset: "
                    f"build it on {part}_ds.")
@@ -440,7 +440,7 @@ def ex5_judge(v, case, got):
         v.fail("loader-drops-samples", "A loader drops its last batch (drop_last=True): here every sample "
                "counts, and a test loader must never drop samples.")
     want = bool(case["cuda"])
-    for facts, part in zip(got, ("train", "test")):
+    for facts, part in zip(got, ("train", "test"), strict=True):
         if facts["pin_memory"] != want:
             v.fail("pin-memory-device", f"The {part} loader has pin_memory={facts['pin_memory']} for a "
                    f"{'CUDA' if want else 'CPU'} device.")
@@ -472,7 +472,7 @@ def _sequences(case):
 
 @ex6.run
 def ex6_run(case, pad_collate):
-    batch = [(seq.clone(), int(label)) for seq, label in zip(_sequences(case), case["labels"].tolist())]
+    batch = [(seq.clone(), int(label)) for seq, label in zip(_sequences(case), case["labels"].tolist(), strict=True)]
     return pad_collate(batch)
 
 

@@ -14,6 +14,7 @@ right outcome the judge recomputes exactly.
 from __future__ import annotations
 
 import contextlib
+import itertools
 
 # The grading engine forks its sandboxes from a zygote that has imported every checker
 # module. A sandbox that runs as another user may be unable to read the Python
@@ -87,7 +88,7 @@ def _features(fit_rows, *frames) -> list[torch.Tensor]:
 
 def _copy_into(module: nn.Module, weights: list[torch.Tensor]) -> None:
     with torch.no_grad():
-        for p, w in zip(module.parameters(), weights):
+        for p, w in zip(module.parameters(), weights, strict=True):
             p.copy_(w)
 
 
@@ -102,7 +103,7 @@ def _uniform(gen, bound, *shape):
 def _weights(gen, sizes: list[int], scale: float = 1.0) -> list[torch.Tensor]:
     """Weights and biases of a chain of Linear layers of the given sizes, in parameter order."""
     out = []
-    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+    for n_in, n_out in itertools.pairwise(sizes):
         bound = scale / n_in ** 0.5
         out += [_uniform(gen, bound, n_out, n_in), _uniform(gen, bound, n_out)]
     return out
@@ -807,7 +808,8 @@ def ex7_judge(v, case, got):
     if type(losses) not in (list, tuple) or len(losses) != ran or \
             not all(type(x) in (int, float) for x in losses):
         v.fail("wrong-type", f"losses should be a list of {ran} Python floats, one validation loss per epoch.")
-    if any(abs(float(a) - b) > 1e-9 for a, b in zip(losses, curve)):
+    # one loss per epoch trained; the scripted curve goes on past the epoch training stopped at
+    if any(abs(float(a) - b) > 1e-9 for a, b in zip(losses, curve, strict=False)):
         v.fail("wrong-values", "losses should be the validation loss after each epoch, in order.")
     v.passed("losses")
     weights = v.tensor(got["weights"], "the model's weights after early stopping", dtype=torch.float32, shape=(4,))

@@ -444,7 +444,7 @@ def _visible_copies():
 
     case = nb03.ex5.make_cases(hidden=False)[0]
     h, stats = case["x"], {}
-    for i, (W, b) in enumerate(zip(case["Ws"], case["bs"]), start=1):
+    for i, (W, b) in enumerate(zip(case["Ws"], case["bs"], strict=True), start=1):
         h = F.relu(h @ W.T + b)
         stats[f"body.act{i}"] = (h.mean().item(), (h == 0).float().mean().item())
     ex5 = f'''

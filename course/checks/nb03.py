@@ -292,24 +292,7 @@ def _running(case, new_weight=None):
 
 @ex4.judge
 def ex4_judge(v, case, got):
-    params, buffers = got["parameters"], got["buffers"]
-    if "running_mean" in params:
-        v.fail("buffer-as-parameter", "running_mean is registered as a Parameter: an optimizer would train it.")
-    if "scale" in buffers:
-        v.fail("parameter-as-buffer", "scale is registered as a buffer: no optimizer would ever change it.")
-    for name, kind in (("scale", params), ("running_mean", buffers)):
-        if name not in kind:
-            if name in got["plain"]:
-                v.fail("unregistered-tensor", f"{name} is a plain tensor attribute, so the module does not know it.")
-            v.fail("wrong-values", f"RunningCenter has no registered {name} (parameters: "
-                   f"{', '.join(params) or 'none'}; buffers: {', '.join(buffers) or 'none'}).")
-    if params != ("scale",) or buffers != ("running_mean",):
-        v.fail("wrong-values", f"RunningCenter should register exactly one parameter (scale) and one buffer "
-               f"(running_mean); it has parameters {params} and buffers {buffers}.")
-    if "running_mean" not in got["state"]:
-        v.fail("wrong-values", "running_mean is not in the state_dict: it was registered with persistent=False.",
-               "Use self.register_buffer('running_mean', torch.zeros(n_features)).")
-    v.passed("registration")
+    _ex4_registration(v, got)
     n = case["n"]
     last = case["batches"][-1]
     data = v.tensor(got["train_out"], "module(x) in training mode", dtype=torch.float32, shape=(last.shape[0], n))
@@ -331,6 +314,28 @@ def ex4_judge(v, case, got):
     xe = case["x_eval"]
     out = v.tensor(got["eval_out"], "module(x) in eval mode", dtype=torch.float32, shape=tuple(xe.shape))
     v.close(out, (xe - rm) * case["scale"], "module(x) in eval mode", atol=1e-5, rtol=1e-4)
+
+
+def _ex4_registration(v, got):
+    """One parameter (scale) and one buffer (running_mean), registered as such and saved."""
+    params, buffers = got["parameters"], got["buffers"]
+    if "running_mean" in params:
+        v.fail("buffer-as-parameter", "running_mean is registered as a Parameter: an optimizer would train it.")
+    if "scale" in buffers:
+        v.fail("parameter-as-buffer", "scale is registered as a buffer: no optimizer would ever change it.")
+    for name, kind in (("scale", params), ("running_mean", buffers)):
+        if name not in kind:
+            if name in got["plain"]:
+                v.fail("unregistered-tensor", f"{name} is a plain tensor attribute, so the module does not know it.")
+            v.fail("wrong-values", f"RunningCenter has no registered {name} (parameters: "
+                   f"{', '.join(params) or 'none'}; buffers: {', '.join(buffers) or 'none'}).")
+    if params != ("scale",) or buffers != ("running_mean",):
+        v.fail("wrong-values", f"RunningCenter should register exactly one parameter (scale) and one buffer "
+               f"(running_mean); it has parameters {params} and buffers {buffers}.")
+    if "running_mean" not in got["state"]:
+        v.fail("wrong-values", "running_mean is not in the state_dict: it was registered with persistent=False.",
+               "Use self.register_buffer('running_mean', torch.zeros(n_features)).")
+    v.passed("registration")
 
 
 # -- ex5 ---------------------------------------------------------------------------
@@ -485,8 +490,13 @@ def _sgd(case, accumulate=False):
 def ex6_judge(v, case, got):
     shapes = {"weight": (case["n_out"], case["n_in"]), "bias": (case["n_out"],)}
     ref = _sgd(case)
+    _ex6_training(v, case, got["trained"], shapes, ref)
+    _ex6_round_trip(v, case, got, shapes, ref)
+
+
+def _ex6_training(v, case, trained, shapes, ref):
+    """The model trained, by plain SGD steps (the gradients cleared at each)."""
     initial = {"weight": case["W0"], "bias": case["b0"]}
-    trained = got["trained"]
     for name, shape in shapes.items():
         t = v.tensor(trained[name], f"model.{name} after train_and_save", dtype=torch.float32, shape=shape)
         if v.matches(t, initial[name], atol=0, rtol=0):
@@ -497,6 +507,11 @@ def ex6_judge(v, case, got):
     for name in shapes:
         v.close(trained[name].data, ref[name], f"model.{name} after train_and_save", atol=1e-5, rtol=1e-4)
     v.passed("training")
+
+
+def _ex6_round_trip(v, case, got, shapes, ref):
+    """Bytes saved after training, loaded into a fresh model by restore."""
+    initial = {"weight": case["W0"], "bias": case["b0"]}
     if got["data"] != "bytes":
         v.fail("wrong-type", f"train_and_save should return bytes (buffer.getvalue()), but it returned a {got['data']}.")
     restored = got["restored"]

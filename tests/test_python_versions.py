@@ -352,24 +352,7 @@ def removed_or_warning_apis(unit: Unit) -> list[str]:
     tree = _tree(unit)
     if tree is None:
         return []
-    modules = {}  # local name -> module, from `import m` / `import m as n`
-    imported = {}  # local name -> (module, name), from `from m import name`
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                local = alias.asname or alias.name.split(".")[0]  # `import a.b` binds `a`
-                modules[local] = alias.name if alias.asname else local
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            for alias in node.names:
-                imported[alias.asname or alias.name] = (node.module, alias.name)
-
-    def resolve(expr) -> tuple[str, str] | None:
-        if isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name) and expr.value.id in modules:
-            return modules[expr.value.id], expr.attr
-        if isinstance(expr, ast.Name):
-            return imported.get(expr.id)
-        return None
-
+    names = _ImportedNames(tree)
     problems = []
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.level == 0:
@@ -378,15 +361,45 @@ def removed_or_warning_apis(unit: Unit) -> list[str]:
                 if why:
                     problems.append(f"{unit.name}:{node.lineno}: {node.module}.{alias.name}: {why}")
         elif isinstance(node, ast.Attribute):
-            target = resolve(node)
+            target = names.resolve(node)
             if target in REMOVED_OR_WARNING_APIS:
                 problems.append(f"{unit.name}:{node.lineno}: {'.'.join(target)}: {REMOVED_OR_WARNING_APIS[target]}")
         if isinstance(node, ast.Call):
-            target = resolve(node.func)
-            for kw in node.keywords:
-                why = target and WARNING_KEYWORDS.get((*target, kw.arg))
-                if why:
-                    problems.append(f"{unit.name}:{node.lineno}: {'.'.join(target)}({kw.arg}=): {why}")
+            problems += _warning_keywords(unit, node, names.resolve(node.func))
+    return problems
+
+
+class _ImportedNames:
+    """Which module (``import m``, ``import m as n``) or module member (``from m import x``)
+    each local name of a unit stands for."""
+
+    def __init__(self, tree: ast.AST):
+        self.modules: dict[str, str] = {}  # local name -> module
+        self.imported: dict[str, tuple[str, str]] = {}  # local name -> (module, name)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    local = alias.asname or alias.name.split(".")[0]  # `import a.b` binds `a`
+                    self.modules[local] = alias.name if alias.asname else local
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                for alias in node.names:
+                    self.imported[alias.asname or alias.name] = (node.module, alias.name)
+
+    def resolve(self, expr) -> tuple[str, str] | None:
+        """(module, name) that ``m.name`` or an imported ``name`` refers to; None otherwise."""
+        if isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name) and expr.value.id in self.modules:
+            return self.modules[expr.value.id], expr.attr
+        if isinstance(expr, ast.Name):
+            return self.imported.get(expr.id)
+        return None
+
+
+def _warning_keywords(unit: Unit, call: ast.Call, target: tuple[str, str] | None) -> list[str]:
+    problems = []
+    for kw in call.keywords:
+        why = target and WARNING_KEYWORDS.get((*target, kw.arg))
+        if why:
+            problems.append(f"{unit.name}:{call.lineno}: {'.'.join(target)}({kw.arg}=): {why}")
     return problems
 
 

@@ -18,7 +18,10 @@ The checks, each shown able to fail by ``test_*_can_fail`` on a small sample:
   arguments must be at most 3.10 (3.11 for tests/);
 - ruff, with the rules of ``[tool.ruff]`` in pyproject.toml: syntax newer than the
   target version (``except*``, PEP 695 ...), undefined names, and APIs removed in or
-  deprecated by 3.12/3.13 (``datetime.utcnow``, positional ``re.sub`` count ...);
+  deprecated by 3.12/3.13 (``datetime.utcnow``, positional ``re.sub`` count ...); and,
+  over the code, the tests and ``solutions/`` (not over the generated ``notebooks/``,
+  held to the version rules only), the rules that keep the code clean: pyflakes,
+  bugbear and mccabe's complexity bound;
 - ``ast.parse(feature_version=...)``: the oldest grammar parses it (vermin skips a file
   it cannot parse without failing, so this also backs it up);
 - ``compile()`` with warnings as errors: nothing warns at compile time (an invalid
@@ -253,31 +256,69 @@ def test_vermin_can_fail(tmp_path):
 
 # ---------------------------------------------------------------- ruff
 
-def _ruff(paths: list[Path]) -> subprocess.CompletedProcess:
+#: The rule families that keep the code clean (pyproject.toml selects them with the version
+#: rules); generated notebooks are held to the other rules only.
+CLEAN_CODE_RULES = ("F", "B", "C90")
+SOLUTION_NOTEBOOKS = [p for p in NOTEBOOK_FILES if p.parent.name == "solutions"]
+RELEASED_NOTEBOOKS = [p for p in NOTEBOOK_FILES if p.parent.name == "notebooks"]
+
+
+def _ruff_config() -> dict:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["ruff"]
+
+
+def version_rules() -> list[str]:
+    return [r for r in _ruff_config()["lint"]["select"] if r not in CLEAN_CODE_RULES]
+
+
+def _ruff(paths: list[Path], *options: str) -> subprocess.CompletedProcess:
     cmd = [sys.executable, "-m", "ruff", "check", "--no-cache", "--config", str(ROOT / "pyproject.toml"),
-           "--output-format", "concise", *(_rel(p) if p.is_relative_to(ROOT) else str(p) for p in paths)]
+           "--output-format", "concise", *options,
+           *(_rel(p) if p.is_relative_to(ROOT) else str(p) for p in paths)]
     return subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=120)
 
 
-def test_ruff_version_rules_pass():
-    """Files and notebooks (ruff reads .ipynb itself, magics included)."""
-    run = _ruff([*RUNTIME_FILES, *TEST_FILES, *NOTEBOOK_FILES])
+def test_ruff_selects_the_clean_code_rules():
+    lint = _ruff_config()["lint"]
+    assert set(CLEAN_CODE_RULES) <= set(lint["select"]), lint["select"]
+    assert lint["mccabe"]["max-complexity"] <= 10
+    assert {"E9", "F82", "DTZ003", "B034"} <= set(version_rules())
+    assert len(SOLUTION_NOTEBOOKS) == len(RELEASED_NOTEBOOKS) >= 10
+
+
+def test_ruff_passes():
+    """Every rule over the code, the tests and the solution notebooks (ruff reads .ipynb
+    itself, magics included); files named on the command line are linted even where
+    pyproject.toml excludes them from a plain `ruff check`."""
+    run = _ruff([*RUNTIME_FILES, *TEST_FILES, *SOLUTION_NOTEBOOKS])
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_ruff_version_rules_pass_on_the_released_notebooks():
+    """The student release is generated from solutions/ (answers cut out, the bootstrap cell
+    added): what students run must keep to the versions, not to the clean-code rules."""
+    run = _ruff(RELEASED_NOTEBOOKS, "--select", ",".join(version_rules()))
     assert run.returncode == 0, run.stdout + run.stderr
 
 
 def test_ruff_can_fail(tmp_path):
     sample = tmp_path / "sample.py"
     sample.write_text(
-        "import datetime\nimport re\n"
+        "import datetime\nimport os\nimport re\n"
         "try:\n    pass\nexcept* ValueError:\n    pass\n"
         "def first[T](xs: list[T]) -> T:\n    return xs[0]\n"
         "stamp = datetime.datetime.utcnow()\n"
         "once = re.sub('a', 'b', 'aaa', 1)\n"
         "digits = '\\d+'\n"
         "print(undefined_name)\n"
+        "def remember(x, seen=[]):\n    seen.append(x)\n    return seen\n"
+        "later = []\nfor k in range(3):\n    later.append(lambda: k)\n"
+        "pairs = list(zip([1, 2], [3]))\n"
+        "def branchy(x):\n" + "".join(f"    if x == {k}:\n        return {k}\n" for k in range(10))
+        + "    return -1\n"
     )
     notebook = tmp_path / "sample.ipynb"
-    cells = ["%pip install -q something\n!ls\nimport datetime", "stamp = datetime.datetime.utcnow()"]
+    cells = ["%pip install -q something\n!ls\nimport datetime\nimport os", "stamp = datetime.datetime.utcnow()"]
     notebook.write_text(json.dumps({
         "nbformat": 4, "nbformat_minor": 5, "metadata": {"language_info": {"name": "python"}},
         "cells": [{"cell_type": "code", "id": f"c{i}", "metadata": {}, "execution_count": None,
@@ -286,10 +327,16 @@ def test_ruff_can_fail(tmp_path):
     assert run.returncode == 1
     out = run.stdout
     assert "except*` on Python 3.10" in out and "type parameter lists on Python 3.10" in out, out
-    for code in ("DTZ003", "B034", "W605", "F821"):
+    for code in ("DTZ003", "B034", "W605", "F821",  # the version rules
+                 "F401", "B006", "B023", "B905", "C901"):  # the clean-code rules
         assert re.search(rf"sample\.py:\d+:\d+: {code}", out), (code, out)
     assert re.search(r"sample\.ipynb:cell 2:\d+:\d+: DTZ003", out), out
-    assert "sample.ipynb:cell 1" not in out, out  # the magics are not syntax errors
+    assert re.search(r"sample\.ipynb:cell 1:\d+:\d+: F401 .*`os`", out), out
+    assert "sample.ipynb:cell 1:1:" not in out, out  # the magics are not syntax errors
+
+    released = _ruff([notebook], "--select", ",".join(version_rules())).stdout
+    assert re.search(r"sample\.ipynb:cell 2:\d+:\d+: DTZ003", released), released
+    assert "F401" not in released, released
 
 
 # ---------------------------------------------------------------- the interpreter's own checks

@@ -260,8 +260,6 @@ def _warm(request: WarmRequest) -> None:
     """More imports (another assignment's), then a new tripwire baseline: no student code ran here."""
     import time
 
-    from autograder.engine import sandbox
-
     t0 = time.perf_counter()
     _warm_imports(request.imports)
     _capture_pristine()

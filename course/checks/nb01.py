@@ -8,7 +8,7 @@ from torch.overrides import TorchFunctionMode
 from course.checking import Exercise, pristine
 from course.checking.pristine import same_storage, shares_memory
 from course.checking.judge import _shape, kind_of
-from course.checking.values import TensorValue, Token
+from course.checking.values import TensorValue
 from course.env import same_device
 
 

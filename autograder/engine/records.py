@@ -429,14 +429,16 @@ class Verdict(Struct, forbid_unknown_fields=True):
 
     @property
     def code(self) -> str | None:
-        """The misconception the checker named, when the verdict is the checker's."""
-        judged = self.status in (VerdictStatus.FAILED, VerdictStatus.PARTIAL)
+        """The misconception the checker named, when the verdict is the checker's (a flag on
+        it, such as a repair by collect, keeps what the checker found)."""
+        judged = self.status in (VerdictStatus.FAILED, VerdictStatus.PARTIAL, VerdictStatus.FLAGGED)
         return self.result.code if judged and self.result is not None else None
 
     @property
     def hint(self) -> str | None:
         """The checker's hint, else the catalogue's fix for the misconception."""
-        judged = self.status in (VerdictStatus.FAILED, VerdictStatus.PARTIAL, VerdictStatus.PASSED)
+        judged = self.status in (VerdictStatus.FAILED, VerdictStatus.PARTIAL, VerdictStatus.PASSED,
+                                 VerdictStatus.FLAGGED)
         return self.result.fix() if judged and self.result is not None else None
 
 

@@ -425,12 +425,13 @@ class Watcher:
         lists = (self.slots, self.functions, self.calls)
         held = tuple(tuple(lst) for lst in lists)
         attributes = {k: v for k, v in vars(self).items() if k != "baseline"}
+        cls = type(self)  # taken now, held as a default like the rest (the audit hook guards defaults)
 
-        def probe(w=self, cls=type(self), lists=lists, held=held, attributes=attributes) -> bool:
+        def probe(w=self, cls=cls, lists=lists, held=held, attributes=attributes) -> bool:
             now = {k: v for k, v in vars(w).items() if k != "baseline"}
             return type(w) is cls and now.keys() == attributes.keys() and all(
                 now[k] is v for k, v in attributes.items()) and all(
-                _same(tuple(lst), items) for lst, items in zip(lists, held))
+                _same(tuple(lst), items) for lst, items in zip(lists, held, strict=True))
 
         return probe
 
@@ -507,4 +508,4 @@ def _facts(fn: types.FunctionType) -> tuple:
 
 def _same(a: tuple, b: tuple) -> bool:
     """Two tuples of the same objects (``==`` would ask the objects themselves)."""
-    return len(a) == len(b) and all(x is y for x, y in zip(a, b))
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))

@@ -104,6 +104,8 @@ def describe(obj: Any, _depth: int = 0) -> Any:
 
 
 def _describe(obj: Any, depth: int) -> Any:
+    """One value: the leaves known by identity here, in this order; containers and the rest
+    in :func:`_describe_container`."""
     t = REAL.type(obj)
     if depth > 20:
         return Opaque(type_name(obj), "nested too deeply")
@@ -112,11 +114,7 @@ def _describe(obj: Any, depth: int) -> Any:
     if REAL.id(t) in _SCALAR_IDS:
         return obj
     if t is REAL.ndarray:
-        if obj.dtype.hasobject:
-            return Opaque("numpy.ndarray", "object dtype")
-        if obj.size > MAX_ELEMENTS:
-            return Opaque("numpy.ndarray", f"too large ({obj.size} elements)")
-        return ArrayValue(str(obj.dtype), tuple(int(n) for n in obj.shape), REAL.np_array(obj, copy=True))
+        return _describe_array(obj)
     if REAL.id(t) in REAL.numpy_scalars:
         return REAL.scalar_item(obj)
     if t is REAL.Size:
@@ -125,11 +123,25 @@ def _describe(obj: Any, depth: int) -> Any:
         return Token("dtype", str(obj))
     if t is REAL.device:
         return Token("device", str(obj))
+    return _describe_container(obj, t, depth)
+
+
+def _describe_container(obj: Any, t: Any, depth: int) -> Any:
+    """A list, a tuple or a dict with string keys, item by item; anything else opaque."""
     if t is list or t is tuple:
         return t(_describe(x, depth + 1) for x in t.__iter__(obj))
     if t is dict and all(REAL.type(k) is str for k in dict.keys(obj)):
         return {k: _describe(v, depth + 1) for k, v in dict.items(obj)}
     return Opaque(type_name(obj), "look-alike" if lookalike(obj) else "")
+
+
+def _describe_array(obj: np.ndarray) -> ArrayValue | Opaque:
+    """A plain NumPy array's copy; an object array or a too large one opaque."""
+    if obj.dtype.hasobject:
+        return Opaque("numpy.ndarray", "object dtype")
+    if obj.size > MAX_ELEMENTS:
+        return Opaque("numpy.ndarray", f"too large ({obj.size} elements)")
+    return ArrayValue(str(obj.dtype), tuple(int(n) for n in obj.shape), REAL.np_array(obj, copy=True))
 
 
 def _describe_tensor(x: torch.Tensor) -> TensorValue | Opaque:
@@ -181,41 +193,57 @@ def inputs_changed(case: dict, after: Any) -> list[str]:
 def encode(value: Any, tensors: dict[str, torch.Tensor] | None = None) -> tuple[Any, dict[str, torch.Tensor]]:
     """(json-able object, tensors by name) for a described value."""
     tensors = {} if tensors is None else tensors
+    return _encode(value, tensors), tensors
 
-    def enc(v):
-        if type(v) in _SCALARS:
-            if type(v) is float and not np.isfinite(v):
-                return {"$float": repr(v)}
-            return v
-        if isinstance(v, TensorValue):
-            key = None
-            if v.data is not None:
-                key = f"t{len(tensors)}"
-                tensors[key] = v.data.contiguous()
-            return {"$tensor": {
-                "dtype": str(v.dtype).removeprefix("torch."), "shape": list(v.shape),
-                "device": v.device, "requires_grad": v.requires_grad, "is_leaf": v.is_leaf,
-                "grad_fn": v.grad_fn, "contiguous": v.contiguous, "parameter": v.parameter,
-                "data": key}}
-        if isinstance(v, ArrayValue):
-            key = f"t{len(tensors)}"
-            tensors[key] = torch.from_numpy(np.ascontiguousarray(v.data))
-            return {"$array": {"dtype": v.dtype, "shape": list(v.shape), "data": key}}
-        if isinstance(v, Token):
-            return {"$token": [v.kind, v.text]}
-        if isinstance(v, Opaque):
-            return {"$opaque": [v.type_name, v.note]}
-        if isinstance(v, Raised):
-            return {"$raised": [v.type_name, v.message]}
-        if isinstance(v, tuple):
-            return {"$tuple": [enc(x) for x in v]}
-        if isinstance(v, list):
-            return [enc(x) for x in v]
-        if isinstance(v, dict):
-            return {"$dict": {k: enc(x) for k, x in v.items()}}
-        raise TypeError(f"cannot encode {type(v).__name__}: describe() it first")
 
-    return enc(value), tensors
+def _encode(v: Any, tensors: dict[str, torch.Tensor]) -> Any:
+    """One described value; its tensors are added to ``tensors`` under new names."""
+    if type(v) in _SCALARS:
+        return _encode_scalar(v)
+    if isinstance(v, TensorValue):
+        return _encode_tensor(v, tensors)
+    if isinstance(v, ArrayValue):
+        key = f"t{len(tensors)}"
+        tensors[key] = torch.from_numpy(np.ascontiguousarray(v.data))
+        return {"$array": {"dtype": v.dtype, "shape": list(v.shape), "data": key}}
+    if isinstance(v, Token):
+        return {"$token": [v.kind, v.text]}
+    if isinstance(v, Opaque):
+        return {"$opaque": [v.type_name, v.note]}
+    if isinstance(v, Raised):
+        return {"$raised": [v.type_name, v.message]}
+    return _encode_container(v, tensors)
+
+
+def _encode_scalar(v: Any) -> Any:
+    """JSON has no inf or nan: those travel as their repr."""
+    if type(v) is float and not np.isfinite(v):
+        return {"$float": repr(v)}
+    return v
+
+
+def _encode_tensor(v: TensorValue, tensors: dict[str, torch.Tensor]) -> dict:
+    """The metadata as JSON, the values (if any: a meta tensor has none) in ``tensors``."""
+    key = None
+    if v.data is not None:
+        key = f"t{len(tensors)}"
+        tensors[key] = v.data.contiguous()
+    return {"$tensor": {
+        "dtype": str(v.dtype).removeprefix("torch."), "shape": list(v.shape),
+        "device": v.device, "requires_grad": v.requires_grad, "is_leaf": v.is_leaf,
+        "grad_fn": v.grad_fn, "contiguous": v.contiguous, "parameter": v.parameter,
+        "data": key}}
+
+
+def _encode_container(v: Any, tensors: dict[str, torch.Tensor]) -> Any:
+    """A tuple (tagged: JSON would make it a list), a list or a dict, item by item."""
+    if isinstance(v, tuple):
+        return {"$tuple": [_encode(x, tensors) for x in v]}
+    if isinstance(v, list):
+        return [_encode(x, tensors) for x in v]
+    if isinstance(v, dict):
+        return {"$dict": {k: _encode(x, tensors) for k, x in v.items()}}
+    raise TypeError(f"cannot encode {type(v).__name__}: describe() it first")
 
 
 def decode(obj: Any, tensors: dict[str, torch.Tensor]) -> Any:
@@ -225,13 +253,15 @@ def decode(obj: Any, tensors: dict[str, torch.Tensor]) -> Any:
     if not isinstance(obj, dict):
         return obj
     (tag, body), = obj.items()
+    return _decode_tagged(tag, body, tensors)
+
+
+def _decode_tagged(tag: str, body: Any, tensors: dict[str, torch.Tensor]) -> Any:
+    """One tagged object of :func:`encode`'s (an if-chain, not a table: nothing to change in place)."""
     if tag == "$float":
         return float(body)
     if tag == "$tensor":
-        data = tensors[body["data"]] if body["data"] is not None else None
-        return TensorValue(getattr(torch, body["dtype"]), tuple(body["shape"]), body["device"],
-                           body["requires_grad"], body["is_leaf"], body["grad_fn"],
-                           body["contiguous"], body["parameter"], data)
+        return _decode_tensor(body, tensors)
     if tag == "$array":
         return ArrayValue(body["dtype"], tuple(body["shape"]), tensors[body["data"]].numpy())
     if tag == "$token":
@@ -245,3 +275,10 @@ def decode(obj: Any, tensors: dict[str, torch.Tensor]) -> Any:
     if tag == "$dict":
         return {k: decode(x, tensors) for k, x in body.items()}
     raise ValueError(f"unknown tag {tag!r}")
+
+
+def _decode_tensor(body: dict, tensors: dict[str, torch.Tensor]) -> TensorValue:
+    data = tensors[body["data"]] if body["data"] is not None else None
+    return TensorValue(getattr(torch, body["dtype"]), tuple(body["shape"]), body["device"],
+                       body["requires_grad"], body["is_leaf"], body["grad_fn"],
+                       body["contiguous"], body["parameter"], data)

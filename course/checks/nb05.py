@@ -11,6 +11,7 @@ wrong answer is named by the mistake that produces exactly its numbers.
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import torch
 import torch.nn as nn
@@ -166,7 +167,7 @@ ex1 = Exercise("nb05.ex1", title="The training loop", points=3,
 @ex1.cases
 def ex1_cases(gen, hidden):
     cases = []
-    for i in range(1 if not hidden else 3):
+    for _ in range(1 if not hidden else 3):
         n, d = (8, 2) if not hidden else (_randint(gen, 6, 16), _randint(gen, 1, 4))
         X, y, w0, b0 = _regression(gen, n, d)
         cases.append({"X": X, "y": y, "w0": w0, "b0": b0,
@@ -319,22 +320,40 @@ def ex2_judge(v, case, got):
         v.fail("model-not-on-device", f"Called with device={device!r}, the model's parameters are on "
                f"{sorted(set(got['model_devices']))}.")
     v.passed("device")
+    _ex2_is_sgd(v, got)
+    _ex2_holds_the_model_parameters(v, case, got)
+    v.passed("parameters")
+    _ex2_settings(v, case, got)
+    v.passed("values")
+    _ex2_steps_like_sgd(v, case, got)
+    v.passed("behaviour")
+
+
+def _ex2_is_sgd(v, got):
+    """The optimizer is torch.optim.SGD itself, not a class that only takes its name."""
     if not got["is_sgd"]:
         name = got["optimizer"] if isinstance(got["optimizer"], str) else getattr(got["optimizer"], "type_name", "?")
         if name == _SGD:  # named like it, but another class: the name is all it has of SGD
             v.fail("wrong-type", f"The optimizer's class calls itself {_SGD} but is not torch.optim.SGD.")
         v.fail("wrong-type", f"The optimizer is a {name}; the exercise asks for torch.optim.SGD.")
+
+
+def _ex2_holds_the_model_parameters(v, case, got):
+    """Every parameter of the model, as it is after model.to(device), and nothing else."""
     held, n_model = got["held_in_model"], len(got["model_devices"])
     if not all(held):
         if any(dv == "cpu" for dv in got["held_devices"]):
             v.fail("optimizer-before-to-device",
-                   f"The optimizer holds tensors on the cpu while the model is on {device!r}: it was built "
+                   f"The optimizer holds tensors on the cpu while the model is on {case['device']!r}: it was built "
                    "over the parameters as they were before model.to(device).")
         v.fail("optimizer-wrong-params", "The optimizer holds tensors that are not the model's parameters.")
     if sum(held) != n_model:
         v.fail("optimizer-wrong-params",
                f"The optimizer holds {sum(held)} of the model's {n_model} parameter tensors; it should hold all.")
-    v.passed("parameters")
+
+
+def _ex2_settings(v, case, got):
+    """lr, weight_decay and momentum as asked (lr and weight_decay swapped named first)."""
     lr = v.number(got["lr"], "The optimizer's lr")
     wd = v.number(got["weight_decay"], "The optimizer's weight_decay")
     if math.isclose(lr, case["weight_decay"], rel_tol=1e-9) and math.isclose(wd, case["lr"], rel_tol=1e-9):
@@ -348,7 +367,10 @@ def ex2_judge(v, case, got):
     if got["momentum"] is None or not math.isclose(v.number(got["momentum"], "momentum"), 0.9, rel_tol=1e-9):
         v.fail("optimizer-setting-missing", f"The optimizer's momentum is {got['momentum']}; the exercise asks "
                "for 0.9.")
-    v.passed("values")
+
+
+def _ex2_steps_like_sgd(v, case, got):
+    """A parameter of its own, stepped by the optimizer, moves where torch.optim.SGD moves it."""
     if not isinstance(got["probe"], TensorValue):
         v.fail("wrong-type", f"The optimizer could not take a step on a parameter of its own ({got['probe']}).")
     probe = v.tensor(got["probe"], "A parameter stepped by the optimizer", dtype=torch.float32,
@@ -356,7 +378,6 @@ def ex2_judge(v, case, got):
     if not v.matches(probe, _probe_reference(case), ATOL, RTOL):
         v.fail("wrong-type", "The optimizer does not step like torch.optim.SGD with these settings "
                "(a parameter it stepped moved elsewhere).")
-    v.passed("behaviour")
 
 
 # --- Exercise 3: one SGD step by hand ----------------------------------------------------
@@ -386,19 +407,20 @@ def ex3_cases(gen, hidden):
 @ex3.run
 def ex3_run(case, sgd_step):
     params = [nn.Parameter(t.clone()) for t in case["params"]]
-    for p, g in zip(params, case["grads"]):
+    for p, g in zip(params, case["grads"], strict=True):
         p.grad = g.clone()
     if case["weight_decay"] is None:
         sgd_step(params, case["lr"])  # weight_decay left at its default
     else:
         sgd_step(params, case["lr"], weight_decay=case["weight_decay"])
-    kept = all(p.grad is not None and torch.equal(p.grad, g) for p, g in zip(params, case["grads"]))
+    # strict=False: sgd_step may have changed the list's length; the judge names that, not zip
+    kept = all(p.grad is not None and torch.equal(p.grad, g) for p, g in zip(params, case["grads"], strict=False))
     return {"params": [p.detach().clone() for p in params], "grads_kept": kept}
 
 
 def _sgd_reference(case):
     params = [nn.Parameter(t.clone()) for t in case["params"]]
-    for p, g in zip(params, case["grads"]):
+    for p, g in zip(params, case["grads"], strict=True):
         p.grad = g.clone()
     torch.optim.SGD(params, lr=case["lr"], weight_decay=case["weight_decay"] or 0.0).step()
     return torch.cat([p.detach().reshape(-1) for p in params])
@@ -407,34 +429,45 @@ def _sgd_reference(case):
 @ex3.judge
 def ex3_judge(v, case, got):
     kept, got = got["grads_kept"], got["params"]
-    if type(got) is not list or len(got) != len(case["params"]):
-        v.fail("wrong-type", "sgd_step should update the tensors of the list it is given.")
-    flat = []
-    for i, (value, p0) in enumerate(zip(got, case["params"])):
-        flat.append(v.tensor(value, f"params[{i}] after sgd_step", dtype=torch.float32,
-                             shape=tuple(p0.shape)).reshape(-1))
-    got_flat = torch.cat(flat)
-    p = torch.cat([t.reshape(-1) for t in case["params"]])
-    g = torch.cat([t.reshape(-1) for t in case["grads"]])
-    lr, wd = case["lr"], case["weight_decay"] or 0.0
+    got_flat = _ex3_params_after(v, case, got)
     ref = _sgd_reference(case)
     if not v.matches(got_flat, ref, ATOL, RTOL):
-        if v.matches(got_flat, p, 0, 0):
-            v.fail("rebinding-leaf", "The tensors in params did not change. `p = p - lr * p.grad` only rebinds the "
-                   "name p; update each tensor in place under torch.no_grad().")
-        if v.matches(got_flat, p + lr * (g + wd * p), ATOL, RTOL):
-            v.fail("update-sign", "The parameters moved along the gradient instead of against it.")
-        if wd:
-            for wrong in (p - wd * (g + wd * p), p - wd * g, p - lr * g - wd * p, p - lr * wd * g, p - (lr + wd) * g):
-                if v.matches(got_flat, wrong, ATOL, RTOL):
-                    v.fail("weight-decay-as-lr", "weight_decay was used as a step size instead of being added "
-                           "to the gradient as weight_decay * p.")
-            if v.matches(got_flat, p - lr * g, ATOL, RTOL):
-                v.fail("weight-decay-missing", "The step is plain SGD without the weight decay.")
+        _ex3_named_mistakes(v, case, got_flat)
     v.close(got_flat, ref, "The parameter vector after sgd_step", atol=ATOL, rtol=RTOL)
     if not kept:
         v.fail("gradients-cleared", "After sgd_step the parameters' .grad were no longer the gradients they "
                "held before the step.")
+
+
+def _ex3_params_after(v, case, got):
+    """The parameters after sgd_step, one per tensor of the case, flattened into one vector."""
+    if type(got) is not list or len(got) != len(case["params"]):
+        v.fail("wrong-type", "sgd_step should update the tensors of the list it is given.")
+    flat = []
+    for i, (value, p0) in enumerate(zip(got, case["params"], strict=True)):
+        flat.append(v.tensor(value, f"params[{i}] after sgd_step", dtype=torch.float32,
+                             shape=tuple(p0.shape)).reshape(-1))
+    return torch.cat(flat)
+
+
+def _ex3_named_mistakes(v, case, got_flat):
+    """A wrong step that one of the usual mistakes makes exactly: nothing changed, the sign,
+    then (with weight decay) weight decay used as a step size or left out."""
+    p = torch.cat([t.reshape(-1) for t in case["params"]])
+    g = torch.cat([t.reshape(-1) for t in case["grads"]])
+    lr, wd = case["lr"], case["weight_decay"] or 0.0
+    if v.matches(got_flat, p, 0, 0):
+        v.fail("rebinding-leaf", "The tensors in params did not change. `p = p - lr * p.grad` only rebinds the "
+               "name p; update each tensor in place under torch.no_grad().")
+    if v.matches(got_flat, p + lr * (g + wd * p), ATOL, RTOL):
+        v.fail("update-sign", "The parameters moved along the gradient instead of against it.")
+    if wd:
+        for wrong in (p - wd * (g + wd * p), p - wd * g, p - lr * g - wd * p, p - lr * wd * g, p - (lr + wd) * g):
+            if v.matches(got_flat, wrong, ATOL, RTOL):
+                v.fail("weight-decay-as-lr", "weight_decay was used as a step size instead of being added "
+                       "to the gradient as weight_decay * p.")
+        if v.matches(got_flat, p - lr * g, ATOL, RTOL):
+            v.fail("weight-decay-missing", "The step is plain SGD without the weight decay.")
 
 
 # --- Exercise 4: momentum by hand -----------------------------------------------------------
@@ -572,7 +605,7 @@ def ex5_judge(v, case, got):
                   "Every step looks like Adam's first step: m, v and the step count t did not carry over.")]
         for code, options, message in wrong:
             rule = _adam_rule(lr, betas, 1e-8, **options)
-            if v.matches(data, _trajectory(case, lambda ps: _Rule(ps, rule)), ATOL, RTOL):
+            if v.matches(data, _trajectory(case, partial(_Rule, update=rule)), ATOL, RTOL):
                 v.fail(code, message)
     v.close(data, ref, "The table of parameter values after each step", atol=ATOL, rtol=RTOL)
 

@@ -83,6 +83,54 @@ def _privileged() -> bool:
     return os.geteuid() == 0 and jail.probe()["mounts"]
 
 
+def _seen_inside(port: int, unix_path: str, token: str) -> dict:
+    """What a sandbox sees: its folders, the host's listeners and the outside, its scratch filled up."""
+    out = {"tmp": sorted(os.listdir("/tmp")), "cwd": sorted(os.listdir(".")), "getcwd": os.getcwd(),
+           "nb": open("nb.ipynb", "rb").read() == b"{}" * 3000, "run": sorted(os.listdir("/run"))}
+    out.update(_reach(port, unix_path))
+    with socket.socket() as srv:  # the namespace's own loopback works
+        srv.bind(("127.0.0.1", 0))
+        srv.listen(1)
+        socket.create_connection(srv.getsockname(), timeout=2).close()
+    out.update(_fill_scratch(token), shm=sorted(os.listdir("/dev/shm"))[:2],
+               modes=[oct(os.stat(p).st_mode & 0o7777) for p in ("/tmp", "/var/tmp", "/dev/shm")])
+    return out
+
+
+def _reach(port: int, unix_path: str) -> dict:
+    """How connecting to the host's TCP port, to the outside and to the host's Unix socket ends."""
+    out = {}
+    for name, target in (("host", ("127.0.0.1", port)), ("outside", ("1.1.1.1", 80))):
+        try:
+            socket.create_connection(target, timeout=2).close()
+            out[name] = "connected"
+        except OSError as e:
+            out[name] = errno.errorcode.get(e.errno, str(e))
+    try:
+        with socket.socket(socket.AF_UNIX) as s:
+            s.connect(unix_path)
+        out["unix"] = "connected"
+    except OSError as e:
+        out["unix"] = errno.errorcode.get(e.errno, str(e))
+    return out
+
+
+def _fill_scratch(token: str) -> dict:
+    """Write 64 KiB at a time into /tmp, /var/tmp, /dev/shm and the work dir until it fails:
+    how much was written and the error it ended with."""
+    written, err = 0, None
+    try:
+        for n, where in enumerate(["/tmp", "/var/tmp", "/dev/shm", "."] * 8):
+            with open(f"{where}/fill-{token}-{n}", "wb") as f:
+                for _ in range(8):
+                    f.write(b"x" * (1 << 16))
+                    f.flush()
+                    written += 1 << 16
+    except OSError as e:
+        err = errno.errorcode.get(e.errno)
+    return {"written": written, "err": err}
+
+
 @needs_root
 def test_isolated_sandbox_has_private_bounded_scratch_and_no_network(job):
     if not _privileged():
@@ -105,42 +153,9 @@ def test_isolated_sandbox_has_private_bounded_scratch_and_no_network(job):
     unix.listen(8)
     unix.setblocking(False)
 
-    def check() -> dict:
-        out = {"tmp": sorted(os.listdir("/tmp")), "cwd": sorted(os.listdir(".")), "getcwd": os.getcwd(),
-               "nb": open("nb.ipynb", "rb").read() == b"{}" * 3000, "run": sorted(os.listdir("/run"))}
-        for name, target in (("host", ("127.0.0.1", port)), ("outside", ("1.1.1.1", 80))):
-            try:
-                socket.create_connection(target, timeout=2).close()
-                out[name] = "connected"
-            except OSError as e:
-                out[name] = errno.errorcode.get(e.errno, str(e))
-        try:
-            with socket.socket(socket.AF_UNIX) as s:
-                s.connect(unix_path)
-            out["unix"] = "connected"
-        except OSError as e:
-            out["unix"] = errno.errorcode.get(e.errno, str(e))
-        with socket.socket() as srv:  # the namespace's own loopback works
-            srv.bind(("127.0.0.1", 0))
-            srv.listen(1)
-            socket.create_connection(srv.getsockname(), timeout=2).close()
-        written, err = 0, None
-        try:
-            for n, where in enumerate(["/tmp", "/var/tmp", "/dev/shm", "."] * 8):
-                with open(f"{where}/fill-{token}-{n}", "wb") as f:
-                    for _ in range(8):
-                        f.write(b"x" * (1 << 16))
-                        f.flush()
-                        written += 1 << 16
-        except OSError as e:
-            err = errno.errorcode.get(e.errno)
-        out.update(written=written, err=err, shm=sorted(os.listdir("/dev/shm"))[:2],
-                   modes=[oct(os.stat(p).st_mode & 0o7777) for p in ("/tmp", "/var/tmp", "/dev/shm")])
-        return out
-
     try:
         before = os.statvfs("/tmp")
-        out = _in_child(work, check)
+        out = _in_child(work, lambda: _seen_inside(port, unix_path, token))
         after = os.statvfs("/tmp")
         conns = []
         for s in (listener, unix):

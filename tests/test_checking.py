@@ -246,6 +246,27 @@ def test_number_checks_reject_float_subclasses():
         v.number(True, "x")
 
 
+@pytest.mark.parametrize("value, code, words", [
+    ((0.5, 0.25), None, None),
+    ([0.5], "wrong-shape", "has 1 entries; expected 2 losses, one per epoch"),
+    ("0.5 0.25", "wrong-type", "should be a list of losses"),
+    ([0.5, describe(torch.tensor(0.25))], "wrong-type", "Use .item()"),
+    ([0.5, describe(torch.tensor(0.25, requires_grad=True) * 2)], "loss-history-tensors", "attached to the graph"),
+    ([0.5, True], "wrong-type", "one entry is a bool"),
+])
+def test_a_list_of_numbers_names_its_usual_wrong_forms(value, code, words):
+    from course.checking.judge import Judge
+
+    v = Judge()
+    if code is None:
+        assert v.numbers(value, "The losses", 2, "losses, one per epoch").tolist() == [0.5, 0.25]
+        return
+    with pytest.raises(Failed) as failed:
+        v.numbers(value, "The losses", 2, "losses, one per epoch")
+    assert failed.value.code == code
+    assert words in failed.value.message + (failed.value.hint or "")
+
+
 def test_unknown_misconception_code_is_a_checker_bug():
     with pytest.raises(KeyError):
         Failed("no-such-code", "x")

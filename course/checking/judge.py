@@ -135,6 +135,25 @@ class Judge:
             return float(value.data.reshape(()).item())
         self.fail("wrong-type", f"{name} should be a number, but it is {kind_of(value)}.")
 
+    def numbers(self, value: Any, name: str, length: int, what: str, hint: str | None = None) -> torch.Tensor:
+        """A list or tuple of ``length`` Python numbers (a loss history, the learning rates of a
+        schedule), as a float64 tensor; names the usual wrong forms: tensors still on the graph,
+        tensors or arrays instead of floats (``hint`` says how to make one), the wrong length.
+        ``what`` is the plural of one entry ("losses, one per epoch")."""
+        if type(value) not in (list, tuple):
+            self.fail("wrong-type", f"{name} should be a list of {what} (Python floats), but it is {kind_of(value)}.")
+        if any(isinstance(x, TensorValue) and x.requires_grad for x in value):
+            self.fail("loss-history-tensors",
+                      f"{name} holds tensors that are still attached to the graph (requires_grad=True).")
+        odd = [x for x in value if type(x) not in (int, float)]
+        if odd:
+            self.fail("wrong-type", f"{name} should hold Python floats, but one entry is {kind_of(odd[0])}.",
+                      hint or "Use .item() on a one-element tensor.")
+        if len(value) != length:
+            self.fail("wrong-shape", f"{name} has {len(value)} entries; expected {length} {what}.")
+        self.passed("type")
+        return torch.tensor([float(x) for x in value], dtype=torch.float64)
+
     def boolean(self, value: Any, name: str) -> bool:
         if type(value) is bool:
             self.passed("type")

@@ -18,7 +18,6 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from course.checking import Exercise, pristine
-from course.checking.judge import kind_of
 from course.checking.values import TensorValue, type_name
 
 #: Tolerances. Parameters after a few float32 steps agree to about 1e-7 when the same
@@ -56,27 +55,6 @@ def _linear(w0, b0):
         model.weight.copy_(w0)
         model.bias.copy_(b0)
     return model
-
-
-def _is_number(x):
-    return type(x) in (int, float)
-
-
-def _numbers(v, value, name, length, what):
-    """A list or tuple of ``length`` Python numbers; names the usual wrong forms."""
-    if type(value) not in (list, tuple):
-        v.fail("wrong-type", f"{name} should be a list of {what} (Python floats), but it is {kind_of(value)}.")
-    if any(isinstance(x, TensorValue) and x.requires_grad for x in value):
-        v.fail("loss-history-tensors",
-               f"{name} holds tensors that are still attached to the graph (requires_grad=True).")
-    if not all(_is_number(x) for x in value):
-        odd = next(x for x in value if not _is_number(x))
-        v.fail("wrong-type", f"{name} should hold Python floats, but one entry is {kind_of(odd)}.",
-               "Use .item() on a one-element tensor; scheduler.get_last_lr() returns a list, take [0].")
-    if len(value) != length:
-        v.fail("wrong-shape", f"{name} has {len(value)} entries; expected one per {what[:-1]}, {length} in all.")
-    v.passed("type")
-    return torch.tensor([float(x) for x in value], dtype=torch.float64)
 
 
 def _loop(case, order, scheduler=None, per_batch=False):
@@ -195,7 +173,7 @@ def ex1_run(case, train):
 
 @ex1.judge
 def ex1_judge(v, case, got):
-    losses = _numbers(v, got["losses"], "The list train(...) returned", case["epochs"], "losses, one per epoch")
+    losses = v.numbers(got["losses"], "The list train(...) returned", case["epochs"], "losses, one per epoch")
     w = v.tensor(got["weight"], "model.weight after train(...)", dtype=torch.float32, shape=tuple(case["w0"].shape))
     b = v.tensor(got["bias"], "model.bias after train(...)", dtype=torch.float32, shape=tuple(case["b0"].shape))
     params = torch.cat([w.reshape(-1), b.reshape(-1)])
@@ -649,7 +627,8 @@ def _steplr(opt):
 @ex6.judge
 def ex6_judge(v, case, got):
     epochs, nb, lr = case["epochs"], len(case["batches"]), case["lr"]
-    lrs = _numbers(v, got["lrs"], "The list train_with_schedule(...) returned", epochs, "learning rates, one per epoch")
+    lrs = v.numbers(got["lrs"], "The list train_with_schedule(...) returned", epochs, "learning rates, one per epoch",
+                    "Use .item() on a one-element tensor; scheduler.get_last_lr() returns a list, take [0].")
     w = v.tensor(got["weight"], "model.weight after training", dtype=torch.float32, shape=tuple(case["w0"].shape))
     b = v.tensor(got["bias"], "model.bias after training", dtype=torch.float32, shape=tuple(case["b0"].shape))
     ref_lrs = torch.tensor([lr * GAMMA ** (e // STEP_SIZE) for e in range(epochs)], dtype=torch.float64)
@@ -771,7 +750,7 @@ def _same_finals(v, got, sweep):
 @ex7.judge
 def ex7_judge(v, case, got):
     lrs = case["lrs"]
-    finals = _numbers(v, got["finals"], "The final losses lr_sweep(...) returned", len(lrs), "losses, one per lr")
+    finals = v.numbers(got["finals"], "The final losses lr_sweep(...) returned", len(lrs), "losses, one per lr")
     best = v.number(got["best"], "The best lr lr_sweep(...) returned")
     ref, firsts = sweep = _sweep(case)
     if not _same_finals(v, finals, sweep):

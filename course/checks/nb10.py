@@ -61,22 +61,11 @@ def _uniform(gen, lo, hi):
     return float(lo + (hi - lo) * torch.rand((), generator=gen))
 
 
+_ITEM_HINT = "Append loss.item(), a Python float, not the loss tensor."
+
+
 def _is_number(x):
     return type(x) in (int, float)
-
-
-def _floats(v, value, name, length, what):
-    """A list or tuple of ``length`` finite Python numbers, as a float64 tensor."""
-    if type(value) not in (list, tuple):
-        v.fail("wrong-type", f"{name} should be a list of {what} (Python floats), but it is {kind_of(value)}.")
-    if not all(_is_number(x) for x in value):
-        odd = next(x for x in value if not _is_number(x))
-        v.fail("wrong-type", f"{name} should hold Python floats, but one entry is {kind_of(odd)}.",
-               "Append loss.item(), a Python float, not the loss tensor.")
-    if len(value) != length:
-        v.fail("wrong-shape", f"{name} has {len(value)} entries; expected {length}, one per {what[:-1]}.")
-    v.passed("type")
-    return torch.tensor([float(x) for x in value], dtype=torch.float64)
 
 
 def _layers(weights, activation, dropout=None):
@@ -269,7 +258,8 @@ def _mse_and_grad(case, flat):
 @ex3.judge
 @_on_one_thread
 def ex3_judge(v, case, got):
-    losses = _floats(v, got["losses"], "The list train_line(...) returned", case["steps"], "losses, one per step")
+    losses = v.numbers(got["losses"], "The list train_line(...) returned", case["steps"], "losses, one per step",
+                       _ITEM_HINT)
     params, grads = got["params"], got["grads"]
     if len(params) != case["steps"]:
         v.fail("wrong-values", f"train_line made {len(params)} optimizer steps; the script makes one per "
@@ -347,7 +337,7 @@ def ex4_run(case, BinaryNet, predict):
 def ex4_judge(v, case, got):
     n = len(case["X_new"])
     out = v.tensor(got["outputs"], "BinaryNet()(X)", dtype=torch.float32, shape=(n, 1))
-    losses = _floats(v, got["losses"], "The training losses", FIT_STEPS, "losses, one per step")
+    losses = v.numbers(got["losses"], "The training losses", FIT_STEPS, "losses, one per step", _ITEM_HINT)
     if _relu_clipped(out):
         v.fail("activation-on-output", "The outputs are never negative and many are exactly 0: a ReLU after "
                "the last Linear layer clips the logits.")
@@ -402,7 +392,7 @@ def ex5_run(case, ClassNet):
 def ex5_judge(v, case, got):
     c = case["classes"]
     out = v.tensor(got["outputs"], f"ClassNet({c})(X)", dtype=torch.float32, shape=(len(case["X_new"]), c))
-    losses = _floats(v, got["losses"], "The training losses", FIT_STEPS, "losses, one per step")
+    losses = v.numbers(got["losses"], "The training losses", FIT_STEPS, "losses, one per step", _ITEM_HINT)
     in_unit = bool(out.min() >= 0) and bool(out.max() <= 1)
     if in_unit and v.matches(out.sum(dim=1), torch.ones(len(out)), 1e-4, 0):
         v.fail("softmax-before-ce", "Every row of the model's output is a set of probabilities (between 0 and 1, "
@@ -666,7 +656,7 @@ def ex9_run(case, train_on):
 def ex9_judge(v, case, got):
     if "returned" in got:
         v.fail("wrong-type", f"train_on should return the pair (model, losses), but it returned a {got['returned']}.")
-    _floats(v, got["losses"], "The losses train_on returned", case["steps"], "losses, one per step")
+    v.numbers(got["losses"], "The losses train_on returned", case["steps"], "losses, one per step", _ITEM_HINT)
     if not same_device(got["device"], got["asked"]):
         v.fail("model-not-on-device", f"The trained model is on {got['device']}, not on {got['asked']}.")
     params = v.tensor(got["params"], "the model's parameters", dtype=torch.float32)
@@ -751,8 +741,7 @@ def _scheduled_reference(case):
 @_on_one_thread
 def ex10_judge(v, case, got):
     epochs, per_epoch, lr = case["epochs"], len(case["batches"]), case["lr"]
-    history = _floats(v, got["history"], "The list train_scheduled(...) returned", epochs,
-                      "mean losses, one per epoch")
+    history = v.numbers(got["history"], "The list train_scheduled(...) returned", epochs, "mean losses, one per epoch")
     lrs = torch.tensor(got["lrs"], dtype=torch.float64)
     if len(lrs) != epochs * per_epoch:
         v.fail("wrong-values", f"train_scheduled made {len(lrs)} optimizer steps; the script makes one per batch, "

@@ -44,16 +44,21 @@ def _grade(args) -> int:
     from pathlib import Path
 
     from autograder.engine.limits import Limits
+    from autograder.engine.warmup import launch_for
+
+    t0 = time.perf_counter()
+    # the first zygote imports torch while this process imports its own modules
+    launched = None if args.scheduler else launch_for(Path(args.course), args.assignment, args.checks or ())
     from autograder.engine.scheduler import GraderBusy, grade
 
     defaults = Limits()
     limits = Limits(cell_timeout_s=args.cell_timeout or defaults.cell_timeout_s,
                     memory_mb=args.memory_mb or defaults.memory_mb,
                     cpu_s=args.cpu_s or defaults.cpu_s)
-    t0 = time.perf_counter()
     try:
         rows = grade(args.assignment, Path(args.course), scheduler=args.scheduler, workers=args.workers,
-                     limits=limits, extra_checks=args.checks or (), wait_s=args.wait, progress=not args.quiet)
+                     limits=limits, extra_checks=args.checks or (), wait_s=args.wait, progress=not args.quiet,
+                     all_cells=args.all_cells, launched=launched)
     except GraderBusy as exc:
         print(f"autograder grade: {exc}", file=sys.stderr)
         return 3
@@ -188,7 +193,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("assignment")
     p.add_argument("--course", default=".", help="the nbgrader course directory (default: here)")
     p.add_argument("--scheduler", help="address of an existing Dask scheduler (default: a LocalCluster)")
-    p.add_argument("--workers", type=int, help="LocalCluster workers (default: one per core)")
+    p.add_argument("--workers", type=int, help="at most this many sandboxes at a time (default: one per core)")
+    p.add_argument("--all-cells", action="store_true",
+                   help="run every cell, also those no graded answer depends on (default: leave them out)")
     p.add_argument("--cell-timeout", type=float, help="wall seconds per cell (default: 60)")
     p.add_argument("--memory-mb", type=int, help="memory per sandbox above the zygote (default: 2048)")
     p.add_argument("--cpu-s", type=int, help="CPU seconds per sandbox run (default: 600)")
@@ -222,6 +229,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_regrade)
     args = parser.parse_args(argv)
+    # nbgrader imports jsonschema, whose optional rfc3987-syntax builds an Earley parser when it
+    # is imported (1-2 s of every command); no command here validates IRIs
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[assignment]
     return args.func(args)
 
 

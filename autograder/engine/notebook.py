@@ -345,38 +345,3 @@ def _leave_out_unneeded(placed: Placed, answers_of, result: Plan) -> None:
     result.steps = [step for step in result.steps if step.cell not in result.skipped]
     if result.skipped:
         result.notes.append(f"{len(result.skipped)} of the instructor's cells not run: no graded answer depends on them")
-
-
-def imports_of(notebooks) -> tuple[str, ...]:
-    """Every module the code cells of ``notebooks`` (notebook files as bytes) import, for the
-    zygote to import before it forks (a sandbox may not be able to read the installation)."""
-    import ast
-
-    names: set[str] = set()
-    for data in notebooks:
-        try:
-            cells = json.loads(data)["cells"]
-        except (ValueError, KeyError, TypeError):
-            continue
-        for cell in cells if isinstance(cells, list) else ():
-            if not isinstance(cell, dict) or cell.get("cell_type") != "code":
-                continue
-            lines = _text(cell.get("source")).splitlines()
-            try:
-                tree = ast.parse("\n".join(ln for ln in lines if not ln.lstrip().startswith(("%", "!"))))
-            except SyntaxError:
-                continue
-            names.update(_imported(tree))
-    return tuple(sorted(names))
-
-
-def _imported(tree) -> set[str]:
-    import ast
-
-    out: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            out.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            out.add(node.module)
-    return out

@@ -9,6 +9,7 @@
     export ASSIGNMENT    wide, long and Canvas-import CSVs (exports/)
     report ASSIGNMENT    the instructor's HTML page with plots (reports/)
     regrade ASSIGNMENT   after a checker fix: grade again only what it touches, show the changes
+    watch ASSIGNMENT     grade each hand-in as it lands in submitted/ (gradebook, feedback page)
 """
 
 from __future__ import annotations
@@ -70,6 +71,31 @@ def _grade(args) -> int:
     clean = sum(r.status == "graded" for r in rows)
     print(f"{len(rows)} submission(s) in {time.perf_counter() - t0:.1f} s: {clean} clean, "
           f"{len(rows) - clean} with a status to look at (engine/results/{args.assignment}/summary.csv)")
+    return 0
+
+
+def _watch(args) -> int:
+    import signal
+    import threading
+    from pathlib import Path
+
+    from autograder.engine.warmup import launch_for
+
+    launched = launch_for(Path(args.course), args.assignment, args.checks or ())  # warm while the rest imports
+    from autograder.engine.scheduler import GraderBusy
+    from autograder.engine.watch import Watcher
+
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    try:
+        Watcher(args.assignment, Path(args.course), workers=args.workers, extra_checks=args.checks or (),
+                poll_s=args.poll, settle_s=args.settle, corrupt_s=6 * args.settle, wait_s=args.wait,
+                launched=launched, log=lambda line: print(line, flush=True)).serve(stop)
+    except GraderBusy as exc:
+        print(f"autograder watch: {exc}", file=sys.stderr)
+        return 3
+    print("autograder watch: stopped", flush=True)
     return 0
 
 
@@ -215,6 +241,17 @@ def main(argv: list[str] | None = None) -> int:
         if name == "report":
             p.add_argument("--slowest", type=int, default=10, help="rows in the slowest-submissions table")
         p.set_defaults(func=func)
+    p = sub.add_parser("watch", help="grade each hand-in as it lands in submitted/, until Ctrl-C")
+    p.add_argument("assignment")
+    p.add_argument("--course", default=".", help="the nbgrader course directory (default: here)")
+    p.add_argument("--workers", type=int, help="at most this many sandboxes at a time (default: one per core)")
+    p.add_argument("--checks", action="append", help="an extra checkers file (course.checks.<stem>)")
+    p.add_argument("--poll", type=float, default=0.5, help="seconds between looks at submitted/ (default: 0.5)")
+    p.add_argument("--settle", type=float, default=0.5,
+                   help="seconds a hand-in must stay unchanged before it is graded (default: 0.5); "
+                        "one that is not a whole notebook is graded as it is after six times that")
+    p.add_argument("--wait", type=float, default=0.0, help="seconds to wait for another grader (default: refuse)")
+    p.set_defaults(func=_watch)
     p = sub.add_parser("regrade", help="after a checker fix: regrade only the exercises it touches")
     p.add_argument("assignment")
     p.add_argument("--course", default=".", help="the nbgrader course directory (default: here)")

@@ -11,7 +11,7 @@ export MPLBACKEND ?= Agg
 # Jupyter refuses to run as root without this flag.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: setup demo test test-fast test-cuda lab release bench prove clean
+.PHONY: setup demo test test-fast test-cuda lab release student-bundle bench prove clean
 
 setup: $(STAMP)
 
@@ -34,7 +34,7 @@ test-fast: setup
 # On a machine with a CUDA GPU: the student's path there (the grading engine always uses
 # the CPU). The in-process checker tests and tests/test_cuda.py, then every notebook.
 CUDA_TESTS := tests/test_cuda.py tests/test_env.py tests/test_checking.py tests/test_exercise_proofs.py \
-              tests/test_numpy_nn.py tests/test_data_synthetic.py $(wildcard tests/test_nb0*_checks.py)
+              tests/test_numpy_nn.py tests/test_data_synthetic.py $(wildcard tests/test_nb*_checks.py)
 test-cuda: setup
 	COURSE_DEVICE=cuda $(BIN)/python -m pytest -s -m "not kernel and not browser" $(CUDA_TESTS)
 	COURSE_DEVICE=cuda $(BIN)/python scripts/check_device.py --log out/cuda-problems.txt
@@ -44,6 +44,11 @@ lab: setup
 
 release: setup
 	$(BIN)/python -m autograder release
+
+# What students get instead of a clone (whose solutions/ holds every answer): the released
+# notebooks, the course wheel and a README, in out/student-bundle.
+student-bundle: setup
+	$(BIN)/python -m autograder release --student-bundle out/student-bundle
 
 bench: setup
 	$(BIN)/python benchmarks/notebook_times.py

@@ -6,7 +6,8 @@
    notebooks 01 and 02 as one zip in mixed layouts, with realistic mistakes. The roster
    is imported, due dates and a late policy set, and ``collect`` places every hand-in.
 4. ``grade`` with the engine (sandboxed, on a local Dask cluster, into nbgrader's gradebook).
-5. ``feedback``, ``export`` and ``report`` for both assignments.
+5. ``feedback``, ``export`` and ``report`` (with the item analysis and similar submissions) for
+   both assignments, and ``progress``: a page per student.
 6. The score table, a comparison with the scores written by hand for the example class,
    and where everything is.
 """
@@ -41,7 +42,8 @@ def _rel(path: Path) -> str:
 
 def main() -> int:
     import course
-    from autograder import export, feedback, report, results
+    from autograder import analysis, export, feedback, report, results
+    from autograder.analysis import progress
     from autograder.engine.limits import Limits
     from autograder.engine.scheduler import _client, grade
     from autograder.example_class import ASSIGNMENTS, exercise_ids, expected_scores, setup_course
@@ -86,10 +88,14 @@ def main() -> int:
     for a in ASSIGNMENTS:
         res = results.load(root, a)
         pages = feedback.write(root, a, None, res)
-        files = export.write(root, a, res)
-        page = report.write(root, a, res)
+        found = analysis.run(root, res)
+        files = export.write(root, a, res, found.similar)
+        page = report.write(root, a, res, analysis=found)
         outputs[a] = (res, pages, files, page)
-        print(f"   {a}: {len(pages)} feedback pages, {len(files)} CSV files, report {_rel(page)}")
+        print(f"   {a}: {len(pages)} feedback pages, {len(files)} CSV files, report {_rel(page)}, "
+              f"{len(found.items.flagged)} exercise(s) flagged, {len(found.similar.pairs)} similar pair(s)")
+    student_pages, overview = progress.write(root)
+    print(f"   {len(student_pages)} progress pages, class overview {_rel(overview)}")
 
     print("== 6. Scores (after the late policy) and status")
     students = sorted({s.student for a in ASSIGNMENTS for s in outputs[a][0].students})
@@ -110,6 +116,7 @@ def main() -> int:
     for a in ASSIGNMENTS:
         print(f"   report      {a}: {_rel(outputs[a][3])}")
     print(f"   feedback    {_rel(root / 'feedback_html')}/<student>/<assignment>.html")
+    print(f"   progress    {_rel(root / 'progress_html')}/<student>.html")
     print(f"   exports     {_rel(root / 'exports')}/ (wide, long, Canvas import)")
     print(f"   gradebook   {_rel(root / 'gradebook.db')} (nbgrader formgrader and export read it)")
     print(f"   done in {time.perf_counter() - t_start:.1f} s")

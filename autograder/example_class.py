@@ -37,7 +37,7 @@ RELEASES = EXAMPLE / "release"  #: what students get
 ASSIGNMENTS = ("01_tensors", "02_autograd")
 #: Points per exercise, copied by hand from the graded test cells of the solution notebooks.
 POINTS = {
-    "01_tensors": (1, 2, 2, 2, 2, 2, 2, 2),    # 15
+    "01_tensors": (2, 2, 2, 2, 2, 2, 2, 2, 2, 2),    # 20
     "02_autograd": (2, 1, 2, 2, 1, 3, 1, 2),   # 14
 }
 DUE = {"01_tensors": "2026-01-12 12:00:00", "02_autograd": "2026-01-19 12:00:00"}
@@ -91,26 +91,26 @@ W = "wrong"
 SUBMISSIONS: list[Sub] = [
     # -- 1. full marks, the plain folder layout
     Sub("alovelace", "01_tensors", "alovelace/01_tensors.ipynb",
-        expected=(1, 2, 2, 2, 2, 2, 2, 2), mistakes="none"),
+        expected=(2, 2, 2, 2, 2, 2, 2, 2, 2, 2), mistakes="none"),
     Sub("alovelace", "02_autograd", "alovelace/02_autograd.ipynb",
         expected=(2, 1, 2, 2, 1, 3, 1, 2), mistakes="none"),
     # -- 2. hands in the blank release, flat names
-    Sub("bbabbage", "01_tensors", "bbabbage_01_tensors.ipynb", {k: "blank" for k in range(1, 9)},
-        expected=(0, 0, 0, 0, 0, 0, 0, 0), codes={f"nb01.ex{k}": "not-implemented" for k in range(1, 9)},
+    Sub("bbabbage", "01_tensors", "bbabbage_01_tensors.ipynb", {k: "blank" for k in range(1, 11)},
+        expected=(0, 0, 0, 0, 0, 0, 0, 0, 0, 0), codes={f"nb01.ex{k}": "not-implemented" for k in range(1, 11)},
         mistakes="blank release"),
     Sub("bbabbage", "02_autograd", "bbabbage_02_autograd.ipynb", {k: "blank" for k in range(1, 9)},
         expected=(0, 0, 0, 0, 0, 0, 0, 0), codes={f"nb02.ex{k}": "not-implemented" for k in range(1, 9)},
         mistakes="blank release"),
     # -- 3. partial, nbgrader's own layout <student>/<assignment>/<assignment>.ipynb
-    Sub("ghopper", "01_tensors", "ghopper/01_tensors/01_tensors.ipynb", {k: "blank" for k in range(5, 9)},
-        expected=(1, 2, 2, 2, 0, 0, 0, 0), codes={"nb01.ex5": "not-implemented"},
-        mistakes="partial: ex1-4 solved, ex5-8 blank"),
+    Sub("ghopper", "01_tensors", "ghopper/01_tensors/01_tensors.ipynb", {k: "blank" for k in range(5, 11)},
+        expected=(2, 2, 2, 2, 0, 0, 0, 0, 0, 0), codes={"nb01.ex5": "not-implemented"},
+        mistakes="partial: ex1-4 solved, ex5-10 blank"),
     Sub("ghopper", "02_autograd", "ghopper/02_autograd/02_autograd.ipynb", {k: "blank" for k in range(4, 9)},
         expected=(2, 1, 2, 0, 0, 0, 0, 0), codes={"nb02.ex4": "not-implemented"},
         mistakes="partial: ex1-3 solved, ex4-8 blank"),
     # -- 4. named misconceptions, Canvas-style LMS names
     Sub("aturing", "01_tensors", "Turing_Alan_10004_submission_01_tensors.ipynb", {2: (W, 0), 4: (W, 0)},
-        expected=(1, 0, 2, 0, 2, 2, 2, 2), codes={"nb01.ex2": "mean-on-int", "nb01.ex4": "broadcast-n-by-n"},
+        expected=(2, 0, 2, 0, 2, 2, 2, 2, 2, 2), codes={"nb01.ex2": "mean-on-int", "nb01.ex4": "broadcast-n-by-n"},
         mistakes="ex2 mean-on-int, ex4 broadcast-n-by-n"),
     Sub("aturing", "02_autograd", "Turing_Alan_10004_submission_02_autograd.ipynb", {3: (W, 0)},
         expected=(2, 1, 0, 2, 1, 3, 1, 2), codes={"nb02.ex3": "zero-grad-missing"},
@@ -118,7 +118,7 @@ SUBMISSIONS: list[Sub] = [
     # -- 5. misconceptions, Moodle-style names with the date in the name (zip time is the download)
     Sub("kjohnson", "01_tensors", "10005-2001 - Katherine Johnson - Jan 11, 2026 502 PM - 01_tensors.ipynb",
         {6: (W, 0), 7: (W, 0)}, when=DOWNLOADED,
-        expected=(1, 2, 2, 2, 2, 0, 0, 2), codes={"nb01.ex6": "view-non-contiguous", "nb01.ex7": "numpy-copy-not-shared"},
+        expected=(2, 2, 2, 2, 2, 0, 0, 2, 2, 2), codes={"nb01.ex6": "view-non-contiguous", "nb01.ex7": "numpy-copy-not-shared"},
         collect={"timestamp_from": "lms-name"}, mistakes="ex6 view-non-contiguous, ex7 numpy-copy-not-shared"),
     Sub("kjohnson", "02_autograd", "10005-2002 - Katherine Johnson - Jan 18, 2026 930 AM - 02_autograd.ipynb",
         {1: (W, 0), 2: (W, 0)}, when=DOWNLOADED,
@@ -126,20 +126,21 @@ SUBMISSIONS: list[Sub] = [
         collect={"timestamp_from": "lms-name"}, mistakes="ex1 backward-non-scalar, ex2 grad-not-accumulated"),
     # -- 6. three misconceptions / two, in a folder named "First Last"
     Sub("dknuth", "01_tensors", "Donald Knuth/01_tensors.ipynb", {1: (W, 0), 5: (W, 0), 8: (W, 0)},
-        expected=(0, 2, 2, 2, 0, 2, 2, 0),
-        codes={"nb01.ex1": "len-not-numel", "nb01.ex5": "reshape-scrambled-order", "nb01.ex8": "device-mismatch"},
-        mistakes="ex1 len-not-numel, ex5 reshape-scrambled-order, ex8 device-mismatch"),
+        expected=(0, 2, 2, 2, 0, 2, 2, 0, 2, 2),
+        codes={"nb01.ex1": "index-grid-not-pairs", "nb01.ex5": "reshape-scrambled-order",
+               "nb01.ex8": "compute-then-move"},
+        mistakes="ex1 index-grid-not-pairs, ex5 reshape-scrambled-order, ex8 compute-then-move"),
     Sub("dknuth", "02_autograd", "Donald Knuth/02_autograd.ipynb", {4: (W, 0), 8: (W, 0)},
         expected=(2, 1, 2, 0, 1, 3, 1, 0), codes={"nb02.ex4": "fd-one-sided", "nb02.ex8": "numpy-requires-grad"},
         mistakes="ex4 fd-one-sided, ex8 numpy-requires-grad"),
     # -- 7. a crash: an answer cell raises before its def
     Sub("ehamilton", "01_tensors", "ehamilton/01_tensors.ipynb", {3: "crash"},
-        expected=(1, 2, 0, 2, 2, 2, 2, 2), status="error", mistakes="ex3 answer cell raises RuntimeError"),
+        expected=(2, 2, 0, 2, 2, 2, 2, 2, 2, 2), status="error", mistakes="ex3 answer cell raises RuntimeError"),
     Sub("ehamilton", "02_autograd", "ehamilton/02_autograd.ipynb", {2: "crash"},
         expected=(2, 0, 2, 2, 1, 3, 1, 2), status="error", mistakes="ex2 answer cell raises RuntimeError"),
     # -- 8. an infinite loop in ex6 (the check cell hangs); the grader must stop it and go on
     Sub("rfeynman", "01_tensors", "rfeynman/01_tensors.ipynb", {6: "loop"},
-        expected=(1, 2, 2, 2, 2, 0, 2, 2), status="timeout", mistakes="ex6 loops forever (i never grows)"),
+        expected=(2, 2, 2, 2, 2, 0, 2, 2, 2, 2), status="timeout", mistakes="ex6 loops forever (i never grows)"),
     Sub("rfeynman", "02_autograd", "rfeynman/02_autograd.ipynb",
         expected=(2, 1, 2, 2, 1, 3, 1, 2), mistakes="none"),
     # -- 9. a corrupt file (truncated JSON): listed, kept, never graded
@@ -149,45 +150,45 @@ SUBMISSIONS: list[Sub] = [
         expected=(2, 1, 2, 2, 1, 3, 1, 0), codes={"nb02.ex8": "not-implemented"}, mistakes="ex8 blank"),
     # -- 10. Colab: nbformat 4.0, no ids, nbgrader metadata stripped / kept
     Sub("fallen", "01_tensors", "fallen/Copy of 01_tensors.ipynb", {3: (W, 0)}, form="colab-stripped",
-        expected=(1, 2, 0, 2, 2, 2, 2, 2), codes={"nb01.ex3": "keepdim-mismatch"},
-        collect={"restored_by_fingerprint": 25}, mistakes="Colab, nbgrader metadata lost; ex3 keepdim-mismatch"),
+        expected=(2, 2, 0, 2, 2, 2, 2, 2, 2, 2), codes={"nb01.ex3": "keepdim-mismatch"},
+        collect={"restored_by_fingerprint": 31}, mistakes="Colab, nbgrader metadata lost; ex3 keepdim-mismatch"),
     Sub("fallen", "02_autograd", "Frances Allen - Copy of 02_autograd.ipynb", form="colab",
         expected=(2, 1, 2, 2, 1, 3, 1, 2), mistakes="Colab-saved, metadata kept"),
     # -- 11. renamed files: "(1)" suffix; a name without the assignment (found by content)
     Sub("bliskov", "01_tensors", "bliskov/01_tensors (1).ipynb", {8: "blank"},
-        expected=(1, 2, 2, 2, 2, 2, 2, 0), codes={"nb01.ex8": "not-implemented"}, mistakes="ex8 blank"),
+        expected=(2, 2, 2, 2, 2, 2, 2, 0, 2, 2), codes={"nb01.ex8": "not-implemented"}, mistakes="ex8 blank"),
     Sub("bliskov", "02_autograd", "bliskov/lab2_final.ipynb", {7: (W, 0)},
         expected=(2, 1, 2, 2, 1, 3, 0, 2), codes={"nb02.ex7": "update-sign"},
         collect={"assignment_by": "content"}, mistakes="ex7 update-sign; file named lab2_final"),
     # -- 12. late (2.5 h: 3 started hours x 1 point), and a recreated answer cell
     Sub("tberners", "01_tensors", "Berners-Lee_Tim_10012_submission_01_tensors.ipynb",
-        when=datetime(2026, 1, 12, 14, 30), expected=(1, 2, 2, 2, 2, 2, 2, 2), late_penalty=3.0,
+        when=datetime(2026, 1, 12, 14, 30), expected=(2, 2, 2, 2, 2, 2, 2, 2, 2, 2), late_penalty=3.0,
         mistakes="2 h 30 min late"),
     Sub("tberners", "02_autograd", "Berners-Lee_Tim_10012_submission_02_autograd.ipynb", form="recreated:4",
         expected=(2, 1, 2, 2, 1, 3, 1, 2), collect={"restored": {"nb02-ex4-answer": "fingerprint"}},
         mistakes="deleted the ex4 answer cell and typed it into a new cell"),
     # -- 13. swapped file names: each notebook is found by its content
     Sub("dritchie", "01_tensors", "dritchie/02_autograd.ipynb",
-        expected=(1, 2, 2, 2, 2, 2, 2, 2), collect={"assignment_by": "content"}, mistakes="saved under the other name"),
+        expected=(2, 2, 2, 2, 2, 2, 2, 2, 2, 2), collect={"assignment_by": "content"}, mistakes="saved under the other name"),
     Sub("dritchie", "02_autograd", "dritchie/01_tensors.ipynb",
         expected=(2, 1, 2, 2, 1, 3, 1, 2), collect={"assignment_by": "content"}, mistakes="saved under the other name"),
     # -- 14. a duplicate (the newer, complete one wins); blank ex6 also sinks ex7 (hand_step calls gradients)
-    Sub("hlamarr", "01_tensors", "hlamarr/01_tensors.ipynb", {k: "blank" for k in range(3, 9)},
+    Sub("hlamarr", "01_tensors", "hlamarr/01_tensors.ipynb", {k: "blank" for k in range(3, 11)},
         when=datetime(2026, 1, 10, 9, 0), expected=None, status="duplicate", mistakes="older draft"),
     Sub("hlamarr", "01_tensors", "hlamarr/Copy of 01_tensors.ipynb", when=datetime(2026, 1, 11, 20, 0),
-        expected=(1, 2, 2, 2, 2, 2, 2, 2), mistakes="none (the newer of two files)"),
+        expected=(2, 2, 2, 2, 2, 2, 2, 2, 2, 2), mistakes="none (the newer of two files)"),
     Sub("hlamarr", "02_autograd", "hlamarr/02_autograd.ipynb", {6: "blank"},
         expected=(2, 1, 2, 2, 1, 0, 0, 2), codes={"nb02.ex6": "not-implemented", "nb02.ex7": "not-implemented"},
         mistakes="ex6 blank (ex7 calls it)"),
     # -- 15. tampered metadata: the ex1 answer cell re-marked as a 100-point test cell
     Sub("lconway", "01_tensors", "lconway_01_tensors.ipynb", {1: "blank"}, form="tampered:1",
-        expected=(0, 2, 2, 2, 2, 2, 2, 2), codes={"nb01.ex1": "not-implemented"},
+        expected=(0, 2, 2, 2, 2, 2, 2, 2, 2, 2), codes={"nb01.ex1": "not-implemented"},
         collect={"restored": {"nb01-ex1-answer": "grade_id"}}, mistakes="ex1 blank, its cell re-marked as graded (100 points)"),
     Sub("lconway", "02_autograd", "lconway_02_autograd.ipynb",
         expected=(2, 1, 2, 2, 1, 3, 1, 2), mistakes="none"),
     # -- 16. a zip inside the zip; a file with Windows-1252 bytes
     Sub("bkernighan", "01_tensors", "bkernighan.zip/01_tensors.ipynb", {7: (W, 0)},
-        expected=(1, 2, 2, 2, 2, 2, 0, 2), codes={"nb01.ex7": "numpy-copy-not-shared"},
+        expected=(2, 2, 2, 2, 2, 2, 0, 2, 2, 2), codes={"nb01.ex7": "numpy-copy-not-shared"},
         mistakes="ex7 numpy-copy-not-shared; handed in as a zip"),
     Sub("bkernighan", "02_autograd", "bkernighan_02_autograd.ipynb", form="cp1252",
         expected=(2, 1, 2, 2, 1, 3, 1, 2), collect={"read_status": "decoded-cp1252"},
@@ -386,34 +387,32 @@ def table() -> str:
 
 
 def setup_course(course_root: str | Path, class_dir: str | Path, assignments: tuple = ASSIGNMENTS) -> tuple:
-    """The instructor's steps up to grading, on the example class, with nbgrader's own tools:
-    the course configuration with the late policy, the assignments generated from
-    ``solutions/``, the roster imported, the due dates set, the hand-in collected.
+    """The instructor's steps up to grading, on the example class, as the command line takes
+    them: ``init`` (the course from the shipped solutions, with nbgrader's generate step), the
+    late policy, the roster imported, the due dates set, the hand-in collected against the roster.
 
     Returns ``(NbGraderAPI, config, CollectReport)``; plain ``api.autograde(assignment, student)``
     or the grading engine can take it from there.
     """
+    from datetime import timezone
+
     from nbgrader.apps import NbGraderAPI
 
     from autograder.collect import collect
-    from autograder.nbgrader_setup import configure_late_policy, make_config, write_config_file
-    from autograder.roster import import_roster, set_due_date, set_late_policy
+    from autograder.course_dir import init
+    from autograder.nbgrader_setup import configure_late_policy, make_config
+    from autograder.roster import import_roster, roster_from_gradebook, set_due_date, set_late_policy
 
     course_root = Path(course_root)
-    course_root.mkdir(parents=True, exist_ok=True)
-    write_config_file(course_root)
+    init(course_root, list(assignments), solutions=SOURCES)
     set_late_policy(course_root, LATE_POINTS_PER_HOUR)
     config = configure_late_policy(make_config(course_root), LATE_POINTS_PER_HOUR)
     api = NbGraderAPI(config=config)
-    for a in assignments:
-        (course_root / "source" / a).mkdir(parents=True, exist_ok=True)
-        shutil.copy(SOURCES / f"{a}.ipynb", course_root / "source" / a / f"{a}.ipynb")
-        result = api.generate_assignment(a)
-        if not result["success"]:
-            raise RuntimeError(f"nbgrader could not generate {a}:\n{result.get('error') or result.get('log')}")
     paths = build(class_dir)
-    roster = import_roster(paths["roster"], config.CourseDirectory.db_url)
+    db_url = config.CourseDirectory.db_url
+    import_roster(paths["roster"], db_url, course_root)
     for a in assignments:
-        set_due_date(config.CourseDirectory.db_url, a, DUE[a])
-    report = collect(paths["zip"], course_root, list(assignments), roster=roster.students)
+        set_due_date(db_url, a, DUE[a], tz=timezone.utc)
+    report = collect(paths["zip"], course_root, list(assignments), roster=roster_from_gradebook(db_url, course_root),
+                     tz=timezone.utc)
     return api, config, report

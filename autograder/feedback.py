@@ -41,6 +41,10 @@ STATUS_WORDS = {
     "crashed": "Graded; an exercise crashed", "flagged": "Graded; an exercise is flagged for review by your instructor",
     "not graded": "Not graded yet", "not placed": "No submission received",
 }
+#: Each status's label in the page's list of statuses (all that apply are shown, each with its reason).
+STATUS_LABELS = {"late": "Late", "restored": "Repaired by the grader", "flagged": "Flagged for review",
+                 "timeout": "Timed out", "crashed": "Crashed", "not graded": "Not graded yet",
+                 "not placed": "No grade"}
 
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;max-width:60rem;margin:2rem auto;
@@ -96,7 +100,7 @@ def _answers_for(e: ExerciseResult, answers: dict[str, str]) -> list[tuple[str, 
 
 
 def _exercise_html(e: ExerciseResult, answers: dict[str, str]) -> str:
-    from course.misconceptions import CATALOGUE
+    from course.misconceptions import CATALOGUE, url
 
     mark, word, colour = LOOK.get(e.status, ("\u2718", e.status or "Unknown", "#000000"))
     if e.manual_points is not None:
@@ -109,7 +113,8 @@ def _exercise_html(e: ExerciseResult, answers: dict[str, str]) -> str:
         parts.append(f"<p>{_e(e.message)}</p>")
     m = CATALOGUE.get(e.code) if e.code else None
     if m is not None:
-        parts.append(f'<div class="mistake"><b>Mistake:</b> {_e(m.title)} <code>[{_e(m.code)}]</code><br>'
+        parts.append(f'<div class="mistake"><b>Mistake:</b> {_e(m.title)} '
+                     f'<a href="{_e(url(m.code))}"><code>[{_e(m.code)}]</code></a><br>'
                      f'<b>Why:</b> {_e(m.why)}<br><b>Fix:</b> {_e(m.fix)}</div>')
     if e.hint and (m is None or e.hint != m.fix):
         parts.append(f"<p><b>Hint:</b> {_e(e.hint)}</p>")
@@ -135,13 +140,17 @@ def page(s: StudentResult, course: Path) -> str:
             rows.append(f'<tr><td><a href="#{_e(e.grade_id)}">{_e(e.title)}</a></td>'
                         f"<td>{mark} {_e(word)}</td><td class=num>{_pts(e.points)} / {_pts(e.max_points)}</td></tr>")
             sections.append(_exercise_html(e, answers))
-    late = ""
-    if s.seconds_late > 0:
-        late = (f"<p>Submitted {s.seconds_late / 3600:.1f} hours after the due date"
-                + (f": {s.late_penalty:g} points taken off.</p>" if s.late_penalty else ".</p>"))
     table = ("<table><thead><tr><th>Exercise</th><th>Result</th><th class=num>Points</th></tr></thead>"
              f"<tbody>{''.join(rows)}</tbody></table>") if rows else ""
     submitted = f"Submitted {_e(s.timestamp)} (UTC). " if s.timestamp else ""
+    statuses = "".join(f"<li><b>{_e(STATUS_LABELS.get(st.kind, st.kind))}</b>: {_e(st.reason)}</li>"
+                       for st in s.statuses)
+    statuses = f'<ul class="statuses">{statuses}</ul>' if statuses else ""
+    if s.notebooks:
+        total = f"<b>Score: {s.score:g} / {s.max_score:g}</b>"
+    else:
+        why = next((st.reason for st in s.statuses if st.kind in ("not placed", "not graded")), "nothing was graded")
+        total = f"<b>No grade</b> (out of {s.max_score:g}): {_e(why)}"
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -150,8 +159,8 @@ def page(s: StudentResult, course: Path) -> str:
 <body>
 <h1>Feedback: {_e(s.assignment)}</h1>
 <p class="sub">For {_e(s.student)}. {submitted}{_e(STATUS_WORDS.get(s.status, s.status))}.</p>
-<div class="total"><b>Score: {s.score:g} / {s.max_score:g}</b></div>
-{late}
+<div class="total">{total}</div>
+{statuses}
 {table}
 {''.join(sections)}
 <p class="foot">Hidden tests ran your code on inputs you have not seen; their messages never show those inputs.
@@ -162,12 +171,13 @@ Checked by the course's grading engine. Questions about a score: ask your instru
 
 def write(course: str | Path, assignment: str, students: list[str] | None = None,
           results: AssignmentResults | None = None) -> list[Path]:
-    """Write the pages of ``assignment`` (only ``students`` when given); paths back."""
+    """Write the pages of ``assignment`` for every student (only ``students`` when given),
+    those without a grade too: their page says why; paths back."""
     course = Path(course).resolve()
     results = results or load(course, assignment)
     written = []
     for s in results.students:
-        if (students and s.student not in students) or not s.notebooks:
+        if students and s.student not in students:
             continue
         folder = course / "feedback_html" / s.student
         folder.mkdir(parents=True, exist_ok=True)

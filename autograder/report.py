@@ -7,6 +7,10 @@ a person: flagged submissions, crashes and timeouts with their reasons, the slow
 submissions, missing and unplaced ones. Plots are matplotlib PNGs embedded as base64,
 in the course's colour-blind-safe palette (``course.plots.PALETTE``), with labelled axes
 and hatching so that no bar is told apart by colour alone. Everything is escaped.
+
+The analysis of ``autograder.analysis`` adds the item analysis (a sortable table, a plot,
+the flags, every exercise of the course so far) and a summary of similar submissions,
+whose pairs are on their own page, ``<course>/reports/<assignment>_similarity.html``.
 """
 
 from __future__ import annotations
@@ -120,9 +124,16 @@ def _table(head: list[str], rows: list[list], numeric: set[int] = frozenset(), e
     return f"<table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def page(results: AssignmentResults, slowest: int = 10) -> str:
-    """The HTML of the report (a string; nothing written)."""
+def page(results: AssignmentResults, slowest: int = 10, analysis=None) -> str:
+    """The HTML of the report (a string; nothing written). ``analysis``: an
+    ``autograder.analysis.Analysis`` of the same results (made here when not given)."""
+    from autograder.analysis import run
+    from autograder.analysis.html import SCRIPT_HASH, SORT_SCRIPT
+    from autograder.analysis.html import CSS as ANALYSIS_CSS
+    from autograder.analysis.views import item_section, similarity_summary
     from course.misconceptions import CATALOGUE
+
+    analysis = analysis or run(results.course, results)
 
     students = results.students
     graded = [s for s in students if s.notebooks]
@@ -183,13 +194,13 @@ def page(results: AssignmentResults, slowest: int = 10) -> str:
     missing = [[s.student, s.status, "; ".join(s.reasons)] for s in students
                if s.status in ("not placed", "not graded")]
     unplaced = [[u.get("origin", ""), u.get("reason", ""), u.get("detail", "")] for u in results.unplaced]
-    other = [[s.student, s.status, f"{s.score:g}", "; ".join(s.reasons)] for s in students
-             if s.status in ("late", "restored")]
+    other = [[s.student, s.status_text, f"{s.score:g}", "; ".join(s.reasons)] for s in students
+             if s.has("late") or s.has("restored")]
     now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">
-<title>Report: {_e(results.assignment)}</title><style>{CSS}</style></head><body>
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src '{SCRIPT_HASH}'">
+<title>Report: {_e(results.assignment)}</title><style>{ANALYSIS_CSS}{CSS}</style></head><body><main>
 <h1>Grading report: {_e(results.assignment)}</h1>
 <p class="muted">Made {now} from the engine's journal, nbgrader's gradebook and collect's report
 (<code>{_e(results.course)}</code>).</p>
@@ -198,6 +209,8 @@ def page(results: AssignmentResults, slowest: int = 10) -> str:
 <h2>Exercises</h2>
 {_table(["grade id", "title", "mean", "max", "pass rate", "graded", "statuses", "top misconceptions"], ex_rows,
         {2, 3, 4, 5})}
+{item_section(analysis.items, analysis.history)}
+{similarity_summary(analysis.similar, similarity_name(results.assignment))}
 <h2>Most frequent misconceptions</h2>
 {_table(["code", "mistake", "count", "exercises", "example messages"], mis_rows, {2},
         "The checkers named no mistake.")}
@@ -212,19 +225,31 @@ def page(results: AssignmentResults, slowest: int = 10) -> str:
 <h2>Late and restored</h2>
 {_table(["student", "status", "score", "detail"], other, {2}, "None late, none restored.")}
 <h2>Missing</h2>
-{_table(["student", "status", "why"], missing, set(), "Everyone on the roster handed in and was graded.")}
+{_table(["student", "status", "why"], missing, set(), "Everyone on the roster handed in and was graded."
+        if students else "No student: import the roster (autograder roster) and collect the hand-ins.")}
 {_table(["file", "reason", "detail"], unplaced, set(), "collect placed every file.")}
-</body></html>
+</main><script>{SORT_SCRIPT}</script></body></html>
 """
 
 
-def write(course: str | Path, assignment: str, results: AssignmentResults | None = None, slowest: int = 10) -> Path:
+def similarity_name(assignment: str) -> str:
+    return f"{assignment}_similarity.html"
+
+
+def write(course: str | Path, assignment: str, results: AssignmentResults | None = None, slowest: int = 10,
+          analysis=None) -> Path:
+    """The report and its similarity page; the report's path back."""
+    from autograder.analysis import run
+    from autograder.analysis.views import similarity_page
+
     course = Path(course).resolve()
     results = results or load(course, assignment)
+    analysis = analysis or run(course, results)
     folder = course / "reports"
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{assignment}.html"
-    tmp = folder / f".{assignment}.html.tmp"
-    tmp.write_text(page(results, slowest), encoding="utf-8")
-    os.replace(tmp, target)
-    return target
+    for name, text in ((similarity_name(assignment), similarity_page(analysis.similar, f"{assignment}.html")),
+                       (f"{assignment}.html", page(results, slowest, analysis))):
+        tmp = folder / f".{name}.tmp"
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, folder / name)
+    return folder / f"{assignment}.html"

@@ -11,15 +11,21 @@ reread all three, so this module does, and returns plain records:
   the roster (those without a submission too), the submission time, the due date and
   lateness; the late penalty is nbgrader's configured ``LateSubmissionPlugin``'s;
 - collect's report, ``<course>/collect/report.json`` (written by ``autograder.collect``;
-  optional): which submissions had their nbgrader metadata restored and which files
-  could not be placed. The parts read are ``placed[]`` with ``student``,
-  ``assignment`` and ``restored`` (a list of grade ids) and ``unplaced[]`` with
-  ``origin``, ``reason`` and ``detail``; anything else in the file is ignored, and a
-  missing or unreadable file means "nothing known".
+  optional; the course's current view over every collect run): which submissions had
+  their nbgrader metadata restored and which files could not be placed. The parts read
+  are ``placed[]`` with ``student``, ``assignment`` and ``restored`` (a list of grade
+  ids) and ``unplaced[]`` with ``origin``, ``reason``, ``detail`` and, when collect knew
+  whose file it was, ``student`` and ``assignment``; anything else in the file is
+  ignored, and a missing or unreadable file means "nothing known".
 
-One status per student and assignment, for exports and reports (the first that applies):
-``not placed`` (no submission), ``not graded`` (submitted, not graded yet), ``flagged``,
-``timeout``, ``crashed``, ``restored`` (collect rewrote its metadata), ``late``, ``ok``.
+Statuses compose: a student's result carries every status that applies, each with its
+reason (:class:`Status`): ``not placed`` (no submission: collect's cause when it knows
+one, such as an empty or corrupt hand-in), ``not graded`` (submitted, not graded yet),
+``flagged``, ``timeout``, ``crashed``, ``restored`` (collect rewrote its metadata),
+``late``; ``ok`` when none does. ``status`` is the first of them in that order (one word
+for a table's column); ``statuses`` and ``reasons`` hold them all. When the gradebook has
+a roster, only its students are results; a folder in ``submitted/`` of anyone else is
+listed with the unplaced files (reason ``not-on-roster``), never graded or exported.
 """
 
 from __future__ import annotations
@@ -33,6 +39,16 @@ from autograder.engine.journal import Journal
 from autograder.engine.records import Timings, Verdict
 
 STATUSES = ("ok", "late", "restored", "timeout", "crashed", "flagged", "not graded", "not placed")
+#: Which status is the main one when several apply (the first here).
+PRIORITY = ("not placed", "not graded", "flagged", "timeout", "crashed", "restored", "late")
+
+
+@dataclass(frozen=True)
+class Status:
+    """One status of a student's result and why it applies, in words."""
+
+    kind: str    #: one of STATUSES
+    reason: str
 
 
 @dataclass
@@ -65,6 +81,7 @@ class NotebookResult:
     flags: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     timings: Timings = field(default_factory=Timings)
+    unchanged: list[str] = field(default_factory=list)  #: answer cells' grade ids left as released
 
 
 @dataclass
@@ -73,8 +90,9 @@ class StudentResult:
 
     student: str
     assignment: str
-    status: str
-    reasons: list[str] = field(default_factory=list)  #: why the status is not ok, in words
+    status: str  #: the main one of ``statuses`` (the first in PRIORITY), "ok" when none applies
+    reasons: list[str] = field(default_factory=list)  #: why, in words: every status's reason
+    statuses: list[Status] = field(default_factory=list)  #: every status that applies, with its reason
     notebooks: list[NotebookResult] = field(default_factory=list)
     score: float = 0.0  #: after manual grades and the late penalty
     max_score: float = 0.0
@@ -91,6 +109,14 @@ class StudentResult:
     @property
     def exercises(self) -> list[ExerciseResult]:
         return [e for nb in self.notebooks for e in nb.exercises]
+
+    def has(self, kind: str) -> bool:
+        return any(st.kind == kind for st in self.statuses)
+
+    @property
+    def status_text(self) -> str:
+        """All statuses in one phrase: "flagged, late, restored"."""
+        return ", ".join(st.kind for st in self.statuses) or self.status
 
     @property
     def compute_s(self) -> float:
@@ -182,38 +208,65 @@ def _gradebook(course: Path, assignment: str) -> tuple[dict, dict, float | None]
     return students, subs, max_score
 
 
-def _status(s: StudentResult, submitted: bool, graded: bool) -> tuple[str, list[str]]:
+#: What collect's reasons mean to the student whose file it was.
+_CAUSES = {"empty-file": "the file handed in was empty", "corrupt-json": "the file handed in is not a readable notebook "
+           "(damaged or cut short)", "not-a-notebook": "the file handed in is not a Jupyter notebook",
+           "not-a-notebook-file": "what was handed in is not a notebook (.ipynb) file",
+           "unsupported-nbformat": "the notebook is in an old format (nbformat 3)",
+           "invalid-notebook": "the notebook could not be repaired", "content-mismatch": "the notebook handed in "
+           "is not this assignment's", "unknown-assignment": "the notebook handed in is not this assignment's"}
+
+
+def _cause(unplaced: list[dict], student: str, assignment: str) -> str | None:
+    """Why collect placed nothing for this student, from the files it knows were theirs."""
+    mine = [u for u in unplaced if u.get("student") == student and u.get("assignment") in (assignment, None)]
+    mine.sort(key=lambda u: u.get("assignment") != assignment)   # this assignment's first
+    for u in mine:
+        origin = str(u.get("origin", "")).split("!/")[-1]
+        return f"{_CAUSES.get(u.get('reason'), u.get('reason'))} ({origin}: {u.get('detail', '')})"
+    return None
+
+
+def _status(s: StudentResult, submitted: bool, graded: bool, cause: str | None = None) -> list[Status]:
+    """Every status that applies, in the order of PRIORITY (the first is the main one)."""
     if not submitted:
-        return "not placed", ["no submission was placed for this student"]
+        return [Status("not placed", cause or "no submission was placed for this student")]
+    out: list[Status] = []
     if not graded:
-        return "not graded", ["submitted but not graded yet (run `autograder grade`)"]
-    reasons = []
-    for nb in s.notebooks:
-        if nb.engine_status in ("missing", "unreadable", "engine-error", "too-many-failures"):
-            reasons += [f"{nb.notebook}: {n}" for n in nb.notes[-1:]] or [f"{nb.notebook}: {nb.engine_status}"]
+        out.append(Status("not graded", "submitted but not graded yet (run `autograder grade`)"))
     ex = s.exercises
     flagged = [e for e in ex if e.status == "flagged"] or \
         ([None] if any(nb.engine_status == "flagged" for nb in s.notebooks) else [])
     timeouts = [e for e in ex if e.status == "timeout"]
     crashed = [e for e in ex if e.status == "crashed"]
-    for group in (flagged, timeouts, crashed):
+
+    def why(group) -> str:
+        reasons = []
         for e in group:
             if e is not None:
                 extra = [f for f in e.flags if f.split(" (")[0] not in e.message]
                 reasons.append(f"{e.grade_id}: {e.message or e.status}" + (f" ({'; '.join(extra)})" if extra else ""))
+        return "; ".join(reasons)
+
+    broken = [f"{nb.notebook}: {n}" for nb in s.notebooks if nb.engine_status in ("unreadable", "engine-error",
+                                                                                   "too-many-failures")
+              for n in (nb.notes[-1:] or [nb.engine_status])]
     if flagged:
-        return "flagged", reasons
+        out.append(Status("flagged", why(flagged) or "the engine flagged the notebook for review"))
     if timeouts:
-        return "timeout", reasons
-    if crashed or any(nb.engine_status in ("unreadable", "engine-error", "too-many-failures") for nb in s.notebooks):
-        return "crashed", reasons
-    if any(nb.engine_status == "missing" for nb in s.notebooks):
-        return "not placed", reasons
+        out.append(Status("timeout", why(timeouts)))
+    if crashed or broken:
+        out.append(Status("crashed", "; ".join(filter(None, [why(crashed)] + broken))))
+    missing = [f"{nb.notebook}: {n}" for nb in s.notebooks if nb.engine_status == "missing"
+               for n in (nb.notes[-1:] or ["missing"])]
+    if missing:
+        out.append(Status("not placed", "; ".join(missing)))
     if s.restored:
-        return "restored", [f"collect restored the nbgrader metadata of {', '.join(s.restored)}"]
+        out.append(Status("restored", f"collect restored the nbgrader metadata of {', '.join(s.restored)}"))
     if s.seconds_late > 0:
-        return "late", [f"submitted {s.seconds_late / 3600:.1f} h after the due date"]
-    return "ok", []
+        out.append(Status("late", f"submitted {s.seconds_late / 3600:.1f} hours after the due date"
+                                  + (f", {s.late_penalty:g} point(s) off" if s.late_penalty else "")))
+    return sorted(out, key=lambda st: PRIORITY.index(st.kind))
 
 
 def load(course: str | Path, assignment: str, collect_report: str | Path | None = None) -> AssignmentResults:
@@ -232,7 +285,13 @@ def load(course: str | Path, assignment: str, collect_report: str | Path | None 
     journal = Journal(course, assignment)
     journalled = set(journal.students())
     out = []
-    for student in sorted(set(roster) | submitted | journalled | set(subs)):
+    everyone = set(roster) | submitted | journalled | set(subs)
+    if roster:  # nobody off the roster is a result; their folders are listed, never graded or exported
+        for student in sorted(everyone - set(roster)):
+            unplaced.append({"origin": f"submitted/{student}/{assignment}", "reason": "not-on-roster",
+                             "detail": f"{student!r} is not on the course's roster: not graded, not exported"})
+        everyone = set(roster)
+    for student in sorted(everyone):
         r = StudentResult(student, assignment, "ok", **roster.get(student, {}))
         r.restored = restored.get(student, [])
         entry = journal.read(student) if student in journalled else None
@@ -245,7 +304,7 @@ def load(course: str | Path, assignment: str, collect_report: str | Path | None 
         for nb_name, item in sorted(entry.notebooks.items()) if entry is not None else ():
             row = item.row
             nbr = NotebookResult(nb_name, str(row.status), flags=list(row.flags), notes=list(row.notes),
-                                 timings=row.timings)
+                                 timings=row.timings, unchanged=list(row.unchanged))
             for gid, v in row.cells.items():
                 e = _exercise(v)
                 g = (sub.get("grades") or {}).get((nb_name, gid))
@@ -259,8 +318,11 @@ def load(course: str | Path, assignment: str, collect_report: str | Path | None 
         if entry is not None:
             r.late_penalty = round(sub.get("penalty") or _late_penalty(course, student, raw, r.seconds_late), 4)
         r.score = round(max(raw - r.late_penalty, 0.0), 4)
-        r.status, reasons = _status(r, student in submitted or student in subs, entry is not None)
-        r.reasons = reasons + ([journal.problems[student]] if student in journal.problems else [])
+        r.statuses = _status(r, student in submitted or student in subs, entry is not None,
+                             _cause(unplaced, student, assignment))
+        r.status = r.statuses[0].kind if r.statuses else "ok"
+        r.reasons = [f"{st.kind}: {st.reason}" if len(r.statuses) > 1 else st.reason for st in r.statuses] \
+            + ([journal.problems[student]] if student in journal.problems else [])
         out.append(r)
     total = max_score if max_score is not None else max((s.max_score for s in out), default=0.0)
     return AssignmentResults(assignment, course, out, total, unplaced)

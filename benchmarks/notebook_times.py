@@ -22,7 +22,7 @@ import nbformat
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parent.parent
-BUDGETS_S = {"00": 5, "01": 12, "02": 12, "03": 12, "04": 12, "05": 12, "06": 12, "07": 8, "08": 20, "09": 45}
+BUDGETS_S = {"00": 5, "01": 12, "02": 12, "03": 12, "04": 12, "05": 12, "06": 12, "07": 8, "08": 20, "09": 45, "10": 15}
 COURSE_BUDGET_S = 150
 
 

@@ -2,7 +2,7 @@
 
 - `course.setup()`, `course.device()`, `course.seed()`: device and seeding, in one place
   (`course.env`).
-- `course.data`: the data sets of the course (XOR, the noisy line, UCI Adult).
+- `course.data`: the data sets of the course (XOR, the noisy line, point clusters, UCI Adult).
 - `course.plots`: small plotting helpers with a colour-blind-safe palette.
 - `course.misconceptions`: the catalogue of named beginner mistakes.
 - `course.checks.nbNN.exK`: the checker of notebook NN, exercise K.

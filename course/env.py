@@ -85,6 +85,24 @@ def one_thread():
         torch.set_num_threads(before)
 
 
+@contextlib.contextmanager
+def new_parameters_on_move():
+    """Inside the block, ``module.to(...)`` puts new Parameter objects into the module.
+
+    That is what moving a model does on some devices (TPUs through XLA) and what PyTorch's
+    ``torch.__future__.set_overwrite_module_params_on_conversion(True)`` asks for everywhere.
+    On CPU and CUDA PyTorch otherwise moves the data inside the same objects, which hides
+    an optimizer built before the move; notebook 10 turns this on to show that bug on any
+    machine, and its checker to find it.
+    """
+    before = torch.__future__.get_overwrite_module_params_on_conversion()
+    torch.__future__.set_overwrite_module_params_on_conversion(True)
+    try:
+        yield
+    finally:
+        torch.__future__.set_overwrite_module_params_on_conversion(before)
+
+
 def describe(dev: torch.device | None = None) -> str:
     """One line: Python, torch, the device and the course version."""
     from course import __version__

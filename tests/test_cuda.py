@@ -81,10 +81,11 @@ def test_the_reference_answer_passes_on_cuda(exercise):
     assert result.passed, result.message
 
 
-def test_computing_on_the_cpu_and_moving_the_result_is_still_right_on_cuda():
+def test_computing_on_the_cpu_and_moving_the_result_is_named_on_cuda():
     cases = _on_cuda(nb01.ex8)
     lazy = lambda x, w, b, device: (x @ w + b).to(device)  # noqa: E731
-    assert nb01.ex8.decide(cases, nb01.ex8.collect((lazy,), cases), hidden=False).passed
+    result = nb01.ex8.decide(cases, nb01.ex8.collect((lazy,), cases), hidden=False)
+    assert not result.passed and result.code == "compute-then-move", str(result)
 
 
 def test_forgetting_to_move_is_named_on_cuda():

@@ -1,4 +1,4 @@
-"""course.data.xor() and course.data.linear()."""
+"""course.data.xor(), course.data.linear() and course.data.clusters()."""
 
 import torch
 
@@ -40,3 +40,22 @@ def test_linear_defaults_match_the_syllabus():
 def test_linear_other_lines():
     x, y = data.linear(n=500, noise=0.0, slope=-2.0, intercept=1.0)
     assert torch.allclose(y, -2 * x + 1)
+
+
+def test_clusters_gives_points_around_one_centre_per_class():
+    X, y = data.clusters(n=3000, classes=3, spread=0.2, seed=5)
+    assert X.shape == (3000, 2) and X.dtype == torch.float32
+    assert y.shape == (3000,) and y.dtype == torch.long and set(y.tolist()) == {0, 1, 2}
+    centres = torch.stack([X[y == k].mean(dim=0) for k in range(3)])
+    assert torch.allclose(centres.norm(dim=1), torch.full((3,), 1.5), atol=0.05)
+    assert abs(X[y == 0].std(dim=0).mean().item() - 0.2) < 0.02
+
+
+def test_clusters_is_repeatable_per_seed_or_generator():
+    torch.manual_seed(0)
+    a = data.clusters(seed=1)
+    torch.manual_seed(99)
+    b = data.clusters(seed=1)
+    c = data.clusters(generator=torch.Generator().manual_seed(1))
+    assert all(torch.equal(p, q) for p, q in zip(a, b)) and all(torch.equal(p, q) for p, q in zip(a, c))
+    assert not torch.equal(a[0], data.clusters(seed=2)[0])

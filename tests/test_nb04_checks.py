@@ -28,15 +28,16 @@ def test_tensor_subclass_is_refused():
 @pytest.mark.parametrize("secret", SECRETS)
 def test_broadcast_warning_is_named_in_hidden_mode_without_numbers(secret, monkeypatch):
     monkeypatch.setenv("COURSE_SECRET", secret)
-    result = nb04.ex3.evaluate(lambda pred, y: F.mse_loss(pred, y), hidden=True)
+    result = nb04.ex3.evaluate(lambda pred, y, w: (w * F.mse_loss(pred, y, reduction="none")).sum() / w.sum(),
+                               hidden=True)
     assert result.code == "target-shape-n-vs-n1", str(result)
     assert not re.search(r"expected -?\d", result.message), result.message
 
 
 def test_squeeze_without_dim_is_caught_by_the_warning_at_batch_size_one():
     """pred.squeeze() turns (1, 1) into (); PyTorch warns, and the checker names it."""
-    case = {"pred": torch.tensor([[0.5]], requires_grad=True), "y": torch.tensor([2.0])}
-    outcome = nb04.ex3.collect((lambda pred, y: F.mse_loss(pred.squeeze(), y),), [case])
+    case = {"pred": torch.tensor([[0.5]], requires_grad=True), "y": torch.tensor([2.0]), "w": torch.tensor([1.0])}
+    outcome = nb04.ex3.collect((lambda pred, y, w: F.mse_loss(pred.squeeze(), y),), [case])
     result = nb04.ex3.decide([case], outcome, hidden=True)
     assert result.code == "target-shape-n-vs-n1", str(result)
 

@@ -80,13 +80,26 @@ class TableDataset(Dataset):
 
 def test_hidden_messages_name_the_mistake_without_numbers(monkeypatch):
     source = '''
-def num_batches(n, batch_size, drop_last):
-    return n // batch_size if drop_last else n // batch_size + 1
+def batch_sizes(n, batch_size, drop_last):
+    count = n // batch_size if drop_last else n // batch_size + 1
+    return [batch_size] * (n // batch_size) + [n % batch_size] * (count - n // batch_size)
 '''
     monkeypatch.setenv("COURSE_SECRET", "echo")
     result = nb06.ex4.evaluate(*variant_answers(nb06.ex4, source), hidden=True)
     assert result.code == "batch-count-floor-ceil"
     assert not re.search(r"\d", result.message.replace("drop_last", "")), result.message
+    visible = nb06.ex4.evaluate(*variant_answers(nb06.ex4, source))
+    assert visible.code == "batch-count-floor-ceil" and "n=12" in visible.message, str(visible)
+
+
+def test_the_batch_sizes_match_a_real_data_loader():
+    from torch.utils.data import DataLoader
+
+    (batch_sizes,) = solution_answers(nb06.ex4)
+    for case in nb06.ex4.make_cases(hidden=False) + nb06.ex4.make_cases(hidden=True, secret="echo"):
+        for drop_last in (False, True):
+            loader = DataLoader(range(case["n"]), batch_size=case["batch_size"], drop_last=drop_last)
+            assert batch_sizes(case["n"], case["batch_size"], drop_last) == [len(b) for b in loader]
 
 
 def test_biased_std_is_accepted(monkeypatch):

@@ -98,7 +98,8 @@ def test_the_example_class_is_graded_outside_the_checkout(installed):
     assert set(rows) == set(STUDENTS)
     for student in STUDENTS:
         assert float(rows[student]["score"]) == sum(expected[(student, ASSIGNMENT)].expected), rows[student]
-    assert len(exercise_ids(ASSIGNMENT)) == 8
     assert (work / "course" / "reports" / f"{ASSIGNMENT}.html").exists()
-    assert (work / "course" / "exports" / f"{ASSIGNMENT}_wide.csv").exists()
+    with open(work / "course" / "exports" / f"{ASSIGNMENT}_wide.csv", newline="") as f:
+        header = next(csv.reader(f))
+    assert set(exercise_ids(ASSIGNMENT)) <= set(header), header  # a column per exercise of the shipped class
     assert (work / "course" / "feedback_html" / "aturing" / f"{ASSIGNMENT}.html").exists()

@@ -26,7 +26,7 @@ from typing import Callable
 
 from autograder.engine import judge as judging
 from autograder.engine import notebook as nbmod
-from autograder.engine.records import (FAULT_ROW, FAULT_VERDICT, Row, RowStatus, RunResult, RunStatus, Timings,
+from autograder.engine.records import (FAULT_ROW, FAULT_VERDICT, Fault, Row, RowStatus, RunResult, RunStatus, Timings,
                                        Verdict, VerdictStatus)
 
 
@@ -50,6 +50,7 @@ class Grading:
     not_run: NotRun | None
     max_scores: dict[str, float]
     cases: judging.Cases
+    cell_timeout_s: float = 0.0  #: what a cell stopped at the time limit counts in ``exercise_s``
     verdicts: dict[str, Verdict] = field(default_factory=dict)
     status: RowStatus = RowStatus.GRADED
     row: Row | None = None
@@ -204,8 +205,24 @@ def make_row(g: Grading) -> None:
               flags=[f"{gid}: {f}" for gid, v in verdicts.items() for f in v.flags],
               notes=list(g.plan.notes) + ([g.not_run.why] if g.not_run is not None else []),
               timings=_timings(g.result), unchanged=_unchanged_answers(g.cells))
+    row.timings.exercise_s = _exercise_seconds(g)
     row.timings.judge_s = time.perf_counter() - g.t0
     g.row = row
+
+
+def _exercise_seconds(g: Grading) -> dict[str, float]:
+    """Sandbox seconds per exercise (time in grading): the cells the plan gives it; a cell
+    stopped at the time limit counts the limit."""
+    seconds = {k: float(step.seconds) for k, step in g.steps.items()}
+    if g.result is not None:
+        seconds.update({k: g.cell_timeout_s for k, bad in g.result.bad.items()
+                        if k >= 0 and bad.fault == Fault.TIMEOUT})
+    out: dict[str, float] = {}
+    for k, s in seconds.items():
+        ex = g.plan.owner.get(k)
+        if ex:
+            out[ex] = round(out.get(ex, 0.0) + s, 4)
+    return out
 
 
 def _timings(result: RunResult | None) -> Timings:

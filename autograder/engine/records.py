@@ -451,6 +451,7 @@ class Timings(Struct, forbid_unknown_fields=True):
     zygote_rss_kb: int = 0
     judge_s: float = 0.0
     gradebook_s: float = 0.0
+    exercise_s: dict[str, float] = {}  #: sandbox seconds per exercise (the report's time in grading)
 
 
 class Row(Struct, forbid_unknown_fields=True):

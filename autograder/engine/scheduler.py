@@ -181,7 +181,7 @@ class Grader:
               not_run: grading.NotRun | None) -> tuple[Row, dict | None]:
         """The row and the feedback notebook (None when grading it failed: the row says why)."""
         g = grading.Grading(student, nb_name, self.sources[nb_name], plan, result, not_run,
-                            self.max_scores[nb_name], self.cases)
+                            self.max_scores[nb_name], self.cases, self.limits.cell_timeout_s)
         try:
             return grading.grade_notebook(g)
         except Exception as exc:  # noqa: BLE001 - never an aborted run: a row that says why
@@ -410,8 +410,7 @@ def grade(assignment: str, course: str | Path, *, scheduler: str | None = None, 
                 del warming
     finally:
         if launched is not None:  # started early, then not needed (nothing to run, or the course was busy)
-            launched.proc.kill()
-            launched.proc.wait()
+            launched.stop()
         for thing in own:
             thing.close()
 

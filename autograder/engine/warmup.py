@@ -144,6 +144,15 @@ class Launched:
     proc: subprocess.Popen
     t0: float
 
+    def stop(self) -> None:
+        """Started early, then not needed (a bad course, nothing to grade, the course busy)."""
+        self.proc.kill()
+        self.proc.wait()
+        for pipe in (self.proc.stdin, self.proc.stdout):
+            if pipe is not None:
+                pipe.close()
+        self.slot_file.close()  # type: ignore[attr-defined]
+
 
 def slot() -> tuple[int, object]:
     """A slot number no other live zygote on this machine holds (flock, freed on death)."""

@@ -120,6 +120,14 @@ class Watcher:
 
     # -- the loop -----------------------------------------------------------------------
     def serve(self, stop: threading.Event) -> None:
+        try:
+            self._serve(stop)
+        finally:
+            if self.launched is not None:  # started early, never adopted (the course was busy)
+                self.launched.stop()
+                self.launched = None
+
+    def _serve(self, stop: threading.Event) -> None:
         with CourseLock(self.course, self.wait_s):
             if os.geteuid() == 0:
                 os.chmod(self.course, 0o700)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 from dataclasses import asdict, dataclass, field
 
-from course.misconceptions import lookup
+from course.misconceptions import lookup, url
 
 PASS_MARK, FAIL_MARK, PARTIAL_MARK = "\u2714", "\u2718", "\u25d0"
 
@@ -80,7 +80,8 @@ class CheckResult:
             rows.append(f"<div>{e(self.message)}</div>")
             if self.code:
                 m = lookup(self.code)
-                rows.append(f"<div><b>Mistake</b> <code>{e(self.code)}</code>: {e(m.title)}. {e(m.why)}</div>")
+                link = f'<a href="{e(url(self.code))}" target="_blank"><code>{e(self.code)}</code></a>'
+                rows.append(f"<div><b>Mistake</b> {link}: {e(m.title)}. {e(m.why)}</div>")
             fix = self.fix()
             if fix:
                 rows.append(f"<div><b>Hint:</b> {e(fix)}</div>")

@@ -1,8 +1,9 @@
-"""Checkers of notebook 01, tensors: attributes, reductions, broadcasting, reshape and view,
-NumPy memory sharing and device placement."""
+"""Checkers of notebook 01, tensors: indexing and masks, reductions, broadcasting, reshape and
+view, NumPy memory sharing, device placement, joining tensors and batched matrix products."""
 
 import numpy as np
 import torch
+from torch.overrides import TorchFunctionMode
 
 from course.checking import Exercise
 from course.checking.judge import _shape, kind_of
@@ -27,53 +28,76 @@ def _tensor_pair(v, got, names):
     return got
 
 
-# ex1: the attributes shape, ndim, dtype and numel() of any tensor, returned in a dict.
-ex1 = Exercise("nb01.ex1", title="Tensor facts", points=1, answers="tensor_facts")
+# ex1: integer-array indexing (one element per row) and a boolean mask (a mean per row).
+ex1 = Exercise("nb01.ex1", title="Pick by index, select by mask", points=2,
+               answers=("target_scores", "masked_means"))
 
-_FACTS = ("shape", "ndim", "dtype", "numel")
+
+def _mask_with_one_per_row(gen, n, m):
+    """A random (n, m) boolean mask with at least one True in every row."""
+    mask = torch.rand(n, m, generator=gen) < 0.5
+    mask[torch.arange(n), torch.randint(0, m, (n,), generator=gen)] = True
+    return mask
 
 
 @ex1.cases
 def ex1_cases(gen, hidden):
     if not hidden:
-        return [{"x": torch.tensor([[1, 2, 3], [4, 5, 6]])}]
+        return [{"logits": torch.tensor([[2.0, 0.5, -1.0], [0.1, 0.2, 3.0], [1.0, 2.0, 0.0], [0.3, -0.4, 0.9]]),
+                 "target": torch.tensor([0, 2, 1, 1]),
+                 "x": torch.tensor([[1.0, 2.0, 3.0, 4.0], [10.0, 20.0, 30.0, 40.0], [-1.0, 0.0, 5.0, 7.0]]),
+                 "mask": torch.tensor([[True, False, True, True], [False, True, False, False],
+                                       [True, True, False, False]])}]
     cases = []
-    for dtype in (torch.float32, torch.int64, torch.float64, torch.bool):
-        shape = _distinct_sizes(gen, _int(gen, 2, 5), 2, 6)
-        x = torch.randn(*shape, generator=gen)
-        cases.append({"x": (x > 0) if dtype is torch.bool else (x * 10).to(dtype)})
+    for _ in range(3):
+        n, c = _distinct_sizes(gen, 2, 2, 9)
+        rows, cols = _distinct_sizes(gen, 2, 2, 9)
+        cases.append({"logits": torch.randn(n, c, generator=gen), "target": torch.randint(0, c, (n,), generator=gen),
+                      "x": torch.randn(rows, cols, generator=gen), "mask": _mask_with_one_per_row(gen, rows, cols)})
     return cases
+
+
+@ex1.run
+def ex1_run(case, target_scores, masked_means):
+    return target_scores(case["logits"], case["target"]), masked_means(case["x"], case["mask"])
 
 
 @ex1.judge
 def ex1_judge(v, case, got):
-    x = case["x"]
-    if type(got) is not dict or set(got) != set(_FACTS):
-        v.fail("wrong-type", "tensor_facts(x) should return a dict with exactly the keys "
-               f"{', '.join(map(repr, _FACTS))}; got {kind_of(got)}"
-               + (f" with keys {sorted(got)}." if type(got) is dict else "."))
-    if type(got["shape"]) not in (tuple, list):
-        v.fail("wrong-type", f'facts["shape"] should be a shape such as (2, 3), but it is {kind_of(got["shape"])}.',
-               "x.shape is an attribute (no brackets); x.size() is the same as a method call.")
-    shape = v.shape_of(got["shape"], 'facts["shape"]')
-    if type(got["ndim"]) is not int or type(got["numel"]) is not int:
-        v.fail("wrong-type", 'facts["ndim"] and facts["numel"] should be Python ints '
-               "(x.ndim is one; x.numel() is one, note the brackets).")
-    if not isinstance(got["dtype"], Token) or got["dtype"].kind != "dtype":
-        v.fail("wrong-type", f'facts["dtype"] should be a torch.dtype such as torch.float32 (x.dtype), '
-               f"but it is {kind_of(got['dtype'])}.", "Return x.dtype itself, not its name as a string.")
-    where = " on an input you have not seen" if v.hidden else f" for a tensor of shape {_shape(x.shape)}"
-    if shape != tuple(x.shape):
-        v.fail("wrong-values", f'facts["shape"] is wrong{where}.', "x.shape is already the answer.")
-    if got["ndim"] != x.ndim:
-        v.fail("wrong-values", f'facts["ndim"] is wrong{where}.', "The number of axes is x.ndim (or len(x.shape)).")
-    if got["dtype"].text != str(x.dtype):
-        v.fail("wrong-dtype", f'facts["dtype"] is wrong{where}.', "x.dtype is the answer.")
-    if got["numel"] != x.numel():
-        if got["numel"] == x.shape[0]:
-            v.fail("len-not-numel", f'facts["numel"] is the size of the first axis only{where}.')
-        v.fail("wrong-values", f'facts["numel"] is wrong{where}.', "The number of elements is x.numel().")
-    v.passed("values")
+    logits, target, x, mask = case["logits"], case["target"], case["x"], case["mask"]
+    scores, means = got
+    n = target.shape[0]
+    name = "target_scores(logits, target)"
+    v.tensor(scores, name, dtype=torch.float32)
+    if scores.data is not None and scores.shape == (n, n) and v.matches(scores.data, logits[:, target]):
+        v.fail("index-grid-not-pairs", f"{name} has shape {_shape(scores.shape)}: every row's logits at every "
+               "target, a grid. One score per sample was asked for.")
+    if scores.data is not None and scores.shape == tuple(logits.shape) and v.matches(scores.data, logits[target]):
+        v.fail("index-rows-not-elements", f"{name} has shape {_shape(scores.shape)}: whole rows of the logits, "
+               "picked by the targets.")
+    data = v.tensor(scores, name, dtype=torch.float32, shape=(n,))
+    right = logits[torch.arange(n), target]
+    if not v.matches(data, right) and v.matches(data, logits.max(dim=1).values):
+        v.fail("wrong-values", f"{name} holds each row's largest logit, not the logit of its target class.",
+               "Use the targets as column indices: logits[torch.arange(N), target].")
+    v.close(data, right, name, atol=0, rtol=0)
+    name = "masked_means(x, mask)"
+    v.tensor(means, name, dtype=torch.float32)
+    if means.shape == ():
+        v.fail("mask-flattens", f"{name} is a single number: x[mask] flattened the selected entries of all rows "
+               "into one vector. One mean per row was asked for.")
+    data = v.tensor(means, name, dtype=torch.float32, shape=(x.shape[0],))
+    kept = mask.to(x.dtype)
+    right = (x * kept).sum(dim=1) / kept.sum(dim=1)
+    if _differs_and_matches(v, data, right, (x * kept).mean(dim=1)):
+        v.fail("masked-mean-wrong-count", f"{name} divides each row's selected sum by the row's length, "
+               "not by the number of selected entries.")
+    v.close(data, right, name, atol=1e-5, rtol=1e-5)
+
+
+def _differs_and_matches(v, data, right, wrong) -> bool:
+    """The answer equals a known wrong version, and that version differs from the right one here."""
+    return v.matches(data, wrong) and not v.matches(right, wrong)
 
 
 # ex2: per-row means of an integer tensor: float32, shape (N,), the right dim, no keepdim.
@@ -323,7 +347,8 @@ def ex7_judge(v, case, got):
     v.passed("memory")
 
 
-# ex8: x @ w + b computed on the device it is given; cpu and the data-less "meta" device are both used.
+# ex8: x @ w + b computed on the device it is given; cpu and the data-less "meta" device are both used, and
+# where each product and sum ran is recorded, so computing on the CPU and moving the result fails.
 ex8 = Exercise("nb01.ex8", title="Compute on the given device", points=2, answers="predict_on", visible_cases=2)
 
 
@@ -338,14 +363,37 @@ def ex8_cases(gen, hidden):
     return cases
 
 
+class _WhereComputed(TorchFunctionMode):
+    """Records the device of every result computed from two or more tensors (a product, a sum).
+
+    Moving a tensor (``.to``, ``.cpu``) takes one tensor; computing takes two or more, and
+    runs where they are. So the devices of those results tell where the work was done,
+    even on a machine without a GPU, where the check's second device is "meta"."""
+
+    def __init__(self):
+        super().__init__()
+        self.computed = []  # (operation name, device of its result)
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        out = func(*args, **kwargs)
+        inputs = sum(isinstance(a, torch.Tensor) for a in (*args, *kwargs.values()))
+        if inputs >= 2 and isinstance(out, torch.Tensor):
+            self.computed.append((getattr(func, "__name__", "an operation"), str(out.device)))
+        return out
+
+
 @ex8.run
 def ex8_run(case, predict_on):
-    return predict_on(case["x"], case["w"], case["b"], torch.device(case["device"]))
+    with _WhereComputed() as seen:
+        out = predict_on(case["x"], case["w"], case["b"], torch.device(case["device"]))
+    return out, seen.computed
 
 
 @ex8.judge
 def ex8_judge(v, case, got):
     x, w, b, device = case["x"], case["w"], case["b"], case["device"]
+    got, computed = got
     name = f'predict_on(x, w, b, torch.device("{device}"))'
     if not isinstance(got, TensorValue):
         v.fail("wrong-type", f"{name} should be a torch.Tensor, but it is {kind_of(got)}.")
@@ -353,6 +401,11 @@ def ex8_judge(v, case, got):
     if not same_device(got.device, device):
         v.fail("device-mismatch", f"{name} is on {got.device}, but the computation should run on {device}.",
                "Move the inputs with .to(device) and compute with the moved tensors.")
+    elsewhere = sorted({f"{op} ran on {where}" for op, where in computed if not same_device(where, device)})
+    if elsewhere:
+        v.fail("compute-then-move", f"{name} lives on {device}, but {'; '.join(elsewhere)}: the result was "
+               "computed there and moved afterwards.",
+               "Move x, w and b to the device first, then compute with the moved tensors.")
     v.passed("device")
     if device == "meta":
         # The meta device keeps shapes and dtypes but no values: check those by hand.
@@ -364,3 +417,108 @@ def ex8_judge(v, case, got):
         return
     data = v.tensor(got, name, dtype=torch.float32, shape=(x.shape[0], w.shape[1]), device=device)
     v.close(data, x @ w + b, name, atol=1e-5, rtol=1e-4)
+
+
+# ex9: samples stacked into a batch with the labels as a last column (stack, unsqueeze, cat),
+# and such a batch split back into features (N, F) and a label column (N, 1) (slicing).
+ex9 = Exercise("nb01.ex9", title="Make and split a batch", points=2, answers=("make_batch", "split_batch"))
+
+
+@ex9.cases
+def ex9_cases(gen, hidden):
+    if not hidden:
+        features = torch.arange(0.5, 8.0, 0.5).reshape(5, 3)  # 5 samples of 3 features: no shape is square
+        return [{"features": features, "labels": torch.tensor([1.0, 0.0, 0.0, 1.0, 1.0]),
+                 "batch": torch.arange(20.0).reshape(5, 4)}]
+    cases = []
+    while len(cases) < 3:
+        n, f = _int(gen, 2, 9), _int(gen, 2, 7)
+        if n in (f, f + 1):  # keep every wrong shape distinct from the right one
+            continue
+        cases.append({"features": torch.randn(n, f, generator=gen), "labels": torch.randn(n, generator=gen),
+                      "batch": torch.randn(n, f + 1, generator=gen)})
+    return cases
+
+
+@ex9.run
+def ex9_run(case, make_batch, split_batch):
+    samples = list(case["features"].clone().unbind(0))  # what a Dataset hands over: one tensor per sample
+    return make_batch(samples, case["labels"]), split_batch(case["batch"])
+
+
+@ex9.judge
+def ex9_judge(v, case, got):
+    features, labels, batch = case["features"], case["labels"], case["batch"]
+    n, f = features.shape
+    made, split = got
+    name = "make_batch(samples, labels)"
+    v.tensor(made, name, dtype=torch.float32)
+    right = torch.cat([features, labels.unsqueeze(1)], dim=1)
+    if made.ndim == 1 and made.shape[0] in (n * f, n * f + n):
+        v.fail("cat-not-stack", f"{name} has shape {_shape(made.shape)}: the samples were joined end to end "
+               "into one long vector instead of stacked as rows.")
+    if made.shape == (f + 1, n) and made.data is not None and v.matches(made.data, right.t()):
+        v.fail("stack-wrong-dim", f"{name} has shape {_shape(made.shape)}: one column per sample. The batch "
+               "axis comes first, so each sample is a row.")
+    data = v.tensor(made, name, dtype=torch.float32, shape=(n, f + 1))
+    if v.matches(data, torch.cat([labels.unsqueeze(1), features], dim=1)):
+        v.fail("wrong-values", f"{name} has the labels in the first column; they belong in the last one.",
+               "torch.cat joins the tensors in the order of the list: features first, then labels.")
+    v.close(data, right, name, atol=0, rtol=0)
+    if type(split) not in (tuple, list) or len(split) != 2:
+        v.fail("wrong-type", f"split_batch(batch) should return a pair (X, y), but it returned {kind_of(split)}.")
+    X, y = split
+    n, width = batch.shape
+    name = "split_batch(batch)"
+    v.tensor(X, f"{name}[0] (the features)", dtype=torch.float32)
+    v.tensor(y, f"{name}[1] (the labels)", dtype=torch.float32)
+    if X.shape == (n - 1, width) or y.shape == (1, width):
+        v.fail("slice-rows-not-columns", f"{name} returned shapes {_shape(X.shape)} and {_shape(y.shape)}: "
+               "the last sample was cut off, not the last column.")
+    X = v.tensor(X, f"{name}[0] (the features)", dtype=torch.float32, shape=(n, width - 1))
+    v.close(X, batch[:, :-1], f"{name}[0] (the features)", atol=0, rtol=0)
+    if y.shape == (n,):
+        v.fail("index-drops-axis", f"{name}[1] has shape {_shape(y.shape)}: batch[:, -1] picked the last column "
+               "and dropped its axis. The labels should stay a column of shape (N, 1), as a model's output is.")
+    y = v.tensor(y, f"{name}[1] (the labels)", dtype=torch.float32, shape=(n, 1))
+    v.close(y, batch[:, -1:], f"{name}[1] (the labels)", atol=0, rtol=0)
+
+
+# ex10: R linear layers applied at once: x (R, N, D), W (R, H, D) stored like nn.Linear's weight,
+# b (R, H); the answer is (R, N, H), with bmm or einsum and a bias that gets its sample axis.
+ex10 = Exercise("nb01.ex10", title="Many linear layers at once", points=2, answers="many_linear")
+
+
+@ex10.cases
+def ex10_cases(gen, hidden):
+    if not hidden:  # R == N on purpose: a bias added along the wrong axis then runs, and is named
+        return [{"x": torch.arange(36.0).reshape(3, 3, 4) / 10, "W": torch.arange(24.0).reshape(3, 2, 4) / 10 - 1,
+                 "b": torch.tensor([[1.0, -1.0], [2.0, -2.0], [3.0, -3.0]])}]
+    cases = []
+    while len(cases) < 3:
+        r, n, d, h = (_int(gen, 2, 7) for _ in range(4))
+        if r != n and d != h and n != h:
+            cases.append({"x": torch.randn(r, n, d, generator=gen), "W": torch.randn(r, h, d, generator=gen),
+                          "b": torch.randn(r, h, generator=gen)})
+    return cases
+
+
+@ex10.judge
+def ex10_judge(v, case, got):
+    x, W, b = case["x"], case["W"], case["b"]
+    r, n, _ = x.shape
+    h = W.shape[1]
+    name = "many_linear(x, W, b)"
+    v.tensor(got, name, dtype=torch.float32)
+    products = torch.einsum("rnd,rhd->rnh", x, W)
+    right = products + b.unsqueeze(1)
+    if got.shape == (r, h, n) and got.data is not None and v.matches(got.data, right.transpose(1, 2)):
+        v.fail("einsum-output-order", f"{name} has shape {_shape(got.shape)}: each run's result is transposed, "
+               "(H, N) instead of (N, H).")
+    data = v.tensor(got, name, dtype=torch.float32, shape=(r, n, h))
+    if r == n and _differs_and_matches(v, data, right, products + b.unsqueeze(0)):
+        v.fail("batched-bias-broadcast", f"{name} adds run i's bias to sample i of every run: b of shape (R, H) "
+               "was lined up with the samples axis of the (R, N, H) result.")
+    if _differs_and_matches(v, data, right, products):
+        v.fail("wrong-values", f"{name} leaves out the bias.", "Add b, with its sample axis: b.unsqueeze(1).")
+    v.close(data, right, name, atol=1e-5, rtol=1e-5)

@@ -352,12 +352,12 @@ def _recognise_gradient_mistakes(v, data, case, scale=None, atol=1e-5):
     rtol = 1e-4 if atol >= 1e-5 else 1e-6
     if v.matches(data, scale(_network(p, x, y, half=True)[2]), atol=atol, rtol=rtol):
         v.fail("mse-half-factor", f"{what} half of PyTorch's: they belong to the loss (a2 - y)^2 / 2.")
-    for derivs, where in (((True, False), "output layer"), ((False, True), "hidden layer"),
-                          ((False, False), "both layers")):
+    for derivs, missing in (((True, False), "The sigmoid derivative of the output layer is"),
+                            ((False, True), "The sigmoid derivative of the hidden layer is"),
+                            ((False, False), "The sigmoid derivatives of both layers are")):
         for half in (False, True):
             if v.matches(data, scale(_network(p, x, y, half=half, sigmoid_derivs=derivs)[2]), atol=atol, rtol=rtol):
-                v.fail("missing-sigmoid-derivative", f"The sigmoid derivative of the {where} is missing "
-                                                     "from the chain rule.")
+                v.fail("missing-sigmoid-derivative", f"{missing} missing from the chain rule.")
 
 
 @ex6.judge

@@ -1,11 +1,12 @@
 """Checkers of notebook 04, activations and losses: activations and their derivatives by
-hand, a stable BCE-with-logits, cross-entropy by hand, choosing a head and a loss for a
-task, and feeding targets of the right shape and dtype to PyTorch's losses."""
+hand, a weighted MSE, a stable BCE-with-logits, BCE balanced with pos_weight, cross-entropy
+by hand, label-smoothed probability targets, and choosing a head and a loss for a task."""
 
 import torch
 import torch.nn.functional as F
 
 from course.checking import Exercise
+from course.checking.values import TensorValue
 
 SLOPE = 0.01  # the LeakyReLU slope of the course (PyTorch's default)
 ACTIVATIONS = ("relu", "leaky_relu", "sigmoid", "tanh")
@@ -119,18 +120,19 @@ def ex2_judge(v, case, got):
         v.close(data, ref[name][1], label, atol=1e-5, rtol=1e-4)
 
 
-# -- ex3: MSE with a (N, 1) prediction and (N,) targets -------------------------------
-ex3 = Exercise("nb04.ex3", title="Regression loss, shapes aligned", points=1, answers="regression_loss")
+# -- ex3: a weighted MSE: (N, 1) predictions, (N,) targets and (N,) weights ---------------
+ex3 = Exercise("nb04.ex3", title="A weighted regression loss", points=2, answers="weighted_mse")
 
 
 @ex3.cases
 def ex3_cases(gen, hidden):
     if not hidden:
-        return [{"pred": torch.tensor([[1.0], [2.0], [3.0]], requires_grad=True), "y": torch.tensor([1.0, 2.0, 4.0])}]
-    sizes = [int(torch.randint(1, 4, (1,), generator=gen)), int(torch.randint(5, 12, (1,), generator=gen)),
+        return [{"pred": torch.tensor([[1.0], [2.0], [3.0]], requires_grad=True), "y": torch.tensor([1.0, 2.0, 4.0]),
+                 "w": torch.tensor([1.0, 1.0, 2.0])}]
+    sizes = [int(torch.randint(2, 5, (1,), generator=gen)), int(torch.randint(5, 12, (1,), generator=gen)),
              int(torch.randint(12, 30, (1,), generator=gen))]
-    return [{"pred": torch.randn(n, 1, generator=gen).requires_grad_(True), "y": torch.randn(n, generator=gen)}
-            for n in sizes]
+    return [{"pred": torch.randn(n, 1, generator=gen).requires_grad_(True), "y": torch.randn(n, generator=gen),
+             "w": 0.1 + 2 * torch.rand(n, generator=gen)} for n in sizes]
 
 
 def _warned_about_shape(v):
@@ -139,21 +141,27 @@ def _warned_about_shape(v):
 
 @ex3.judge
 def ex3_judge(v, case, got):
-    pred, y = case["pred"].detach().double(), case["y"].double()
+    pred, y, w = case["pred"].detach().double(), case["y"].double(), case["w"].double()
     n = y.shape[0]
+    name = "weighted_mse(pred, y, w)"
     if _warned_about_shape(v):
         v.fail("target-shape-n-vs-n1", f"PyTorch warned while your loss ran: the shapes {tuple(pred.shape)} and "
                f"{tuple(y.shape)} were broadcast against each other.")
-    if getattr(got, "shape", None) in ((n, 1), (n,), (n, n)):
-        v.fail("loss-unreduced", f"regression_loss(pred, y) has shape {got.shape}: one loss per element.")
-    data = v.tensor(got, "regression_loss(pred, y)", dtype=torch.float32, shape=(), requires_grad=True)
-    right = F.mse_loss(pred, y.view(-1, 1))
-    if _shows(v, data, ((pred - y) ** 2).mean(), right):
-        v.fail("target-shape-n-vs-n1", "Your loss averages over an (N, N) grid of every prediction against "
-               "every target.")
-    if _shows(v, data, right / 2, right):
-        v.fail("mse-half-factor", "Your loss is half the mean squared error.")
-    v.close(data, right, "regression_loss(pred, y)", atol=1e-5, rtol=1e-5)
+    if getattr(got, "shape", None) in ((n, 1), (n,), (n, n)) and n > 1:
+        v.fail("loss-unreduced", f"{name} has shape {got.shape}: one value per element, not the weighted mean.")
+    data = v.tensor(got, name, dtype=torch.float32, shape=(), requires_grad=True)
+    errors = (pred.squeeze(1) - y) ** 2
+    right = (w * errors).sum() / w.sum()
+    grid = (pred - y) ** 2  # (N, N): every prediction against every target
+    for wrong in ((grid * w).sum() / w.sum(), (errors.view(-1, 1) * w).sum() / w.sum(), (grid * w).mean()):
+        if _shows(v, data, wrong, right):
+            v.fail("target-shape-n-vs-n1", f"{name} mixes (N, 1) and (N,) tensors: somewhere an (N, N) grid of "
+                   "every sample against every other was summed.")
+    if _shows(v, data, errors.mean(), right):
+        v.fail("loss-weights-ignored", f"{name} is the plain mean squared error: the weights make no difference.")
+    if _shows(v, data, (w * errors).mean(), right):
+        v.fail("weighted-mean-normaliser", f"{name} divides the weighted sum by N, not by the sum of the weights.")
+    v.close(data, right, name, atol=1e-5, rtol=1e-5)
 
 
 # -- ex4: binary cross-entropy on logits, stable for extreme logits ---------------------
@@ -210,8 +218,8 @@ def ex4_judge(v, case, got):
     v.close(data, right, "bce_with_logits(z, y)", atol=1e-5, rtol=1e-5)
 
 
-# -- ex5: BCE-with-logits on (N, 1) logits with labels that come as (N,) integers -----
-ex5 = Exercise("nb04.ex5", title="Binary loss from integer labels", points=1, answers="binary_loss")
+# -- ex5: BCE-with-logits balanced with pos_weight, from (N,) integer labels ---------------
+ex5 = Exercise("nb04.ex5", title="Weight the rare class", points=2, answers="balanced_bce")
 
 
 @ex5.cases
@@ -220,25 +228,37 @@ def ex5_cases(gen, hidden):
         return [{"logits": torch.tensor([[2.0], [-1.0], [0.5], [-3.0]], requires_grad=True),
                  "labels": torch.tensor([1, 0, 0, 0])}]
     cases = []
-    for _ in range(3):
-        n = int(torch.randint(3, 20, (1,), generator=gen))
-        cases.append({"logits": (3 * torch.randn(n, 1, generator=gen)).requires_grad_(True),
-                      "labels": torch.randint(0, 2, (n,), generator=gen)})
+    while len(cases) < 3:
+        n = int(torch.randint(6, 30, (1,), generator=gen))
+        labels = (torch.rand(n, generator=gen) < 0.1 + 0.3 * torch.rand(1, generator=gen)).long()
+        positives = int(labels.sum())
+        if 0 < positives < n and 2 * positives != n:  # both classes, and unbalanced
+            cases.append({"logits": (3 * torch.randn(n, 1, generator=gen)).requires_grad_(True), "labels": labels})
     return cases
 
 
 @ex5.judge
 def ex5_judge(v, case, got):
-    z, y = case["logits"].detach().double(), case["labels"].double().view(-1, 1)
+    z, labels = case["logits"].detach().double(), case["labels"]
+    y = labels.double().view(-1, 1)
+    n = labels.shape[0]
+    name = "balanced_bce(logits, labels)"
     if _warned_about_shape(v):
         v.fail("target-shape-n-vs-n1", "PyTorch warned while your loss ran: logits and labels had different shapes.")
-    if getattr(got, "shape", None) in (tuple(z.shape), (z.shape[0],)) and z.shape[0] > 1:
-        v.fail("loss-unreduced", f"binary_loss(logits, labels) has shape {got.shape}: one loss per sample.")
-    data = v.tensor(got, "binary_loss(logits, labels)", dtype=torch.float32, shape=(), requires_grad=True)
-    right = F.binary_cross_entropy_with_logits(z, y)
-    if _shows(v, data, F.binary_cross_entropy_with_logits(torch.sigmoid(z), y), right):
+    if getattr(got, "shape", None) in (tuple(z.shape), (n,)):
+        v.fail("loss-unreduced", f"{name} has shape {got.shape}: one loss per sample.")
+    data = v.tensor(got, name, dtype=torch.float32, shape=(), requires_grad=True)
+    positives = float(labels.sum())
+    balance = torch.tensor([(n - positives) / positives], dtype=torch.float64)
+    right = F.binary_cross_entropy_with_logits(z, y, pos_weight=balance)
+    if _shows(v, data, F.binary_cross_entropy_with_logits(z, y, pos_weight=1 / balance), right):
+        v.fail("pos-weight-inverted", f"{name} weights the positives by n_positive / n_negative, which makes the "
+               "rare class count even less.")
+    if _shows(v, data, F.binary_cross_entropy_with_logits(z, y), right):
+        v.fail("loss-weights-ignored", f"{name} is the plain BCE: the rare positives are not weighted up.")
+    if _shows(v, data, F.binary_cross_entropy_with_logits(torch.sigmoid(z), y, pos_weight=balance), right):
         v.fail("sigmoid-before-bce-logits", "Your loss applies a sigmoid to the logits before BCEWithLogitsLoss.")
-    v.close(data, right, "binary_loss(logits, labels)", atol=1e-5, rtol=1e-5)
+    v.close(data, right, name, atol=1e-5, rtol=1e-5)
 
 
 # -- ex6: cross-entropy from logits and class indices, matching nn.CrossEntropyLoss -----
@@ -284,35 +304,41 @@ def ex6_judge(v, case, got):
     v.close(data, right, "cross_entropy(logits, target)", atol=1e-4, rtol=1e-5)
 
 
-# -- ex7: CrossEntropyLoss with labels that come as a float (N, 1) column ---------------
-ex7 = Exercise("nb04.ex7", title="Multi-class loss from a label column", points=1, answers="multiclass_loss")
+# -- ex7: label-smoothed probability targets from a float (N, 1) column of class numbers ----
+ex7 = Exercise("nb04.ex7", title="Soft targets from a label column", points=2, answers="smooth_targets")
 
 
 @ex7.cases
 def ex7_cases(gen, hidden):
     if not hidden:
-        return [{"logits": torch.tensor([[1.0, 2.0, 0.5], [0.0, -1.0, 2.0], [3.0, 0.0, 0.0]], requires_grad=True),
-                 "labels": torch.tensor([[1.0], [2.0], [0.0]])}]
+        return [{"labels": torch.tensor([[1.0], [2.0], [0.0], [2.0]]), "num_classes": 3, "eps": 0.1}]
     cases = []
-    for _ in range(3):
+    for eps in (0.05, 0.2, 0.3):
         n = int(torch.randint(3, 16, (1,), generator=gen))
-        c = int(torch.randint(2, 8, (1,), generator=gen))
-        cases.append({"logits": (2 * torch.randn(n, c, generator=gen)).requires_grad_(True),
-                      "labels": torch.randint(0, c, (n, 1), generator=gen).float()})
+        c = int(torch.randint(3, 8, (1,), generator=gen))
+        cases.append({"labels": torch.randint(0, c, (n, 1), generator=gen).float(), "num_classes": c, "eps": eps})
     return cases
 
 
 @ex7.judge
 def ex7_judge(v, case, got):
-    z, t = case["logits"].detach().double(), case["labels"].view(-1).long()
-    n = z.shape[0]
-    if getattr(got, "shape", None) == (n,):
-        v.fail("loss-unreduced", f"multiclass_loss(logits, labels) has shape ({n},): one loss per sample.")
-    data = v.tensor(got, "multiclass_loss(logits, labels)", dtype=torch.float32, shape=(), requires_grad=True)
-    right = F.cross_entropy(z, t)
-    if _shows(v, data, F.cross_entropy(torch.softmax(z, dim=1), t), right):
-        v.fail("softmax-before-ce", "Your loss applies a softmax to the logits before CrossEntropyLoss.")
-    v.close(data, right, "multiclass_loss(logits, labels)", atol=1e-5, rtol=1e-5)
+    labels, c, eps = case["labels"].view(-1).long(), case["num_classes"], case["eps"]
+    n = labels.shape[0]
+    name = "smooth_targets(labels, num_classes, eps)"
+    if isinstance(got, TensorValue) and got.shape == (n, 1, c):
+        v.fail("ce-target-column", f"{name} has shape {got.shape}: F.one_hot of the (N, 1) column kept its "
+               "extra axis.")
+    if isinstance(got, TensorValue) and got.dtype in (torch.int64, torch.int32):
+        v.fail("ce-long-prob-targets", f"{name} has dtype {got.dtype}: probabilities must be float "
+               "(and one-hot rows alone are not smoothed).")
+    data = v.tensor(got, name, dtype=torch.float32, shape=(n, c))
+    one_hot = F.one_hot(labels, c).double()
+    right = (1 - eps) * one_hot + eps / c
+    if _shows(v, data, one_hot * (1 - eps) + (1 - one_hot) * eps / (c - 1), right):
+        v.fail("smoothing-spread", f"{name} spreads eps over the other C - 1 classes only.")
+    if not torch.allclose(data.double().sum(dim=1), torch.ones(n, dtype=torch.float64), atol=1e-4):
+        v.fail("soft-targets-not-distribution", f"The rows of {name} do not sum to 1.")
+    v.close(data, right, name, atol=1e-5, rtol=1e-5)
 
 
 # -- ex8: the output layer and the loss that fit a task ----------------------------------

@@ -211,8 +211,8 @@ def ex1_judge(v, case, got):
             _, ww, wb, _ = _loop(case, order)
             if v.matches(params, torch.cat([ww.reshape(-1), wb.reshape(-1)]), LOOP_ATOL, LOOP_RTOL):
                 v.fail(code, message)
-    v.close(params, ref, "The parameters after train(...)", atol=LOOP_ATOL, rtol=LOOP_RTOL)
-    v.close(losses, ref_losses, "The losses train(...) returned", atol=LOOP_ATOL, rtol=LOOP_RTOL,
+    v.close(params, ref, "The parameter vector after train(...)", atol=LOOP_ATOL, rtol=LOOP_RTOL)
+    v.close(losses, ref_losses, "The list of losses train(...) returned", atol=LOOP_ATOL, rtol=LOOP_RTOL,
             hint="Record loss.item() of each epoch's forward pass (the loss before that epoch's step).")
 
 
@@ -365,7 +365,7 @@ def ex3_judge(v, case, got):
             if v.matches(got_flat, p - lr * g, ATOL, RTOL):
                 v.fail("wrong-values", "The step is plain SGD without the weight decay.",
                        "Add weight_decay * p to the gradient before the step: g = p.grad + weight_decay * p.")
-    v.close(got_flat, ref, "The parameters after sgd_step", atol=ATOL, rtol=RTOL)
+    v.close(got_flat, ref, "The parameter vector after sgd_step", atol=ATOL, rtol=RTOL)
 
 
 # --- Exercise 4: momentum by hand -----------------------------------------------------------
@@ -415,7 +415,7 @@ def _momentum_rule(lr, mu, ema=False, keep=True):
 @ex4.judge
 def ex4_judge(v, case, got):
     d = case["w0"].numel() + 1
-    data = v.tensor(got, "The parameters after each step", dtype=torch.float32, shape=(case["steps"], d))
+    data = v.tensor(got, "The table of parameter values after each step", dtype=torch.float32, shape=(case["steps"], d))
     lr, mu = case["lr"], 0.9 if case["momentum"] is None else case["momentum"]
     ref = _trajectory(case, lambda ps: torch.optim.SGD(ps, lr=lr, momentum=mu))
     if not v.matches(data, ref, ATOL, RTOL):
@@ -425,7 +425,7 @@ def ex4_judge(v, case, got):
         if v.matches(data, _trajectory(case, lambda ps: _Rule(ps, _momentum_rule(lr, mu, ema=True))), ATOL, RTOL):
             v.fail("momentum-buffer-init", "Your velocity is the average v = momentum * v + (1 - momentum) * g "
                    "started at zero; PyTorch's is v = g on the first step, then v = momentum * v + g.")
-    v.close(data, ref, "The parameters after each step", atol=ATOL, rtol=RTOL)
+    v.close(data, ref, "The table of parameter values after each step", atol=ATOL, rtol=RTOL)
 
 
 # --- Exercise 5: Adam by hand -----------------------------------------------------------------
@@ -475,7 +475,7 @@ def _adam_rule(lr, betas, eps, correct_m=True, correct_v=True, keep=True):
 @ex5.judge
 def ex5_judge(v, case, got):
     d = case["w0"].numel() + 1
-    data = v.tensor(got, "The parameters after each step", dtype=torch.float32, shape=(case["steps"], d))
+    data = v.tensor(got, "The table of parameter values after each step", dtype=torch.float32, shape=(case["steps"], d))
     lr = 1e-3 if case["lr"] is None else case["lr"]
     betas = (0.9, 0.999) if case["betas"] is None else case["betas"]
     ref = _trajectory(case, lambda ps: torch.optim.Adam(ps, lr=lr, betas=betas, eps=1e-8))
@@ -495,7 +495,7 @@ def ex5_judge(v, case, got):
             rule = _adam_rule(lr, betas, 1e-8, **options)
             if v.matches(data, _trajectory(case, lambda ps: _Rule(ps, rule)), ATOL, RTOL):
                 v.fail(code, message)
-    v.close(data, ref, "The parameters after each step", atol=ATOL, rtol=RTOL)
+    v.close(data, ref, "The table of parameter values after each step", atol=ATOL, rtol=RTOL)
 
 
 # --- Exercise 6: a schedule configured to a given curve, stepped per epoch -------------------
@@ -548,7 +548,7 @@ def ex6_judge(v, case, got):
         if v.matches(lrs, torch.tensor([lr * GAMMA ** ((e + 1) // STEP_SIZE) for e in range(epochs)]), 1e-12, 1e-6):
             v.fail("wrong-values", "Your learning rates are one epoch early: each was read after scheduler.step().",
                    "Read optimizer.param_groups[0]['lr'] at the start of each epoch.")
-        v.close(lrs, ref_lrs, "The learning rates per epoch", atol=1e-12, rtol=1e-6,
+        v.close(lrs, ref_lrs, "The list of learning rates per epoch", atol=1e-12, rtol=1e-6,
                 hint="Read the target curve again: for how many epochs does each value last, and by what factor "
                 "does it drop?")
     v.passed("schedule")
@@ -562,7 +562,7 @@ def ex6_judge(v, case, got):
         _, zw, zb, _ = _loop(case, "fbs", _steplr)
         if v.matches(params, torch.cat([zw.reshape(-1), zb.reshape(-1)]), LOOP_ATOL, LOOP_RTOL):
             v.fail("zero-grad-missing", "The parameters are those of a loop without optimizer.zero_grad().")
-    v.close(params, ref, "The parameters after training", atol=LOOP_ATOL, rtol=LOOP_RTOL,
+    v.close(params, ref, "The parameter vector after training", atol=LOOP_ATOL, rtol=LOOP_RTOL,
             hint="Each batch: zero_grad, forward, loss, backward, step; after all batches of an epoch: scheduler.step().")
 
 

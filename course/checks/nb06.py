@@ -176,8 +176,8 @@ def ex1_judge(v, case, got):
         if len(others) == len(feats) and v.matches(x, table[:, others].float()):
             v.fail("wrong-values", "The features hold every column except the target, including the id "
                    "column: select the columns named in `features`.")
-    v.close(x, ref_x, "the features of the items", atol=1e-4, rtol=1e-5)
-    v.close(y, table[:, [target]].float(), "the targets of the items", atol=1e-4, rtol=1e-5)
+    v.close(x, ref_x, "the batch of features read from the items", atol=1e-4, rtol=1e-5)
+    v.close(y, table[:, [target]].float(), "the batch of targets read from the items", atol=1e-4, rtol=1e-5)
 
 
 # --- Exercise 2: a reproducible 80/20 split ---------------------------------------------
@@ -309,23 +309,25 @@ def ex3_judge(v, case, got):
                        "std instead of the statistics it was given.")
         if v.matches(x, rows):
             v.fail("wrong-values", "The dataset returned the raw features: normalise them in __getitem__.")
-    v.close(x, (rows - mean) / std, "the normalised features", atol=1e-4, rtol=1e-4)
-    v.close(yy, y[te], "the targets", atol=1e-6, rtol=1e-6)
+    v.close(x, (rows - mean) / std, "the batch of normalised features", atol=1e-4, rtol=1e-4)
+    v.close(yy, y[te], "the batch of targets", atol=1e-6, rtol=1e-6)
 
 
-# --- Exercise 4: how many batches ---------------------------------------------------------
-# ceil(n / B) without drop_last, n // B with it, returned as ints.
-ex4 = Exercise("nb06.ex4", title="Count the batches", points=1, answers="num_batches", hidden_cases=6)
+# --- Exercise 4: the batches of an epoch -------------------------------------------------
+# The size of every batch a DataLoader makes: B each, the last one N % B when B does not divide N;
+# drop_last drops that partial batch. The visible cases include a size that B divides and N < B.
+ex4 = Exercise("nb06.ex4", title="The batches of an epoch", points=2, answers="batch_sizes",
+               visible_cases=3, hidden_cases=6)
 
 
 @ex4.cases
 def ex4_cases(gen, hidden):
     if not hidden:
-        return [{"n": 10, "batch_size": 4}]
+        return [{"n": 10, "batch_size": 4}, {"n": 12, "batch_size": 4}, {"n": 3, "batch_size": 4}]
     cases = []
     for k in range(6):
         b = int(torch.randint(2, 65, (1,), generator=gen))
-        if k in (0, 3):  # divisible: floor and ceil agree, n // b + 1 does not
+        if k in (0, 3):  # B divides N: no partial batch
             n = b * int(torch.randint(1, 40, (1,), generator=gen))
         elif k == 4:  # fewer samples than one batch
             n = int(torch.randint(1, b, (1,), generator=gen))
@@ -336,26 +338,43 @@ def ex4_cases(gen, hidden):
 
 
 @ex4.run
-def ex4_run(case, num_batches):
-    return (num_batches(case["n"], case["batch_size"], False), num_batches(case["n"], case["batch_size"], True))
+def ex4_run(case, batch_sizes):
+    return (batch_sizes(case["n"], case["batch_size"], False), batch_sizes(case["n"], case["batch_size"], True))
+
+
+def _batch_sizes(n, b, drop_last):
+    sizes = [b] * (n // b)
+    return sizes if drop_last or n % b == 0 else sizes + [n % b]
 
 
 @ex4.judge
 def ex4_judge(v, case, got):
     n, b = case["n"], case["batch_size"]
-    for value, drop_last, expected in ((got[0], False, math.ceil(n / b)), (got[1], True, n // b)):
-        name = f"num_batches(n, batch_size, drop_last={drop_last})"
-        if type(value) is not int:
-            v.fail("wrong-type", f"{name} should return an int, but it returned {kind_of(value)}.")
-        if value != expected:
-            at = "" if v.hidden else f" for n={n}, batch_size={b}"
-            if abs(value - expected) == 1:
-                v.fail("batch-count-floor-ceil", f"{name} is off by one{at}: "
-                       + ("the last, partial batch counts too." if not drop_last
-                          else "drop_last drops the last, partial batch."))
-            if v.hidden:
-                v.fail("wrong-values", f"{name} is wrong on inputs you have not seen.")
-            v.fail("wrong-values", f"{name} returned {value}{at}, expected {expected}.")
+    for value, drop_last in ((got[0], False), (got[1], True)):
+        name = f"batch_sizes(n, batch_size, drop_last={drop_last})"
+        if type(value) is int:
+            v.fail("wrong-type", f"{name} returned one number; return the list of the batch sizes, "
+                   "one int per batch.")
+        if type(value) not in (list, tuple) or any(type(x) is not int for x in value):
+            v.fail("wrong-type", f"{name} should return a list of ints, but it returned {kind_of(value)}.")
+        value, expected = list(value), _batch_sizes(n, b, drop_last)
+        if value == expected:
+            continue
+        at = "" if v.hidden else f" for n={n}, batch_size={b}"
+        if value == expected + [0]:
+            v.fail("batch-count-floor-ceil", f"{name} ends with an empty batch{at}: when the batch size divides "
+                   "n there is no partial batch, and no extra batch for it either.")
+        if drop_last and value == _batch_sizes(n, b, False):
+            v.fail("batch-count-floor-ceil", f"{name} keeps the partial last batch{at}: drop_last drops it.")
+        if not drop_last and value == _batch_sizes(n, b, True):
+            v.fail("batch-count-floor-ceil", f"{name} leaves out the partial last batch{at}: without drop_last it "
+                   "counts too.")
+        if len(value) == len(expected) and value[:-1] == expected[:-1] and value[-1:] == [b]:
+            v.fail("last-batch-full", f"{name} makes the last batch full{at}, but only n % batch_size samples "
+                   "are left for it.")
+        if v.hidden:
+            v.fail("wrong-values", f"{name} is wrong on inputs you have not seen.")
+        v.fail("wrong-values", f"{name} returned {value}{at}, expected {expected}.")
     v.passed("values")
 
 
@@ -530,7 +549,7 @@ def ex7_judge(v, case, got):
     if not (v.matches(y1, y, atol=1e-6) and v.matches(y2, y[:_REREAD], atol=1e-6)):
         if (y1 - y).abs().max() > 0 and float((y1 - y).std()) < 3 * max(sigma, sigma ** 2):
             v.fail("augmentation-on-target", "The targets changed: only the features get noise.")
-        v.close(y1, y, "the targets", atol=1e-6, rtol=0)
+        v.close(y1, y, "the batch of targets", atol=1e-6, rtol=0)
     v.passed("targets")
     noise1, noise2 = x1 - X, x2 - X[:_REREAD]
     if float(noise1.abs().max()) == 0:

@@ -5,6 +5,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))  # `browser_support`
 sys.path.insert(0, str(HERE.parent / "engine"))  # `engine_support` (the graded course of the formgrader page)
 sys.path.insert(0, str(HERE.parent / "reports"))  # `reports_support`
+sys.path.insert(0, str(HERE.parent / "analysis"))  # `planted` (the analysis pages)
 
 import pytest  # noqa: E402
 

@@ -52,14 +52,32 @@ def test_wide(exported):
 
 def test_long(exported):
     head, *rows = exported["long"]
-    assert head == ["student", "assignment", "notebook", "exercise", "points", "max", "status", "misconception"]
+    assert head == ["student", "assignment", "notebook", "exercise", "points", "max", "status", "misconception",
+                    "misconception_title", "attempted", "similar_to", "similarity"]
     assert len(rows) == 3 * len(STUDENTS) + 1
     by = {(r[0], r[3]): r for r in rows}
-    assert by[("bob02", "nb90-ex2")][4:] == ["0", "1", "failed", "float64-not-float32"]
+    assert by[("bob02", "nb90-ex2")][4:10] == ["0", "1", "failed", "float64-not-float32",
+                                              "float64 where float32 is expected", "yes"]
     assert by[("bob02", "nb90-ex1")][7] == "wrong-values"
-    assert by[("carol03", "nb90-ex3")][7] == "not-implemented"
-    assert by[("alice01", "nb90-ex1")][6:] == ["passed", ""]
+    assert by[("carol03", "nb90-ex3")][7:10] == ["not-implemented", "Exercise not attempted yet", "no"]
+    assert by[("alice01", "nb90-ex1")][6:] == ["passed", "", "", "yes", "", ""]
     assert by[(NO_SUBMISSION, "")][6] == "not placed"
+
+
+def test_long_carries_the_similarity_flags(graded):
+    """The fixture's answers are one line each (too short to judge), so the flags are tried on
+    a report with a planted pair."""
+    from autograder.analysis.similarity import ExerciseSimilarity, Pair, SimilarityReport, Settings
+    from autograder.export import long
+
+    course, _ = graded
+    r = results.load(course, ASSIGNMENT)
+    pair = Pair("nb90-ex2", "alice01", "gina07", 0.9, 0.95, 0.9, [1, 2], [1, 2])
+    similar = SimilarityReport(ASSIGNMENT, Settings(), [ExerciseSimilarity("nb90-ex2", "t", 8, 50, [pair])])
+    head, rows = long(r, similar)
+    by = {(row[0], row[3]): dict(zip(head, row)) for row in rows}
+    assert by[("alice01", "nb90-ex2")]["similar_to"] == "gina07" and by[("gina07", "nb90-ex2")]["similarity"] == 0.9
+    assert by[("alice01", "nb90-ex1")]["similar_to"] == ""
 
 
 def test_canvas(exported):

@@ -21,10 +21,19 @@ def pages(graded):
     return course, {p.parent.name: p.read_text() for p in folder.glob(f"*/{ASSIGNMENT}.html")}
 
 
-def test_one_page_per_graded_student(pages):
+def test_one_page_per_student_on_the_roster(pages):
     _, html = pages
-    assert set(html) == set(STUDENTS)  # the student without a submission gets none
-    assert NO_SUBMISSION not in html
+    assert set(html) == set(STUDENTS) | {NO_SUBMISSION}
+    nothing = html[NO_SUBMISSION]  # no grade: the page says so, and why
+    assert "No grade" in nothing and "no submission was placed" in nothing and "Score:" not in nothing
+
+
+def test_statuses_show_together_each_with_its_reason(pages):
+    _, html = pages
+    ivan = html["ivan09"]   # late: the reason is on the page with the penalty
+    assert "<b>Late</b>: submitted 12.0 hours after the due date, 1.2 point(s) off" in ivan
+    gina = html["gina07"]   # restored by collect
+    assert "<b>Repaired by the grader</b>: collect restored the nbgrader metadata" in gina
 
 
 def test_scores_messages_and_named_mistakes(pages):

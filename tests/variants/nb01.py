@@ -2,21 +2,45 @@
 
 WRONG = {
     "nb01.ex1": [
-        ("len-not-numel", """
-def tensor_facts(x):
-    return {"shape": tuple(x.shape), "ndim": x.ndim, "dtype": x.dtype, "numel": len(x)}
+        ("index-grid-not-pairs", """
+def target_scores(logits, target):
+    return logits[:, target]
+
+
+def masked_means(x, mask):
+    return (x * mask).sum(dim=1) / mask.sum(dim=1)
 """),
-        ("wrong-type", """
-def tensor_facts(x):
-    return {"shape": x.size, "ndim": x.ndim, "dtype": x.dtype, "numel": x.numel()}
+        ("index-rows-not-elements", """
+def target_scores(logits, target):
+    return logits[target]
+
+
+def masked_means(x, mask):
+    return (x * mask).sum(dim=1) / mask.sum(dim=1)
 """),
-        ("wrong-type", """
-def tensor_facts(x):
-    return {"shape": x.shape, "ndim": x.ndim, "dtype": str(x.dtype), "numel": x.numel()}
+        ("mask-flattens", """
+def target_scores(logits, target):
+    return logits[torch.arange(len(target)), target]
+
+
+def masked_means(x, mask):
+    return x[mask].mean()
 """),
-        ("wrong-values", """
-def tensor_facts(x):
-    return {"shape": x.shape, "ndim": len(x), "dtype": x.dtype, "numel": x.numel()}
+        ("masked-mean-wrong-count", """
+def target_scores(logits, target):
+    return logits[torch.arange(len(target)), target]
+
+
+def masked_means(x, mask):
+    return torch.where(mask, x, 0.0).mean(dim=1)
+"""),
+        ("masked-mean-wrong-count", """
+def target_scores(logits, target):
+    return logits.gather(1, target.unsqueeze(1)).squeeze(1)
+
+
+def masked_means(x, mask):
+    return (x * mask).sum(dim=1) / mask.shape[1]
 """),
     ],
     "nb01.ex2": [
@@ -129,6 +153,10 @@ def copy_numpy(a):
 """),
     ],
     "nb01.ex8": [
+        ("compute-then-move", """
+def predict_on(x, w, b, device):
+    return (x @ w + b).to(device)
+"""),
         ("device-mismatch", """
 def predict_on(x, w, b, device):
     return x.to(device) @ w.to(device) + b
@@ -136,6 +164,78 @@ def predict_on(x, w, b, device):
         ("device-mismatch", """
 def predict_on(x, w, b, device):
     return x @ w + b
+"""),
+        ("compute-then-move", """
+def predict_on(x, w, b, device):
+    return torch.addmm(b, x, w).to(device)
+"""),
+    ],
+    "nb01.ex9": [
+        ("cat-ndim-mismatch", """
+def make_batch(samples, labels):
+    return torch.cat([torch.stack(samples), labels], dim=1)
+
+
+def split_batch(batch):
+    return batch[:, :-1], batch[:, -1:]
+"""),
+        ("cat-not-stack", """
+def make_batch(samples, labels):
+    return torch.cat([torch.cat(samples), labels])
+
+
+def split_batch(batch):
+    return batch[:, :-1], batch[:, -1:]
+"""),
+        ("cat-size-mismatch", """
+def make_batch(samples, labels):
+    return torch.cat([torch.stack(samples), labels.unsqueeze(0)], dim=1)
+
+
+def split_batch(batch):
+    return batch[:, :-1], batch[:, -1:]
+"""),
+        ("stack-wrong-dim", """
+def make_batch(samples, labels):
+    return torch.cat([torch.stack(samples, dim=1), labels.unsqueeze(0)], dim=0)
+
+
+def split_batch(batch):
+    return batch[:, :-1], batch[:, -1:]
+"""),
+        ("index-drops-axis", """
+def make_batch(samples, labels):
+    return torch.cat([torch.stack(samples), labels.unsqueeze(1)], dim=1)
+
+
+def split_batch(batch):
+    return batch[:, :-1], batch[:, -1]
+"""),
+        ("slice-rows-not-columns", """
+def make_batch(samples, labels):
+    return torch.column_stack([torch.stack(samples), labels])
+
+
+def split_batch(batch):
+    return batch[:-1], batch[-1:]
+"""),
+    ],
+    "nb01.ex10": [
+        ("batched-matmul-shapes", """
+def many_linear(x, W, b):
+    return torch.bmm(x, W) + b.unsqueeze(1)
+"""),
+        ("batched-bias-broadcast", """
+def many_linear(x, W, b):
+    return torch.bmm(x, W.transpose(1, 2)) + b
+"""),
+        ("einsum-output-order", """
+def many_linear(x, W, b):
+    return torch.einsum("rnd,rhd->rhn", x, W) + b.unsqueeze(2)
+"""),
+        ("batched-matmul-shapes", """
+def many_linear(x, W, b):
+    return x @ W + b[:, None, :]
 """),
     ],
 }

@@ -110,45 +110,62 @@ WRONG = {
         ("loss-unreduced", _head(regression="nn.Linear(in_features, n), nn.MSELoss(reduction='none')")),
     ],
     "nb04.ex3": [
-        ("target-shape-n-vs-n1", "def regression_loss(pred, y):\n    return F.mse_loss(pred, y)"),
-        ("loss-unreduced", "def regression_loss(pred, y):\n"
-                           "    return F.mse_loss(pred, y.view(-1, 1), reduction='none')"),
-        ("mse-half-factor", "def regression_loss(pred, y):\n"
-                            "    return 0.5 * F.mse_loss(pred, y.view(-1, 1))"),
-        ("detached-graph", "def regression_loss(pred, y):\n"
-                           "    return torch.tensor(F.mse_loss(pred, y.view(-1, 1)).item())"),
+        ("target-shape-n-vs-n1", "def weighted_mse(pred, y, w):\n"
+                                 "    return (w * F.mse_loss(pred, y, reduction='none')).sum() / w.sum()"),
+        ("target-shape-n-vs-n1", "def weighted_mse(pred, y, w):\n"
+                                 "    losses = F.mse_loss(pred, y.view(-1, 1), reduction='none')\n"
+                                 "    return (losses * w).sum() / w.sum()"),
+        ("loss-weights-ignored", "def weighted_mse(pred, y, w):\n"
+                                 "    return F.mse_loss(pred, y.view(-1, 1))"),
+        ("weighted-mean-normaliser", "def weighted_mse(pred, y, w):\n"
+                                     "    return (w * (pred.squeeze(1) - y) ** 2).mean()"),
+        ("loss-unreduced", "def weighted_mse(pred, y, w):\n"
+                           "    return w * (pred.squeeze(1) - y) ** 2 / w.sum()"),
+        ("detached-graph", "def weighted_mse(pred, y, w):\n"
+                           "    errors = (pred.squeeze(1) - y) ** 2\n"
+                           "    return torch.tensor(((w * errors).sum() / w.sum()).item())"),
     ],
     "nb04.ex5": [
-        ("bce-long-targets", "def binary_loss(logits, labels):\n"
-                             "    return F.binary_cross_entropy_with_logits(logits, labels.view(-1, 1))"),
-        ("target-shape-n-vs-n1", "def binary_loss(logits, labels):\n"
-                                 "    return F.binary_cross_entropy_with_logits(logits, labels.float())"),
-        ("sigmoid-before-bce-logits", "def binary_loss(logits, labels):\n"
-                                      "    return F.binary_cross_entropy_with_logits(torch.sigmoid(logits), "
-                                      "labels.float().view(-1, 1))"),
-        ("bce-on-logits", "def binary_loss(logits, labels):\n"
-                          "    return F.binary_cross_entropy(logits, labels.float().view(-1, 1))"),
-        ("loss-unreduced", "def binary_loss(logits, labels):\n"
-                           "    return F.binary_cross_entropy_with_logits(logits, labels.float().view(-1, 1), "
-                           "reduction='none')"),
+        ("pos-weight-inverted", "def balanced_bce(logits, labels):\n"
+                                "    pos_weight = (labels == 1).sum() / (labels == 0).sum()\n"
+                                "    return F.binary_cross_entropy_with_logits(logits, labels.float().view(-1, 1), "
+                                "pos_weight=pos_weight)"),
+        ("loss-weights-ignored", "def balanced_bce(logits, labels):\n"
+                                 "    return F.binary_cross_entropy_with_logits(logits, labels.float().view(-1, 1))"),
+        ("bce-long-targets", "def balanced_bce(logits, labels):\n"
+                             "    pos_weight = (labels == 0).sum() / (labels == 1).sum()\n"
+                             "    return F.binary_cross_entropy_with_logits(logits, labels.view(-1, 1), "
+                             "pos_weight=pos_weight)"),
+        ("target-shape-n-vs-n1", "def balanced_bce(logits, labels):\n"
+                                 "    pos_weight = (labels == 0).sum() / (labels == 1).sum()\n"
+                                 "    return F.binary_cross_entropy_with_logits(logits, labels.float(), "
+                                 "pos_weight=pos_weight)"),
+        ("sigmoid-before-bce-logits", "def balanced_bce(logits, labels):\n"
+                                      "    pos_weight = (labels == 0).sum() / (labels == 1).sum()\n"
+                                      "    loss = nn.BCEWithLogitsLoss(pos_weight=pos_weight.float())\n"
+                                      "    return loss(torch.sigmoid(logits), labels.float().view(-1, 1))"),
     ],
     "nb04.ex7": [
-        ("ce-target-column", "def multiclass_loss(logits, labels):\n"
-                             "    return F.cross_entropy(logits, labels.long())"),
-        ("ce-float-targets", "def multiclass_loss(logits, labels):\n"
-                             "    return F.cross_entropy(logits, labels.view(-1))"),
-        ("softmax-before-ce", "def multiclass_loss(logits, labels):\n"
-                              "    return F.cross_entropy(torch.softmax(logits, dim=1), labels.view(-1).long())"),
-        ("ce-long-prob-targets", "def multiclass_loss(logits, labels):\n"
-                                 "    onehot = F.one_hot(labels.view(-1).long(), logits.shape[1])\n"
-                                 "    return F.cross_entropy(logits, onehot)"),
+        ("one-hot-needs-long", "def smooth_targets(labels, num_classes, eps):\n"
+                               "    one_hot = F.one_hot(labels.view(-1), num_classes)\n"
+                               "    return (1 - eps) * one_hot + eps / num_classes"),
+        ("ce-target-column", "def smooth_targets(labels, num_classes, eps):\n"
+                             "    one_hot = F.one_hot(labels.long(), num_classes).float()\n"
+                             "    return (1 - eps) * one_hot + eps / num_classes"),
+        ("smoothing-spread", "def smooth_targets(labels, num_classes, eps):\n"
+                             "    one_hot = F.one_hot(labels.view(-1).long(), num_classes).float()\n"
+                             "    return one_hot * (1 - eps) + (1 - one_hot) * eps / (num_classes - 1)"),
+        ("soft-targets-not-distribution", "def smooth_targets(labels, num_classes, eps):\n"
+                                          "    one_hot = F.one_hot(labels.view(-1).long(), num_classes).float()\n"
+                                          "    return one_hot + eps / num_classes"),
+        ("ce-long-prob-targets", "def smooth_targets(labels, num_classes, eps):\n"
+                                 "    return F.one_hot(labels.view(-1).long(), num_classes)"),
     ],
 }
 
 # A copy of the visible result typed in: the losses stay attached to the graph, so the
 # generic recorder (which deep-copies outputs) cannot make these copies itself.
 HARDCODED = {
-    "nb04.ex3": "def regression_loss(pred, y):\n    return (pred * 0).sum() + 1 / 3",
-    "nb04.ex5": "def binary_loss(logits, labels):\n    return (logits * 0).sum() + 0.3657135",
-    "nb04.ex7": "def multiclass_loss(logits, labels):\n    return (logits * 0).sum() + 0.2430459",
+    "nb04.ex3": "def weighted_mse(pred, y, w):\n    return (pred * 0).sum() + 0.5",
+    "nb04.ex5": "def balanced_bce(logits, labels):\n    return (logits * 0).sum() + 0.4291775",
 }

@@ -155,20 +155,31 @@ def split_indices(n, seed):
     ],
     "nb06.ex4": [
         ("batch-count-floor-ceil", '''
-def num_batches(n, batch_size, drop_last):
-    return n // batch_size
+def batch_sizes(n, batch_size, drop_last):
+    sizes = [batch_size] * (n // batch_size)
+    if not drop_last:
+        sizes.append(n % batch_size)
+    return sizes
 '''),
         ("batch-count-floor-ceil", '''
-def num_batches(n, batch_size, drop_last):
-    return math.ceil(n / batch_size)
+def batch_sizes(n, batch_size, drop_last):
+    sizes = [batch_size] * (n // batch_size)
+    if n % batch_size:
+        sizes.append(n % batch_size)
+    return sizes
+'''),
+        ("last-batch-full", '''
+def batch_sizes(n, batch_size, drop_last):
+    count = n // batch_size if drop_last else math.ceil(n / batch_size)
+    return [batch_size] * count
 '''),
         ("batch-count-floor-ceil", '''
-def num_batches(n, batch_size, drop_last):
-    return n // batch_size if drop_last else n // batch_size + 1
+def batch_sizes(n, batch_size, drop_last):
+    return [batch_size] * (n // batch_size)
 '''),
         ("wrong-type", '''
-def num_batches(n, batch_size, drop_last):
-    return n / batch_size if drop_last else np.ceil(n / batch_size)
+def batch_sizes(n, batch_size, drop_last):
+    return n // batch_size if drop_last else math.ceil(n / batch_size)
 '''),
     ],
     "nb06.ex5": [

@@ -13,7 +13,8 @@ import nbformat
 import pytest
 
 from autograder.collect import RosterEntry, collect, parse_file_name, read_notebook
-from workflow_support import (cell_by_gid, dumps, make_zip, release_json, strip_nbgrader, write_tree)
+from workflow_support import (cell_by_gid, colab_like as _colab_like, dumps, make_zip, release_json, strip_nbgrader,
+                              write_tree)
 
 A = ["01_tensors", "02_autograd"]
 NB01, NB02 = dumps(release_json("01_tensors")), dumps(release_json("02_autograd"))
@@ -90,19 +91,6 @@ def test_folder_input_uses_the_file_time(tmp_path):
 
 
 # -- malformed files: a clear status each, and nothing lost -----------------------------------
-def _colab_like(nb: dict) -> dict:
-    """nbformat 4.0: no ids, sources as lists, Colab metadata."""
-    nb = json.loads(json.dumps(nb))
-    for i, c in enumerate(nb["cells"]):
-        c.pop("id", None)
-        c["metadata"]["id"] = f"Colab{i:07d}"
-        c["source"] = c["source"].splitlines(True) if isinstance(c["source"], str) else c["source"]
-    nb["nbformat_minor"] = 0
-    nb["metadata"] = {"colab": {"name": "Copy of 01_tensors.ipynb", "provenance": []},
-                      "kernelspec": {"name": "python3", "display_name": "Python 3"}, "language_info": {"name": "python"}}
-    return nb
-
-
 def _string_sources(nb: dict) -> dict:
     nb = json.loads(json.dumps(nb))
     for c in nb["cells"]:
@@ -152,7 +140,7 @@ def test_malformed_files_get_a_clear_status_and_nothing_is_lost(tmp_path):
             nb = nbformat.read(course / p.path, as_version=4)
             nbformat.validate(nb)
             assert nb.nbformat_minor >= 5 and len({c.id for c in nb.cells}) == len(nb.cells)
-            kept = next((course / "collect" / "originals" / p.student / p.assignment).iterdir())
+            kept = next((course / "collect" / "runs" / report.run / "originals" / p.student / p.assignment).iterdir())
             assert kept.read_bytes() == data
     dup = next(p for p in report.placed if p.student == "dupids")
     assert any("duplicate cell id 'same'" in n for n in dup.notes)
@@ -220,7 +208,7 @@ def test_submission_metadata_is_never_trusted(tmp_path):
     bonus = next(c for c in out["cells"] if c["id"] == "bonus")
     assert "nbgrader" not in bonus["metadata"]
     total = sum(c["metadata"].get("nbgrader", {}).get("points", 0) for c in out["cells"])
-    assert total == 15
+    assert total == 20
 
 
 def test_deleted_test_cell_is_put_back_from_the_release(tmp_path):
@@ -277,3 +265,93 @@ def test_file_names():
     assert f.when == datetime(2025, 12, 31, 23, 59, tzinfo=timezone.utc) and f.name_tokens == ["ann", "bee"]
     f = parse_file_name("12345-67890 - John Smith - Jan 5, 2026 1201 AM - 01_tensors.ipynb", A)
     assert f.when == datetime(2026, 1, 5, 0, 1, tzinfo=timezone.utc)
+
+
+# -- a roster decides: LMS layouts, any depth, never a made-up student ------------------------------
+ROSTER = [RosterEntry("mcurie", "Marie", "Curie", "marie.curie@uni.example", lms_user_id="20001", login="mcurie"),
+          RosterEntry("aturing", "Alan", "Turing", "alan@uni.example", lms_user_id="20002"),
+          RosterEntry("akay", "Alan", "Kay", "akay@uni.example"),
+          RosterEntry("s2003", "Ada", "Lovelace", "ada@uni.example", sis_user_id="S2003"),
+          RosterEntry("jdoe1", "Jane", "Doe"), RosterEntry("jdoe2", "Jane", "Doe")]
+ROSTER_LAYOUTS = {
+    "curiemarie_20001_777001_01_tensors.ipynb": "mcurie",                          # Canvas
+    "turingalan_LATE_20002_777002_02_autograd-1.ipynb": "aturing",                 # Canvas, late, resubmitted
+    "Tensors_zorro_attempt_2026-01-11-18-00-00_01_tensors.ipynb": None,            # Blackboard: no such login
+    "Tensors_mcurie_attempt_2026-01-11-18-00-00_02_autograd.ipynb": "mcurie",      # Blackboard
+    "Ada Lovelace_4242_assignsubmission_file_/01_tensors.ipynb": "s2003",          # Moodle
+    "term 1/week 2/final/S2003/02_autograd.ipynb": "s2003",                        # a student number, deep
+    "hw1-akay/01_tensors.ipynb": "akay",                                            # GitHub Classroom
+    "alan@uni.example/02_autograd.ipynb": "aturing",                               # an e-mail folder
+    "Turing_Alan_submission_01_tensors.ipynb": "aturing",                          # a name, though alan@ is Turing's
+    "Kay_Alan_submission_02_autograd.ipynb": "akay",                               # ... a name beats an e-mail's name
+}
+
+
+def test_a_roster_student_is_found_wherever_the_name_is(tmp_path):
+    files = {name: NB01 if "01_tensors" in name else NB02 for name in ROSTER_LAYOUTS}
+    files["windows\\mcurie\\02_autograd.ipynb".replace("mcurie", "akay")] = NB02   # backslashes from a Windows zip
+    report = collect(make_zip(tmp_path / "in.zip", files), tmp_path / "course", A, roster=ROSTER)
+    placed = {p.origin.split("!/", 1)[1]: p.student for p in report.placed}
+    unplaced = {u.origin.split("!/", 1)[1]: u for u in report.unplaced}
+    dups = {d.origin.split("!/", 1)[1]: d.student for d in report.duplicates}
+    for name, student in ROSTER_LAYOUTS.items():
+        if student is None:
+            assert unplaced[name].reason == "unknown-student", name
+        else:
+            assert placed.get(name, dups.get(name)) == student, (name, placed.get(name), report.summary())
+    assert {p.student for p in report.placed} <= {r.id for r in ROSTER}
+    assert placed.get("windows\\akay\\02_autograd.ipynb", dups.get("windows\\akay\\02_autograd.ipynb")) == "akay"
+
+
+def test_nobody_is_made_up_and_the_closest_roster_match_is_said(tmp_path):
+    files = {"Turing_Alen_01_tensors.ipynb": NB01, "Jane Doe/01_tensors.ipynb": NB01, "zed/01_tensors.ipynb": NB01}
+    report = collect(make_zip(tmp_path / "in.zip", files), tmp_path / "course", A, roster=ROSTER)
+    assert not report.placed and not (tmp_path / "course" / "submitted").exists()
+    why = {u.origin.split("!/", 1)[1]: u for u in report.unplaced}
+    assert why["Turing_Alen_01_tensors.ipynb"].reason == "unknown-student"
+    assert why["Turing_Alen_01_tensors.ipynb"].closest.startswith("aturing (Alan Turing)")
+    assert why["Jane Doe/01_tensors.ipynb"].reason == "ambiguous-student" and "jdoe1, jdoe2" in why["Jane Doe/01_tensors.ipynb"].detail
+    assert why["zed/01_tensors.ipynb"].closest == ""
+
+
+def test_runs_keep_their_records_and_the_newest_hand_in_wins_over_runs(tmp_path):
+    course = tmp_path / "course"
+    first = collect(make_zip(tmp_path / "a.zip", {"aturing/01_tensors.ipynb": NB01}, when=datetime(2026, 1, 11, 9)),
+                    course, A, roster=ROSTER)
+    newer_nb = release_json()
+    cell_by_gid(newer_nb, "nb01-ex6-answer")["source"] = "def flatten(x):\n    return x.reshape(-1)"
+    second = collect(make_zip(tmp_path / "b.zip", {"aturing/01_tensors.ipynb": dumps(newer_nb)},
+                              when=datetime(2026, 1, 11, 20)), course, A, roster=ROSTER)
+    third = collect(make_zip(tmp_path / "c.zip", {"aturing/01_tensors.ipynb": NB01}, when=datetime(2026, 1, 10)),
+                    course, A, roster=ROSTER)   # an old draft, collected last: it does not win
+    runs = course / "collect" / "runs"
+    assert sorted(p.name for p in runs.iterdir()) == sorted([first.run, second.run, third.run])
+    assert (runs / second.run / "replaced" / "aturing" / "01_tensors" / "01_tensors.ipynb").exists()
+    assert [d.student for d in third.duplicates] == ["aturing"] and not third.placed
+    out = json.loads((course / "submitted" / "aturing" / "01_tensors" / "01_tensors.ipynb").read_text())
+    assert "reshape(-1)" in "".join(cell_by_gid(out, "nb01-ex6-answer")["source"])
+    view = json.loads((course / "collect" / "report.json").read_text())
+    assert [p["run"] for p in view["placed"]] == [second.run] and view["runs"] == sorted([first.run, second.run, third.run])
+
+
+def test_a_dry_run_writes_nothing(tmp_path):
+    course = tmp_path / "course"
+    report = collect(make_zip(tmp_path / "in.zip", {"aturing/01_tensors.ipynb": NB01, "x/empty.ipynb": b""}),
+                     course, A, roster=ROSTER, dry_run=True)
+    assert [p.student for p in report.placed] == ["aturing"] and report.unplaced and not course.exists()
+    assert "would place 1" in report.summary() and "nothing was written" in report.summary()
+
+
+def test_whose_broken_file_it_was_is_kept_for_their_feedback(tmp_path):
+    files = {"aturing/01_tensors.ipynb": b"", "mcurie/02_autograd.ipynb": NB02[:200], "akay/01_tensors.pdf": b"%PDF"}
+    report = collect(make_zip(tmp_path / "in.zip", files), tmp_path / "course", A, roster=ROSTER)
+    got = {(u.student, u.assignment, u.reason) for u in report.unplaced}
+    assert got == {("aturing", "01_tensors", "empty-file"), ("mcurie", "02_autograd", "corrupt-json"),
+                   ("akay", "01_tensors", "not-a-notebook-file")}
+
+
+def test_a_notebook_under_another_name_is_still_a_notebook(tmp_path):
+    files = {"aturing/01_tensors.ipynb.json": NB01, "mcurie/02_autograd.txt": NB02, "mcurie/notes.txt": b"{not json"}
+    report = collect(make_zip(tmp_path / "in.zip", files), tmp_path / "course", A, roster=ROSTER)
+    assert {(p.student, p.assignment) for p in report.placed} == {("aturing", "01_tensors"), ("mcurie", "02_autograd")}
+    assert [o.split("!/", 1)[1] for o, _ in report.ignored] == ["mcurie/notes.txt"]

@@ -34,7 +34,7 @@ def test_hand_written_scores_are_within_the_points():
         if s.expected is not None:
             assert len(s.expected) == len(ec.POINTS[s.assignment])
             assert all(e in (0, p) for e, p in zip(s.expected, ec.POINTS[s.assignment])), s.student
-    assert sum(ec.POINTS["01_tensors"]) == 15 and sum(ec.POINTS["02_autograd"]) == 14
+    assert sum(ec.POINTS["01_tensors"]) == 20 and sum(ec.POINTS["02_autograd"]) == 14
 
 
 def test_points_table_matches_the_solution_notebooks():
@@ -96,9 +96,18 @@ def test_unplaced_duplicates_and_junk_are_listed(collected):
     assert sorted(o.split("!/", 1)[1] for o, _ in report.ignored) == sorted(ec.JUNK)
 
 
-def test_collect_twice_gives_the_same_course(collected, tmp_path):
+def test_collect_twice_gives_the_same_course_and_keeps_both_records(collected, tmp_path):
     paths, roster, course, report = collected
+    before = {p: p.read_bytes() for p in (course / "submitted").rglob("*") if p.is_file()}
     again = collect(paths["zip"], course, list(ec.ASSIGNMENTS), roster=roster.students)
     assert [(p.student, p.assignment, p.origin) for p in again.placed] == \
            [(p.student, p.assignment, p.origin) for p in report.placed]
-    assert len(list((course / "collect" / "quarantine").iterdir())) == len(report.unplaced) + len(report.duplicates)
+    assert all(any(n.startswith("unchanged") for n in p.notes) for p in again.placed)
+    assert before == {p: p.read_bytes() for p in (course / "submitted").rglob("*") if p.is_file()}
+    runs = course / "collect" / "runs"
+    assert sorted(p.name for p in runs.iterdir()) == sorted([report.run, again.run])
+    for run, rep in ((report.run, report), (again.run, again)):   # each run keeps its own record
+        assert len(list((runs / run / "quarantine").iterdir())) == len(rep.unplaced) + len(rep.duplicates)
+    current = json.loads((course / "collect" / "report.json").read_text())
+    assert current["runs"] == sorted([report.run, again.run])
+    assert len(current["placed"]) == len(report.placed) and len(current["unplaced"]) == len(report.unplaced)

@@ -39,12 +39,12 @@ def graded(tmp_path_factory):
             except Exception:  # noqa: BLE001 - reported by the test below
                 continue
             penalties[(student, a)] = (sub.score, sub.late_submission_penalty or 0.0)
-    return rows, penalties
+    return rows, penalties, tmp / "course"
 
 
 @pytest.mark.parametrize("key", sorted(EXPECTED), ids=lambda k: f"{k[0]}-{k[1]}")
 def test_scores_match_the_hand_written_table(graded, key):
-    rows, penalties = graded
+    rows, penalties, _ = graded
     sub = EXPECTED[key]
     assert key in rows, f"{key} was not graded"
     row = rows[key]
@@ -56,3 +56,21 @@ def test_scores_match_the_hand_written_table(graded, key):
     score, penalty = penalties[key]  # nbgrader keeps the raw score and the penalty apart
     assert penalty == pytest.approx(sub.late_penalty)
     assert score - penalty == pytest.approx(sum(sub.expected) - sub.late_penalty)
+
+
+def test_analysis_of_the_graded_class(graded):
+    """On the engine's own results: no honest item is flagged (the planted ones are, in
+    tests/analysis on the same class), every roster student has a progress page, and every
+    exercise has its time in grading."""
+    from autograder.analysis.items import analyse
+    from autograder.analysis.progress import write
+    from autograder.example_class import POINTS, ROSTER
+    from autograder.results import load
+
+    _, _, course = graded
+    for a in ASSIGNMENTS:
+        items = analyse(load(course, a))
+        assert len(items.items) == len(POINTS[a]) and not items.flagged, [(i.grade_id, i.flags) for i in items.flagged]
+        assert all(i.grading_s_median is not None for i in items.items)
+    pages, overview = write(course)
+    assert sorted(p.stem for p in pages) == sorted(s for s, *_ in ROSTER) and overview.exists()

@@ -84,3 +84,83 @@ def test_configure_unchanged():
     c = make_config("/tmp/course")
     assert c.CourseDirectory.db_url == "sqlite:////tmp/course/gradebook.db"
     assert configure(c, "/tmp/course") is c
+
+
+# -- the exports instructors have -------------------------------------------------------------
+CANVAS = ('Student,ID,SIS User ID,SIS Login ID,Section,Tensors (1234)\n'
+          ',,,,,Manual Posting\n'
+          '    Points Possible,,,,,15\n'
+          '"Curie, Marie",10001,S1001,mcurie,Section A,\n'
+          '"Turing, Alan",10002,S1002,aturing,Section A,\n'
+          '"Student, Test",10099,,,Section A,\n')
+
+
+def test_canvas_export_takes_the_login_not_the_name_column():
+    r = read_roster(text=CANVAS)
+    assert [(s.id, s.first_name, s.last_name, s.lms_user_id, s.sis_user_id, s.login, s.section, s.lms_name)
+            for s in r.students] == [("mcurie", "Marie", "Curie", "10001", "S1001", "mcurie", "Section A", "Curie, Marie"),
+                                     ("aturing", "Alan", "Turing", "10002", "S1002", "aturing", "Section A", "Turing, Alan")]
+    assert not r.bad_rows and "Canvas" in r.kind and r.columns["id"] == "SIS Login ID"
+    assert [why for _, why in r.skipped] == ["no student in this row (no id, name or e-mail: an LMS's extra row)",
+                                             "Canvas's \"Points Possible\" row", "Canvas's test student"]
+    assert any("'SIS Login ID'" in a for a in r.assumed)
+
+
+def test_canvas_export_without_sis_ids_falls_back_to_canvas_user_ids():
+    r = read_roster(text='Student,ID,SIS User ID,SIS Login ID,Section\n"Curie, Marie",10001,,,A\n"Turing, Alan",10002,,,A\n')
+    assert [s.id for s in r.students] == ["10001", "10002"] and "LMS's own user id" in r.assumed[0]
+
+
+def test_moodle_export_with_empty_id_numbers_uses_the_email_and_says_so():
+    text = ("First name\tSurname\tID number\tInstitution\tDepartment\tEmail address\tLast downloaded from this course\n"
+            "Marie\tCurie\t\tUni\tPhysics\tmarie.curie@uni.example\t1767225600\n"
+            "Alan\tTuring\t2001\tUni\tMaths\talan.turing@uni.example\t1767225600\n")
+    r = read_roster(text=text)
+    assert [(s.id, s.sis_user_id) for s in r.students] == [("marie.curie", ""), ("alan.turing", "2001")]
+    assert "Moodle" in r.kind and any("e-mail" in a for a in r.assumed)
+
+
+def test_blackboard_export_utf16_tabs(tmp_path):
+    text = '"Last Name"\t"First Name"\t"Username"\t"Student ID"\t"Last Access"\t"Availability"\n' \
+           '"Curie"\t"Marie"\t"mcurie"\t"S1"\t"2026-01-01"\t"Available"\n'
+    path = tmp_path / "gc_export.xls"   # Blackboard's "xls" download is UTF-16 text
+    path.write_bytes(text.encode("utf-16"))
+    r = read_roster(path)
+    assert [(s.id, s.first_name, s.last_name, s.sis_user_id) for s in r.students] == [("mcurie", "Marie", "Curie", "S1")]
+    assert "Blackboard" in r.kind
+
+
+def test_values_decide_over_headers_and_excel_sep_line():
+    r = read_roster(text="sep=;\nStudent;Name;Mail\ns1001;Marie Curie;mc@uni.example\ns1002;Alan Turing;at@uni.example\n")
+    assert [(s.id, s.first_name, s.last_name) for s in r.students] == [("s1001", "Marie", "Curie"), ("s1002", "Alan", "Turing")]
+    r = read_roster(text="Matrikel,Vorname,Nachname\n4711,Marie,Curie\n4712,Alan,Turing\n")   # no known id header
+    assert [s.id for s in r.students] == ["4711", "4712"] and "every value is a unique id with digits" in r.assumed[0]
+
+
+def test_roster_command_keeps_the_lms_ids_for_the_export(course_copy):
+    import json
+
+    from workflow_support import cli
+
+    (course_copy.parent / "canvas.csv").write_text(CANVAS)
+    done = cli("roster", course_copy.parent / "canvas.csv", "--course", course_copy, cwd=course_copy.parent)
+    assert done.returncode == 0, done.stderr
+    assert "2 student(s) imported" in done.stdout and "skipped line 6: Canvas's test student" in done.stdout
+    kept = json.loads((course_copy / "roster.json").read_text())["students"]
+    assert kept["mcurie"]["lms_user_id"] == "10001" and kept["mcurie"]["sis_user_id"] == "S1001"
+    export = cli("export", "00_start_here", "--course", course_copy, cwd=course_copy.parent)
+    assert export.returncode == 0, export.stderr
+    rows = (course_copy / "exports" / "00_start_here_canvas.csv").read_text().splitlines()
+    assert '"Curie, Marie",10001,S1001,mcurie,Section A,' in rows and len(rows) == 4   # header, points, 2
+
+
+def test_due_dates_say_their_zone():
+    from datetime import timezone
+    from zoneinfo import ZoneInfo
+
+    from autograder.roster import parse_due
+
+    assert parse_due("2026-01-12 12:00", ZoneInfo("Europe/Berlin")).hour == 11
+    assert parse_due("2026-07-12 12:00 Europe/Berlin", timezone.utc).hour == 10   # summer time
+    assert parse_due("2026-01-12", timezone.utc).strftime("%H:%M") == "23:59"     # a day: its end
+    assert parse_due("2026-01-12T12:00+02:00", timezone.utc).hour == 10

@@ -70,9 +70,45 @@ def autograde(api, config, pairs: list[tuple[str, str]]) -> dict[tuple[str, str]
     return out
 
 
+def colab_like(nb: dict) -> dict:
+    """As Colab saves it: nbformat 4.0, no ids, sources as lists, Colab's metadata."""
+    nb = json.loads(json.dumps(nb))
+    for i, c in enumerate(nb["cells"]):
+        c.pop("id", None)
+        c["metadata"]["id"] = f"Colab{i:07d}"
+        c["source"] = c["source"].splitlines(True) if isinstance(c["source"], str) else c["source"]
+    nb["nbformat_minor"] = 0
+    nb["metadata"] = {"colab": {"name": "Copy of 01_tensors.ipynb", "provenance": []},
+                      "kernelspec": {"name": "python3", "display_name": "Python 3"}, "language_info": {"name": "python"}}
+    return nb
+
+
 def strip_nbgrader(nb: dict) -> dict:
     nb = copy.deepcopy(nb)
     for c in nb["cells"]:
         for key in ("nbgrader", "editable", "deletable", "tags"):
             c.get("metadata", {}).pop(key, None)
     return nb
+
+
+# -- the command line, as an instructor runs it ----------------------------------------------------
+def cli(*args, cwd, timeout: float = 900):
+    """``python -m autograder ARGS`` in a subprocess (its own interpreter, as a user runs it)."""
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "autograder", *map(str, args)], cwd=cwd, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def snapshot(root: Path) -> dict[str, tuple[int, str]]:
+    """Every file under ``root``: relative path -> (size, sha256); to prove that nothing changed."""
+    import hashlib
+
+    root = Path(root)
+    if not root.exists():
+        return {}
+    if root.is_file():
+        return {root.name: (root.stat().st_size, hashlib.sha256(root.read_bytes()).hexdigest())}
+    return {str(p.relative_to(root)): (p.stat().st_size, hashlib.sha256(p.read_bytes()).hexdigest())
+            for p in sorted(root.rglob("*")) if p.is_file()}

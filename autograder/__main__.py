@@ -508,6 +508,10 @@ def main(argv: list[str] | None = None) -> int:
     # nbgrader imports jsonschema, whose optional rfc3987-syntax builds an Earley parser when it
     # is imported (1-2 s of every command); no command here validates IRIs
     sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[assignment]
+    if args.command in ("grade", "watch", "regrade"):  # they read and write the gradebook, serve no Jupyter
+        from autograder.nbgrader_setup import import_without_server_extensions
+
+        import_without_server_extensions()
     try:
         return args.func(args)
     except UsageError as exc:
@@ -528,5 +532,16 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
+#: Commands whose process may end without tearing down its modules: they have written and
+#: closed everything when they return, and an interpreter that imported torch and nbgrader
+#: takes most of a second to finalise them.
+QUICK_EXIT = ("grade", "watch", "regrade")
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    status = main()
+    if len(sys.argv) > 1 and sys.argv[1] in QUICK_EXIT:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+    sys.exit(status)

@@ -27,10 +27,15 @@ class GradebookWriter:
         warnings.filterwarnings("ignore", module="nbgrader.api")
         warnings.filterwarnings("ignore", message=".*not in session.*")
         self.gb = Gradebook(db_url, course_id)
-        self.late = late_policy(course) if course is not None else None
+        self.course = course
+        self._late: object = None  #: the course's late-penalty step, made for the first late hand-in
 
     def close(self) -> None:
         self.gb.close()
+
+    def students(self) -> set[str]:
+        """The student ids in the gradebook (the roster, once one is imported)."""
+        return {s.id for s in self.gb.students}
 
     def grade_cells(self, assignment: str, notebook: str) -> dict[str, float]:
         """grade id -> max score, as the instructor's release recorded them."""
@@ -75,13 +80,16 @@ class GradebookWriter:
 
     def _late_penalty(self, submission, nb) -> None:
         """nbgrader's own rule (its AssignLatePenalties step with the course's plugin)."""
-        if self.late is None:
+        if self.course is None:
             return
         gb = self.gb
         student = submission.student.id
         nb.late_submission_penalty = None
         if submission.total_seconds_late > 0:
-            penalty = self.late.plugin_inst.late_submission_penalty(student, nb.score, submission.total_seconds_late)
+            if self._late is None:  # nbgrader's preprocessors import nbconvert: only when someone is late
+                self._late = late_policy(self.course)
+            penalty = self._late.plugin_inst.late_submission_penalty(  # type: ignore[attr-defined]
+                student, nb.score, submission.total_seconds_late)
             if penalty is not None:
                 nb.late_submission_penalty = min(max(penalty, 0.0), nb.score)
         gb.db.commit()

@@ -8,9 +8,11 @@ records as on a Dask worker); the threads only wait on pipes, so the driver judg
 writes while they run.
 
 Zygotes start as they pay off: the first at once (``warmup.launch``, before the driver
-imports torch), another one when the submissions still waiting would keep it busy for
-longer than a zygote takes to start (measured on the first), up to ``max_zygotes``. A
-small class never pays for a second zygote; a large one gets one per core.
+imports torch), another one when the submissions still waiting would keep the zygotes
+there busy for more than :data:`GROW_MARGIN` times what a zygote takes to start (measured
+on the first), up to ``max_zygotes``. A zygote that starts takes a core from those that
+run sandboxes and from the driver for as long as it starts, so breaking even is not
+enough. A small class never pays for a second zygote; a large one gets one per core.
 """
 
 from __future__ import annotations
@@ -23,6 +25,10 @@ from concurrent.futures import Future
 from autograder.engine import worker
 from autograder.engine.records import Job, RunResult, ZygoteSpec
 from autograder.engine.warmup import Launched
+
+
+#: Another zygote starts only when the work waiting would take this many times its start-up.
+GROW_MARGIN = 2.0
 
 
 class PoolClosed(worker.ZygoteError):
@@ -137,7 +143,7 @@ class LocalPool:
         with self.cond:
             if self.closed or len(self.slots) >= self.max_zygotes or self.start_s is None:
                 return
-            if len(self.queue) * seconds / len(self.slots) > self.start_s:
+            if len(self.queue) * seconds / len(self.slots) > GROW_MARGIN * self.start_s:
                 self._spawn()
 
     def warm_up(self) -> None:

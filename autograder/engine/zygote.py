@@ -70,6 +70,7 @@ def _load(spec: ZygoteSpec) -> None:
             except Exception:  # noqa: BLE001 - the driver has refused an assignment whose checkers fail
                 pass
     _warm_imports(BASE_IMPORTS + spec.warm_imports)
+    _warm_checkers()
     _warm_torch(spec.warm_paths)
 
 
@@ -126,6 +127,18 @@ def _warm_imports(names) -> None:
             importlib.import_module(name)
         except Exception:  # noqa: BLE001 - a warm-up
             pass
+
+
+def _warm_checkers() -> None:
+    """Call ``warm_up()`` of each checker module that has one: what every sandbox would load
+    again (project 09's data frame) is loaded once here and shared by the forks."""
+    for name, module in sorted(sys.modules.items()):
+        warm = getattr(module, "warm_up", None) if name.startswith("course.checks.") else None
+        if callable(warm):
+            try:
+                warm()
+            except Exception:  # noqa: BLE001 - a warm-up: the sandbox loads it itself then
+                pass
 
 
 def _subreaper() -> None:
@@ -254,6 +267,7 @@ def _warm(request: WarmRequest) -> None:
 
     t0 = time.perf_counter()
     _warm_imports(request.imports)
+    _warm_checkers()
     _warm_torch(request.paths)
     sandbox.WATCHER.take_baseline(fresh=True)
     _send(Ready(os.getpid(), time.perf_counter() - t0, jail.probe()))

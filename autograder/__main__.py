@@ -201,7 +201,7 @@ def _watch(args) -> int:
         given, launched = launched, None  # the watcher owns it now
         try:
             Watcher(args.assignment, course.root, workers=args.workers, extra_checks=args.checks or (),
-                    poll_s=args.poll, settle_s=args.settle, corrupt_s=6 * args.settle, wait_s=args.wait,
+                    poll_s=args.poll, settle_s=args.settle, corrupt_s=max(3.0, 6 * args.settle), wait_s=args.wait,
                     launched=given, log=lambda line: print(line, flush=True)).serve(stop)
         except GraderBusy as exc:
             print(f"autograder watch: {exc}", file=sys.stderr)
@@ -463,10 +463,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--course", default=".", help=course_help)
     p.add_argument("--workers", type=int, help="at most this many sandboxes at a time (default: one per core)")
     p.add_argument("--checks", action="append", help="an extra checkers file (course.checks.<stem>)")
-    p.add_argument("--poll", type=float, default=0.5, help="seconds between looks at submitted/ (default: 0.5)")
-    p.add_argument("--settle", type=float, default=0.5,
-                   help="seconds a hand-in must stay unchanged before it is graded (default: 0.5); "
-                        "one that is not a whole notebook is graded as it is after six times that")
+    p.add_argument("--poll", type=float, default=0.25, help="seconds between looks at submitted/ (default: 0.25)")
+    p.add_argument("--settle", type=float, default=0.25,
+                   help="seconds a hand-in must stay unchanged before it is graded (default: 0.25); "
+                        "one that is not a whole notebook is graded as it is after six times that (at least 3 s)")
     p.add_argument("--wait", type=float, default=0.0, help="seconds to wait for another grader (default: refuse)")
     p.set_defaults(func=_watch)
 

@@ -176,6 +176,13 @@ class Grader:
             return None, plan, not_run
         return Job(student, nb_name, plan.steps, self.limits, {path.name: data}, self.zygote), plan, None
 
+    def rehearsal(self, nb_name: str) -> tuple[Job, nbmod.Plan]:
+        """The instructor's own notebook as if it were handed in (``watch`` grades it once at
+        its start and keeps nothing: the lazy paths of judging are then taken)."""
+        data = self.source_bytes[nb_name]
+        plan = nbmod.plan(self.sources[nb_name], nbmod.read_cells(data), judging.answers_of, all_cells=self.all_cells)
+        return Job(REHEARSAL, nb_name, plan.steps, self.limits, {f"{nb_name}.ipynb": data}, self.zygote), plan
+
     # -- judging -----------------------------------------------------------------------
     def judge(self, student: str, nb_name: str, plan: nbmod.Plan, result: RunResult | None,
               not_run: grading.NotRun | None) -> tuple[Row, dict | None]:
@@ -330,6 +337,9 @@ def _dask_key(future) -> object:
     return future.key
 
 
+#: Who hands in the instructor's own notebook in :meth:`Grader.rehearsal` (no student id has parentheses).
+REHEARSAL = "(rehearsal)"
+
 #: The journal key's variant of a run with ``all_cells`` (every cell run).
 ALL_CELLS = "all-cells"
 
@@ -386,7 +396,9 @@ def grade(assignment: str, course: str | Path, *, scheduler: str | None = None, 
 
     On this machine (no ``scheduler``, no ``client``) the submissions run in the driver's own
     zygotes (``pool.LocalPool``, at most ``workers``, default one per core); ``launched`` is
-    the first of them, when the caller started it early (``warmup.launch``).
+    the first of them, when the caller started it early (``warmup.launch``). ``client``: a
+    Dask client, or a ``LocalPool`` the caller keeps warm across assignments (its zygotes
+    import what each one needs, as a Dask worker's do).
     """
     course = Path(course).resolve()
     limits = limits or Limits()

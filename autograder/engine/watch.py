@@ -7,7 +7,7 @@ grades each submission as it arrives, whether nbgrader's exchange ``collect`` or
 student's feedback page are written seconds after the file.
 
 - **What it watches.** ``submitted/<student>/<assignment>/``, by polling: a scan of the
-  folders' file names, sizes and modification times every ``poll_s`` (0.5 s). Polling
+  folders' file names, sizes and modification times every ``poll_s`` (0.25 s). Polling
   rather than inotify (``watchdog``): course directories often live on NFS or another
   network file system shared with a JupyterHub, where inotify does not see what other
   machines write; a scan of 500 students' folders costs a few milliseconds.
@@ -20,6 +20,15 @@ student's feedback page are written seconds after the file.
   bytes on disk (those that arrived while it was down, or whose grading it was killed
   in), and only those. A stop (Ctrl-C, SIGTERM) kills the sandboxes that are running;
   their students have no journal entry yet and are graded at the next start.
+- **Warm before the first hand-in.** At its start it grades the instructor's own notebook
+  once, in the background, and keeps nothing but a line that says its score: the zygote is
+  adopted, and the driver takes the lazy paths of judging (the checkers' libraries, the
+  cases' data) before a student waits on them. (A source notebook that does not earn full
+  marks is worth knowing about, too.)
+- **The roster.** When the course has one (students in the gradebook when the watcher
+  starts), as ``autograder grade`` it grades only roster students, and says once per
+  hand-in that it leaves another one alone; a student added to the roster meanwhile is
+  graded at their next hand-in or at once if one waits.
 - It holds the course's grader lock for its whole life: ``autograder grade`` refuses
   meanwhile (one writer of the gradebook).
 """
@@ -38,7 +47,7 @@ from autograder.engine import grading
 from autograder.engine.limits import Limits
 from autograder.engine.pool import LocalPool
 from autograder.engine.records import Row, RowStatus
-from autograder.engine.scheduler import CourseLock, Grader, Run, zygote_spec
+from autograder.engine.scheduler import REHEARSAL, CourseLock, Grader, Run, zygote_spec
 from autograder.engine.warmup import Launched
 
 Signature = tuple[tuple[str, int, int], ...]  #: (file name, size, mtime in ns) of a hand-in's folder
@@ -75,7 +84,7 @@ class Watcher:
     """See the module docstring; :meth:`serve` runs until ``stop`` is set."""
 
     def __init__(self, assignment: str, course: str | Path, *, workers: int | None = None,
-                 limits: Limits | None = None, extra_checks=(), poll_s: float = 0.5, settle_s: float = 0.5,
+                 limits: Limits | None = None, extra_checks=(), poll_s: float = 0.25, settle_s: float = 0.25,
                  corrupt_s: float = 3.0, wait_s: float = 0.0, launched: Launched | None = None,
                  on_graded: Callable[[Graded], None] | None = None, log: Callable[[str], None] = print):
         self.assignment = assignment
@@ -92,6 +101,9 @@ class Watcher:
         self.inflight: dict[str, _InFlight] = {}
         self.futures: dict = {}  #: future -> (student, notebook, plan)
         self.last_scan = time.time()  #: wall clock of the scan before this one
+        self.rehearsal_t0 = 0.0
+        self.roster: set[str] | None = None  #: None: the course has no roster (everybody is graded)
+        self.off_roster: dict[str, Signature] = {}  #: hand-ins left alone, as last seen
 
     # -- the folders --------------------------------------------------------------------
     def _folder(self, student: str) -> Path:
@@ -106,9 +118,23 @@ class Watcher:
             return out
         for student in students:
             sig = signature(self._folder(student))
-            if sig is not None:
+            if sig is not None and self._on_roster(student, sig):
                 out[student] = sig
         return out
+
+    def _on_roster(self, student: str, sig: Signature) -> bool:
+        if self.roster is None or student in self.roster:
+            return True
+        if self.off_roster.get(student) == sig:
+            return False
+        self.roster |= self.grader.writer.students()  # it may have grown since
+        if student in self.roster:
+            self.off_roster.pop(student, None)
+            return True
+        self.off_roster[student] = sig
+        self.log(f"{student}: not graded, not on the roster (import them with `autograder roster` "
+                 "or move their folder out of submitted/)")
+        return False
 
     def _readable(self, student: str) -> bool:
         for nb_name in self.grader.sources:
@@ -143,7 +169,10 @@ class Watcher:
                 self.grader = Grader(self.assignment, self.course, self.limits, self.extra_checks)
                 try:
                     self.grader.max_scores  # noqa: B018 - refuse an assignment nbgrader did not release, now
+                    self.roster = self.grader.writer.students() or None
                     self._catch_up()
+                    if not self.arrivals:  # hand-ins waiting warm it up themselves
+                        self._rehearse()
                     self.log(f"watching {self.course / 'submitted'}/*/{self.assignment}/ "
                              f"({len(self.graded)} graded already); Ctrl-C stops")
                     while not stop.is_set():
@@ -155,6 +184,24 @@ class Watcher:
                     self.grader.close()
             finally:
                 self.pool.close()
+
+    def _rehearse(self) -> None:
+        """The instructor's notebooks graded once, kept nowhere (see the module docstring)."""
+        shared = {"json": self.grader.cases.json, "blob": self.grader.cases.blob}
+        self.rehearsal_t0 = time.monotonic()
+        for nb_name in self.grader.sources:
+            job, plan = self.grader.rehearsal(nb_name)
+            self.futures[self.pool.submit(job, shared)] = (REHEARSAL, nb_name, plan)
+
+    def _rehearsed(self, nb_name: str, plan, future) -> None:
+        try:
+            row, _feedback = self.grader.judge(REHEARSAL, nb_name, plan, future.result(), None)
+        except Exception as exc:  # noqa: BLE001 - a warm-up: hand-ins are graded all the same
+            self.log(f"warm-up: the instructor's {nb_name} could not be graded ({type(exc).__name__}: {exc})")
+            return
+        seconds = time.monotonic() - self.rehearsal_t0
+        worry = "" if row.score == row.max_score else "; NOT full marks: look at the source notebook and its checkers"
+        self.log(f"warm-up: the instructor's {nb_name} graded in {seconds:.1f} s, {row.score:g}/{row.max_score:g}{worry}")
 
     def _catch_up(self) -> None:
         """What the journal holds for the bytes on disk is graded; the rest arrives now."""
@@ -207,6 +254,9 @@ class Watcher:
     def _collect(self) -> None:
         for future in [f for f in self.futures if f.done()]:
             student, nb_name, plan = self.futures.pop(future)
+            if student == REHEARSAL:
+                self._rehearsed(nb_name, plan, future)
+                continue
             item = self.inflight[student]
             try:
                 result, not_run = future.result(), None

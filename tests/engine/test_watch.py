@@ -1,10 +1,13 @@
 """``autograder watch`` for real: a subprocess, hand-ins copied into ``submitted/``, the
 gradebook read back with nbgrader's API, the feedback pages on disk.
 
-One watcher sees, in order: a hand-in waiting from before it started, a new one, one
-written in two parts (graded once whole, never as unreadable), a re-submission, a
-corrupt file (a row with the reason) followed by a good one (it goes on), then SIGTERM
-(it stops, its zygotes with it); a second watcher grades only what arrived meanwhile.
+One watcher starts on a course with a roster and nothing handed in, warms up on the
+instructor's own notebook (full marks, kept nowhere), then sees, in order: a new hand-in,
+one written in two parts (graded once whole, never as unreadable), a re-submission, a
+corrupt file (a row with the reason) followed by a good one (it goes on), a hand-in of
+somebody not on the roster (left alone, said once), then SIGTERM (it stops, its zygotes
+with it); a second watcher grades only what arrived meanwhile (a hand-in waiting from
+before it started), from the journal that survived the first.
 """
 
 from __future__ import annotations
@@ -63,15 +66,29 @@ def _scores(root: Path) -> dict[str, float]:
     return {s: sum(v or 0 for v in g.values()) for s, g in coursedir.gradebook_scores(root, ASSIGNMENT).items()}
 
 
+def _roster(root: Path, students: list[str]) -> None:
+    from nbgrader.api import Gradebook
+
+    from autograder.nbgrader_setup import make_config
+
+    with Gradebook(make_config(root).CourseDirectory.db_url) as gb:
+        for student in students:
+            gb.update_or_create_student(student)
+
+
 def test_watch_grades_each_hand_in_as_it_lands(tmp_path):
-    root = make_course(tmp_path / "course", {"early": lambda release: with_answers(release, {})})
+    root = make_course(tmp_path / "course", {})
+    _roster(root, ["alice", "bob", "carol", "dave", "erin"])
     release = release_notebook(root)
     honest = with_answers(release, {})
     watch = WatchProcess(root)
     try:
         watch.wait_for("watching")
-        watch.wait_for("early  ")  # waiting from before the start: graded at once
-        assert _scores(root)["early"] == 3
+        watch.wait_for("warm-up: the instructor's")
+        warm = next(line for line in watch.lines() if line.startswith("warm-up:"))
+        assert warm.endswith(" 3/3"), warm  # the source notebook earns full marks
+        assert not list((root / "engine" / "results" / ASSIGNMENT).glob("*.json"))
+        assert not coursedir.gradebook_scores(root, ASSIGNMENT)  # it keeps nothing
 
         _hand_in(root, "alice", honest)
         watch.wait_for("alice  ")
@@ -98,6 +115,13 @@ def test_watch_grades_each_hand_in_as_it_lands(tmp_path):
         assert "unreadable" in carol and _scores(root)["dave"] == 3
         assert not any("bob" in line and "unreadable" in line for line in watch.lines())
 
+        _hand_in(root, "mallory", honest)  # not on the roster
+        watch.wait_for("mallory: not graded, not on the roster")
+        _hand_in(root, "erin", honest)  # on it: graded, mallory still not
+        watch.wait_for("erin  ")
+        assert "mallory" not in _scores(root) and _scores(root)["erin"] == 3
+        assert sum("mallory" in line for line in watch.lines()) == 1
+
         children = psutil.Process(watch.proc.pid).children(recursive=True)
         assert children  # its zygote, warm
         watch.proc.send_signal(signal.SIGTERM)
@@ -110,12 +134,12 @@ def test_watch_grades_each_hand_in_as_it_lands(tmp_path):
             watch.proc.kill()
             watch.proc.wait()
 
-    _hand_in(root, "erin", honest)  # arrives while nobody watches
+    _hand_in(root, "erin", with_answers(release, {"nb90.ex2": WRONG_SQUARE}))  # arrives while nobody watches
     again = WatchProcess(root)
     try:
         again.wait_for("erin  ")
-        assert "(5 graded already)" in "\n".join(again.lines())  # early, alice, bob, carol, dave
-        assert _scores(root)["erin"] == 3
+        assert "(4 graded already)" in "\n".join(again.lines())  # alice, bob, carol, dave
+        assert _scores(root)["erin"] == 2
         again.proc.send_signal(signal.SIGINT)
         assert again.proc.wait(timeout=120) == 0
     finally:

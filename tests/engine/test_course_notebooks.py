@@ -1,24 +1,41 @@
 """The engine on every notebook of the course: the solution earns full marks with no
-flag, the blank release zero, the all-wrong copy zero with each named mistake.
+flag, the blank release zero, the all-wrong copy zero with each named mistake, and every
+other named wrong answer (one more student per variant) loses marks with its mistake named.
 
-The same three students as tests/test_notebooks_kernel.py (plain nbgrader), so the two
-graders are held to the same expectations on the real assignments. And the proof that
-leaving out what grading does not need (``autograder/engine/needed.py``) changes no
-score: the class, with one more student per named wrong answer of each exercise, is
-graded again with every cell run, and every student gets the same scores either way.
+Grading leaves out the lesson's cells that no graded answer depends on
+(``autograder/engine/needed.py``), and this is the proof that doing so changes no score:
+
+- the solution, the blank release and the all-wrong copy are the same three students as
+  tests/test_notebooks_kernel.py, where plain nbgrader runs every cell: both graders are
+  held to the same expectations, score by score and mistake by mistake;
+- every other named wrong answer gets the mistake the in-process proofs
+  (tests/test_exercise_proofs.py) give it with no lesson cell run at all;
+- the solution, which exercises every graded path, is graded again here with every cell
+  run, and its scores, statuses and verdicts are the same either way.
+
+With ``COURSE_PROOF_EVERY_STUDENT=1`` every student is graded both ways and compared
+(about three more minutes on two cores, most of it the lessons' own training runs). All of
+it runs on one pool of zygotes that each assignment warms in turn (as a Dask worker's
+zygote is), not a new one per run.
 """
 
 from __future__ import annotations
+
+import os
 
 import nbformat
 import pytest
 
 from coursedir import prepare
-from autograder.engine.scheduler import grade
+from autograder.engine.pool import LocalPool
+from autograder.engine.scheduler import grade, zygote_spec
 from nbgrader_batch import replace_answers
 from support import NOTEBOOKS, SOLUTIONS, variant_module
 
 pytestmark = pytest.mark.kernel
+
+#: Grade every student with every cell run too, not only the solution (see the docstring).
+EVERY_STUDENT = os.environ.get("COURSE_PROOF_EVERY_STUDENT") == "1"
 
 SOURCES = sorted(SOLUTIONS.glob("*.ipynb"))
 
@@ -48,13 +65,21 @@ def course(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def rows(course):
-    return {src.stem: {r.student: r for r in grade(src.stem, course, progress=False)} for src in SOURCES}
+def pool():
+    zygotes = LocalPool(zygote_spec([src.read_bytes() for src in SOURCES[:1]]), os.cpu_count() or 1)
+    yield zygotes
+    zygotes.close()
 
 
 @pytest.fixture(scope="module")
-def rows_all_cells(course, rows):
-    return {src.stem: {r.student: r for r in grade(src.stem, course, progress=False, all_cells=True)}
+def rows(course, pool):
+    return {src.stem: {r.student: r for r in grade(src.stem, course, progress=False, client=pool)} for src in SOURCES}
+
+
+@pytest.fixture(scope="module")
+def rows_all_cells(course, pool, rows):
+    return {src.stem: {r.student: r for r in grade(src.stem, course, progress=False, all_cells=True, client=pool,
+                                                    students=None if EVERY_STUDENT else ["solution"])}
             for src in SOURCES}
 
 
@@ -81,15 +106,32 @@ def test_all_wrong_zero_with_named_mistakes(rows, src):
 
 
 @pytest.mark.parametrize("src", SOURCES, ids=[s.stem for s in SOURCES])
-def test_leaving_out_demonstrations_changes_no_score(rows, rows_all_cells, src):
-    """Solution, blank release and every named wrong answer: the same scores, statuses and
-    mistakes with the cells no graded answer depends on left out as with every cell run."""
-    left_out, everything = rows[src.stem], rows_all_cells[src.stem]
-    assert set(left_out) == set(everything) and len(left_out) >= 3
-    for student, row in left_out.items():
-        full = everything[student]
-        assert (row.score, row.status) == (full.score, full.status), (student, row.score, full.score)
-        assert {g: (v.score, v.status, v.code) for g, v in row.cells.items()} == \
-            {g: (v.score, v.status, v.code) for g, v in full.cells.items()}, student
-    assert any("not run: no graded answer depends on them" in n for n in left_out["solution"].notes)
-    assert not any("not run" in n for r in everything.values() for n in r.notes)
+def test_every_named_wrong_answer_loses_marks_with_its_mistake(rows, src):
+    """wrong, wrong1, ...: the k-th named wrong answer of every exercise, graded with the
+    lesson's unneeded cells left out, loses marks, named as the in-process proofs name it
+    (where the exercise builds on earlier answers, tests/variants' SETUP, those are wrong
+    too in this notebook, and the mistake found may be theirs)."""
+    builds_on = getattr(variant_module("nb" + src.stem.split("_")[0]), "SETUP", {})
+    for k in range(_variants(src)):
+        row = rows[src.stem]["wrong" if k == 0 else f"wrong{k}"]
+        for ex_id, (code, _source) in _wrong(src, k).items():
+            verdict = row.cells[ex_id.replace(".", "-")]
+            assert verdict.score < verdict.max_score, (k, ex_id, code)
+            if ex_id not in builds_on:
+                assert verdict.code == code or f"[{code}]" in verdict.message, (k, ex_id, code, verdict)
+
+
+@pytest.mark.parametrize("src", SOURCES, ids=[s.stem for s in SOURCES])
+def test_leaving_out_what_grading_does_not_need_changes_no_score(rows, rows_all_cells, src):
+    """The same scores, statuses, mistakes and messages with the cells no graded answer
+    depends on left out as with every cell run (the solution; every student with
+    COURSE_PROOF_EVERY_STUDENT=1)."""
+    everything = rows_all_cells[src.stem]
+    assert "solution" in everything and (not EVERY_STUDENT or set(everything) == set(rows[src.stem]))
+    for student, full in everything.items():
+        row = rows[src.stem][student]
+        assert (row.score, row.status, row.flags) == (full.score, full.status, full.flags), student
+        assert {g: (v.score, v.status, v.code, v.message) for g, v in row.cells.items()} == \
+            {g: (v.score, v.status, v.code, v.message) for g, v in full.cells.items()}, student
+        assert not any("not run" in n for n in full.notes)
+    assert any("not run: no graded answer depends on them" in n for n in rows[src.stem]["solution"].notes)

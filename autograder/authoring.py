@@ -91,6 +91,20 @@ def test(exercise_id: str, names: str):
     return cell
 
 
+def written(grade_id: str, solution: str, points: float):
+    """A written answer graded by a person (nbgrader's manually graded answer cell).
+
+    A markdown cell with ``grade`` and ``solution`` set and its points: the release shows
+    nbgrader's "YOUR ANSWER HERE" in its place; autograding gives it no score (nbgrader's
+    rule, which the engine follows: zero if left unchanged, otherwise "needs manual
+    grading"); formgrader shows it to the instructor with ``solution`` as the sample answer.
+    """
+    cell = md(solution)
+    cell.metadata["nbgrader"] = _nbgrader(grade_id, grade=True, solution=True, points=points)
+    cell.id = grade_id
+    return cell
+
+
 def exercise(exercise_id: str, names: str, solution: str):
     """The three code cells of an exercise (answer, check, test); points from the checker."""
     return [answer(exercise_id, solution), check(exercise_id, names), test(exercise_id, names)]

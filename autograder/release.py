@@ -4,7 +4,10 @@ A pipeline of small steps, each doing one thing:
 
 1. ``sync_generated_cells``: the Colab badge and the bootstrap cell come from the
    templates in ``autograder/templates`` (never pasted by hand) and are written into
-   the source too, so that solutions run exactly like the release.
+   the source too, so that solutions run exactly like the release;
+   ``sync_file_links``: links to the repository's own files (the cheat sheet of
+   mistakes) point at the repository ``course/project.py`` names (a fork's, after
+   ``release --repository``).
 2. ``clear_outputs``: sources are kept without outputs.
 3. ``nbgrader_generate``: nbgrader's own ``generate_assignment`` removes solutions and
    hidden tests, locks cells and records checksums.
@@ -14,15 +17,16 @@ Running it twice changes nothing; ``tests/test_release.py`` fails when notebooks
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 from pathlib import Path
 
 import nbformat
 
-from autograder.paths import NOTEBOOKS, SOLUTIONS, TEMPLATES, assignment_of
+from autograder.paths import NOTEBOOKS, ROOT, SOLUTIONS, TEMPLATES, assignment_of
 from course import __version__
-from course.project import colab_url, pinned_requirement
+from course.project import colab_url, file_url, pinned_requirement
 
 BOOTSTRAP_TAG = "bootstrap"
 BADGE_TAG = "colab-badge"
@@ -62,6 +66,21 @@ def sync_generated_cells(nb, notebook_name: str) -> None:
         cell.id = cell.metadata["tags"][0]
 
 
+#: A link to a file on GitHub: https://github.com/OWNER/NAME/blob/BRANCH/PATH (PATH up to a space, a
+#: bracket, a quote, an anchor or a closing punctuation mark).
+_FILE_LINK = re.compile(r"https://github\.com/[\w.-]+/[\w.-]+/blob/[\w./-]+?/(?P<path>[\w./-]+?)(?=[.,;:!?]?(?:[\s)\]\"'#]|$))")
+
+
+def sync_file_links(nb, root: Path = ROOT) -> None:
+    """Point links to a file this repository holds at this repository (``course/project.py``)."""
+    def repoint(m: re.Match) -> str:
+        return file_url(m["path"]) if (root / m["path"]).is_file() else m[0]
+
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            cell.source = _FILE_LINK.sub(repoint, cell.source)
+
+
 def clear_outputs(nb) -> None:
     for cell in nb.cells:
         if cell.cell_type == "code":
@@ -78,6 +97,7 @@ def normalise_source(path: Path) -> bool:
     before = path.read_text()
     nb = nbformat.reads(before, as_version=NB_VERSION)
     sync_generated_cells(nb, path.name)
+    sync_file_links(nb)
     clear_outputs(nb)
     after = nbformat.writes(nb) + "\n"
     if after != before:

@@ -24,11 +24,11 @@ import re
 import sys
 from dataclasses import dataclass
 
-from course.project import BRANCH, REPOSITORY
+from course.project import file_url
 
 #: Where the cheat sheet lives in the repository, and its address (notebooks link to it).
 SHEET_PATH = "docs/mistakes.md"
-SHEET_URL = f"{REPOSITORY}/blob/{BRANCH}/{SHEET_PATH}"
+SHEET_URL = file_url(SHEET_PATH)
 
 
 @dataclass(frozen=True)
@@ -161,6 +161,11 @@ _add("mutated-input", "Input changed in place",
      "Your function modified the tensor it was given; callers do not expect that.",
      "Work on a new tensor (out-of-place ops such as x + 1, or x.clone()).",
      symptom="The tensor you passed in holds different values after the call.")
+_add("result-requires-grad", "Result still attached to the graph",
+     "A value computed while autograd records keeps requires_grad=True and its graph: memory for nothing, "
+     "and .numpy() refuses it.",
+     "Compute it under torch.no_grad(), or call .detach() on the result.",
+     symptom="The result prints with grad_fn=..., and .numpy() on it stops with an error.")
 _add("hard-coded", "Answer hard-coded for the visible example",
      "The answer is right for the example in the notebook but not for other inputs.",
      "Compute the result from the inputs instead of writing the numbers in.",
@@ -180,6 +185,11 @@ _add("device-mismatch", "Tensors on different devices",
      symptom="The first operation that mixes CPU and GPU tensors stops with an error.",
      message="RuntimeError: Expected all tensors to be on the same device, but found at least two "
              "devices, cuda:0 and cpu!")
+_add("fill-value-wrong", "Filled with the wrong value",
+     "torch.zeros, torch.ones, torch.full and their _like forms fill a tensor with one value each; the "
+     "one picked is not the one asked for.",
+     "Pick the factory of the value asked for: torch.ones_like(x), or torch.full_like(x, value).",
+     symptom="The shape and dtype are right, and every value is the same wrong number.")
 
 # --- Notebook 01: tensors ------------------------------------------------------------
 _section("Notebook 01: tensors")
@@ -379,8 +389,9 @@ _add("grad-not-accumulated", "Expected .grad to hold only the last gradient",
      "Keep one leaf and call backward() on each result: .grad is then their sum.",
      symptom=".grad holds only the last gradient where the sum of several was expected.")
 _add("activation-missing", "An activation left out of the forward pass",
-     "Without the layer's nonlinearity its output is just w * x + b.",
-     "Apply the activation to every layer that has one: a = sigmoid(w * x + b).",
+     "Without the layer's nonlinearity its output is just w * x + b, and layers stacked without one "
+     "collapse into a single linear map.",
+     "Apply the activation after every layer that has one (sigmoid in notebook 02, ReLU between hidden layers).",
      symptom="The network computes a straight-line (affine) function of its input and cannot fit a "
              "curve.")
 _add("fd-one-sided", "One-sided finite difference",
@@ -391,6 +402,27 @@ _add("fd-perturb-all", "All inputs nudged at once",
      "Adding eps to every entry measures the slope along all of them together, not each partial.",
      "Nudge one entry at a time (a copy of x with only entry i changed) and loop over entries.",
      symptom="Every entry of the numerical gradient holds the same number (the sum of the true ones).")
+_add("fd-step-width", "Central difference divided by eps",
+     "x - eps and x + eps are 2 * eps apart, so dividing their difference by eps doubles every slope.",
+     "Divide f(x + eps) - f(x - eps) by the distance between the two points.",
+     symptom="Every entry of the numerical gradient is twice autograd's.")
+_add("derivative-by-hand", "A gradient derived by hand, with a wrong rule",
+     "The exercise asks autograd for the gradient; a formula worked out by hand instead has a rule "
+     "wrong in it (the derivative of sin is cos, of x**2 is 2x).",
+     "Let autograd find it: leaves with requires_grad=True, compute the scalar, call backward(), read .grad.",
+     symptom="Some entries of the gradient differ from autograd's, with no error.")
+_add("layer-input-skipped", "A layer fed the network's input",
+     "Each layer takes the previous layer's output; feeding it x skips the layers in between.",
+     "Follow the chain: the output layer's input is the hidden layer's activation a1.",
+     symptom="A shape error, or gradients that differ from autograd's for the earlier layers.")
+_add("loss-derivative-sign", "The loss's derivative with its sign flipped",
+     "d/da (a - y)^2 is 2 (a - y); writing 2 (y - a) flips every gradient, and a step with them climbs the loss.",
+     "Differentiate the loss as written, (a2 - y)^2, and keep the order a2 - y.",
+     symptom="The gradients have the right size and the wrong sign; a step makes the loss grow.")
+_add("step-returned-gradients", "The gradients returned instead of the new parameters",
+     "A step function returns where the parameters go, not the direction it computed.",
+     "Return the parameters after the step, in the same order as p.",
+     symptom="The 'new parameters' are small numbers close to zero: the gradients themselves.")
 
 # --- Notebook 03: modules ------------------------------------------------------------
 _section("Notebook 03: modules")
@@ -448,6 +480,34 @@ _add("hook-not-removed", "Hook left registered",
      "A hook stays on the module until removed and runs on every later call.",
      "Keep the handle that register_forward_hook returns and call handle.remove() when done.",
      symptom="A hook keeps printing or recording at every later call of the model.")
+_add("linear-init-wrong", "Weights not started like nn.Linear's",
+     "nn.Linear draws each weight uniformly in [-k, k] with k = 1/sqrt(in_features); all-equal weights "
+     "(zeros, ones) make every unit compute the same and get the same gradient, and randn's spread "
+     "is too wide for wide layers.",
+     "Draw the weights (and the bias) uniformly in [-k, k] with the in_features of the layer.",
+     symptom="Every unit of a layer computes the same output, or the outputs are far larger than nn.Linear's.")
+_add("buffer-updated-in-eval", "A running statistic updated in eval mode",
+     "In eval mode a module uses its saved statistics and changes nothing; updating them on test data "
+     "makes predictions depend on what was evaluated before.",
+     "Update the buffer only when self.training is True.",
+     symptom="Evaluating the model changes what it predicts next time.")
+_add("hook-read-input", "A forward hook read the module's input",
+     "A forward hook receives (module, inputs, output); inputs is what went into the layer, not what came out.",
+     "Use the third argument, output.",
+     symptom="The recorded activations have the layer's input shape, or hold the values that went in.")
+_add("state-dict-not-loaded", "Saved state read but never loaded into the model",
+     "torch.load only reads the saved tensors back; the model keeps its own weights until they are "
+     "copied into it.",
+     "Pass what torch.load returns to model.load_state_dict(...), then return the model.",
+     symptom="The 'loaded' model predicts like a freshly built one.")
+_add("saved-whole-model", "The model object saved instead of its state_dict",
+     "torch.load reads tensors only by default (weights_only=True), so a pickled nn.Module cannot be loaded "
+     "back; a state_dict can, into any model of the same structure.",
+     "Save model.state_dict() and load it with model.load_state_dict(torch.load(...)).",
+     "Weights only load failed",
+     symptom="torch.load of the saved file stops with an UnpicklingError.",
+     message="_pickle.UnpicklingError: Weights only load failed. This file can still be loaded, to do so "
+             "you have two options, do those steps only if you trust the source of the checkpoint. ...")
 
 # --- Notebook 04: activations and losses ---------------------------------------------
 _section("Notebook 04: activations and losses")
@@ -508,6 +568,10 @@ _add("unstable-bce", "Naive log-sigmoid overflows",
      "log(sigmoid(z)) gives -inf or nan for large |z|.",
      "Use the stable form max(z,0) - z*y + log(1 + exp(-|z|)).",
      symptom="The loss is inf or nan when logits are large.")
+_add("sigmoid-sign-flipped", "Sigmoid with the sign of the exponent flipped",
+     "1 / (1 + exp(x)) is sigmoid(-x): it falls where the sigmoid rises, so large inputs give 0 instead of 1.",
+     "Check one value by hand: the sigmoid of a large positive number is close to 1.",
+     symptom="Outputs close to 0 for large positive inputs, where the sigmoid is close to 1.")
 _add("activation-derivative-on-input", "Derivative formula applied to the input",
      "s(1 - s) and 1 - t^2 are written in terms of the activation's OUTPUT; plugging in x is wrong.",
      "Compute the output first (s = sigmoid(x), t = tanh(x)), then s * (1 - s) or 1 - t**2.",
@@ -617,6 +681,62 @@ _add("sweep-shared-model", "One model shared by every run of a sweep",
      "Build a fresh model (and a new optimizer) inside the loop over learning rates.",
      symptom="Later learning rates of a sweep start from an already trained model and look better than "
              "they are.")
+_add("gradients-cleared", "Gradients cleared by the step",
+     "An optimizer's step() reads .grad and leaves it there; clearing it is zero_grad()'s job, at the start "
+     "of the next step, and the exercise reads the gradients after the step.",
+     "Leave .grad as it is after the update; clear gradients before backward(), not after step().",
+     symptom="After the step the parameters' .grad are zero or None.")
+_add("optimizer-not-used", "The optimizer given was not used",
+     "A function that receives an optimizer must step it: one built inside ignores the caller's settings "
+     "(lr, momentum) and state.",
+     "Call step() and zero_grad() on the optimizer you were given; build no optimizer of your own.",
+     symptom="Changing the learning rate or momentum of the optimizer you pass in changes nothing.")
+_add("sweep-kept-diverged", "A diverged run picked as the best",
+     "A run that diverged ends in inf or nan; nan compares false with everything, so min() keeps it when it "
+     "comes first and argmin returns its index.",
+     "Leave out the runs whose final loss is not finite (math.isfinite) before taking the smallest.",
+     symptom="The 'best' learning rate is one whose loss was nan or inf.")
+_add("loss-recorded-after-step", "Loss recorded after the step",
+     "A second forward pass after optimizer.step() measures the next epoch's starting loss, and costs a "
+     "forward pass per epoch.",
+     "Append loss.item() of the loss you called backward() on, the one computed before the step.",
+     symptom="The recorded losses are each one epoch ahead, and an epoch takes two forward passes.")
+_add("optimizer-setting-missing", "An optimizer setting left out",
+     "An optimizer uses its default for every setting not passed (momentum 0, weight_decay 0), so the "
+     "update is not the one asked for.",
+     "Pass every setting the exercise names, by keyword.",
+     symptom="The steps differ from those of the optimizer with every setting passed.")
+_add("weight-decay-missing", "Weight decay left out of the update",
+     "With weight decay the gradient the step uses is p.grad + weight_decay * p; without that term the "
+     "weights are not pulled towards zero.",
+     "Add the decay term to the gradient before the step, as torch.optim.SGD does.",
+     symptom="The steps are plain SGD's: the weights are not pulled towards zero.")
+_add("momentum-stale-velocity", "The step taken with the previous velocity",
+     "Updating the parameters before the velocity uses last step's velocity: the first step does not move "
+     "at all and every later one lags a step behind.",
+     "Update the velocity with this step's gradient first, then move the parameters by it.",
+     symptom="The first step does not move the parameters at all.")
+_add("lr-read-after-step", "Learning rate read after scheduler.step()",
+     "After scheduler.step() the optimizer already holds next epoch's rate, so each recorded value is one "
+     "epoch early.",
+     "Read optimizer.param_groups[0]['lr'] at the start of the epoch, before training on it.",
+     symptom="The recorded learning rates are each one epoch early: the first value is missing.")
+_add("schedule-shape-wrong", "A schedule of another shape",
+     "The scheduler's kind or settings give a curve that drops at other epochs or by another factor than "
+     "the one asked for.",
+     "Read off the target curve how many epochs each value lasts and the ratio between two levels, and pick "
+     "the scheduler and settings that give them.",
+     symptom="The learning rate falls at other epochs or by another factor than the target curve.")
+_add("scheduler-before-optimizer", "scheduler.step() before optimizer.step()",
+     "Stepping the scheduler before the epoch's optimizer steps (at the start of the epoch, say) moves the "
+     "whole schedule one epoch early: the first value is skipped and every epoch trains with the next one's rate.",
+     "Call scheduler.step() once per epoch, at its end, after that epoch's optimizer.step() calls.",
+     "Detected call of `lr_scheduler.step()` before `optimizer.step()`",
+     symptom="The learning rate drops one epoch too soon, and PyTorch warns about the order of the "
+             "calls.",
+     message="UserWarning: Detected call of `lr_scheduler.step()` before `optimizer.step()`. In "
+             "PyTorch 1.1.0 and later, you should call them in the opposite order: "
+             "`optimizer.step()` before `lr_scheduler.step()`.")
 
 # --- Notebook 06: data ---------------------------------------------------------------
 _section("Notebook 06: data")
@@ -675,6 +795,48 @@ _add("noise-variance-as-std", "Noise scaled by the variance",
      "torch.normal as std) gives noise of std sigma**2.",
      "Scale standard normal noise by the standard deviation: x + sigma * torch.randn_like(x).",
      symptom="The noise is much smaller (or larger) than sigma.")
+_add("feature-columns-wrong", "Features from the wrong columns, or in the wrong order",
+     "A model learns one weight per input position: columns in another order than asked (the table's order, "
+     "say), or extra columns such as an id, feed each weight the wrong quantity.",
+     "Select the feature columns by the list you are given, in its order: frame[features].",
+     symptom="The features have the wrong width, or the right width with the columns in another order.")
+_add("split-parts-swapped", "Training and test parts swapped",
+     "The larger part is for training; training on the small one and testing on the large one wastes data.",
+     "Return (train_indices, test_indices) in that order, the training part the larger.",
+     symptom="The training part is the smaller one.")
+_add("split-seed-ignored", "The seed not used by the split",
+     "A split that gives the same rows for every seed (a fixed seed, or none of the given one) cannot be "
+     "varied, and a hard-coded seed hides that the argument is unused.",
+     "Seed the generator with the seed argument: torch.Generator().manual_seed(seed).",
+     symptom="Every seed gives the same split.")
+_add("normalisation-missing", "Features not normalised",
+     "The model is trained on standardised features; features that reach it raw (a dataset that was "
+     "given the statistics but returned the raw values, or a part of the data left out) are on another scale.",
+     "Standardise every part with the training statistics: (x - mean) / std (in __getitem__ for a dataset).",
+     symptom="The features have their raw scale (means far from 0, spreads far from 1), and the test score is far worse than the training score.")
+_add("loader-drops-samples", "A loader drops its last batch",
+     "drop_last=True leaves out the last, partial batch: those samples are never trained on or evaluated.",
+     "Leave drop_last at its default (False) unless a layer cannot take a small batch; never on a test loader.",
+     symptom="An epoch sees fewer samples than the dataset holds.")
+_add("pin-memory-device", "pin_memory not tied to the device",
+     "Pinned memory speeds up copies to a CUDA GPU only; without one it does nothing but warn, and "
+     "without it a CUDA run copies more slowly.",
+     "Tie it to the device: pin_memory=(device.type == 'cuda').",
+     symptom="A warning that pin_memory is set but no accelerator is found, or slow copies on CUDA.")
+_add("padding-wrong", "Padding in the wrong place or with the wrong value",
+     "Padding goes after each sequence's values and holds zeros, so that position i is the i-th step "
+     "of every row and the lengths tell the model where each row ends.",
+     "pad_sequence(..., batch_first=True) pads at the end with 0 by default.",
+     symptom="The padded batch has the zeros in front, or padding values other than 0.")
+_add("noise-not-gaussian", "Noise drawn from the wrong distribution",
+     "torch.rand / rand_like draw uniformly from [0, 1): the noise is not centred and has another spread; "
+     "Gaussian noise comes from torch.randn / randn_like.",
+     "Draw standard normal noise and scale it by sigma.",
+     symptom="The noise is all positive, with a mean near sigma / 2 instead of 0.")
+_add("noise-one-per-sample", "One noise value for all features of a sample",
+     "A single random number added to every feature shifts the whole sample instead of blurring each feature.",
+     "Draw noise of the sample's shape, one value per feature (randn_like of the features).",
+     symptom="All features of a sample move by the same amount.")
 _add("augmentation-on-target", "Noise added to the target",
      "Input augmentation changes the features only; a noisy target teaches the model wrong "
      "answers.",
@@ -687,6 +849,54 @@ _add("last-batch-full", "The last batch counted as full",
 
 # --- Projects 07-09 ------------------------------------------------------------------
 _section("Projects 07-09")
+_add("design-no-bias-column", "No column of ones for the bias",
+     "A least-squares fit or a curvature built from the features alone forces the line through the "
+     "origin: the model's bias has no column to belong to.",
+     "Append a column of ones to the features: A = torch.cat([features, torch.ones(N, 1)], dim=1).",
+     symptom="The fitted line passes through the origin, and its error is far above the noise level.")
+_add("normal-equations-float32", "Normal equations solved in float32",
+     "Solving A^T A w = A^T y squares the condition number of A; with polynomial features in float32 "
+     "(about 7 digits) the solution loses most of its digits.",
+     "Use torch.linalg.lstsq(A, y), which works on A itself (or compute in float64).",
+     symptom="Weights that differ from torch.linalg.lstsq's in the second or third digit, worse as the degree grows. No error.")
+_add("stability-bound-halved", "Stable learning rate taken as 1 / lambda_max",
+     "1 / lambda_max is the step that lands on the minimum along the steepest direction; gradient "
+     "descent only diverges above 2 / lambda_max.",
+     "The largest stable learning rate of gradient descent on a quadratic is 2 / lambda_max.",
+     symptom="A learning-rate limit half as large as the one at which training really starts to diverge.")
+_add("eigenvalue-min-not-max", "Smallest eigenvalue used for the learning-rate limit",
+     "The direction of largest curvature overshoots first, so it sets the limit.",
+     "Take the largest eigenvalue of the curvature: torch.linalg.eigvalsh(H)[-1].",
+     symptom="Training diverges at a learning rate below the limit you computed.")
+_add("singular-not-eigenvalue", "Singular value used as an eigenvalue",
+     "The eigenvalues of A^T A are the squares of the singular values of A.",
+     "Square the singular value, or take torch.linalg.eigvalsh(A.T @ A).",
+     symptom="A learning-rate limit off by a square: far too large or too small.")
+_add("mse-sum-not-mean", "Squared errors summed instead of averaged",
+     "A sum grows with the number of rows: its gradient and curvature are N times larger and "
+     "errors of parts of different sizes cannot be compared.",
+     "Use the mean: ((pred - y) ** 2).mean(), or F.mse_loss.",
+     symptom="Losses and curvatures that grow with the number of rows; a learning rate that worked diverges on more data.")
+_add("validation-on-training-rows", "Validation error measured on the training rows",
+     "The training rows are the ones the fit was chosen for: their error says nothing about new data.",
+     "Fit on the training rows, then measure the error on the validation rows (or on new noise).",
+     symptom="The validation error keeps falling as the model grows: it never shows the overfitting.")
+_add("poly-degree-off-by-one", "Polynomial powers off by one",
+     "range(degree) gives x^0 ... x^(degree-1): a constant column (the bias already has one) and "
+     "one power too few.",
+     "Use the powers 1 ... degree: [x ** k for k in range(1, degree + 1)].",
+     symptom="One feature too few, and a constant column beside the bias.")
+_add("noise-drawn-once", "Noise drawn once for every trial",
+     "Trials that reuse one noise draw are copies of one experiment: their mean has the spread of "
+     "a single trial.",
+     "Draw fresh noise inside the loop over trials.",
+     symptom="Averages over many trials that spread as much as one trial does.")
+_add("error-against-true-line", "Error on new data measured against the noise-free line",
+     "The distance to the true line is only the estimation error; new data bring their own noise "
+     "on top of it.",
+     "Compare the fitted values with new noisy targets, y_new = true line + sigma * noise.",
+     symptom="An error on new data below the noise variance, as if new data had no noise.")
+
 _add("threshold-logits-at-half", "Logits thresholded at 0.5",
      "A logit of 0 is probability 0.5: thresholding logits at 0.5 shifts the boundary.",
      "Threshold sigmoid(logits) at 0.5, or logits at 0.",
@@ -705,6 +915,10 @@ _add("batched-loss-averaged", "Loss of many runs averaged instead of summed",
      "The mean over R runs divides every run's gradient by R, as if each had lr / R.",
      "Sum the per-run mean losses, so that each run's gradient is exactly its own.",
      symptom="Each run learns as if its learning rate were divided by the number of runs.")
+_add("probabilities-not-classes", "Probabilities returned as predictions",
+     "sigmoid(logits) gives each point's probability of class 1; a prediction is the class itself, 0 or 1.",
+     "Compare the probabilities with 0.5 and turn the result into floats.",
+     symptom="Predictions between 0 and 1 such as 0.73, where 0 or 1 was expected.")
 _add("preprocessing-leak", "Scaler or encoder fitted on all rows",
      "Fitting preprocessing on rows you evaluate on leaks their statistics.",
      "Fit the ColumnTransformer on the training part only; only transform the rest.",
@@ -735,6 +949,48 @@ _add("lr-not-passed", "Learning rate not passed to the optimizer",
      "Without lr=... an optimizer uses its default learning rate (1e-3 for SGD and Adam, 1e-2 for RMSprop).",
      "Pass the learning rate: torch.optim.Adam(params, lr=lr).",
      symptom="Training is far slower (or faster) than the learning rate you chose would give.")
+# Project 09: training, checkpoints and early stopping
+_add("not-trained", "Predictions without training",
+     "Rules written by hand, or a model never stepped, are not what a training exercise asks for.",
+     "Train the model on the training part (optimizer steps over mini-batches), then predict.",
+     symptom="Scores near the majority class\"s share, or predictions that ignore the training rows.")
+_add("checkpoint-not-written", "Checkpoint not written to disk",
+     "A checkpoint kept in memory dies with the process it was meant to survive.",
+     "torch.save({...}, path) writes it; torch.load(path) reads it back in a new process.",
+     symptom="Resuming in a new process fails: there is no file to load (FileNotFoundError).")
+_add("checkpoint-loaded-into-copy", "Checkpoint loaded into new objects",
+     "Building a new model or optimizer inside the loading function leaves the caller's objects "
+     "as they were.",
+     "Call model.load_state_dict(...) and optimizer.load_state_dict(...) on the objects passed in.",
+     symptom="After loading, the model still predicts as it did before: its weights did not change.")
+_add("checkpoint-epoch-wrong", "Checkpoint's epoch off",
+     "Resuming from the wrong epoch repeats or skips epochs (and the schedule, if any).",
+     "Save the number of epochs completed and continue with range(epoch, total).",
+     symptom="A resumed run trains one epoch too many or too few compared with one that never stopped.")
+_add("checkpoint-missing-optimizer-state", "Checkpoint without the optimizer's state",
+     "Momentum, RMSprop and Adam keep running averages (and a step count) in the optimizer: a "
+     "resumed run without them takes different steps than one that never stopped.",
+     "Save optimizer.state_dict() next to model.state_dict() and load both.",
+     symptom="A resumed run\"s losses drift away from those of the run that never stopped.")
+_add("state-dict-not-copied", "Best weights kept as model.state_dict() without a copy",
+     "state_dict() returns the live parameter tensors: the epochs after it change them in place, "
+     "so the 'best' state ends up holding the last weights.",
+     "Keep a copy: copy.deepcopy(model.state_dict()), or {k: v.clone() for k, v in ...}.",
+     symptom="The \"best\" weights score exactly as the last epoch\"s on validation.")
+_add("early-stop-best-not-restored", "Best weights not restored after early stopping",
+     "Training stops `patience` epochs after the best one, so the model holds weights that are "
+     "worse on validation than the best epoch's.",
+     "Keep a copy of the best state and load it back when training stops.",
+     symptom="The final validation loss is worse than the best one printed during training.")
+_add("early-stop-patience-off-by-one", "Early stopping's patience off by one",
+     "Stopping after patience - 1 or patience + 1 epochs without improvement is not the rule asked for.",
+     "Count the epochs since the best one; stop when the count reaches `patience`.",
+     symptom="Training stops one epoch earlier or later than the patience says.")
+_add("early-stop-compares-previous", "Early stopping compares with the previous epoch",
+     "An epoch that beats the one before it but not the best so far is no improvement; resetting "
+     "the patience there lets training run on along a noisy plateau.",
+     "Compare each validation loss with the best one so far.",
+     symptom="Training runs on long after the validation loss stopped improving.")
 
 
 # --- Notebook 10: debugging ----------------------------------------------------------
@@ -761,11 +1017,6 @@ _add("train-mode-not-restored", "Model left in eval mode after evaluating",
      "Call model.train() again at the end of the evaluation (or right before the next epoch).",
      symptom="After the first evaluation, training runs without dropout and the model overfits "
              "more. No error.")
-_add("normalisation-missing", "A part of the data left unnormalised",
-     "The model is trained on standardised features; raw features elsewhere are on another scale.",
-     "Standardise both parts with the training statistics: (X - mean) / std.",
-     symptom="The test score is far worse than the training score; the test features are on their "
-             "original scale.")
 _add("flatten-without-transpose", "Flattened without swapping the axes",
      "Flattening (B, C, T) without the transpose, or reading it with view(B, T, C), which moves no "
      "element, keeps the channels' order: the shape is right, the order is not.",
@@ -782,15 +1033,6 @@ _add("scheduler-not-stepped", "Learning-rate scheduler never stepped",
      "Call scheduler.step() once per epoch, after that epoch's optimizer steps.",
      symptom="The learning rate never changes: optimizer.param_groups[0]['lr'] is the starting "
              "value in every epoch.")
-_add("scheduler-step-early", "scheduler.step() before the epoch's optimizer steps",
-     "Stepping the scheduler at the start of an epoch moves the whole schedule one epoch early.",
-     "Call scheduler.step() at the end of each epoch, after its optimizer.step() calls.",
-     "Detected call of `lr_scheduler.step()` before `optimizer.step()`",
-     symptom="The learning rate drops one epoch too soon, and PyTorch warns about the order of the "
-             "calls.",
-     message="UserWarning: Detected call of `lr_scheduler.step()` before `optimizer.step()`. In "
-             "PyTorch 1.1.0 and later, you should call them in the opposite order: "
-             "`optimizer.step()` before `lr_scheduler.step()`.")
 
 if __name__ == "__main__":
     if sys.argv[1:] != ["--markdown"]:

@@ -27,6 +27,11 @@ def pinned_requirement(version: str = __version__) -> str:
     return f"{DISTRIBUTION} @ git+{REPOSITORY}@{tag(version)}"
 
 
+def file_url(path: str) -> str:
+    """The address of a file of the repository on GitHub (e.g. docs/mistakes.md)."""
+    return f"{REPOSITORY}/blob/{BRANCH}/{path}"
+
+
 def colab_url(notebook_path: str) -> str:
     """The "Open in Colab" address of a notebook in the repository (e.g. notebooks/01_tensors.ipynb)."""
     return f"https://colab.research.google.com/github/{REPOSITORY.split('github.com/')[1]}/blob/{BRANCH}/{notebook_path}"

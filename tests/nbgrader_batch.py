@@ -27,6 +27,7 @@ class Graded:
     max_scores: dict[str, float] = field(default_factory=dict)
     outputs: dict[str, str] = field(default_factory=dict)  # grade_id -> text of the test cell's outputs
     errors_outside_tests: list[str] = field(default_factory=list)
+    needs_manual: set[str] = field(default_factory=set)  # grade ids waiting for a person (written answers)
 
     @property
     def total(self) -> float:
@@ -67,6 +68,8 @@ def autograde_class(root: Path, sources: list[Path], students: dict[str, dict[st
     """Release ``sources``, submit each student's notebooks, autograde, read the gradebook.
 
     ``students``: student id -> {assignment: notebook}. Returns student -> assignment -> Graded.
+    The kernels get ``secret``, else the caller's ``COURSE_SECRET``, else a fresh random one;
+    the caller's environment is left as it was.
     """
     from nbgrader.api import Gradebook
     from nbgrader.apps import NbGraderAPI
@@ -79,25 +82,32 @@ def autograde_class(root: Path, sources: list[Path], students: dict[str, dict[st
     write_config_file(root)
     config = make_config(root)
     api = NbGraderAPI(config=config)
-    os.environ["COURSE_SECRET"] = secret or secrets.token_hex(8)  # kernels inherit it
-    for src in sources:
-        (root / "source" / src.stem).mkdir(parents=True, exist_ok=True)
-        shutil.copy(src, root / "source" / src.stem / src.name)
-        result = api.generate_assignment(src.stem)
-        assert result["success"], result.get("error") or result.get("log")
-    with Gradebook(config.CourseDirectory.db_url) as gb:
-        for student in students:
-            gb.update_or_create_student(student)
-    for student, notebooks in students.items():
-        for assignment, nb in notebooks.items():
-            folder = root / "submitted" / student / assignment
-            folder.mkdir(parents=True, exist_ok=True)
-            nbformat.write(nb, folder / f"{assignment}.ipynb")
-            (folder / "timestamp.txt").write_text("2026-01-01 00:00:00.000000 UTC")
-    for student, notebooks in students.items():
-        for assignment in notebooks:
-            result = api.autograde(assignment, student)
+    saved = os.environ.get("COURSE_SECRET")
+    os.environ["COURSE_SECRET"] = secret or saved or secrets.token_hex(8)  # kernels inherit it
+    try:
+        for src in sources:
+            (root / "source" / src.stem).mkdir(parents=True, exist_ok=True)
+            shutil.copy(src, root / "source" / src.stem / src.name)
+            result = api.generate_assignment(src.stem)
             assert result["success"], result.get("error") or result.get("log")
+        with Gradebook(config.CourseDirectory.db_url) as gb:
+            for student in students:
+                gb.update_or_create_student(student)
+        for student, notebooks in students.items():
+            for assignment, nb in notebooks.items():
+                folder = root / "submitted" / student / assignment
+                folder.mkdir(parents=True, exist_ok=True)
+                nbformat.write(nb, folder / f"{assignment}.ipynb")
+                (folder / "timestamp.txt").write_text("2026-01-01 00:00:00.000000 UTC")
+        for student, notebooks in students.items():
+            for assignment in notebooks:
+                result = api.autograde(assignment, student)
+                assert result["success"], result.get("error") or result.get("log")
+    finally:
+        if saved is None:
+            os.environ.pop("COURSE_SECRET", None)
+        else:
+            os.environ["COURSE_SECRET"] = saved
 
     graded: dict[str, dict[str, Graded]] = {}
     with Gradebook(config.CourseDirectory.db_url) as gb:
@@ -108,6 +118,8 @@ def autograde_class(root: Path, sources: list[Path], students: dict[str, dict[st
                 for grade in sub.grades:
                     g.scores[grade.name] = grade.score
                     g.max_scores[grade.name] = grade.max_score
+                    if grade.needs_manual_grade:
+                        g.needs_manual.add(grade.name)
                 autograded = root / "autograded" / student / assignment / f"{assignment}.ipynb"
                 nb = json.loads(autograded.read_text())
                 for cell in nb["cells"]:

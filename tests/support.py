@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import importlib
+import os
 import types
 import json
 from pathlib import Path
@@ -128,3 +130,37 @@ def _frozen_copy(obj):
     if isinstance(obj, dict):
         return {k: _frozen_copy(v) for k, v in obj.items()}
     return copy.deepcopy(obj)
+
+
+@contextlib.contextmanager
+def _students_environment():
+    """The environment a kernel started now inherits: a student's, not nbgrader's."""
+    saved = {k: os.environ.get(k) for k in ("NBGRADER_EXECUTION", "MPLBACKEND")}
+    os.environ.pop("NBGRADER_EXECUTION", None)
+    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"  # figures as in JupyterLab
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def run_like_a_student(path: Path, timeout: int = 600):
+    """Run a notebook top to bottom in a fresh real kernel, as Run All in a student's
+    JupyterLab does (not under nbgrader); errors are kept in the outputs. Returns it."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(path, as_version=4)
+    with _students_environment():
+        NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=True,
+                       resources={"metadata": {"path": str(Path(path).parent)}}).execute()
+    return nb
+
+
+def figures_of(nb) -> int:
+    """How many figures (PNG outputs) an executed notebook holds."""
+    return sum("image/png" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", []))

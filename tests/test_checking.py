@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import warnings
+
 import pytest
 import torch
 
@@ -89,11 +92,23 @@ def test_result_record_has_the_fields_a_grader_needs(double_ex):
 
 # --- modes ------------------------------------------------------------------------
 
-def test_grade_raises_assertion_on_failure_and_returns_none_on_pass(double_ex, capsys):
+@pytest.mark.parametrize("mode", ["autograde", "validate"])
+def test_grade_raises_under_grading_and_returns_none_on_pass(double_ex, capsys, monkeypatch, mode):
+    monkeypatch.setenv("NBGRADER_EXECUTION", mode)
     assert double_ex.grade(lambda x: x * 2) is None
-    with pytest.raises(AssertionError, match="Not yet"):
+    with pytest.raises(AssertionError, match="Not yet") as failed:
         double_ex.grade(lambda x: x + 1)
     assert "Passed" in capsys.readouterr().out
+    shown = failed.value._render_traceback_()  # what IPython shows instead of the checker's frames
+    assert shown[0].startswith("\u2718 Not yet: t.double") and "[wrong-values]" in "\n".join(shown)
+    assert all(len(line) <= 68 for line in shown), shown
+
+
+def test_grade_in_a_students_kernel_shows_the_box_and_goes_on(double_ex, capsys, monkeypatch):
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    assert double_ex.grade(lambda x: x + 1) is None
+    assert double_ex.grade(lambda x: x + 1, hidden=True) is None
+    assert "Not yet" in capsys.readouterr().out
 
 
 def test_check_never_raises(double_ex):
@@ -115,8 +130,10 @@ def test_partial_credit_is_returned_as_points():
     def _(v, case, got):
         v.partial(v.number(got, "f()"), "Half way there.")
 
-    assert ex.grade(lambda: 0.5) == 2.0
-    assert ex.grade(lambda: 1.0) is None
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("NBGRADER_EXECUTION", "autograde")
+        assert ex.grade(lambda: 0.5) == 2.0
+        assert ex.grade(lambda: 1.0) is None
 
 
 def test_hidden_cases_come_from_the_secret(double_ex, monkeypatch):
@@ -264,9 +281,27 @@ def _message_of(fn):
     ("float64-not-float32", lambda: torch.nn.Linear(3, 2)(torch.ones(4, 3, dtype=torch.float64))),
     ("ce-float-targets", lambda: torch.nn.functional.cross_entropy(torch.randn(4, 3), torch.tensor([0., 1, 2, 1]))),
     ("device-mismatch", lambda: torch.ones(2) + torch.ones(2, device="meta")),
+    ("saved-whole-model", lambda: torch.load(_saved(torch.nn.Linear(2, 1)))),
 ])
 def test_real_pytorch_errors_are_named(code, fn):
     assert match_error(_message_of(fn)) == code
+
+
+def _saved(obj):
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    buffer.seek(0)
+    return buffer
+
+
+def test_real_pytorch_warnings_are_named():
+    """Checkers read warnings too (v.warnings); the catalogue holds PyTorch's words for them."""
+    optimizer = torch.optim.SGD(torch.nn.Linear(1, 1).parameters(), lr=0.1)
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=3)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        scheduler.step()  # before any optimizer.step()
+    assert [match_error(str(w.message)) for w in caught] == ["scheduler-before-optimizer"]
 
 
 # --- plain-data values --------------------------------------------------------------

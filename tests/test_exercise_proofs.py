@@ -3,8 +3,10 @@
 For each exercise in ``course.checks``: the reference solution (the answer cell of the
 solution notebook) passes the visible and the hidden cases; the blank stub fails as
 not attempted; each realistic wrong answer in ``tests/variants/nbNN.py`` fails with the
-misconception it was written to show, and shows no expected value on hidden cases; a
-copy of the visible answer fails the hidden cases.
+misconception it was written to show, already on the visible check a student runs before
+submitting (unless the variant file says in ``HIDDEN_ONLY`` why only hidden inputs show it),
+loses points in the graded cell's hidden part for every secret of a fixed list, and shows no
+expected value on hidden cases; a copy of the visible answer fails the hidden cases.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ def _variants(ex_id):
 
 
 WRONG_CASES = [(ex_id, code, src) for ex_id in IDS for code, src in _variants(ex_id)]
-SECRETS = ["alpha", "bravo", "charlie", "delta"]  # more secrets, more chances to meet a coincidence
+SECRETS = ["alpha", "bravo", "charlie", "delta"]  # fixed; more secrets, more chances to meet a coincidence
 
 
 @pytest.mark.parametrize("ex_id", IDS)
@@ -59,20 +61,45 @@ def test_blank_stub_scores_zero(ex_id):
     assert result.code == "not-implemented", str(result)
 
 
-@pytest.mark.parametrize("ex_id,code,source", WRONG_CASES,
-                         ids=[f"{e}-{c}-{i}" for i, (e, c, _) in enumerate(WRONG_CASES)])
-def test_wrong_answer_is_named(ex_id, code, source, monkeypatch):
+def _hidden_only(ex_id, code):
+    """Why the visible cases cannot show this mistake, from the variant file (HIDDEN_ONLY), or None."""
+    return getattr(variant_module(ex_id.split(".")[0]), "HIDDEN_ONLY", {}).get(ex_id, {}).get(code)
+
+
+@pytest.mark.parametrize("ex_id,code,source", [pytest.param(e, c, src, id=f"{e}-{c}-{i}")
+                                               for i, (e, c, src) in enumerate(WRONG_CASES)])
+def test_wrong_answer_is_named_seen_before_submitting_and_loses_points(ex_id, code, source, monkeypatch):
+    """Named by its misconception; the student's visible check already fails it (unless the
+    variant file says why only hidden inputs can show it); the hidden cases take points for
+    every secret of the list, and say no expected value."""
     ex = EXERCISES[ex_id]
     answers = variant_answers(ex, source)
-    visible = ex.evaluate(*answers)
-    monkeypatch.setenv("COURSE_SECRET", SECRETS[0])
-    hidden = ex.evaluate(*answers, hidden=True)
-    assert not (visible.passed and hidden.passed), f"{ex_id}: wrong answer [{code}] passed"
-    named = visible if not visible.passed else hidden
-    assert named.code == code, f"{ex_id}: expected [{code}], got: {named}"
-    assert named.points < ex.points
-    if not hidden.passed:
+    visible = ex.check(*answers)
+    if _hidden_only(ex_id, code) is None:
+        assert not visible.passed, f"{ex_id}: wrong answer [{code}] passes the visible check: {visible}"
+    for secret in SECRETS:  # what grade(..., hidden=True) scores (tests/test_checking.py: the same result)
+        monkeypatch.setenv("COURSE_SECRET", secret)
+        hidden = ex.evaluate(*answers, hidden=True)
+        assert hidden.points < ex.points, f"{ex_id}: [{code}] keeps its points hidden ({secret}): {hidden}"
         assert not re.search(r"expected -?\d", hidden.message), f"hidden message shows a value: {hidden.message}"
+        named = visible if not visible.passed else hidden
+        assert named.code == code, f"{ex_id}: expected [{code}], got: {named}"
+
+
+#: At most this share of a notebook's wrong answers may end in the generic `wrong-values`: the
+#: others name their mistake (benchmarks/misconception_coverage.py prints the shares of all).
+GENERIC_SHARE = 0.05
+#: The notebooks held to it so far; the others join as their exercises are reworked (issue 22).
+GENERIC_SHARE_NOTEBOOKS = ("nb02", "nb03", "nb04", "nb05", "nb06", "nb08")
+
+
+@pytest.mark.parametrize("notebook", GENERIC_SHARE_NOTEBOOKS)
+def test_few_wrong_answers_end_in_the_generic_code(notebook):
+    # the codes the variants declare: the test above proves that each ends in its declared code
+    codes = [code for ex_id in IDS if ex_id.startswith(notebook + ".") for code, _ in _variants(ex_id)]
+    generic = [code for code in codes if code == "wrong-values"]
+    assert codes and len(generic) <= GENERIC_SHARE * len(codes), \
+        f"{notebook}: {len(generic)} of {len(codes)} wrong answers end in [wrong-values]; name their mistakes"
 
 
 @pytest.mark.parametrize("ex_id", IDS)

@@ -28,6 +28,8 @@ def test_the_tag_the_notebooks_pin_exists():
     status = tag_status(ROOT)
     if not status.git:
         pytest.skip("not a git checkout (an sdist or a copy): no tags to check")
+    if not status.exists and not _git(ROOT, "tag", "--list", "v*"):
+        pytest.skip("this clone carries no tags (git clone --no-tags, or a shallow clone): fetch them to check")
     assert f"@{tag(__version__)}" in pinned_requirement(__version__)
     assert status.exists, status.line()
     assert status.version_at_tag == __version__, status.line()
@@ -77,7 +79,7 @@ def test_repository_addresses():
 def fork(tmp_path_factory):
     """A copy of the repository's package files, as an instructor's fork would have them."""
     root = tmp_path_factory.mktemp("fork") / "fork"
-    for name in ("autograder", "course"):
+    for name in ("autograder", "course", "docs"):
         shutil.copytree(ROOT / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
     for name in ("pyproject.toml", "README.md", "LICENSE", "LICENSE-CONTENT"):
         shutil.copy(ROOT / name, root / name)
@@ -105,6 +107,7 @@ def test_a_fork_points_the_course_at_itself_and_hands_out_a_bundle_without_answe
     text = "".join("".join(c["source"]) for c in cells)
     assert "colab.research.google.com/github/someone/fork/blob/spring/notebooks/00_start_here.ipynb" in text
     assert f"pytorch-course @ git+https://github.com/someone/fork@v{__version__}" in text
+    assert "github.com/someone/fork/blob/spring/docs/mistakes.md" in text   # the cheat sheet's link too
     assert "pytorch-course/pytorch-course" not in text
     assert (ROOT / "course" / "project.py").read_text() == ours   # the repository's own is untouched
     # the students' bundle: released notebooks, the course wheel, a README; no answers, no tests

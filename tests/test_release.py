@@ -69,8 +69,10 @@ def test_release_holds_no_solution_no_hidden_test_no_output(path):
         if cell["cell_type"] == "code":
             assert cell["outputs"] == [] and cell["execution_count"] is None
         meta = cell["metadata"].get("nbgrader", {})
-        if meta.get("solution"):
+        if meta.get("solution") and cell["cell_type"] == "code":
             assert "raise NotImplementedError()" in _source(cell)
+        elif meta.get("solution"):  # a written answer: nbgrader's empty stub
+            assert _source(cell) == "YOUR ANSWER HERE", meta.get("grade_id")
 
 
 @pytest.mark.parametrize("path", SOURCES + sorted(NOTEBOOKS.glob("*.ipynb")), ids=lambda p: f"{p.parent.name}/{p.stem}")
@@ -108,7 +110,7 @@ def test_graded_cells_follow_the_exercise_contract(path):
     """Answer, check and test cells per exercise; test cells only call the checker."""
     cells = _cells(path)
     by_id = {c["metadata"].get("nbgrader", {}).get("grade_id"): c for c in cells}
-    tests = [c for c in cells if c["metadata"].get("nbgrader", {}).get("grade")]
+    tests = [c for c in cells if c["metadata"].get("nbgrader", {}).get("grade") and c["cell_type"] == "code"]
     assert tests, f"{path.name} has no graded test cell"
     for cell in tests:
         gid = cell["metadata"]["nbgrader"]["grade_id"]
@@ -118,6 +120,29 @@ def test_graded_cells_follow_the_exercise_contract(path):
         assert "assert" not in src and "==" not in src, f"{gid}: test cells only call the checker"
         nb, ex = gid.split("-")
         assert f"{nb}.{ex}.grade(" in src and "### BEGIN HIDDEN TESTS" in src and "hidden=True" in src
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: p.stem)
+def test_written_answers_are_graded_by_hand(path):
+    """A written answer (nbgrader manual grading) is a markdown cell with grade and solution set,
+    unlocked, placed after the test of the exercise it explains (``nbNN-exK-written``), worth the
+    checker module's WRITTEN_POINTS; the release holds nbgrader's empty stub in its place."""
+    import importlib
+
+    cells = _cells(path)
+    released = {c["metadata"].get("nbgrader", {}).get("grade_id"): c for c in _cells(NOTEBOOKS / path.name)}
+    order = [c["metadata"].get("nbgrader", {}).get("grade_id") for c in cells]
+    for cell in cells:
+        meta = cell["metadata"].get("nbgrader", {})
+        if not (meta.get("grade") and cell["cell_type"] == "markdown"):
+            continue
+        gid = meta["grade_id"]
+        nb, ex, kind = gid.split("-")
+        module = importlib.import_module(f"course.checks.{nb}")
+        assert kind == "written" and meta.get("solution") and not meta.get("locked"), gid
+        assert meta["points"] == module.WRITTEN_POINTS > 0, gid
+        assert order.index(f"{nb}-{ex}") < order.index(gid), f"{gid} comes before the test it explains"
+        assert _source(released[gid]) == "YOUR ANSWER HERE" and released[gid]["metadata"]["nbgrader"]["checksum"]
 
 
 @pytest.mark.parametrize("path", SOURCES, ids=lambda p: p.stem)

@@ -51,6 +51,9 @@ class Grading:
     max_scores: dict[str, float]
     cases: judging.Cases
     cell_timeout_s: float = 0.0  #: what a cell stopped at the time limit counts in ``exercise_s``
+    #: grade id -> the release's checksum of each answer cell, from the gradebook (the plan's cells carry
+    #: the instructor source's metadata, and a student could edit a submitted cell's)
+    released_checksums: dict[str, str] = field(default_factory=dict)
     verdicts: dict[str, Verdict] = field(default_factory=dict)
     status: RowStatus = RowStatus.GRADED
     row: Row | None = None
@@ -110,8 +113,9 @@ def _verdict(g: Grading, s: nbmod.SourceCell) -> Verdict:
     if g.not_run is not None:
         return judging.not_run(gid, s.exercise, max_score, g.not_run.why)
     if s.role != nbmod.TEST:  # manually graded answers: nbgrader's rule
-        return Verdict(gid, None, gid, _manual_score(g.cells, gid), max_score, VerdictStatus.MANUAL,
-                       "Needs manual grading.")
+        score = _manual_score(g.cells, gid, g.released_checksums.get(gid))
+        return Verdict(gid, None, gid, score, max_score, VerdictStatus.MANUAL,
+                       "No response." if score == 0.0 else "Needs manual grading.")
     if gid in g.plan.by_outputs:
         cell = g.code_cell(k)
         if k not in g.steps or cell is None:
@@ -126,14 +130,13 @@ def _verdict(g: Grading, s: nbmod.SourceCell) -> Verdict:
     return verdict
 
 
-def _manual_score(cells: list[dict], grade_id: str) -> float | None:
-    """nbgrader's rule: 0 for an answer left as released (its checksum), else None (a person grades it)."""
+def _manual_score(cells: list[dict], grade_id: str, checksum: str | None) -> float | None:
+    """nbgrader's rule: 0 for an answer left as released (the release's checksum), else None (a person grades it)."""
     import nbformat
     from nbgrader.utils import compute_checksum
 
     cell = next((c for c in cells if nbmod._nbgrader(c).get("grade_id") == grade_id), None)
-    checksum = nbmod._nbgrader(cell).get("checksum") if cell is not None else None
-    if not checksum:
+    if cell is None or not checksum:
         return None
     return 0.0 if compute_checksum(nbformat.from_dict(cell)) == checksum else None
 

@@ -95,6 +95,7 @@ class Grader:
         self._config = make_config(self.course)
         self._writer: GradebookWriter | None = None
         self._max_scores: dict[str, dict[str, float]] | None = None
+        self._released_checksums: dict[str, dict[str, str]] = {}
         self.journal = Journal(self.course, assignment)
         self._load_sources()
         broken: dict[str, str] = {}
@@ -130,15 +131,23 @@ class Grader:
     def max_scores(self) -> dict[str, dict[str, float]]:
         """notebook -> grade id -> max score, as ``generate_assignment`` recorded them."""
         if self._max_scores is None:
-            scores = {}
+            scores, checksums = {}, {}
             for nb_name in self.sources:
                 try:
                     scores[nb_name] = self.writer.grade_cells(self.assignment, nb_name)
+                    checksums[nb_name] = self.writer.solution_cells(self.assignment, nb_name)
                 except Exception:
                     raise RuntimeError(f"{self.assignment}/{nb_name}.ipynb is not in the gradebook: run "
                                        f"`nbgrader generate_assignment {self.assignment}` first") from None
-            self._max_scores = scores
+            self._max_scores, self._released_checksums = scores, checksums
         return self._max_scores
+
+    @property
+    def released_checksums(self) -> dict[str, dict[str, str]]:
+        """notebook -> grade id -> checksum of the released answer (nbgrader's "No response." for
+        written answers), read with :attr:`max_scores`."""
+        self.max_scores  # noqa: B018
+        return self._released_checksums
 
     def close(self) -> None:
         if self._writer is not None:
@@ -188,7 +197,8 @@ class Grader:
               not_run: grading.NotRun | None) -> tuple[Row, dict | None]:
         """The row and the feedback notebook (None when grading it failed: the row says why)."""
         g = grading.Grading(student, nb_name, self.sources[nb_name], plan, result, not_run,
-                            self.max_scores[nb_name], self.cases, self.limits.cell_timeout_s)
+                            self.max_scores[nb_name], self.cases, self.limits.cell_timeout_s,
+                            self.released_checksums.get(nb_name, {}))
         try:
             return grading.grade_notebook(g)
         except Exception as exc:  # noqa: BLE001 - never an aborted run: a row that says why

@@ -23,8 +23,10 @@ The exercise contract (see also CONTRIBUTING.md and docs/grading-engine.md):
 
    - ``exK.check(answer)`` after the answer cell: renders a pass/fail box, never raises.
    - ``exK.grade(answer)`` / ``exK.grade(answer, hidden=True)`` in the graded test cell:
-     renders the box and raises ``AssertionError`` on failure, so that plain
-     ``nbgrader autograde`` scores it too (partial credit is returned as points).
+     renders the box. In a student's kernel that is all, so Run All reaches the last
+     cell; under nbgrader's autograde and validate (``NBGRADER_EXECUTION`` set) it also
+     raises an ``AssertionError`` on failure, whose traceback is the report alone, so
+     that plain ``nbgrader autograde`` scores it (partial credit is returned as points).
 """
 
 from course.checking.exercise import Exercise

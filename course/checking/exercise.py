@@ -25,6 +25,19 @@ REGISTRY: dict[str, "Exercise"] = {}
 
 SECRET_ENV = "COURSE_SECRET"
 
+#: Set in the kernel by nbgrader's autograde ("autograde") and validate ("validate").
+GRADING_ENV = "NBGRADER_EXECUTION"
+
+#: Width of the lines of a failure's report: nbgrader's validate cuts longer lines (at 87
+#: characters on the command line), and JupyterLab's Validate dialog shows them unwrapped
+#: in a box about 75 characters wide.
+REPORT_WIDTH = 68
+
+
+def grading() -> bool:
+    """True when nbgrader grades or validates this kernel; a student's Run All is not."""
+    return bool(os.environ.get(GRADING_ENV))
+
 
 def case_seed(exercise_id: str, hidden: bool, secret: str | None = None) -> int:
     """The seed of an exercise's cases: public for visible ones, secret for hidden ones."""
@@ -162,19 +175,22 @@ class Exercise:
         return self.evaluate(*answers)
 
     def grade(self, *answers: Any, hidden: bool = False) -> float | None:
-        """For the graded test cell: shows the box, raises AssertionError on failure.
+        """For the graded test cell: shows the box; under grading, fails the cell when not passed.
 
-        Returns the points earned when they are partial, so plain ``nbgrader autograde``
-        (which reads a number as partial credit) scores it the same way.
+        In a student's kernel it never raises, so that Run All goes on to the last cell
+        (the box already says everything). Under nbgrader's autograde or validate (they set
+        ``NBGRADER_EXECUTION`` in the kernel) it raises :class:`NotPassed` on a failure and
+        returns the points earned when they are partial, which plain ``nbgrader autograde``
+        reads as partial credit. The grading engine never runs this: it judges test
+        positions itself.
         """
-        __tracebackhide__ = True  # IPython shows the student's cell, not the checker's frames
         result = self.evaluate(*answers, hidden=hidden)
         _show(result)
-        if result.passed:
+        if result.passed or not grading():
             return None
         if result.points > 0:
             return result.points
-        raise AssertionError(str(result))
+        raise NotPassed(result)
 
     def _check_arity(self, answers: tuple) -> None:
         if len(answers) != len(self.answers):
@@ -183,6 +199,22 @@ class Exercise:
 
     def __repr__(self) -> str:
         return f"<Exercise {self.id}: {self.title} ({self.points:g} points; answers: {', '.join(self.answers)})>"
+
+
+class NotPassed(AssertionError):
+    """A graded test cell that did not pass, raised only under grading.
+
+    Its traceback is the report alone, in short lines: the checker's own frames say
+    nothing to a student (IPython and ipykernel show what ``_render_traceback_`` returns
+    instead of the frames; ``__tracebackhide__`` cannot hide the frame that raises).
+    """
+
+    def __init__(self, result: CheckResult):
+        self.lines = result.report(REPORT_WIDTH)
+        super().__init__("\n".join(self.lines))
+
+    def _render_traceback_(self) -> list[str]:
+        return list(self.lines)
 
 
 def call_with_case(case: dict, *answers: Any) -> Any:

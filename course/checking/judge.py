@@ -113,7 +113,7 @@ class Judge:
             if value.requires_grad != requires_grad:
                 if requires_grad:
                     self.fail("detached-graph", f"{name} does not require grad (grad_fn: {value.grad_fn}).")
-                self.fail("wrong-values", f"{name} still requires grad; it should be detached.")
+                self.fail("result-requires-grad", f"{name} still requires grad (grad_fn: {value.grad_fn}).")
             self.passed("graph")
         if value.data is None:
             self.fail("wrong-values", f"{name} is on the meta device and holds no values.")

@@ -7,6 +7,7 @@ record renders as a box; in a terminal (or ``str()``) as one line.
 from __future__ import annotations
 
 import html
+import textwrap
 from dataclasses import asdict, dataclass, field
 
 from course.misconceptions import lookup, url
@@ -55,7 +56,8 @@ class CheckResult:
         return (f"{mark} {word}: {self.exercise} {self.title}{where} "
                 f"[{_fmt(self.points)}/{_fmt(self.max_points)} points]")
 
-    def __str__(self) -> str:
+    def _parts(self) -> list[str]:
+        """The headline, then for a result that is not a full pass its message, mistake and hint."""
         parts = [self.headline()]
         if not self.passed or self.status == "partial":
             parts.append(self.message)
@@ -64,7 +66,19 @@ class CheckResult:
             fix = self.fix()
             if fix:
                 parts.append(f"Hint: {fix}")
-        return " | ".join(parts)
+        return parts
+
+    def __str__(self) -> str:
+        return " | ".join(self._parts())
+
+    def report(self, width: int = 78) -> list[str]:
+        """The same as ``str()``, one part per paragraph, wrapped to lines of ``width``."""
+        lines = []
+        for i, part in enumerate(self._parts()):
+            indent = "" if i == 0 else "  "
+            lines += textwrap.wrap(part, width, initial_indent=indent, subsequent_indent=indent + "  ",
+                                   break_long_words=True, break_on_hyphens=False) or [indent]
+        return lines
 
     def __repr__(self) -> str:
         return str(self)

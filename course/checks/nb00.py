@@ -20,4 +20,7 @@ def ex1_cases(gen, hidden):
 def ex1_judge(v, case, got):
     x = case["x"]
     data = v.tensor(got, "ones_like_shape(x)", dtype=torch.float32, shape=tuple(x.shape))
+    filled = data.flatten()[0].item() if data.numel() else 1.0
+    if filled != 1.0 and bool((data == filled).all()):
+        v.fail("fill-value-wrong", f"Every value of ones_like_shape(x) is {filled:g}: the tensor should hold ones.")
     v.close(data, torch.ones_like(x), "ones_like_shape(x)", atol=0, rtol=0)

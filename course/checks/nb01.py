@@ -141,13 +141,14 @@ def ex2_judge(v, case, got):
 
 
 # ex3: the mean along each dim of a tensor of any rank: the shapes tell which dim went away.
-ex3 = Exercise("nb01.ex3", title="Means along each dimension", points=2, answers="means_along_each_dim")
+ex3 = Exercise("nb01.ex3", title="Means along each dimension", points=2, answers="means_along_each_dim",
+               visible_cases=2)
 
 
 @ex3.cases
 def ex3_cases(gen, hidden):
-    if not hidden:
-        return [{"x": torch.randn(2, 3, 4, generator=gen)}]
+    if not hidden:  # two ranks, so that an answer written for three dims only fails here
+        return [{"x": torch.randn(2, 3, 4, generator=gen)}, {"x": torch.randn(3, 5, generator=gen)}]
     return [{"x": torch.randn(*_distinct_sizes(gen, ndim), generator=gen)} for ndim in (2, 4, 3)]
 
 

@@ -47,10 +47,32 @@ def ex1_cases(gen, hidden):
     return cases
 
 
+@ex1.run
+def ex1_run(case, grads_of_L):
+    x, y = case["x"], case["y"]
+    grads = grads_of_L(x, y)
+    # what the caller's tensors look like afterwards: the values are compared by the
+    # framework, but requires_grad and .grad are state of the caller's tensor too
+    touched = tuple(name for name, t in (("x", x), ("y", y)) if t.requires_grad or t.grad is not None)
+    return {"grads": grads, "touched": touched}
+
+
+def _hand_derived_dy(x, y):
+    """dL/dy as hand derivations get it wrong: sin differentiated as sin, or as -cos."""
+    return (x ** 2 + torch.sin(y), x ** 2 - torch.cos(y), x ** 2)
+
+
 @ex1.judge
 def ex1_judge(v, case, got):
+    touched, got = got["touched"], got["grads"]
     if type(got) not in (tuple, list) or len(got) != 2:
         v.fail("wrong-type", "grads_of_L(x, y) should return a pair (dL/dx, dL/dy).")
+    if touched:
+        v.fail("mutated-input", f"After grads_of_L(x, y) the caller's {' and '.join(touched)} "
+               f"{'require' if len(touched) > 1 else 'requires'} grad (or hold a .grad): requires_grad_() "
+               "changed the tensors you were given.",
+               hint="Make your own leaves from copies and leave the inputs as they came: "
+                    "x.detach().clone().requires_grad_(True).")
     for value, name, leaf in zip(got, ("dL/dx", "dL/dy"), ("x", "y")):
         if value is None:
             v.fail("detached-graph", f"{name} is None: backward() filled no gradient for {leaf}.",
@@ -61,6 +83,10 @@ def ex1_judge(v, case, got):
     gy = v.tensor(got[1], "dL/dy", dtype=torch.float32, shape=shape, requires_grad=False)
     if v.matches(gx, gy_ref) and v.matches(gy, gx_ref):
         v.fail("wrong-values", "Your two gradients are swapped.", hint="Return (x.grad, y.grad) in that order.")
+    if v.matches(gx, gx_ref) and any(v.matches(gy, wrong) for wrong in _hand_derived_dy(case["x"], case["y"])) \
+            and not v.matches(gy, gy_ref):
+        v.fail("derivative-by-hand", "dL/dy is what a derivation by hand gives when the derivative of "
+               "sin(y) is taken wrongly (it is cos(y)).")
     v.close(gx, gx_ref, "dL/dx", atol=1e-5, rtol=1e-5)
     v.close(gy, gy_ref, "dL/dy", atol=1e-5, rtol=1e-5)
 
@@ -234,8 +260,7 @@ def ex4_judge(v, case, got):
     if v.matches(data, forward, atol=1e-8, rtol=1e-7) or v.matches(data, backward, atol=1e-8, rtol=1e-7):
         v.fail("fd-one-sided", "These are one-sided differences (f(x+eps) - f(x)) / eps.")
     if v.matches(data, 2 * ref, atol=1e-5, rtol=1e-4):
-        v.fail("wrong-values", "Your values are twice the gradient.",
-               hint="The two points x - eps and x + eps are 2 * eps apart: divide by 2 * eps.")
+        v.fail("fd-step-width", "Your values are twice the gradient.")
     v.close(data, ref, "numerical_grad(f, x, eps)", atol=1e-6, rtol=1e-6)
 
 
@@ -325,8 +350,7 @@ def ex5_judge(v, case, got):
     if abs(a1 - (float(p[0]) * x + float(p[1]))) < 1e-6:
         v.fail("activation-missing", "a1 is w1 * x + b1: the sigmoid of the hidden layer is missing.")
     if abs(a2 - float(torch.sigmoid(p[2] * x + p[3]))) < 1e-6:
-        v.fail("wrong-values", "a2 was computed from x, not from a1.",
-               hint="The second layer takes the first layer's output: a2 = sigmoid(w2 * a1 + b2).")
+        v.fail("layer-input-skipped", "a2 was computed from x, not from a1.")
     v.close(torch.tensor([a1, a2]), torch.tensor([ref_a1, ref_a2]), "(a1, a2)", atol=1e-6, rtol=1e-6)
 
 
@@ -366,8 +390,7 @@ def ex6_judge(v, case, got):
     ref = _network(case["p"], case["x"], case["y"])[2]
     _recognise_gradient_mistakes(v, data, case)
     if v.matches(data, -ref):
-        v.fail("wrong-values", "Every gradient has the wrong sign.",
-               hint="Differentiate (a2 - y)^2: dL/da2 = 2 * (a2 - y), not 2 * (y - a2).")
+        v.fail("loss-derivative-sign", "Every gradient has the wrong sign.")
     if v.matches(data, ref[[2, 3, 0, 1]]):
         v.fail("wrong-values", "The layers are in the wrong order.", hint="Return [dL/dw1, dL/db1, dL/dw2, dL/db2].")
     if v.matches(data[2:], ref[2:]) and not v.matches(data[:2], ref[:2]):
@@ -403,8 +426,7 @@ def _judge_step(v, case, data, name, atol):
     if v.matches(data, p, **tight):
         v.fail("wrong-values", "The parameters did not change.", hint="Return p - lr * gradients.")
     if v.matches(data, grads):
-        v.fail("wrong-values", "You returned the gradients, not the new parameters.",
-               hint="Return p - lr * gradients.")
+        v.fail("step-returned-gradients", "You returned the gradients, not the new parameters.")
     v.close(data, ref, name, atol=atol, rtol=1e-5)
 
 

@@ -113,8 +113,7 @@ def ex1_judge(v, case, got):
     hidden = x @ case["W1"].T + case["b1"]
     linear_only = hidden @ case["W2"].T + case["b2"]
     if v.matches(data, linear_only) and not v.matches(data, F.relu(hidden) @ case["W2"].T + case["b2"]):
-        v.fail("wrong-values", "model(x) is what the two layers give without the ReLU between them.",
-               "Apply torch.relu (or an nn.ReLU) to the output of layer1 before layer2.")
+        v.fail("activation-missing", "model(x) is what the two layers give without the ReLU between them.")
     v.close(data, F.relu(hidden) @ case["W2"].T + case["b2"], "model(x)", atol=1e-5, rtol=1e-4)
 
 
@@ -166,10 +165,12 @@ def ex2_judge(v, case, got):
     bound = 1 / n_in ** 0.5
     for name in ("weight", "bias"):
         init = v.tensor(got["initial"][name], f"the initial {name}", dtype=torch.float32)
-        if init.abs().max() > bound + 1e-6 or (init.numel() > 1 and init.std() == 0):
-            v.fail("wrong-values", f"The initial {name} is not uniform in [-1/sqrt(in_features), "
-                   "1/sqrt(in_features)] (found values outside it, or all equal).",
-                   "torch.empty(shape).uniform_(-k, k) with k = 1 / math.sqrt(in_features).")
+        if init.numel() > 1 and init.std() == 0:
+            v.fail("linear-init-wrong", f"Every entry of the initial {name} is {init.reshape(-1)[0].item():g}: "
+                   "all units start equal and would stay equal.")
+        if init.abs().max() > bound + 1e-6:
+            v.fail("linear-init-wrong", f"The initial {name} has values outside [-1/sqrt(in_features), "
+                   "1/sqrt(in_features)], where nn.Linear draws its own.")
     v.passed("initialisation")
     x = case["x"]
     data = v.tensor(got["out"], "layer(x)", dtype=torch.float32, shape=(x.shape[0], n_out), requires_grad=True)
@@ -235,7 +236,7 @@ def ex3_judge(v, case, got):
                     requires_grad=True)
     right = _mlp_reference(case)
     if v.matches(data, _mlp_reference(case, relu_last=True)) and not v.matches(data, right):
-        v.fail("wrong-values", "model(x) has a ReLU after the last layer too.",
+        v.fail("activation-on-output", "model(x) has a ReLU after the last layer too.",
                "Apply the ReLU between layers only: the last layer's output stays raw.")
     v.close(data, right, "model(x)", atol=1e-5, rtol=1e-4)
 
@@ -326,8 +327,7 @@ def ex4_judge(v, case, got):
     v.close(after, rm, "running_mean after training steps", atol=1e-5, rtol=1e-4)
     still = v.tensor(got["mean_after_eval"], "running_mean after an eval call", dtype=torch.float32, shape=(n,))
     if not v.matches(still, after, atol=0, rtol=0):
-        v.fail("wrong-values", "running_mean changed during an eval-mode call.",
-               "Update it only when self.training is True.")
+        v.fail("buffer-updated-in-eval", "running_mean changed during an eval-mode call.")
     xe = case["x_eval"]
     out = v.tensor(got["eval_out"], "module(x) in eval mode", dtype=torch.float32, shape=tuple(xe.shape))
     v.close(out, (xe - rm) * case["scale"], "module(x) in eval mode", atol=1e-5, rtol=1e-4)
@@ -420,8 +420,7 @@ def ex5_judge(v, case, got):
         got_mean = v.number(pair[0], f"the mean of {name}")
         got_zeros = v.number(pair[1], f"the fraction of zeros of {name}")
         if v.matches(torch.tensor(got_mean), pre[name]) and not v.matches(torch.tensor(got_mean), mean):
-            v.fail("wrong-values", f"The mean of {name} is the mean of its input, not of its output.",
-                   "A forward hook gets (module, inputs, output): use output.")
+            v.fail("hook-read-input", f"The mean of {name} is the mean of its input, not of its output.")
         v.close(torch.tensor(got_mean), mean, f"the mean of {name}", atol=1e-5, rtol=1e-4)
         v.close(torch.tensor(got_zeros), zeros, f"the fraction of zeros of {name}", atol=1e-6, rtol=0)
 
@@ -513,8 +512,8 @@ def ex6_judge(v, case, got):
                    "was saved before the training loop.")
         fresh = case["W_fresh"] if name == "weight" else case["b_fresh"]
         if v.matches(t, fresh):
-            v.fail("wrong-values", "The restored model still has its own weights: nothing was loaded into it.",
-                   "model.load_state_dict(torch.load(io.BytesIO(data))) copies the saved tensors in.")
+            v.fail("state-dict-not-loaded", "The restored model still has its own weights: nothing was "
+                   "loaded into it.")
         v.close(t, ref[name], f"restored {name}", atol=1e-5, rtol=1e-4)
     v.passed("round trip")
 

@@ -77,8 +77,8 @@ def ex1_judge(v, case, got):
             if _shows(v, data, torch.relu(x), ref[name][0]):
                 v.fail("leaky-slope-wrong", f"{label} gives 0 for negative inputs: that is ReLU (slope 0).")
         if name == "sigmoid" and _shows(v, data, torch.sigmoid(-x), ref[name][0]):
-            v.fail("wrong-values", f"{label} computes 1 / (1 + exp(x)): the sign in the exponent is flipped.",
-                   "sigmoid(x) = 1 / (1 + exp(-x)).")
+            v.fail("sigmoid-sign-flipped", f"{label} computes 1 / (1 + exp(x)): the sign in the exponent is "
+                   "flipped.")
         v.close(data, ref[name][0], label, atol=1e-5, rtol=1e-5)
 
 
@@ -165,7 +165,7 @@ def ex3_judge(v, case, got):
 
 
 # -- ex4: binary cross-entropy on logits, stable for extreme logits ---------------------
-ex4 = Exercise("nb04.ex4", title="Stable BCE with logits", points=3, answers="bce_with_logits")
+ex4 = Exercise("nb04.ex4", title="Stable BCE with logits", points=3, answers="bce_with_logits", visible_cases=2)
 
 
 def _binary(gen, n, extreme):
@@ -182,7 +182,11 @@ def _binary(gen, n, extreme):
 @ex4.cases
 def ex4_cases(gen, hidden):
     if not hidden:
-        return [{"z": torch.tensor([3.0, -1.5, 0.0, 40.0, -40.0]), "y": torch.tensor([1.0, 0.0, 1.0, 0.0, 1.0])}]
+        # the notebook's example, then logits in the hundreds (as the exercise asks): exp(z) of
+        # the naive forms overflows float32 beyond 88, sigmoid(z) rounds to 1 beyond 17
+        return [{"z": torch.tensor([3.0, -1.5, 0.0, 40.0, -40.0]), "y": torch.tensor([1.0, 0.0, 1.0, 0.0, 1.0])},
+                {"z": torch.tensor([[120.0, -150.0], [95.0, -2.0], [-110.0, 0.5]]),
+                 "y": torch.tensor([[0.0, 1.0], [0.0, 1.0], [0.0, 1.0]])}]
     cases = []
     for i in range(3):
         n = int(torch.randint(4, 12, (1,), generator=gen))
@@ -213,6 +217,10 @@ def ex4_judge(v, case, got):
     if _shows(v, data, F.binary_cross_entropy(torch.sigmoid(z.float()), y.float()), right):
         v.fail("unstable-bce", "Your loss goes through sigmoid(z) and log: for extreme logits it loses "
                "the true value (PyTorch's BCELoss clamps the log at -100).")
+    no_abs = (z.clamp(min=0) - z * y + torch.log1p(torch.exp(-z))).mean()
+    if _shows(v, data, no_abs, right):
+        v.fail("unstable-bce", "Your loss has exp(-z) where the stable form has exp(-|z|): for negative z it "
+               "adds |z| to the loss, and below z = -88 exp(-z) overflows.")
     if _shows(v, data, _stable(z, y).sum(), right):
         v.fail("wrong-values", "Your loss is the sum over elements; the mean was asked for.")
     v.close(data, right, "bce_with_logits(z, y)", atol=1e-5, rtol=1e-5)

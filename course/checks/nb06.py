@@ -117,16 +117,17 @@ def _std(x, unbiased):
 
 # --- Exercise 1: a Dataset over a CSV-like table ----------------------------------------
 # len is the number of rows; each item is (float32 features (F,), float32 target (1,)).
-ex1 = Exercise("nb06.ex1", title="A dataset over a table", points=2, answers="TableDataset")
+ex1 = Exercise("nb06.ex1", title="A dataset over a table", points=2, answers="TableDataset", visible_cases=2)
 
 
 @ex1.cases
 def ex1_cases(gen, hidden):
-    if not hidden:
-        return [{"table": torch.tensor(HOUSES, dtype=torch.float64), "columns": torch.tensor([0, 1, 2, 3, 6]),
-                 "features": torch.tensor([1, 2, 3]), "target": 4}]
+    if not hidden:  # the notebook's example, then the same table asked in another column order
+        table, columns = torch.tensor(HOUSES, dtype=torch.float64), torch.tensor([0, 1, 2, 3, 6])
+        return [{"table": table, "columns": columns, "features": torch.tensor([1, 2, 3]), "target": 4},
+                {"table": table, "columns": columns, "features": torch.tensor([3, 1]), "target": 2}]
     cases = []
-    for _ in range(3):
+    for k in range(3):
         n_cols = int(torch.randint(4, len(COLUMNS) + 1, (1,), generator=gen))
         rest = torch.randperm(len(COLUMNS) - 1, generator=gen)[: n_cols - 1] + 1
         columns = torch.cat([torch.tensor([0]), rest.sort().values])
@@ -138,7 +139,10 @@ def ex1_cases(gen, hidden):
         order = (torch.randperm(n_cols - 1, generator=gen) + 1).tolist()
         target = order[0]
         n_feat = int(torch.randint(1, n_cols - 1, (1,), generator=gen))
-        cases.append({"table": table, "columns": columns, "features": torch.tensor(order[1:1 + n_feat]),
+        features = order[1:1 + n_feat]
+        if k == 0:  # at least two features, not in the table's order
+            features = sorted(order[1:1 + max(2, n_feat)], reverse=True)
+        cases.append({"table": table, "columns": columns, "features": torch.tensor(features),
                       "target": target})
     return cases
 
@@ -171,11 +175,11 @@ def ex1_judge(v, case, got):
     if not v.matches(x, ref_x):
         others = [j for j in range(n_cols) if j != target]
         if x.shape[1] == len(feats) and v.matches(x.sort(dim=1).values, ref_x.sort(dim=1).values):
-            v.fail("wrong-values", "The features hold the right columns in the wrong order: keep the "
+            v.fail("feature-columns-wrong", "The features hold the right columns in the wrong order: keep the "
                    "order of the `features` list.")
         if len(others) == len(feats) and v.matches(x, table[:, others].float()):
-            v.fail("wrong-values", "The features hold every column except the target, including the id "
-                   "column: select the columns named in `features`.")
+            v.fail("feature-columns-wrong", "The features hold every column except the target, including the "
+                   "id column: select the columns named in `features`.")
     v.close(x, ref_x, "the batch of features read from the items", atol=1e-4, rtol=1e-5)
     v.close(y, table[:, [target]].float(), "the batch of targets read from the items", atol=1e-4, rtol=1e-5)
 
@@ -230,7 +234,7 @@ def ex2_judge(v, case, got):
     n_test = n // 5
     if len(train) != n - n_test or len(test) != n_test:
         if len(train) == n_test and len(test) == n - n_test:
-            v.fail("wrong-values", "The parts are swapped: the training part (first) should be the larger one.")
+            v.fail("split-parts-swapped", "The parts are swapped: the first one you returned is the smaller.")
         where = "" if v.hidden else f" (n = {n}: train {len(train)}, test {len(test)})"
         v.fail("wrong-values", f"The parts have the wrong sizes{where}: the test part should hold n // 5 "
                "indices and the training part the rest.")
@@ -246,8 +250,7 @@ def ex2_judge(v, case, got):
         v.fail("split-not-reproducible", "Two calls with the same seed gave different splits.")
     v.passed("reproducible")
     if first == other:
-        v.fail("wrong-values", "A different seed gave the same split: use the seed argument to seed "
-               "the generator.")
+        v.fail("split-seed-ignored", "A different seed gave the same split.")
     v.passed("seed")
 
 
@@ -308,7 +311,7 @@ def ex3_judge(v, case, got):
                 v.fail("norm-stats-leak", "The dataset normalised the test rows with their own mean and "
                        "std instead of the statistics it was given.")
         if v.matches(x, rows):
-            v.fail("wrong-values", "The dataset returned the raw features: normalise them in __getitem__.")
+            v.fail("normalisation-missing", "The dataset returned the raw features.")
     v.close(x, (rows - mean) / std, "the batch of normalised features", atol=1e-4, rtol=1e-4)
     v.close(yy, y[te], "the batch of targets", atol=1e-6, rtol=1e-6)
 
@@ -435,14 +438,13 @@ def ex5_judge(v, case, got):
                "it should read the test set in order.")
     v.passed("shuffle")
     if test["drop_last"] or train["drop_last"]:
-        v.fail("wrong-values", "A loader drops its last batch (drop_last=True): here every sample counts, "
-               "and a test loader must never drop samples.")
+        v.fail("loader-drops-samples", "A loader drops its last batch (drop_last=True): here every sample "
+               "counts, and a test loader must never drop samples.")
     want = bool(case["cuda"])
     for facts, part in zip(got, ("train", "test")):
         if facts["pin_memory"] != want:
-            v.fail("wrong-values", f"The {part} loader has pin_memory={facts['pin_memory']} for a "
-                   f"{'CUDA' if want else 'CPU'} device: pin memory only when the device is CUDA, "
-                   "pin_memory=(device.type == 'cuda').")
+            v.fail("pin-memory-device", f"The {part} loader has pin_memory={facts['pin_memory']} for a "
+                   f"{'CUDA' if want else 'CPU'} device.")
     v.passed("pin_memory")
 
 
@@ -491,11 +493,15 @@ def ex6_judge(v, case, got):
     for i, s in enumerate(seqs):
         ref[i, : len(s)] = s
         left[i, longest - len(s):] = s
+    if longest == b and v.matches(padded, ref.T, atol=1e-6) and not v.matches(ref, ref.T, atol=1e-6):
+        v.fail("wrong-shape", "padded holds the time steps in its rows (its shape only looks right because "
+               "the longest sequence is as long as the batch). Put the batch first: "
+               "pad_sequence(..., batch_first=True).")
     if v.matches(padded, left, atol=1e-6):
-        v.fail("wrong-values", "The padding is at the front of each row: pad at the end, after the values.")
+        v.fail("padding-wrong", "The padding is at the front of each row.")
     mask = ref != 0
     if v.matches(padded[mask], ref[mask], atol=1e-6) and not v.matches(padded, ref, atol=1e-6):
-        v.fail("wrong-values", "The values are in place, but the padding is not 0.")
+        v.fail("padding-wrong", "The values are in place, but the padding is not 0.")
     v.close(padded, ref, "padded", atol=1e-6, rtol=0)
     got_lengths = v.tensor(lengths_v, "lengths", dtype=torch.long, shape=(b,))
     v.close(got_lengths, lengths, "lengths", atol=0, rtol=0)
@@ -559,17 +565,16 @@ def ex7_judge(v, case, got):
     v.passed("fresh noise")
     noise = torch.cat([noise1, noise2]).double()
     mean, std = float(noise.mean()), float(noise.std())
+    if float(noise1.std(dim=1).mean()) < 0.5 * std:  # spread within a sample against the spread in all
+        v.fail("noise-one-per-sample", "Every feature of a sample gets the same noise.")
     if abs(mean) > _MEAN_TOL * sigma:
         where = "" if v.hidden else f" (mean {mean:.3g} for sigma = {sigma:g})"
-        v.fail("wrong-values", f"The noise is not centred on 0{where} (tolerance: |mean| <= "
-               f"{_MEAN_TOL:g} sigma): torch.rand_like draws from [0, 1), torch.randn_like from N(0, 1).")
+        v.fail("noise-not-gaussian", f"The noise is not centred on 0{where} (tolerance: |mean| <= "
+               f"{_MEAN_TOL:g} sigma).")
     if abs(std - sigma) > _STD_RTOL * sigma:
         if abs(std - sigma ** 2) <= _STD_RTOL * sigma ** 2:
             v.fail("noise-variance-as-std", "The noise's standard deviation is sigma squared.")
         where = "" if v.hidden else f" (std {std:.3g} for sigma = {sigma:g})"
         v.fail("wrong-values", f"The noise's standard deviation is not sigma{where} "
                f"(tolerance: {_STD_RTOL:.0%}).")
-    if float(noise1.std(dim=1).mean()) < 0.5 * sigma:
-        v.fail("wrong-values", "Every feature of a sample gets the same noise: draw one value per "
-               "feature (torch.randn_like(x)).")
     v.passed("noise statistics")

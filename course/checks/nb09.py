@@ -4,9 +4,11 @@ Cases are plain numbers (a split seed, a training seed, a number of epochs) and 
 tensors. ``run`` loads the shipped copy of the data itself, makes the split from the
 case's seed and calls the student's functions; the judge recomputes the split and the
 labels from the same seed and never sees a student's object, only the predictions,
-tensors and counts that ``run`` returned. The training exercise is graded by behaviour:
-the predictions on a held-out part chosen by the (secret) seed are scored against
-thresholds, with partial credit below them.
+tensors and counts that ``run`` returned. The two pipelines (ex4, ex8) are graded by
+behaviour: the predictions on a held-out part chosen by the (secret) seed are scored against
+bars calibrated by ``benchmarks/behaviour_calibration.py``, with partial credit below them.
+The checkpoint (ex6) and early-stopping (ex7) exercises run small scripted trainings whose
+right outcome the judge recomputes exactly.
 """
 
 from __future__ import annotations
@@ -25,14 +27,15 @@ import torch
 import torch._dynamo  # noqa: F401  (see above)
 import torch.nn as nn
 import torch.nn.functional as F
-from torch.optim.optimizer import register_optimizer_step_post_hook
+from torch.optim.optimizer import register_optimizer_step_pre_hook
 
 from course.checking import Exercise
 from course.env import one_thread
 
-#: Full marks from these held-out scores (project 09, "Grading by behaviour").
-ACCURACY_FOR_FULL = 0.84
-RECALL_FOR_FULL = 0.55
+#: Full marks from these held-out scores (project 09, "Grading by behaviour"); calibrated with
+#: benchmarks/behaviour_calibration.py: every correct answer there stays above them on every secret.
+ACCURACY_FOR_FULL = 0.83
+RECALL_FOR_FULL = 0.45
 #: Predictions that agree this much with the scrambled test labels were trained on them.
 PROBE_AGREEMENT = 0.7
 
@@ -322,8 +325,9 @@ def ex3_judge(v, case, got):
 
 # --- ex4: the whole pipeline, graded by behaviour -------------------------------------
 # Calls fit_predict on a split chosen by the case's (secret) seed, with the test part's
-# 'class' column reversed as a probe, and scores the predictions on the true labels:
-# full marks from accuracy 0.84 and >50K recall 0.55, partial credit below.
+# 'class' column reversed as a probe, watches the training (steps, left-over gradients,
+# what reaches BCEWithLogitsLoss), and scores the predictions on the true labels: full marks
+# from ACCURACY_FOR_FULL and RECALL_FOR_FULL, partial credit below.
 ex4 = Exercise("nb09.ex4", title="Train and predict", points=3, answers="fit_predict", hidden_cases=1)
 
 
@@ -336,11 +340,12 @@ def ex4_cases(gen, hidden):
 
 
 class _Spy:
-    """Counts zero_grad calls and optimizer steps, and the range of BCE-with-logits inputs."""
+    """Counts optimizer steps, the steps that used gradients left over from an earlier step,
+    and the range of BCE-with-logits inputs."""
 
     def __init__(self):
-        self.zero_grad = 0
         self.steps = 0
+        self.accumulated = 0
         self.bce_calls = 0
         self.bce_min = float("inf")
         self.bce_max = float("-inf")
@@ -348,17 +353,17 @@ class _Spy:
 
 @contextlib.contextmanager
 def _spying():
+    """Watch a training run without changing it.
+
+    A step whose ``.grad`` differs from the sum of the gradients that backward produced since
+    the previous step used gradients left over from earlier steps: ``zero_grad()`` (or setting
+    ``p.grad = None``) was missing. Fresh gradients are seen by a hook on each parameter,
+    registered at the first step (before it nothing was left over).
+    """
     spy = _Spy()
-    opt_zero, mod_zero = torch.optim.Optimizer.zero_grad, nn.Module.zero_grad
+    fresh: dict[int, torch.Tensor] = {}
+    watched: dict[int, object] = {}
     bce = F.binary_cross_entropy_with_logits
-
-    def opt_zero_grad(self, *args, **kwargs):
-        spy.zero_grad += 1
-        return opt_zero(self, *args, **kwargs)
-
-    def mod_zero_grad(self, *args, **kwargs):
-        spy.zero_grad += 1
-        return mod_zero(self, *args, **kwargs)
 
     def counting_bce(input, *args, **kwargs):
         spy.bce_calls += 1
@@ -367,18 +372,39 @@ def _spying():
             spy.bce_max = max(spy.bce_max, float(input.detach().max()))
         return bce(input, *args, **kwargs)
 
-    def count_step(optimizer, args, kwargs):
-        spy.steps += 1
+    def record(key):
+        def hook(grad):  # runs before autograd adds grad into .grad; a sum is a new tensor
+            fresh[key] = grad if key not in fresh else fresh[key] + grad
+        return hook
 
-    handle = register_optimizer_step_post_hook(count_step)
-    torch.optim.Optimizer.zero_grad, nn.Module.zero_grad = opt_zero_grad, mod_zero_grad
+    def before_step(optimizer, args, kwargs):
+        spy.steps += 1
+        stale = False
+        for group in optimizer.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                key = id(p)
+                if key not in watched:
+                    watched[key] = p.register_hook(record(key))
+                    continue
+                produced = fresh.pop(key, None)
+                if produced is None or p.grad is produced:  # no backward, or .grad is the fresh gradient itself
+                    continue
+                if not torch.allclose(p.grad.detach(), produced.detach(), rtol=1e-4, atol=1e-7):
+                    stale = True
+        fresh.clear()
+        spy.accumulated += stale
+
+    handle = register_optimizer_step_pre_hook(before_step)
     F.binary_cross_entropy_with_logits = counting_bce
     try:
         yield spy
     finally:
-        torch.optim.Optimizer.zero_grad, nn.Module.zero_grad = opt_zero, mod_zero
         F.binary_cross_entropy_with_logits = bce
         handle.remove()
+        for h in watched.values():
+            h.remove()
 
 
 def _probe(test):
@@ -396,7 +422,7 @@ def ex4_run(case, fit_predict):
         predictions = fit_predict(train, _probe(test), case["epochs"], case["seed"])
     if isinstance(predictions, torch.Tensor):
         predictions = predictions.detach().cpu()
-    return {"predictions": predictions, "zero_grad": spy.zero_grad, "steps": spy.steps,
+    return {"predictions": predictions, "steps": spy.steps, "accumulated": spy.accumulated,
             "bce_calls": spy.bce_calls, "bce_min": spy.bce_min, "bce_max": spy.bce_max}
 
 
@@ -408,35 +434,48 @@ def scores(predictions: torch.Tensor, labels: torch.Tensor) -> tuple[float, floa
     return accuracy, recall
 
 
-@ex4.judge
-def ex4_judge(v, case, got):
+def _checked_predictions(v, case, got, name):
+    """(labels, predictions) of a held-out part, after the checks every pipeline shares."""
     _, test = _split(case["split_seed"])
     labels = _labels(test)
-    pred = v.tensor(got["predictions"], "fit_predict(train_df, test_df, epochs, seed)",
-                    dtype=torch.long, shape=(len(labels),))
+    pred = v.tensor(got["predictions"], name, dtype=torch.long, shape=(len(labels),))
     if not bool(((pred == 0) | (pred == 1)).all()):
-        v.fail("wrong-values", "fit_predict should return 0 (<=50K) or 1 (>50K) for each test row.")
+        v.fail("wrong-values", f"{name} should return 0 (<=50K) or 1 (>50K) for each test row.")
     if got["bce_calls"] and 0.0 <= got["bce_min"] and got["bce_max"] <= 1.0:
         v.fail("sigmoid-before-bce-logits", "Every input your training gave BCEWithLogitsLoss was between "
                "0 and 1: those are probabilities, and the loss applies its own sigmoid on top.")
     if float((pred == 1 - labels).float().mean()) > PROBE_AGREEMENT:
         v.fail("train-on-test", "Your predictions follow the test part's 'class' column, which the checker "
                "had reversed: the model learned from the test rows.")
+    if got["accumulated"]:
+        v.fail("zero-grad-missing", f"{got['accumulated']} of your {got['steps']} optimizer steps used gradients "
+               "left over from earlier steps: backward() adds into .grad, so without optimizer.zero_grad() "
+               "every step follows the sum of all gradients so far.")
     if int(pred.sum()) == 0:
         v.fail("majority-class", "Every prediction is 0 (<=50K): that is the majority class, not a model.")
     if int(pred.sum()) == len(pred):
         v.fail("wrong-values", "Every prediction is 1 (>50K): the model has learned nothing useful.")
+    if not got["steps"]:
+        v.fail("not-trained", f"{name} made no optimizer step: its predictions do not come from a model "
+               "trained on the training part.")
+    return labels, pred
+
+
+def ex4_scores(case, got) -> tuple[float, float]:
+    """(accuracy, >50K recall) of a described ex4 result on its held-out part."""
+    _, test = _split(case["split_seed"])
+    return scores(got["predictions"].data.long(), _labels(test))
+
+
+@ex4.judge
+def ex4_judge(v, case, got):
+    labels, pred = _checked_predictions(v, case, got, "fit_predict(train_df, test_df, epochs, seed)")
     accuracy, recall = scores(pred, labels)
     baseline = 1.0 - float(labels.float().mean())
     said = f"accuracy {accuracy:.4f} and >50K recall {recall:.4f} on the held-out part"
     if accuracy >= ACCURACY_FOR_FULL and recall >= RECALL_FOR_FULL:
         v.passed("accuracy and recall")
         return
-    # below full marks: a loop that never zeroes its gradients is the likely reason (one that
-    # sets p.grad = None by hand and reaches the thresholds passes above)
-    if got["steps"] and not got["zero_grad"]:
-        v.fail("zero-grad-missing", f"Your training made {got['steps']} optimizer steps but never called "
-               f"zero_grad(), so every step used the sum of all gradients so far ({said}).")
     fraction = min(max(0.0, (accuracy - baseline) / (ACCURACY_FOR_FULL - baseline)),
                    max(0.0, recall / RECALL_FOR_FULL), 1.0)
     if fraction <= 0.0:
@@ -524,15 +563,19 @@ def ex5_judge(v, case, got):
         v.passed("dropout")
 
 
-# --- ex6: the four optimizers of the comparison ---------------------------------------
-# Builds each optimizer with the student's function over a small model, takes three steps
-# with given gradients, and compares the parameters with the real optimizer's steps.
-ex6 = Exercise("nb09.ex6", title="Four optimizers", points=2, answers="make_optimizer", hidden_cases=2)
+# --- ex6: a checkpoint, saved, reloaded and resumed --------------------------------------
+# save_checkpoint(path, model, optimizer, epoch) and load_checkpoint(path, model, optimizer)
+# -> epoch. ``run`` trains a small network some epochs with one of the four optimizers of the
+# comparison, saves, moves the file (so that only what is on disk counts), loads into a fresh
+# model and optimizer and trains one more epoch; the judge recomputes the run that never
+# stopped. Names: the optimizer's state left out, a load into copies, the epoch, no file.
+ex6 = Exercise("nb09.ex6", title="Checkpoint and resume", points=3,
+               answers=("save_checkpoint", "load_checkpoint"), hidden_cases=3)
 
 _OPTIMIZERS = ("sgd", "momentum", "rmsprop", "adam")
 
 
-def _reference_optimizer(name, params, lr):
+def _make_optimizer(name, params, lr):
     if name == "sgd":
         return torch.optim.SGD(params, lr=lr)
     if name == "momentum":
@@ -542,53 +585,299 @@ def _reference_optimizer(name, params, lr):
     return torch.optim.Adam(params, lr=lr)
 
 
-_DEFAULT_LR = {"sgd": 1e-3, "momentum": 1e-3, "rmsprop": 1e-2, "adam": 1e-3}
-
-
 @ex6.cases
 def ex6_cases(gen, hidden):
-    lrs = [0.05] if not hidden else []
-    while len(lrs) < 3:
-        lrs.append(round(float(torch.empty(()).uniform_(0.02, 0.3, generator=gen)), 4))
-    return [{"lr": lr, "weight": torch.randn(3, 4, generator=gen), "bias": torch.randn(3, generator=gen),
-             "grads": [(torch.randn(3, 4, generator=gen), torch.randn(3, generator=gen)) for _ in range(3)]}
-            for lr in lrs]
+    names = ["adam"] if not hidden else ["momentum", "rmsprop", "adam"]
+    cases = []
+    for name in names:
+        n_in = 5 if not hidden else int(torch.randint(3, 9, (1,), generator=gen))
+        x = torch.randn(24, n_in, generator=gen)
+        y = (x[:, :1] + 0.5 * torch.randn(24, 1, generator=gen) > 0).float()
+        lr = {"momentum": 0.05, "rmsprop": 0.003, "adam": 0.01}[name]
+        cases.append({"optimizer": name, "lr": lr, "x": x, "y": y,
+                      "weights": _weights(gen, [n_in, 8, 1], scale=1.0),
+                      "epochs_before": 3 if not hidden else int(torch.randint(2, 6, (1,), generator=gen))})
+    return cases
 
 
-def _steps(make, name, case):
-    model = nn.Linear(4, 3)
-    _copy_into(model, [case["weight"], case["bias"]])
-    optimizer = make(name, model.parameters(), case["lr"])
-    for gw, gb in case["grads"]:
+def _ex6_model(case, weights=None):
+    model = nn.Sequential(nn.Linear(case["x"].shape[1], 8), nn.ReLU(), nn.Linear(8, 1))
+    _copy_into(model, weights if weights is not None else case["weights"])
+    return model
+
+
+def _ex6_epoch(model, optimizer, case):
+    """One epoch: three fixed mini-batches of 8 rows (no randomness, so a resumed run can match)."""
+    for rows in (slice(0, 8), slice(8, 16), slice(16, 24)):
         optimizer.zero_grad()
-        model.weight.grad, model.bias.grad = gw.clone(), gb.clone()
+        F.binary_cross_entropy_with_logits(model(case["x"][rows]), case["y"][rows]).backward()
         optimizer.step()
-    return torch.cat([model.weight.detach().reshape(-1), model.bias.detach()]).clone()
+
+
+def _flat(model):
+    return torch.cat([p.detach().reshape(-1) for p in model.parameters()]).clone()
 
 
 @ex6.run
-def ex6_run(case, make_optimizer):
-    return {name: _steps(make_optimizer, name, case) for name in _OPTIMIZERS}
+def ex6_run(case, save_checkpoint, load_checkpoint):
+    import os
+    import shutil
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        saved, moved = os.path.join(tmp, "checkpoint.pt"), os.path.join(tmp, "moved.pt")
+        model = _ex6_model(case)
+        optimizer = _make_optimizer(case["optimizer"], model.parameters(), case["lr"])
+        for _ in range(case["epochs_before"]):
+            _ex6_epoch(model, optimizer, case)
+        save_checkpoint(saved, model, optimizer, case["epochs_before"])
+        if not os.path.isfile(saved) or os.path.getsize(saved) == 0:
+            return {"written": False}
+        shutil.move(saved, moved)  # what load_checkpoint reads is the file, nothing kept in memory
+        fresh = _ex6_model(case, [torch.zeros_like(w) for w in case["weights"]])
+        fresh_optimizer = _make_optimizer(case["optimizer"], fresh.parameters(), case["lr"])
+        epoch = load_checkpoint(moved, fresh, fresh_optimizer)
+        loaded = _flat(fresh)
+        _ex6_epoch(fresh, fresh_optimizer, case)
+        return {"written": True, "epoch": epoch, "loaded": loaded, "resumed": _flat(fresh)}
+
+
+def _ex6_reference(case, lose_state=False):
+    """(parameters after the saved epochs, after one more epoch); optionally with a new optimizer."""
+    model = _ex6_model(case)
+    optimizer = _make_optimizer(case["optimizer"], model.parameters(), case["lr"])
+    for _ in range(case["epochs_before"]):
+        _ex6_epoch(model, optimizer, case)
+    at_save = _flat(model)
+    if lose_state:
+        optimizer = _make_optimizer(case["optimizer"], model.parameters(), case["lr"])
+    _ex6_epoch(model, optimizer, case)
+    return at_save, _flat(model)
 
 
 @ex6.judge
 def ex6_judge(v, case, got):
-    start = torch.cat([case["weight"].reshape(-1), case["bias"]])
-    refs = {name: _steps(_reference_optimizer, name, case) for name in _OPTIMIZERS}
-    for name in _OPTIMIZERS:
-        label = f"the parameters after 3 steps of make_optimizer({name!r}, ...)"
-        data = v.tensor(got[name], label, dtype=torch.float32, shape=tuple(start.shape))
-        if v.matches(data, refs[name]):
-            continue
-        if v.matches(data, start, atol=0, rtol=0):
-            v.fail("optimizer-wrong-params", f"make_optimizer({name!r}, params, lr) did not change the "
-                   "parameters it was given: build the optimizer over `params`.")
-        for other in _OPTIMIZERS:
-            if other != name and v.matches(data, refs[other]):
-                v.fail("optimizer-mixed-up", f"make_optimizer({name!r}, ...) steps like {other!r}.")
-        default = dict(case, lr=_DEFAULT_LR[name])
-        if v.matches(data, _steps(_reference_optimizer, name, default)):
-            v.fail("lr-not-passed", f"make_optimizer({name!r}, ...) steps with the optimizer's default "
-                   "learning rate, not with `lr`.")
-        v.close(data, refs[name], label, atol=1e-5, rtol=1e-4)
-    v.passed("values")
+    if not got.get("written"):
+        v.fail("checkpoint-not-written", "save_checkpoint(path, ...) left no file at `path`: a checkpoint "
+               "must survive the process that wrote it.", "torch.save(a_dict, path).")
+    v.passed("file")
+    k = case["epochs_before"]
+    epoch = v.number(got["epoch"], "load_checkpoint(path, model, optimizer)")
+    at_save, after = _ex6_reference(case)
+    loaded = v.tensor(got["loaded"], "the model's parameters after load_checkpoint", dtype=torch.float32,
+                      shape=tuple(at_save.shape))
+    if not v.matches(loaded, at_save, atol=1e-7, rtol=1e-6):
+        if v.matches(loaded, torch.zeros_like(at_save), atol=0, rtol=0):
+            v.fail("checkpoint-loaded-into-copy", "After load_checkpoint the model you were given still has "
+                   "its own fresh weights: load into the model and optimizer passed in "
+                   "(model.load_state_dict(...)), not into new objects.")
+        v.fail("wrong-values", "After load_checkpoint the model's parameters are not the saved ones.")
+    v.passed("model restored")
+    if epoch != k:
+        v.fail("checkpoint-epoch-wrong", f"load_checkpoint returned {epoch:g}, but the checkpoint was saved "
+               f"after {k} epochs: return the epoch you saved, so the loop goes on with range(epoch, total).")
+    v.passed("epoch")
+    resumed = v.tensor(got["resumed"], "the parameters after one more epoch", dtype=torch.float32,
+                       shape=tuple(after.shape))
+    if v.matches(resumed, after, atol=1e-6, rtol=1e-5):
+        v.passed("resumed exactly")
+        return
+    _, restarted = _ex6_reference(case, lose_state=True)
+    if v.matches(resumed, restarted, atol=1e-6, rtol=1e-5):
+        v.fail("checkpoint-missing-optimizer-state", f"The next epoch after resuming differs from the run "
+               f"that never stopped: {case['optimizer']} restarted from an empty state (its running averages "
+               "and step count), so the optimizer's state_dict was not saved or not loaded.")
+    v.fail("wrong-values", "The next epoch after resuming differs from the run that never stopped.")
+
+
+# --- ex7: early stopping on the validation loss -------------------------------------------
+# train_with_early_stopping(model, run_epoch, val_loss, max_epochs, patience) -> (best_epoch,
+# losses), the model left with the best epoch's weights. ``run_epoch`` moves the weights
+# along a scripted path and ``val_loss`` reads a scripted curve, so the right stop is known.
+# Names: the best weights never restored, state_dict kept without a copy, patience off by one,
+# comparing with the previous epoch instead of the best.
+ex7 = Exercise("nb09.ex7", title="Early stopping", points=3, answers="train_with_early_stopping")
+
+#: The visible curve: a dip at epoch 6, then an epoch (8) better than its predecessor only.
+_VISIBLE_CURVE = [0.60, 0.52, 0.47, 0.45, 0.46, 0.44, 0.46, 0.45, 0.47, 0.49, 0.50, 0.52]
+
+
+@ex7.cases
+def ex7_cases(gen, hidden):
+    if not hidden:
+        return [{"curve": list(_VISIBLE_CURVE), "patience": 2, "steps": _steps_for(gen, len(_VISIBLE_CURVE))}]
+    cases = [_zigzag_case(gen)]
+    for _ in range(2):
+        epochs = int(torch.randint(10, 21, (1,), generator=gen))
+        turn = float(torch.rand((), generator=gen)) * 0.6 + 0.3  # where the U bottoms out
+        t = torch.arange(1, epochs + 1) / epochs
+        curve = 0.3 + 0.5 * torch.exp(-6 * t) + 0.4 * (t - turn).clamp(min=0) ** 2 \
+            + 0.02 * torch.randn(epochs, generator=gen)
+        cases.append({"curve": [round(float(c), 4) for c in curve],
+                      "patience": int(torch.randint(1, 5, (1,), generator=gen)), "steps": _steps_for(gen, epochs)})
+    return cases
+
+
+def _zigzag_case(gen):
+    """A curve that falls to its best, then zigzags above it: every other epoch beats the one
+    before but never the best, so comparing with the previous epoch never stops (patience >= 2)."""
+    best_epoch = int(torch.randint(3, 7, (1,), generator=gen))
+    after = int(torch.randint(8, 13, (1,), generator=gen))
+    best = 0.3 + 0.1 * float(torch.rand((), generator=gen))
+    falling = [best + 0.08 * (best_epoch - e) for e in range(1, best_epoch + 1)]
+    zigzag = [best + (0.06 if k % 2 == 0 else 0.03) + 0.001 * k for k in range(after)]
+    curve = [round(c, 4) for c in falling + zigzag]
+    return {"curve": curve, "patience": int(torch.randint(2, 5, (1,), generator=gen)),
+            "steps": _steps_for(gen, len(curve))}
+
+
+def _steps_for(gen, epochs):
+    return torch.randn(epochs, 4, generator=gen)
+
+
+class _Watched(nn.Module):
+    """A model whose weights follow the case's script; counts load_state_dict calls."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(torch.zeros(4))
+        self.loads = 0
+
+    def forward(self, x):
+        return x @ self.w
+
+    def load_state_dict(self, *args, **kwargs):
+        self.loads += 1
+        return super().load_state_dict(*args, **kwargs)
+
+
+def early_stop(curve, patience, rule="best"):
+    """(epochs trained, best epoch) of early stopping on ``curve`` (epoch e has curve[e - 1]).
+
+    ``rule="previous"`` compares each epoch with the one before instead of the best so far.
+    """
+    best, best_epoch, waited, last = float("inf"), 0, 0, float("inf")
+    for epoch, loss in enumerate(curve, start=1):
+        reference = best if rule == "best" else last
+        if loss < reference:
+            waited = 0
+        else:
+            waited += 1
+        if loss < best:
+            best, best_epoch = loss, epoch
+        last = loss
+        if waited >= patience:
+            return epoch, best_epoch
+    return len(curve), best_epoch
+
+
+@ex7.run
+def ex7_run(case, train_with_early_stopping):
+    model, steps, curve = _Watched(), case["steps"], case["curve"]
+    count = {"epochs": 0}
+
+    def run_epoch(m):
+        with torch.no_grad():  # in place, as optimizer.step() does
+            m.w += steps[count["epochs"]]
+        count["epochs"] += 1
+
+    def val_loss(m):
+        return curve[count["epochs"] - 1] if count["epochs"] else 10.0
+
+    result = train_with_early_stopping(model, run_epoch, val_loss, len(curve), case["patience"])
+    return {"result": result, "epochs": count["epochs"], "weights": model.w.detach().clone(), "loads": model.loads}
+
+
+@ex7.judge
+def ex7_judge(v, case, got):
+    curve, patience, steps = case["curve"], case["patience"], case["steps"]
+    if type(got["result"]) not in (tuple, list) or len(got["result"]) != 2:
+        v.fail("wrong-type", "train_with_early_stopping should return two things: (best_epoch, losses).")
+    best_epoch = v.number(got["result"][0], "best_epoch")
+    ran = got["epochs"]
+    want_ran, want_best = early_stop(curve, patience)
+    if ran != want_ran:
+        if ran == early_stop(curve, patience, rule="previous")[0]:
+            v.fail("early-stop-compares-previous", f"Training stopped after {ran} epochs: the patience counter "
+                   "was reset by an epoch that beat the one before it but not the best so far.")
+        if abs(ran - want_ran) == 1 and ran < len(curve):
+            v.fail("early-stop-patience-off-by-one", f"Training stopped after {ran} epochs, one "
+                   f"{'too early' if ran < want_ran else 'too late'}: stop when `patience` epochs in a row "
+                   "brought no improvement on the best validation loss.")
+        v.fail("wrong-values", f"Training ran {ran} epochs; with patience {patience} it should have run "
+               f"{want_ran}." if not v.hidden else "Training did not stop at the right epoch.")
+    v.passed("stopped")
+    if best_epoch != want_best:
+        v.fail("wrong-values", "best_epoch is not the epoch with the lowest validation loss (counting from 1).")
+    losses = got["result"][1]
+    if type(losses) not in (list, tuple) or len(losses) != ran or \
+            not all(type(x) in (int, float) for x in losses):
+        v.fail("wrong-type", f"losses should be a list of {ran} Python floats, one validation loss per epoch.")
+    if any(abs(float(a) - b) > 1e-9 for a, b in zip(losses, curve)):
+        v.fail("wrong-values", "losses should be the validation loss after each epoch, in order.")
+    v.passed("losses")
+    weights = v.tensor(got["weights"], "the model's weights after early stopping", dtype=torch.float32, shape=(4,))
+    best = steps[:want_best].sum(0)
+    if v.matches(weights, best, atol=1e-6, rtol=1e-6):
+        v.passed("best weights")
+        return
+    if v.matches(weights, steps[:ran].sum(0), atol=1e-6, rtol=1e-6):
+        if got["loads"]:
+            v.fail("state-dict-not-copied", "You loaded a saved state back, yet the model holds the last epoch's "
+                   "weights: model.state_dict() returns the live parameter tensors, which the next epochs "
+                   "changed in place. Keep a copy: copy.deepcopy(model.state_dict()).")
+        v.fail("early-stop-best-not-restored", "The model holds the last epoch's weights: after stopping, load "
+               "the weights of the best epoch back (model.load_state_dict(best_state)).")
+    v.fail("wrong-values", "The model's weights are not those of the best epoch.")
+
+
+# --- ex8: an open task, a better >50K F1 (graded by behaviour, with a floor) ----------------
+# better_fit_predict(train_df, test_df, epochs, seed): anything within the budget, judged like
+# ex4 on a held-out part of a secret split with its class column reversed, by the F1 of the
+# >50K class: full marks from F1_FOR_FULL, nothing at F1_FOR_ZERO or below.
+ex8 = Exercise("nb09.ex8", title="A better >50K F1", points=3, answers="better_fit_predict", hidden_cases=1)
+
+#: Full marks from this >50K F1 on the held-out part; no points at F1_FOR_ZERO or below.
+F1_FOR_FULL = 0.66
+F1_FOR_ZERO = 0.5
+#: The explanation of ex8, graded by a person (nbgrader manual grading): its points.
+WRITTEN_POINTS = 2
+
+
+@ex8.cases
+def ex8_cases(gen, hidden):
+    return ex4_cases(gen, hidden)
+
+
+@ex8.run
+def ex8_run(case, better_fit_predict):
+    return ex4_run(case, better_fit_predict)
+
+
+def f1_score(predictions: torch.Tensor, labels: torch.Tensor) -> float:
+    """F1 of the >50K class (1) of 0/1 predictions."""
+    tp = int(((predictions == 1) & (labels == 1)).sum())
+    fp = int(((predictions == 1) & (labels == 0)).sum())
+    fn = int(((predictions == 0) & (labels == 1)).sum())
+    return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+
+
+def ex8_f1(case, got) -> float:
+    """The >50K F1 of a described ex8 (or ex4) result on its held-out part."""
+    _, test = _split(case["split_seed"])
+    return f1_score(got["predictions"].data.long(), _labels(test))
+
+
+@ex8.judge
+def ex8_judge(v, case, got):
+    labels, pred = _checked_predictions(v, case, got, "better_fit_predict(train_df, test_df, epochs, seed)")
+    f1 = f1_score(pred, labels)
+    said = f">50K F1 {f1:.4f} on the held-out part"
+    if f1 >= F1_FOR_FULL:
+        v.passed("F1")
+        return
+    fraction = (f1 - F1_FOR_ZERO) / (F1_FOR_FULL - F1_FOR_ZERO)
+    if fraction <= 0:
+        v.fail("wrong-values", f"Your {said}: no better than a model that ignores the >50K class.")
+    v.partial(fraction, f"Your {said}; full marks from {F1_FOR_FULL}. Tune the decision threshold or the "
+              "class weight on rows you split off train_df.")

@@ -769,7 +769,7 @@ def ex10_judge(v, case, got):
         v.fail("scheduler-not-stepped", f"The learning rate stayed at {lr:g} in every epoch: the scheduler was "
                "never stepped.")
     if v.matches(lrs, schedule(epoch_of_step + 1), 1e-12, 1e-9):
-        v.fail("scheduler-step-early", "Each learning rate came one epoch too early: scheduler.step() ran before "
+        v.fail("scheduler-before-optimizer", "Each learning rate came one epoch too early: scheduler.step() ran before "
                "the epoch's optimizer steps.")
     v.close(lrs, schedule(epoch_of_step), "The learning rate of each step", atol=1e-12, rtol=1e-9)
     v.passed("schedule per epoch")

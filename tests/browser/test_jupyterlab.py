@@ -2,9 +2,12 @@
 
 JupyterLab opens the released 00_start_here notebook; "Run All Cells" shows the check
 boxes (the deliberate wrong example says "Not yet"); nbgrader's "Validate" button says
-the blank notebook fails its test; typing an answer into the answer cell and running
-its check shows "Passed", and Validate then reports success. The tests share one lab
-and one page and run in file order. Screenshots go to out/screenshots/.
+the blank notebook fails its test, with the checker's report whole and nothing of its
+internals; typing an answer into the answer cell and running its check shows "Passed",
+and Validate then reports success. The tests share one lab and one page and run in file
+order. Last, on its own page, Run All on the blank release of 01_tensors goes through
+every cell, unanswered graded cells included, and renders every figure. Screenshots go
+to out/screenshots/.
 """
 
 from __future__ import annotations
@@ -16,11 +19,12 @@ import pytest
 
 from browser_support import new_page, require_browser, shoot
 from jupyter_support import jupyter
-from support import NOTEBOOKS
+from support import NOTEBOOKS, figures_of, run_like_a_student
 
 pytestmark = pytest.mark.browser
 
 ANSWER = "def ones_like_shape(x):\n    return torch.ones(x.shape, dtype=torch.float32)\n"
+RUN_ALL = "01_tensors.ipynb"  # the blank release that Run All must go through
 
 
 @pytest.fixture(scope="module")
@@ -28,6 +32,7 @@ def lab(tmp_path_factory):
     require_browser()
     workdir = tmp_path_factory.mktemp("lab")
     shutil.copy(NOTEBOOKS / "00_start_here.ipynb", workdir)
+    shutil.copy(NOTEBOOKS / RUN_ALL, workdir)
     # Render every cell (no virtual scrolling) so that what the page holds is what ran.
     settings = workdir / ".settings" / "@jupyterlab" / "notebook-extension"
     settings.mkdir(parents=True)
@@ -59,13 +64,16 @@ def page(lab, browser):
     pg.close()
 
 
-def _accept_kernel_dialog(pg, wait_s: float = 10):
-    """JupyterLab may ask which kernel to start; the notebook's own (Python 3) is right."""
+def _accept_kernel_dialog(pg, wait_s: float = 10, until_idle: bool = False):
+    """JupyterLab may ask which kernel to start; the notebook's own (Python 3) is right.
+    ``until_idle``: stop waiting as soon as the kernel is idle (then no dialog is coming)."""
     deadline = time.time() + wait_s
     while time.time() < deadline:
         accept = pg.locator(".jp-Dialog button.jp-mod-accept")
         if accept.count():
             accept.first.click()
+            return
+        if until_idle and pg.locator(".jp-StatusBar-TextItem:text-matches('Python 3.*Idle')").count():
             return
         time.sleep(0.25)
 
@@ -75,13 +83,15 @@ def _kernel_idle(pg, timeout_ms=90_000):
 
 
 def _run_all(pg):
-    """Run All Cells once the kernel is idle; JupyterLab drops a request sent while it starts."""
+    """Run All Cells once the kernel is idle; JupyterLab drops a request sent while it starts
+    (and a kernel dialog that came late, on a loaded machine, would swallow the click)."""
     for _ in range(3):
+        _accept_kernel_dialog(pg, wait_s=1)
         _kernel_idle(pg)
         pg.click(".lm-MenuBar-itemLabel:text-is('Run')")
         pg.click(".lm-Menu-itemLabel:text-is('Run All Cells')")
         try:
-            pg.wait_for_selector(".jp-InputPrompt:text-matches('\\[[0-9*]+\\]')", timeout=20_000)
+            pg.wait_for_selector(".jp-InputPrompt:text-matches('\\[[0-9*]+\\]')", timeout=30_000)
             return
         except Exception:
             continue
@@ -119,6 +129,10 @@ def _validate(pg, shot: str):
         shoot(pg, shot)
     title = dialog.locator(".jp-Dialog-header").inner_text()
     body = dialog.locator(".jp-Dialog-body").inner_text()
+    # every line shows whole: no text box of the report is wider than what it shows
+    cut = dialog.evaluate("d => [...d.querySelectorAll('pre')].filter(p => p.scrollWidth > p.clientWidth + 1)"
+                          ".map(p => p.innerText)")
+    assert not cut, f"the Validate dialog cuts these at the right edge: {cut}"
     kind = set((message.get_attribute("class") or "").split()) if message.count() else set()
     dialog.locator("button.jp-mod-accept").click()
     dialog.wait_for(state="detached")
@@ -146,7 +160,10 @@ def test_validate_on_the_blank_notebook_reports_the_failing_test(page):
     assert "validation-failed" in kind, (kind, body)
     assert "The following cell failed:" in body, body
     assert "nb00.ex1.grade(ones_like_shape)" in body, body  # the graded test cell's source
-    assert "Not yet: nb00.ex1" in body and "still raises NotImplementedError" in body, body
+    words = " ".join(body.split())
+    assert "Not yet: nb00.ex1" in words and "still raises NotImplementedError" in words, body
+    assert "[not-implemented]" in words and "Hint:" in words, body
+    assert "exercise.py" not in body and "Traceback" not in body, body  # no checker internals
     assert "Success!" not in body
 
 
@@ -173,3 +190,35 @@ def test_validate_after_the_answer_reports_success(page):
     assert "validation-success" in kind, (kind, body)
     assert "Success! Your notebook passes all the tests." in body, body
     assert "failed" not in body.lower()
+
+
+def test_run_all_on_a_blank_release_reaches_the_last_cell_and_draws_every_figure(lab, browser):
+    base, token, workdir = lab
+    figures = figures_of(run_like_a_student(workdir / RUN_ALL))
+    assert figures > 0, f"{RUN_ALL} draws no figure: pick a blank release that does"
+    pg = new_page(browser)
+    try:
+        # a workspace of its own: only this notebook open (the default one restores 00_start_here's tab)
+        pg.goto(f"{base}/lab/workspaces/run-all/tree/{RUN_ALL}?token={token}&reset")
+        pg.wait_for_selector(".jp-Notebook .jp-Cell", state="visible")
+        _accept_kernel_dialog(pg, wait_s=120, until_idle=True)
+        try:
+            _run_all(pg)
+        finally:
+            shoot(pg, "01_run_all_blank.png")
+        cells = pg.locator(".jp-Notebook .jp-CodeCell")
+        last = cells.nth(cells.count() - 1).locator(".jp-InputPrompt")
+        try:  # the last code cell gets its number only when every cell before it ran
+            pg.wait_for_function("p => /\\[[0-9]+\\]/.test(p.textContent)", arg=last.element_handle(),
+                                 timeout=300_000)
+            _kernel_idle(pg)
+        finally:
+            shoot(pg, "01_run_all_blank.png")
+        prompts = [p.strip() for p in cells.locator(".jp-InputPrompt").all_text_contents()]
+        assert all(p[1:-2].isdigit() for p in prompts), f"cells that did not run: {prompts}"
+        outputs = " ".join(pg.locator(".jp-OutputArea-output").all_text_contents())
+        assert "Traceback" not in outputs and "NotImplementedError:" not in outputs, outputs[-2000:]
+        assert pg.locator(".course-check-failed").count() > 0  # the graded cells showed their boxes
+        assert pg.locator(".jp-RenderedImage img").count() == figures
+    finally:
+        pg.close()

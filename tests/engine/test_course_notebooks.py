@@ -1,17 +1,19 @@
 """The engine on every notebook of the course: the solution earns full marks with no
-flag, the blank release zero, the all-wrong copy zero with each named mistake, and every
-other named wrong answer (one more student per variant) loses marks with its mistake named.
+flag (a written answer waits for a person, as plain nbgrader leaves it), the blank
+release zero, the all-wrong copy zero with each named mistake, and every other named
+wrong answer (one more student per variant) loses marks with its mistake named.
 
 Grading leaves out the lesson's cells that no graded answer depends on
 (``autograder/engine/needed.py``), and this is the proof that doing so changes no score:
 
-- the solution, the blank release and the all-wrong copy are the same three students as
-  tests/test_notebooks_kernel.py, where plain nbgrader runs every cell: both graders are
-  held to the same expectations, score by score and mistake by mistake;
+- what plain nbgrader gives with every cell run (tests/test_notebooks_kernel.py: the
+  solution full marks; a copy answered with the first wrong answers in its first half and
+  blank in the rest, zero with each mistake named), the engine gives here with the cells
+  left out, to the solution, the whole blank release and the whole all-wrong copy;
 - every other named wrong answer gets the mistake the in-process proofs
   (tests/test_exercise_proofs.py) give it with no lesson cell run at all;
 - the solution, which exercises every graded path, is graded again here with every cell
-  run, and its scores, statuses and verdicts are the same either way.
+  run, and its scores, statuses, flags and messages are the same either way.
 
 With ``COURSE_PROOF_EVERY_STUDENT=1`` every student is graded both ways and compared
 (about three more minutes on two cores, most of it the lessons' own training runs). All of
@@ -26,7 +28,7 @@ import os
 import nbformat
 import pytest
 
-from coursedir import prepare
+from coursedir import gradebook_scores, prepare
 from autograder.engine.pool import LocalPool
 from autograder.engine.scheduler import grade, zygote_spec
 from nbgrader_batch import replace_answers
@@ -34,10 +36,9 @@ from support import NOTEBOOKS, SOLUTIONS, variant_module
 
 pytestmark = pytest.mark.kernel
 
+SOURCES = sorted(SOLUTIONS.glob("*.ipynb"))
 #: Grade every student with every cell run too, not only the solution (see the docstring).
 EVERY_STUDENT = os.environ.get("COURSE_PROOF_EVERY_STUDENT") == "1"
-
-SOURCES = sorted(SOLUTIONS.glob("*.ipynb"))
 
 
 def _wrong(src, k: int) -> dict[str, tuple[str, str]]:
@@ -73,7 +74,10 @@ def pool():
 
 @pytest.fixture(scope="module")
 def rows(course, pool):
-    return {src.stem: {r.student: r for r in grade(src.stem, course, progress=False, client=pool)} for src in SOURCES}
+    graded = {src.stem: {r.student: r for r in grade(src.stem, course, progress=False, client=pool)}
+              for src in SOURCES}
+    graded["gradebook"] = {src.stem: gradebook_scores(course, src.stem) for src in SOURCES}
+    return graded
 
 
 @pytest.fixture(scope="module")
@@ -83,17 +87,35 @@ def rows_all_cells(course, pool, rows):
             for src in SOURCES}
 
 
+def _written(src) -> set[str]:
+    """Grade ids of the written answers (graded by hand) of a solution notebook."""
+    nb = nbformat.read(src, as_version=4)
+    return {c.metadata["nbgrader"]["grade_id"] for c in nb.cells
+            if c.cell_type == "markdown" and c.metadata.get("nbgrader", {}).get("grade")}
+
+
 @pytest.mark.parametrize("src", SOURCES, ids=[s.stem for s in SOURCES])
 def test_solution_full_marks_without_flags(rows, src):
+    """Full marks on every cell graded automatically; a written answer waits for a person, as
+    plain nbgrader leaves it (no score, "needs manual grading")."""
     row = rows[src.stem]["solution"]
+    written = _written(src)
     assert row.status == "graded" and not row.flags, (row.status, row.flags)
-    assert row.score == row.max_score > 0, {g: (v.score, v.message) for g, v in row.cells.items()
-                                            if v.score != v.max_score}
+    auto = {g: v for g, v in row.cells.items() if g not in written}
+    assert auto and all(v.score == v.max_score for v in auto.values()), \
+        {g: (v.score, v.message) for g, v in auto.items() if v.score != v.max_score}
+    for gid in written:
+        assert row.cells[gid].status == "manual" and row.cells[gid].score is None, row.cells[gid]
+        assert rows["gradebook"][src.stem]["solution"][gid] is None  # auto score None: needs manual grading
 
 
 @pytest.mark.parametrize("src", SOURCES, ids=[s.stem for s in SOURCES])
 def test_blank_release_zero(rows, src):
-    assert rows[src.stem]["blank"].score == 0
+    row = rows[src.stem]["blank"]
+    assert row.score == 0
+    for gid in _written(src):  # left as released: nbgrader's "no response", zero, nothing to grade
+        assert row.cells[gid].score == 0.0 and row.cells[gid].status == "manual", row.cells[gid]
+        assert rows["gradebook"][src.stem]["blank"][gid] == 0.0
 
 
 @pytest.mark.parametrize("src", SOURCES, ids=[s.stem for s in SOURCES])

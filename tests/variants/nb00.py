@@ -3,7 +3,7 @@
 WRONG = {
     "nb00.ex1": [
         ("wrong-dtype", "def ones_like_shape(x):\n    return torch.ones(x.shape, dtype=torch.int64)"),
-        ("wrong-values", "def ones_like_shape(x):\n    return torch.zeros_like(x)"),
+        ("fill-value-wrong", "def ones_like_shape(x):\n    return torch.zeros_like(x)"),
         ("float64-not-float32", "def ones_like_shape(x):\n    return torch.ones(x.shape, dtype=torch.float64)"),
     ],
 }

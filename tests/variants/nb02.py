@@ -55,9 +55,24 @@ def grads_of_L(x, y):
     L.backward()
     return x.grad, y.grad
 '''),
-        ("wrong-values", '''
+        ("derivative-by-hand", '''
 def grads_of_L(x, y):
     return 2 * x * y, x ** 2 + torch.sin(y)
+'''),
+        ("mutated-input", '''
+def grads_of_L(x, y):
+    x.requires_grad_(True)                 # the caller's tensors, not copies
+    y.requires_grad_(True)
+    (x ** 2 * y + torch.sin(y)).sum().backward()
+    return x.grad, y.grad
+'''),
+        ("mutated-input", '''
+def grads_of_L(x, y):
+    x.requires_grad = True
+    y.requires_grad = True
+    L = (x ** 2 * y + torch.sin(y)).sum()
+    gx, gy = torch.autograd.grad(L, (x, y))
+    return gx, gy
 '''),
     ],
     "nb02.ex2": [
@@ -133,7 +148,7 @@ def numerical_grad(f, x, eps=1e-4):
 def numerical_grad(f, x, eps=1e-4):
     return (f(x + eps) - f(x - eps)) / (2 * eps)
 '''),
-        ("wrong-values", '''
+        ("fd-step-width", '''
 def numerical_grad(f, x, eps=1e-4):
     grad = torch.zeros_like(x)
     flat, g = x.reshape(-1), grad.reshape(-1)
@@ -142,6 +157,15 @@ def numerical_grad(f, x, eps=1e-4):
         xp[i] += eps
         xm[i] -= eps
         g[i] = (f(xp.reshape(x.shape)) - f(xm.reshape(x.shape))) / eps
+    return grad
+'''),
+        ("wrong-dtype", '''
+def numerical_grad(f, x, eps=1e-4):
+    grad = torch.zeros(x.shape)            # float32: the differences lose the digits float64 keeps
+    for i in range(x.numel()):
+        step = torch.zeros_like(x)
+        step.view(-1)[i] = eps
+        grad.view(-1)[i] = (f(x + step) - f(x - step)) / (2 * eps)
     return grad
 '''),
         ("mutated-input", '''
@@ -164,7 +188,7 @@ def forward(p, x):
     a1 = 1 / (1 + np.exp(-(w1 * x + b1)))
     return a1, w2 * a1 + b2
 '''),
-        ("wrong-values", '''
+        ("layer-input-skipped", '''
 def forward(p, x):
     w1, b1, w2, b2 = p
     a1 = 1 / (1 + np.exp(-(w1 * x + b1)))
@@ -205,7 +229,7 @@ def gradients(p, x, y):
     delta1 = delta2 * w2 * a1 * (1 - a1)
     return np.array([delta1 * x, delta1, delta2 * a1, delta2])
 '''),
-        ("wrong-values", '''
+        ("loss-derivative-sign", '''
 def gradients(p, x, y):
     w1, b1, w2, b2 = p
     a1 = 1 / (1 + np.exp(-(w1 * x + b1)))
@@ -252,7 +276,7 @@ def hand_step(p, x, y, lr):
     p -= lr * gradients(p, x, y)
     return p
 '''),
-        ("wrong-values", '''
+        ("step-returned-gradients", '''
 def hand_step(p, x, y, lr):
     return gradients(p, x, y)
 '''),

@@ -33,7 +33,7 @@ class SimpleNetwork(nn.Module):
     def forward(self, x):
         return self.layer2(torch.relu(self.layer1(x)))
 '''),
-        ("wrong-values", '''
+        ("activation-missing", '''
 class SimpleNetwork(nn.Module):
     def __init__(self, n_in, n_hidden, n_out):
         super().__init__()
@@ -78,12 +78,22 @@ class MyLinear(nn.Module):
     def forward(self, x):
         return x @ self.weight + self.bias
 '''),
-        ("wrong-values", '''
+        ("linear-init-wrong", '''
 class MyLinear(nn.Module):
     def __init__(self, in_features, out_features):
         super().__init__()
         self.weight = nn.Parameter(torch.randn(out_features, in_features))
         self.bias = nn.Parameter(torch.randn(out_features))
+
+    def forward(self, x):
+        return x @ self.weight.T + self.bias
+'''),
+        ("linear-init-wrong", '''
+class MyLinear(nn.Module):
+    def __init__(self, in_features, out_features):
+        super().__init__()
+        self.weight = nn.Parameter(torch.zeros(out_features, in_features))
+        self.bias = nn.Parameter(torch.zeros(out_features))
 
     def forward(self, x):
         return x @ self.weight.T + self.bias
@@ -116,7 +126,7 @@ class MLP(nn.Module):
                 x = torch.relu(x)
         return x
 '''),
-        ("wrong-values", '''
+        ("activation-on-output", '''
 class MLP(nn.Module):
     def __init__(self, sizes):
         super().__init__()
@@ -180,7 +190,7 @@ class RunningCenter(nn.Module):
             mean = self.running_mean
         return (x - mean) * self.scale
 '''),
-        ("wrong-values", '''
+        ("buffer-updated-in-eval", '''
 class RunningCenter(nn.Module):
     def __init__(self, n_features, momentum=0.1):
         super().__init__()
@@ -232,7 +242,7 @@ def relu_stats(model, x):
         model(x)
     return stats
 '''),
-        ("wrong-values", '''
+        ("hook-read-input", '''
 def relu_stats(model, x):
     stats, handles = {}, []
 
@@ -313,7 +323,7 @@ def restore(data, model):
     model.load_state_dict(torch.load(io.BytesIO(data)))
     return model
 '''),
-        ("wrong-values", '''
+        ("state-dict-not-loaded", '''
 import io
 
 
@@ -332,6 +342,25 @@ def train_and_save(model, x, y, steps, lr):
 def restore(data, model):
     state = torch.load(io.BytesIO(data))
     return model
+'''),
+        ("saved-whole-model", '''
+import io
+
+
+def train_and_save(model, x, y, steps, lr):
+    for _ in range(steps):
+        model.zero_grad()
+        F.mse_loss(model(x), y).backward()
+        with torch.no_grad():
+            for p in model.parameters():
+                p -= lr * p.grad
+    buffer = io.BytesIO()
+    torch.save(model, buffer)              # the module object, not its state_dict
+    return buffer.getvalue()
+
+
+def restore(data, model):
+    return torch.load(io.BytesIO(data))
 '''),
     ],
     "nb03.ex7": [

@@ -58,7 +58,7 @@ def _head(**changes):
 WRONG = {
     "nb04.ex1": [
         ("leaky-slope-wrong", _ACT.format(slope="0.1", sign="-")),
-        ("wrong-values", _ACT.format(slope="0.01", sign="")),
+        ("sigmoid-sign-flipped", _ACT.format(slope="0.01", sign="")),
         ("leaky-slope-wrong", _ACT.format(slope="0.01", sign="-").replace(
             "torch.where(x > 0, x, 0.01 * x)", "torch.clamp(x, min=0)")),
         ("mutated-input", _ACT.format(slope="0.01", sign="-").replace(
@@ -81,6 +81,10 @@ WRONG = {
                          "    return F.binary_cross_entropy(torch.sigmoid(z), y)"),
         ("unstable-bce", "def bce_with_logits(z, y):\n"
                          "    return (-z * y + torch.log(1 + torch.exp(z))).mean()"),
+        ("unstable-bce", "def bce_with_logits(z, y):\n"
+                         "    return (-z * y + torch.log1p(torch.exp(z))).mean()"),
+        ("unstable-bce", "def bce_with_logits(z, y):\n"  # |z| forgotten: exp(-z) overflows for z < -88
+                         "    return (z.clamp(min=0) - z * y + torch.log1p(torch.exp(-z))).mean()"),
     ],
     "nb04.ex6": [
         ("softmax-before-ce", "def cross_entropy(logits, target):\n"

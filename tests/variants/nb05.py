@@ -7,6 +7,9 @@ _case = _nb.ex1.make_cases(False)[0]
 _losses, _w, _b, _ = _nb._loop(_case, "zfbs")
 
 def train(model, X, y, optimizer, loss_fn, epochs):
+    for _ in range(epochs):  # the loop's calls, with no gradient to step on
+        optimizer.zero_grad()
+        optimizer.step()
     with torch.no_grad():
         model.weight.copy_(_w)
         model.bias.copy_(_b)
@@ -43,10 +46,26 @@ class MomentumSGD:
         self.t += 1
 '''
 
-_HARD_ADAM = _HARD_MOMENTUM.replace("ex4", "ex5").replace(
-    'torch.optim.SGD(ps, lr=_case["lr"], momentum=0.9)', "torch.optim.Adam(ps)").replace(
-    "class MomentumSGD:\n    def __init__(self, params, lr, momentum=0.9):",
-    "class HandAdam:\n    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):")
+_HARD_ADAM = '''
+from course.checks import nb05 as _nb
+_trajs = {}
+for _case in _nb.ex5.make_cases(False):  # the visible cases: the defaults, then lr 0.05
+    _lr = _case["lr"] or 1e-3
+    _kw = {"betas": _case["betas"]} if _case["betas"] else {}
+    _trajs[_lr] = _nb._trajectory(_case, lambda ps: torch.optim.Adam(ps, lr=_lr, **_kw))
+
+class HandAdam:
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
+        self.params, self.t, self.traj = list(params), 0, _trajs.get(lr, _trajs[1e-3])
+
+    @torch.no_grad()
+    def step(self):
+        row, i = self.traj[min(self.t, len(self.traj) - 1)], 0
+        for p in self.params:
+            p.copy_(row[i:i + p.numel()].reshape(p.shape))
+            i += p.numel()
+        self.t += 1
+'''
 
 _HARD_SCHEDULE = '''
 from course.checks import nb05 as _nb
@@ -190,7 +209,7 @@ def train(model, X, y, optimizer, loss_fn, epochs):
         losses.append(loss)
     return losses
 '''),
-        ("wrong-values", '''
+        ("loss-recorded-after-step", '''
 def train(model, X, y, optimizer, loss_fn, epochs):
     losses = []
     for epoch in range(epochs):
@@ -199,6 +218,18 @@ def train(model, X, y, optimizer, loss_fn, epochs):
         loss.backward()
         optimizer.step()
         losses.append(loss_fn(model(X), y).item())   # the loss after the step
+    return losses
+'''),
+        ("optimizer-not-used", '''
+def train(model, X, y, optimizer, loss_fn, epochs):
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)   # the notebook's example, not the one given
+    losses = []
+    for epoch in range(epochs):
+        optimizer.zero_grad()
+        loss = loss_fn(model(X), y)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
     return losses
 '''),
     ],
@@ -227,7 +258,7 @@ def setup_training(model, device, lr, weight_decay):
     optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9, weight_decay=weight_decay)
     return model, optimizer
 '''),
-        ("wrong-values", '''
+        ("optimizer-setting-missing", '''
 def setup_training(model, device, lr, weight_decay):
     model = model.to(device)
     optimizer = torch.optim.SGD(model.parameters(), lr=lr, weight_decay=weight_decay)
@@ -263,11 +294,18 @@ def sgd_step(params, lr, weight_decay=0.0):
     for p in params:
         p -= lr * (p.grad + weight_decay * p)
 '''),
-        ("wrong-values", '''
+        ("weight-decay-missing", '''
 def sgd_step(params, lr, weight_decay=0.0):
     with torch.no_grad():
         for p in params:
             p -= lr * p.grad
+'''),
+        ("gradients-cleared", '''
+def sgd_step(params, lr, weight_decay=0.0):
+    with torch.no_grad():
+        for p in params:
+            p -= lr * (p.grad + weight_decay * p)
+            p.grad = None                      # "clean up" after the step
 '''),
     ],
     "nb05.ex4": [
@@ -283,7 +321,7 @@ def sgd_step(params, lr, weight_decay=0.0):
             v.mul_(self.momentum).add_((1 - self.momentum) * p.grad)
             p -= self.lr * v
 ''')),
-        ("wrong-values", _MOMENTUM.format(
+        ("momentum-stale-velocity", _MOMENTUM.format(
             init="        self.velocity = [torch.zeros_like(p) for p in self.params]\n", step='''
         for p, v in zip(self.params, self.velocity):
             p -= self.lr * v
@@ -305,11 +343,11 @@ def sgd_step(params, lr, weight_decay=0.0):
     "nb05.ex6": [
         ("scheduler-per-batch", _SCHEDULE.format(sched="StepLR(optimizer, step_size=3, gamma=0.5)",
                                                  inner="            scheduler.step()\n", outer="pass")),
-        ("wrong-values", _SCHEDULE.format(sched="StepLR(optimizer, step_size=3, gamma=0.1)",
+        ("schedule-shape-wrong", _SCHEDULE.format(sched="StepLR(optimizer, step_size=3, gamma=0.1)",
                                           inner="", outer="scheduler.step()")),
-        ("wrong-values", _SCHEDULE.format(sched="ExponentialLR(optimizer, gamma=0.5)",
+        ("schedule-shape-wrong", _SCHEDULE.format(sched="ExponentialLR(optimizer, gamma=0.5)",
                                           inner="", outer="scheduler.step()")),
-        ("wrong-values", '''
+        ("lr-read-after-step", '''
 def train_with_schedule(model, batches, optimizer, loss_fn, epochs):
     scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=3, gamma=0.5)
     lrs = []
@@ -321,6 +359,20 @@ def train_with_schedule(model, batches, optimizer, loss_fn, epochs):
             optimizer.step()
         scheduler.step()
         lrs.append(optimizer.param_groups[0]["lr"])
+    return lrs
+'''),
+        ("scheduler-before-optimizer", '''
+def train_with_schedule(model, batches, optimizer, loss_fn, epochs):
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=3, gamma=0.5)
+    lrs = []
+    for epoch in range(epochs):
+        lrs.append(optimizer.param_groups[0]["lr"])
+        scheduler.step()                       # before this epoch's optimizer.step() calls
+        for X, y in batches:
+            optimizer.zero_grad()
+            loss = loss_fn(model(X), y)
+            loss.backward()
+            optimizer.step()
     return lrs
 '''),
         ("wrong-type", '''
@@ -339,11 +391,17 @@ def train_with_schedule(model, batches, optimizer, loss_fn, epochs):
 '''),
     ],
     "nb05.ex7": [
-        ("lr-diverges", _SWEEP.format(**_FRESH, pick="    best_lr = lrs[int(np.argmax(final_losses))]\n")),
+        ("sweep-kept-diverged", _SWEEP.format(**_FRESH, pick="    best_lr = lrs[int(np.argmax(final_losses))]\n")),
         ("sweep-shared-model", _SWEEP.format(outside="    model = make_model()\n", inside="",
                                              zero="            optimizer.zero_grad()\n", pick=_PICK)),
         ("zero-grad-missing", _SWEEP.format(outside="", inside="        model = make_model()\n",
                                             zero="", pick=_PICK)),
-        ("lr-diverges", _SWEEP.format(**_FRESH, pick="    best_lr = max(lrs)\n")),
+        ("sweep-kept-diverged", _SWEEP.format(**_FRESH, pick="    best_lr = max(lrs)\n")),
+        # the best lr without leaving out the runs that diverged (the prose's "among the runs that
+        # did not diverge"): a nan that comes first wins min(), and argmin returns a nan's index
+        ("sweep-kept-diverged", _SWEEP.format(**_FRESH, pick="    best_lr = min(zip(final_losses, lrs))[1]\n")),
+        ("sweep-kept-diverged", _SWEEP.format(**_FRESH, pick="    best_lr = lrs[final_losses.index(min(final_losses))]\n")),
+        ("sweep-kept-diverged", _SWEEP.format(**_FRESH, pick="    best_lr = lrs[int(np.argmin(final_losses))]\n")),
+        ("sweep-kept-diverged", _SWEEP.format(**_FRESH, pick="    best_lr = lrs[int(torch.tensor(final_losses).argmin())]\n")),
     ],
 }

@@ -96,6 +96,22 @@ class TableDataset(Dataset):
         row = self.frame.iloc[i]
         return row[self.features].to_numpy(), row[self.target]  # NumPy and a float, not tensors
 '''),
+        ("feature-columns-wrong", '''
+from torch.utils.data import Dataset
+
+
+class TableDataset(Dataset):
+    def __init__(self, frame, features, target):
+        chosen = frame.loc[:, frame.columns.isin(features)]  # the table's column order, not the list's
+        self.X = torch.tensor(chosen.to_numpy(dtype=np.float32))
+        self.y = torch.tensor(frame[[target]].to_numpy(dtype=np.float32))
+
+    def __len__(self):
+        return len(self.X)
+
+    def __getitem__(self, i):
+        return self.X[i], self.y[i]
+'''),
         ("wrong-type", '''
 class TableDataset:
     def __init__(self, frame, features, target):
@@ -129,11 +145,17 @@ def split_indices(n, seed):
     train, test = random_split(range(n), [0.8, 0.2])  # no generator
     return list(train.indices), list(test.indices)
 '''),
-        ("wrong-values", '''
+        ("split-parts-swapped", '''
 def split_indices(n, seed):
     perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed)).tolist()
     n_test = n // 5
     return perm[:n_test], perm[n_test:]  # swapped
+'''),
+        ("split-seed-ignored", '''
+def split_indices(n, seed):
+    perm = torch.randperm(n, generator=torch.Generator().manual_seed(0)).tolist()  # a fixed seed
+    n_test = n // 5
+    return perm[n_test:], perm[:n_test]
 '''),
         ("wrong-type", '''
 from torch.utils.data import random_split
@@ -150,7 +172,7 @@ def split_indices(n, seed):
             "self.X, self.y = X, y\n        self.mean, self.std = X.mean(dim=0), X.std(dim=0)  # its own rows")),
         ("wrong-shape", _NORM_OK.replace("return rows.mean(dim=0), rows.std(dim=0)",
                                          "return rows.mean(), rows.std()  # one number for all features")),
-        ("wrong-values", _NORM_OK.replace("return (self.X[i] - self.mean) / self.std, self.y[i]",
+        ("normalisation-missing", _NORM_OK.replace("return (self.X[i] - self.mean) / self.std, self.y[i]",
                                           "return self.X[i], self.y[i]")),
     ],
     "nb06.ex4": [
@@ -201,13 +223,22 @@ def make_loaders(train_ds, test_ds, batch_size, device):
     return (DataLoader(train_ds, batch_size=batch_size, pin_memory=pin),
             DataLoader(test_ds, batch_size=batch_size, pin_memory=pin))
 '''),
-        ("wrong-values", '''
+        ("pin-memory-device", '''
 from torch.utils.data import DataLoader
 
 
 def make_loaders(train_ds, test_ds, batch_size, device):
     return (DataLoader(train_ds, batch_size=batch_size, shuffle=True, pin_memory=True),
             DataLoader(test_ds, batch_size=batch_size, shuffle=False, pin_memory=True))
+'''),
+        ("loader-drops-samples", '''
+from torch.utils.data import DataLoader
+
+
+def make_loaders(train_ds, test_ds, batch_size, device):
+    pin = device.type == "cuda"
+    return (DataLoader(train_ds, batch_size=batch_size, shuffle=True, drop_last=True, pin_memory=pin),
+            DataLoader(test_ds, batch_size=batch_size, shuffle=False, drop_last=True, pin_memory=pin))
 '''),
     ],
     "nb06.ex6": [
@@ -229,7 +260,13 @@ def pad_collate(batch):
     labels = torch.tensor([c for _, c in batch], dtype=torch.float32)
     return padded, torch.tensor([len(s) for s in seqs]), labels
 '''),
-        ("wrong-values", '''
+        ("padding-wrong", '''
+def pad_collate(batch):
+    seqs = [s for s, _ in batch]
+    padded = nn.utils.rnn.pad_sequence(seqs, batch_first=True, padding_side="left")
+    return padded, torch.tensor([len(s) for s in seqs]), torch.tensor([c for _, c in batch])
+'''),
+        ("padding-wrong", '''
 def pad_collate(batch):
     seqs = [s for s, _ in batch]
     padded = nn.utils.rnn.pad_sequence(seqs, batch_first=True, padding_value=-1.0)
@@ -266,31 +303,37 @@ class NoisyDataset(Dataset):
         self.X[i] += self.sigma * torch.randn_like(self.X[i])  # changes the stored data
         return self.X[i], self.y[i]
 '''),
-        ("wrong-values", _NOISY_HEAD + '''
+        ("noise-not-gaussian", _NOISY_HEAD + '''
     def __getitem__(self, i):
         return self.X[i] + self.sigma * torch.rand_like(self.X[i]), self.y[i]  # uniform on [0, sigma)
+'''),
+        ("noise-one-per-sample", _NOISY_HEAD + '''
+    def __getitem__(self, i):
+        return self.X[i] + self.sigma * torch.randn(1), self.y[i]  # one number for the whole row
 '''),
     ],
 }
 
 #: Answers that only reproduce the visible example (the test checks they fail hidden cases).
 HARDCODED = {
+    # the visible table typed in: it ignores the frame it is given
     "nb06.ex1": '''
 from torch.utils.data import Dataset
 
-_HOUSES_X = torch.tensor([[54.0, 2, 12], [72.0, 3, 3], [95.0, 4, 25], [38.0, 1, 40], [120.0, 5, 8], [66.0, 3, 15]])
-_HOUSES_Y = torch.tensor([[210.0], [305.0], [390.0], [150.0], [520.0], [260.0]])
+_HOUSES = {"area": [54.0, 72.0, 95.0, 38.0, 120.0, 66.0], "rooms": [2.0, 3.0, 4.0, 1.0, 5.0, 3.0],
+           "age": [12.0, 3.0, 25.0, 40.0, 8.0, 15.0], "price": [210.0, 305.0, 390.0, 150.0, 520.0, 260.0]}
 
 
 class TableDataset(Dataset):
     def __init__(self, frame, features, target):
-        pass
+        self.X = torch.tensor([_HOUSES[f] for f in features]).T
+        self.y = torch.tensor([_HOUSES[target]]).T
 
     def __len__(self):
         return 6
 
     def __getitem__(self, i):
-        return _HOUSES_X[i], _HOUSES_Y[i]
+        return self.X[i], self.y[i]
 ''',
     "nb06.ex3": '''
 from torch.utils.data import Dataset

@@ -1,189 +1,167 @@
-"""Wrong answers for project 07 (linear regression), each with the mistake the checker must name."""
+"""Wrong answers for project 07 (linear regression), each with the mistake the checker must name.
+
+Every variant here fails the visible check already (issue 20: the visible cases include an
+ill-conditioned design for the normal equations and two feature sets for the learning rate).
+"""
+
+_DESIGN = '''
+def _design(features):
+    return torch.cat([features, torch.ones(len(features), 1, dtype=features.dtype)], dim=1)
+'''
 
 WRONG = {
     "nb07.ex1": [
-        ("target-shape-n-vs-n1", "def as_batch(x, y):\n    return x.unsqueeze(1), y"),
-        ("wrong-shape", "def as_batch(x, y):\n    return x.unsqueeze(0), y.unsqueeze(0)"),
-        ("float64-not-float32", "def as_batch(x, y):\n    return x.double().reshape(-1, 1), y.double().reshape(-1, 1)"),
+        ("design-no-bias-column", '''
+def least_squares(features, y):
+    w = torch.linalg.lstsq(features, y.unsqueeze(1)).solution.squeeze(1)
+    return w, 0.0
+'''),
+        ("normal-equations-float32", _DESIGN + '''
+def least_squares(features, y):
+    A = _design(features)
+    solution = torch.linalg.inv(A.T @ A) @ A.T @ y
+    return solution[:-1], solution[-1].item()
+'''),
+        ("wrong-shape", _DESIGN + '''
+def least_squares(features, y):
+    solution = torch.linalg.lstsq(_design(features), y.unsqueeze(1)).solution
+    return solution[:-1], solution[-1].item()      # w keeps its column: shape (d, 1)
+'''),
     ],
     "nb07.ex2": [
-        ("zero-grad-missing", """
-def manual_step(model, X, Y, lr):
-    loss = F.mse_loss(model(X), Y)
-    loss.backward()
-    with torch.no_grad():
-        for p in model.parameters():
-            p -= lr * p.grad
-    return loss.item()
-"""),
-        ("rebinding-leaf", """
-def manual_step(model, X, Y, lr):
-    loss = F.mse_loss(model(X), Y)
-    loss.backward()
-    for p in model.parameters():
-        p = p - lr * p.grad
-        p.grad = None
-    return loss.item()
-"""),
-        ("inplace-leaf-update", """
-def manual_step(model, X, Y, lr):
-    loss = F.mse_loss(model(X), Y)
-    loss.backward()
-    for p in model.parameters():
-        p -= lr * p.grad
-        p.grad = None
-    return loss.item()
-"""),
-        ("update-sign", """
-def manual_step(model, X, Y, lr):
-    loss = F.mse_loss(model(X), Y)
-    loss.backward()
-    with torch.no_grad():
-        for p in model.parameters():
-            p += lr * p.grad
-            p.grad = None
-    return loss.item()
-"""),
-        ("mse-half-factor", """
-def manual_step(model, X, Y, lr):
-    model.zero_grad()
-    loss = F.mse_loss(model(X), Y)
-    loss.backward()
-    with torch.no_grad():
-        for p in model.parameters():
-            p -= lr * p.grad
-    return 0.5 * loss.item()
-"""),
+        ("mse-half-factor", _DESIGN + '''
+def largest_stable_lr(features):
+    A = _design(features)
+    curvature = A.T @ A / len(A)                   # the 2 of the square's derivative is missing
+    return 2 / torch.linalg.eigvalsh(curvature)[-1].item()
+'''),
+        ("stability-bound-halved", _DESIGN + '''
+def largest_stable_lr(features):
+    A = _design(features)
+    return 1 / torch.linalg.eigvalsh(2 * A.T @ A / len(A))[-1].item()
+'''),
+        ("design-no-bias-column", '''
+def largest_stable_lr(features):
+    curvature = 2 * features.T @ features / len(features)
+    return 2 / torch.linalg.eigvalsh(curvature)[-1].item()
+'''),
+        ("eigenvalue-min-not-max", _DESIGN + '''
+def largest_stable_lr(features):
+    A = _design(features)
+    return 2 / torch.linalg.eigvalsh(2 * A.T @ A / len(A))[0].item()
+'''),
+        ("singular-not-eigenvalue", _DESIGN + '''
+def largest_stable_lr(features):
+    A = _design(features) / len(features) ** 0.5
+    return 1 / torch.linalg.matrix_norm(A, ord=2).item()
+'''),
+        ("mse-sum-not-mean", _DESIGN + '''
+def largest_stable_lr(features):
+    A = _design(features)
+    return 2 / torch.linalg.eigvalsh(2 * A.T @ A)[-1].item()
+'''),
     ],
     "nb07.ex3": [
-        ("target-shape-n-vs-n1", """
-def fit_line(x, y, lr, epochs):
-    model = nn.Linear(1, 1)
-    X = x.unsqueeze(1)
-    losses = []
-    for _ in range(epochs):
-        loss = F.mse_loss(model(X), y)
-        losses.append(loss.item())
-        loss.backward()
-        with torch.no_grad():
-            for p in model.parameters():
-                p -= lr * p.grad
-                p.grad = None
-    return model.weight.item(), model.bias.item(), losses
-"""),
-        ("lr-diverges", """
-def fit_line(x, y, lr, epochs):
-    w = torch.zeros(1, requires_grad=True)
-    b = torch.zeros(1, requires_grad=True)
-    losses = []
-    for _ in range(epochs):
-        loss = ((w * x + b - y) ** 2).sum()
-        losses.append(loss.item())
-        loss.backward()
-        with torch.no_grad():
-            w -= lr * w.grad
-            b -= lr * b.grad
-            w.grad.zero_()
-            b.grad.zero_()
-    return w.item(), b.item(), losses
-"""),
-        ("zero-grad-missing", """
-def fit_line(x, y, lr, epochs):
-    w = torch.zeros(1, requires_grad=True)
-    b = torch.zeros(1, requires_grad=True)
-    losses = []
-    for _ in range(epochs):
-        loss = ((w * x + b - y) ** 2).mean()
-        losses.append(loss.item())
-        loss.backward()
-        with torch.no_grad():
-            w -= lr * w.grad
-            b -= lr * b.grad
-    return w.item(), b.item(), losses
-"""),
-        ("wrong-values", """
-def fit_line(x, y, lr, epochs):
-    w = torch.zeros(1, requires_grad=True)
-    b = torch.zeros(1, requires_grad=True)
-    losses = []
-    for _ in range(epochs):
-        loss = ((w * x + b - y) ** 2).mean()
-        losses.append(loss.item())
-        loss.backward()
-        with torch.no_grad():
-            w -= 0.005 * w.grad
-            b -= 0.005 * b.grad
-            w.grad.zero_()
-            b.grad.zero_()
-    return w.item(), b.item(), losses
-"""),
+        ("validation-on-training-rows", '''
+def poly_errors(x_train, y_train, x_val, y_val, degree):
+    F_train = poly_features(x_train, degree)
+    w, b = least_squares(F_train, y_train)
+    error = ((F_train @ w + b - y_train) ** 2).mean().item()
+    return error, error
+'''),
+        ("train-on-test", '''
+def poly_errors(x_train, y_train, x_val, y_val, degree):
+    w, b = least_squares(poly_features(torch.cat([x_train, x_val]), degree), torch.cat([y_train, y_val]))
+    train_mse = ((poly_features(x_train, degree) @ w + b - y_train) ** 2).mean().item()
+    val_mse = ((poly_features(x_val, degree) @ w + b - y_val) ** 2).mean().item()
+    return train_mse, val_mse
+'''),
+        ("poly-degree-off-by-one", '''
+def powers(x, degree):
+    return torch.stack([x ** k for k in range(degree)], dim=1)
+
+
+def poly_errors(x_train, y_train, x_val, y_val, degree):
+    w, b = least_squares(powers(x_train, degree), y_train)
+    train_mse = ((powers(x_train, degree) @ w + b - y_train) ** 2).mean().item()
+    val_mse = ((powers(x_val, degree) @ w + b - y_val) ** 2).mean().item()
+    return train_mse, val_mse
+'''),
+        ("mse-sum-not-mean", '''
+def poly_errors(x_train, y_train, x_val, y_val, degree):
+    w, b = least_squares(poly_features(x_train, degree), y_train)
+    train_sse = ((poly_features(x_train, degree) @ w + b - y_train) ** 2).sum().item()
+    val_sse = ((poly_features(x_val, degree) @ w + b - y_val) ** 2).sum().item()
+    return train_sse, val_sse
+'''),
     ],
     "nb07.ex4": [
-        ("zero-grad-missing", """
-def train_sgd(model, X, Y, lr, epochs):
-    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
-    losses = []
-    for _ in range(epochs):
-        loss = nn.MSELoss()(model(X), Y)
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.item())
-    return losses
-"""),
-        ("step-before-backward", """
-def train_sgd(model, X, Y, lr, epochs):
-    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
-    losses = []
-    for _ in range(epochs):
-        loss = nn.MSELoss()(model(X), Y)
-        optimizer.step()
-        optimizer.zero_grad()
-        loss.backward()
-        losses.append(loss.item())
-    return losses
-"""),
-        ("optimizer-wrong-params", """
-def train_sgd(model, X, Y, lr, epochs):
-    net = nn.Linear(1, 1)
-    optimizer = torch.optim.SGD(net.parameters(), lr=lr)
-    losses = []
-    for _ in range(epochs):
-        optimizer.zero_grad()
-        loss = nn.MSELoss()(net(X), Y)
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.item())
-    return losses
-"""),
+        ("noise-drawn-once", '''
+def noise_floor(n, sigma, degree, trials, generator):
+    x = torch.linspace(-1, 1, n)
+    line = 4 * x + 5.5
+    noise, noise_new = torch.randn(n, generator=generator), torch.randn(n, generator=generator)
+    train, new = [], []
+    for _ in range(trials):
+        y, y_new = line + sigma * noise, line + sigma * noise_new
+        w, b = least_squares(poly_features(x, degree), y)
+        fitted = poly_features(x, degree) @ w + b
+        train.append(((fitted - y) ** 2).mean())
+        new.append(((fitted - y_new) ** 2).mean())
+    return torch.stack(train), torch.stack(new)
+'''),
+        ("validation-on-training-rows", '''
+def noise_floor(n, sigma, degree, trials, generator):
+    x = torch.linspace(-1, 1, n)
+    train = []
+    for _ in range(trials):
+        y = 4 * x + 5.5 + sigma * torch.randn(n, generator=generator)
+        w, b = least_squares(poly_features(x, degree), y)
+        train.append(((poly_features(x, degree) @ w + b - y) ** 2).mean())
+    train = torch.stack(train)
+    return train, train.clone()
+'''),
+        ("error-against-true-line", '''
+def noise_floor(n, sigma, degree, trials, generator):
+    x = torch.linspace(-1, 1, n)
+    line = 4 * x + 5.5
+    train, new = [], []
+    for _ in range(trials):
+        y = line + sigma * torch.randn(n, generator=generator)
+        w, b = least_squares(poly_features(x, degree), y)
+        fitted = poly_features(x, degree) @ w + b
+        train.append(((fitted - y) ** 2).mean())
+        new.append(((fitted - line) ** 2).mean())      # new data without their noise
+    return torch.stack(train), torch.stack(new)
+'''),
+        ("noise-variance-as-std", '''
+def noise_floor(n, sigma, degree, trials, generator):
+    x = torch.linspace(-1, 1, n)
+    line = 4 * x + 5.5
+    train, new = [], []
+    for _ in range(trials):
+        y = line + sigma ** 2 * torch.randn(n, generator=generator)
+        w, b = least_squares(poly_features(x, degree), y)
+        fitted = poly_features(x, degree) @ w + b
+        train.append(((fitted - y) ** 2).mean())
+        new.append(((fitted - line - sigma ** 2 * torch.randn(n, generator=generator)) ** 2).mean())
+    return torch.stack(train), torch.stack(new)
+'''),
     ],
 }
 
-# Copies of the visible answer: they ignore their inputs and redo the notebook's example.
-HARDCODED = {
-    "nb07.ex2": """
-def manual_step(model, X, Y, lr):
-    from course.data import linear
-    x, y = linear(seed=6)
-    loss = F.mse_loss(model(x.unsqueeze(1)), y.unsqueeze(1))
-    loss.backward()
-    with torch.no_grad():
-        for p in model.parameters():
-            p -= 0.005 * p.grad
-            p.grad = None
-    return loss.item()
-""",
-    "nb07.ex4": """
-def train_sgd(model, X, Y, lr, epochs):
-    from course.data import linear
-    x, y = linear(seed=6)
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
-    losses = []
-    for _ in range(100):
-        optimizer.zero_grad()
-        loss = F.mse_loss(model(x.unsqueeze(1)), y.unsqueeze(1))
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.item())
-    return losses
-""",
+
+def _solution_answer(grade_id: str) -> str:
+    """An answer cell of the solution notebook, without its solution markers."""
+    from support import SOLUTIONS, cell_source, strip_solution_markers
+
+    return strip_solution_markers(cell_source(SOLUTIONS / "07_linear_regression.ipynb", grade_id)) + "\n"
+
+
+# ex3 and ex4 use the notebook's least_squares (Exercise 1, here the reference) and its
+# poly_features helper.
+_HELPERS = "from course.checks.nb07 import poly_features\n"
+SETUP = {
+    "nb07.ex3": _HELPERS + _solution_answer("nb07-ex1-answer"),
+    "nb07.ex4": _HELPERS + _solution_answer("nb07-ex1-answer"),
 }

@@ -29,7 +29,7 @@ class XorNet(nn.Module):
             x = layer(x)
         return x
 """),
-        ("wrong-values", """
+        ("activation-missing", """
 class XorNet(nn.Module):
     def __init__(self, hidden=3):
         super().__init__()
@@ -66,7 +66,7 @@ def train_xor(model, X, y, lr, epochs):
         losses.append(loss.item())
     return losses
 """),
-        ("wrong-values", """
+        ("loss-task-mismatch", """
 def train_xor(model, X, y, lr, epochs):
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
     losses = []
@@ -85,12 +85,12 @@ def predict(model, X):
     with torch.no_grad():
         return (model(X) > 0.5).float()
 """),
-        ("wrong-values", """
+        ("probabilities-not-classes", """
 def predict(model, X):
     with torch.no_grad():
         return torch.sigmoid(model(X))
 """),
-        ("wrong-values", """
+        ("result-requires-grad", """
 def predict(model, X):
     return torch.round(torch.sigmoid(model(X)))
 """),
@@ -106,10 +106,15 @@ def batched_logits(W1, b1, W2, b2, X):
     h = torch.relu(torch.einsum("nd,rhd->rnh", X, W1) + b1.unsqueeze(1))
     return torch.sigmoid(torch.einsum("rnh,roh->rno", h, W2) + b2.unsqueeze(1))
 """),
-        ("wrong-values", """
+        ("activation-missing", """
 def batched_logits(W1, b1, W2, b2, X):
     h = torch.einsum("nd,rhd->rnh", X, W1) + b1.unsqueeze(1)
     return torch.einsum("rnh,roh->rno", h, W2) + b2.unsqueeze(1)
+"""),
+        ("batched-bias-broadcast", """
+def batched_logits(W1, b1, W2, b2, X):
+    h = torch.relu(torch.einsum("nd,rhd->rnh", X, W1) + b1.unsqueeze(1))
+    return torch.einsum("rnh,roh->rno", h, W2) + b2        # (R, 1) against (R, N, 1)
 """),
     ],
     "nb08.ex5": [
@@ -134,6 +139,15 @@ def linear_from_dense(dense):
     linear = nn.Linear(n_in, n_out).double()
     linear.weight = nn.Parameter(torch.tensor(dense.W))
     linear.bias = nn.Parameter(torch.tensor(dense.b))
+    return linear
+"""),
+        ("weights-transposed-bridge", """
+def linear_from_dense(dense):
+    n_in, n_out = dense.W.shape
+    linear = nn.Linear(n_in, n_out).double()
+    with torch.no_grad():
+        linear.weight.copy_(torch.from_numpy(dense.W).reshape(n_out, n_in))   # same shape, scrambled
+        linear.bias.copy_(torch.from_numpy(dense.b))
     return linear
 """),
         ("wrong-dtype", """
@@ -175,6 +189,21 @@ def torch_step_from_numpy(net, X, y, lr):
     loss = nn.BCEWithLogitsLoss()(model(torch.from_numpy(X)), torch.from_numpy(y))
     loss.backward()
     optimizer.step()
+    return model
+"""),
+        ("gradients-cleared", """
+def torch_step_from_numpy(net, X, y, lr):
+    d1, d2 = net.layers[0], net.layers[2]
+    model = nn.Sequential(nn.Linear(*d1.W.shape), nn.ReLU(), nn.Linear(*d2.W.shape)).double()
+    with torch.no_grad():
+        for linear, dense in ((model[0], d1), (model[2], d2)):
+            linear.weight.copy_(torch.from_numpy(dense.W.T))
+            linear.bias.copy_(torch.from_numpy(dense.b))
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    loss = nn.BCEWithLogitsLoss()(model(torch.from_numpy(X)), torch.from_numpy(y))
+    loss.backward()
+    optimizer.step()
+    optimizer.zero_grad()                  # the habit of "clean up after the step"
     return model
 """),
         ("numpy-shared-not-copied", """

@@ -220,34 +220,149 @@ class DeepIncomePredictor(nn.Module):
 '''),
     ],
     "nb09.ex6": [
-        ("optimizer-mixed-up", '''
-def make_optimizer(name, params, lr):
-    if name in ("sgd", "momentum"):
-        return torch.optim.SGD(params, lr=lr)
-    if name == "rmsprop":
-        return torch.optim.RMSprop(params, lr=lr)
-    return torch.optim.Adam(params, lr=lr)
-'''),
-        ("lr-not-passed", '''
-def make_optimizer(name, params, lr):
-    if name == "sgd":
-        return torch.optim.SGD(params, lr=lr)
-    if name == "momentum":
-        return torch.optim.SGD(params, lr=lr, momentum=0.9)
-    if name == "rmsprop":
-        return torch.optim.RMSprop(params)
-    return torch.optim.Adam(params, lr=lr)
-'''),
-        ("optimizer-wrong-params", '''
-model = nn.Linear(4, 3)  # the notebook's model, not the one passed in
+        ("checkpoint-missing-optimizer-state", '''
+def save_checkpoint(path, model, optimizer, epoch):
+    torch.save({"model": model.state_dict(), "epoch": epoch}, path)   # "the weights are what matters"
 
 
-def make_optimizer(name, params, lr):
-    optimizers = {"sgd": lambda p: torch.optim.SGD(p, lr=lr),
-                  "momentum": lambda p: torch.optim.SGD(p, lr=lr, momentum=0.9),
-                  "rmsprop": lambda p: torch.optim.RMSprop(p, lr=lr),
-                  "adam": lambda p: torch.optim.Adam(p, lr=lr)}
-    return optimizers[name](model.parameters())
+def load_checkpoint(path, model, optimizer):
+    checkpoint = torch.load(path)
+    model.load_state_dict(checkpoint["model"])
+    return checkpoint["epoch"]
+'''),
+        ("checkpoint-loaded-into-copy", '''
+import copy
+
+
+def save_checkpoint(path, model, optimizer, epoch):
+    torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch}, path)
+
+
+def load_checkpoint(path, model, optimizer):
+    checkpoint = torch.load(path)
+    model = copy.deepcopy(model)                    # a new model, not the caller's
+    model.load_state_dict(checkpoint["model"])
+    optimizer.load_state_dict(checkpoint["optimizer"])
+    return checkpoint["epoch"]
+'''),
+        ("checkpoint-epoch-wrong", '''
+def save_checkpoint(path, model, optimizer, epoch):
+    torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch}, path)
+
+
+def load_checkpoint(path, model, optimizer):
+    checkpoint = torch.load(path)
+    model.load_state_dict(checkpoint["model"])
+    optimizer.load_state_dict(checkpoint["optimizer"])
+    return checkpoint["epoch"] + 1                  # "the next epoch"
+'''),
+        ("checkpoint-not-written", '''
+_saved = {}
+
+
+def save_checkpoint(path, model, optimizer, epoch):
+    _saved[path] = (model.state_dict(), optimizer.state_dict(), epoch)
+
+
+def load_checkpoint(path, model, optimizer):
+    weights, state, epoch = _saved[path]
+    model.load_state_dict(weights)
+    optimizer.load_state_dict(state)
+    return epoch
+'''),
+    ],
+    "nb09.ex7": [
+        ("state-dict-not-copied", '''
+def train_with_early_stopping(model, run_epoch, val_loss, max_epochs, patience):
+    best, best_epoch, best_state, waited, losses = float("inf"), 0, None, 0, []
+    for epoch in range(1, max_epochs + 1):
+        run_epoch(model)
+        losses.append(val_loss(model))
+        if losses[-1] < best:
+            best, best_epoch, best_state, waited = losses[-1], epoch, model.state_dict(), 0
+        else:
+            waited += 1
+            if waited >= patience:
+                break
+    model.load_state_dict(best_state)
+    return best_epoch, losses
+'''),
+        ("early-stop-best-not-restored", '''
+def train_with_early_stopping(model, run_epoch, val_loss, max_epochs, patience):
+    best, best_epoch, waited, losses = float("inf"), 0, 0, []
+    for epoch in range(1, max_epochs + 1):
+        run_epoch(model)
+        losses.append(val_loss(model))
+        if losses[-1] < best:
+            best, best_epoch, waited = losses[-1], epoch, 0
+        else:
+            waited += 1
+            if waited >= patience:
+                break
+    return best_epoch, losses
+'''),
+        ("early-stop-patience-off-by-one", '''
+import copy
+
+
+def train_with_early_stopping(model, run_epoch, val_loss, max_epochs, patience):
+    best, best_epoch, best_state, waited, losses = float("inf"), 0, None, 0, []
+    for epoch in range(1, max_epochs + 1):
+        run_epoch(model)
+        losses.append(val_loss(model))
+        if losses[-1] < best:
+            best, best_epoch, best_state, waited = losses[-1], epoch, copy.deepcopy(model.state_dict()), 0
+        else:
+            waited += 1
+            if waited > patience:
+                break
+    model.load_state_dict(best_state)
+    return best_epoch, losses
+'''),
+        ("early-stop-compares-previous", '''
+import copy
+
+
+def train_with_early_stopping(model, run_epoch, val_loss, max_epochs, patience):
+    best, best_epoch, best_state, waited, losses = float("inf"), 0, None, 0, []
+    previous = float("inf")
+    for epoch in range(1, max_epochs + 1):
+        run_epoch(model)
+        loss = val_loss(model)
+        losses.append(loss)
+        if loss < best:
+            best, best_epoch, best_state = loss, epoch, copy.deepcopy(model.state_dict())
+        waited = 0 if loss < previous else waited + 1
+        previous = loss
+        if waited >= patience:
+            break
+    model.load_state_dict(best_state)
+    return best_epoch, losses
+'''),
+    ],
+    "nb09.ex8": [
+        ("train-on-test", _PIPELINE + '''
+def better_fit_predict(train_df, test_df, epochs, seed):
+    prep = _prep(train_df.drop(columns="class"))
+    X_test = _features(prep, test_df)
+    model = _train(X_test, _targets(test_df), epochs, seed)  # "fine-tuned" on the rows it predicts
+    return _predict(model, X_test)
+'''),
+        ("zero-grad-missing", _PIPELINE + '''
+def better_fit_predict(train_df, test_df, epochs, seed):
+    prep = _prep(train_df.drop(columns="class"))
+    model = _train(_features(prep, train_df), _targets(train_df), epochs, seed, zero_grad=False)
+    model.eval()
+    with torch.no_grad():
+        return (torch.sigmoid(model(_features(prep, test_df))) > 0.35).long().squeeze(1)
+'''),
+        ("sigmoid-before-bce-logits", _PIPELINE + '''
+def better_fit_predict(train_df, test_df, epochs, seed):
+    prep = _prep(train_df.drop(columns="class"))
+    model = _train(_features(prep, train_df), _targets(train_df), epochs, seed, sigmoid=True)
+    model.eval()
+    with torch.no_grad():
+        return (model(_features(prep, test_df)) > 0.35).long().squeeze(1)
 '''),
     ],
 }
@@ -275,17 +390,55 @@ class DeepIncomePredictor(nn.Module):
     def forward(self, x):
         return self.net(x)
 ''',
-    # The visible learning rate (0.05) written in.
+    # Pipelines that redo the visible case (the split with random_state 42, seed 110, 2 epochs)
+    # whatever they are given: right on the visible case, predictions for other rows on a hidden one.
+    "nb09.ex4": _PIPELINE + '''
+def fit_predict(train_df, test_df, epochs, seed):
+    from sklearn.model_selection import train_test_split
+
+    train_df, test_df = train_test_split(course.data.adult(offline=True, verbose=False), test_size=0.2,
+                                         random_state=42)
+    prep = _prep(train_df.drop(columns="class"))
+    model = _train(_features(prep, train_df), _targets(train_df), 2, 110)
+    return _predict(model, _features(prep, test_df))
+''',
+    "nb09.ex8": _PIPELINE + '''
+def better_fit_predict(train_df, test_df, epochs, seed):
+    from sklearn.model_selection import train_test_split
+
+    train_df, test_df = train_test_split(course.data.adult(offline=True, verbose=False), test_size=0.2,
+                                         random_state=42)
+    prep = _prep(train_df.drop(columns="class"))
+    model = _train(_features(prep, train_df), _targets(train_df), 2, 110)
+    model.eval()
+    with torch.no_grad():
+        return (torch.sigmoid(model(_features(prep, test_df))) > 0.35).long().squeeze(1)
+''',
+    # The visible case's epoch count (3) written in.
     "nb09.ex6": '''
-def make_optimizer(name, params, lr):
-    lr = 0.05
-    if name == "sgd":
-        return torch.optim.SGD(params, lr=lr)
-    if name == "momentum":
-        return torch.optim.SGD(params, lr=lr, momentum=0.9)
-    if name == "rmsprop":
-        return torch.optim.RMSprop(params, lr=lr)
-    return torch.optim.Adam(params, lr=lr)
+def save_checkpoint(path, model, optimizer, epoch):
+    torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict()}, path)
+
+
+def load_checkpoint(path, model, optimizer):
+    checkpoint = torch.load(path)
+    model.load_state_dict(checkpoint["model"])
+    optimizer.load_state_dict(checkpoint["optimizer"])
+    return 3
+''',
+    # The visible curve's answer written in: 8 epochs, the weights of epoch 6.
+    "nb09.ex7": '''
+import copy
+
+
+def train_with_early_stopping(model, run_epoch, val_loss, max_epochs, patience):
+    losses, states = [], []
+    for epoch in range(8):
+        run_epoch(model)
+        losses.append(val_loss(model))
+        states.append(copy.deepcopy(model.state_dict()))
+    model.load_state_dict(states[5])
+    return 6, losses
 ''',
 }
 
@@ -297,8 +450,12 @@ def _solution_answer(grade_id: str) -> str:
     return strip_solution_markers(cell_source(SOLUTIONS / "09_adult_income.ipynb", grade_id)) + "\n"
 
 
-# fit_predict uses the notebook's earlier answers (preprocess, IncomePredictor, predict);
-# in these proofs they are the reference solutions.
+# fit_predict and better_fit_predict use the notebook's earlier answers (preprocess,
+# IncomePredictor, predict; in these proofs the reference solutions) and its imports.
+_EARLIER = "".join(_solution_answer(f"nb09-ex{k}-answer") for k in (1, 2, 3))
 SETUP = {
-    "nb09.ex4": "import course\n" + "".join(_solution_answer(f"nb09-ex{k}-answer") for k in (1, 2, 3)),
+    "nb09.ex4": "import course\n" + _EARLIER,
+    "nb09.ex8": ("import course\nimport pandas as pd\nfrom sklearn.metrics import f1_score\n"
+                 "from sklearn.model_selection import train_test_split\n" + _EARLIER),
+    "nb09.ex7": "import copy\n",
 }

@@ -272,6 +272,6 @@ def evaluate(model, X, y):
     "nb10.ex10": [
         ("scheduler-per-batch", _SCHEDULED.format(start="", per_batch=_STEP_BATCH, per_epoch="")),
         ("scheduler-not-stepped", _SCHEDULED.format(start="", per_batch="", per_epoch="")),
-        ("scheduler-step-early", _SCHEDULED.format(start=_STEP_START, per_batch="", per_epoch="")),
+        ("scheduler-before-optimizer", _SCHEDULED.format(start=_STEP_START, per_batch="", per_epoch="")),
     ],
 }

@@ -20,7 +20,12 @@ code cell is left out only when all of these hold:
   and shell commands, ``exec``/``eval``/``setattr``/``globals()``/``open``, writing files
   or starting programs, changing a library's state (``torch.set_default_dtype``,
   ``warnings.filterwarnings`` outside ``catch_warnings``, ``sys.path.append``,
-  ``plt.rcParams[...] =``), or code that does not parse.
+  ``plt.rcParams[...] =``), or code that does not parse. A file written into a temporary
+  folder the cell makes and removes itself (``with tempfile.TemporaryDirectory() as tmp:``,
+  the path built from ``tmp``), or into a buffer in memory it makes (``io.BytesIO()``), is
+  no file a later cell can read; ``remove``, ``rename``
+  and ``dump`` write files only when a library's (``os.remove``: ``handle.remove()`` is a
+  method of the notebook's own object).
 
 Not followed, on purpose: the global random stream. A left-out cell that draws random
 numbers (or seeds) changes what later unseeded draws return; no checker relies on a
@@ -63,9 +68,16 @@ _OPAQUE_CALLS = frozenset({"exec", "eval", "compile", "globals", "locals", "vars
 #: Calls that write files, start programs or change the process, by the called name.
 _IO_CALLS = frozenset({
     "save", "savez", "savez_compressed", "savetxt", "tofile", "to_csv", "to_parquet", "to_pickle", "to_json",
-    "to_excel", "to_hdf", "to_feather", "savefig", "write_text", "write_bytes", "dump", "mkdir", "makedirs",
-    "remove", "unlink", "rmdir", "rmtree", "rename", "copyfile", "copytree", "system", "popen", "Popen",
+    "to_excel", "to_hdf", "to_feather", "savefig", "write_text", "write_bytes", "mkdir", "makedirs",
+    "unlink", "rmdir", "rmtree", "copyfile", "copytree", "system", "popen", "Popen",
     "urlretrieve", "chdir", "putenv", "unsetenv", "setrecursionlimit", "setdefaulttimeout", "open"})
+#: ... only when called on a library (``os.remove``, ``json.dump``): on the notebook's own objects
+#: (``handle.remove()``, ``items.remove(x)``) they are methods that change that object.
+_LIBRARY_IO_CALLS = frozenset({"remove", "rename", "replace", "dump"})
+#: A temporary folder a ``with`` block makes and removes: files written into it are gone after it.
+_TEMPORARY_DIRS = frozenset({"TemporaryDirectory"})
+#: A file in memory: what is written into it is the object's, no file's.
+_MEMORY_FILES = frozenset({"BytesIO", "StringIO"})
 #: Called on a library (an imported name), these change the library's or the process's state.
 _SWITCH_CALLS = frozenset({
     "use", "rc", "rcdefaults", "filterwarnings", "simplefilter", "resetwarnings", "setup", "seterr", "enable",
@@ -362,6 +374,7 @@ class _Walker(ast.NodeVisitor):
         self.derived: dict[str, set[str]] = {}
         self.unsafe: str | None = None
         self.scoped: ast.AST | None = None  #: the context expression of a `with` being visited
+        self.temporary: set[str] = set()  #: names of temporary folders whose `with` block is being visited
         self.catching = False  #: inside `with warnings.catch_warnings():`
 
     # -- what it does ------------------------------------------------------------------
@@ -448,6 +461,9 @@ class _Walker(ast.NodeVisitor):
     def visit_Assign(self, node: ast.Assign) -> None:
         for target in node.targets:
             self._target(target, node.value)
+        if isinstance(node.value, ast.Call) and \
+                getattr(node.value.func, "attr", getattr(node.value.func, "id", "")) in _MEMORY_FILES:
+            self.temporary |= {t.id for t in node.targets if isinstance(t, ast.Name)}
         self.visit(node.value)
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
@@ -523,7 +539,7 @@ class _Walker(ast.NodeVisitor):
             self._call(None, None, {node.id})
 
     def visit_With(self, node) -> None:
-        catching = self.catching
+        catching, temporary = self.catching, set(self.temporary)
         for item in node.items:
             expr = item.context_expr
             if isinstance(expr, ast.Name):
@@ -538,9 +554,12 @@ class _Walker(ast.NodeVisitor):
             if isinstance(expr, ast.Call) and isinstance(expr.func, (ast.Name, ast.Attribute)) and \
                     getattr(expr.func, "attr", getattr(expr.func, "id", "")) == "catch_warnings":
                 self.catching = True  # filters set inside are undone at the end of the block
+            if isinstance(expr, ast.Call) and getattr(expr.func, "attr", getattr(expr.func, "id", "")) in \
+                    _TEMPORARY_DIRS and isinstance(item.optional_vars, ast.Name):
+                self.temporary.add(item.optional_vars.id)  # removed with what is in it at the end of the block
         for stmt in node.body:
             self.visit(stmt)
-        self.catching = catching
+        self.catching, self.temporary = catching, temporary
 
     visit_AsyncWith = visit_With
 
@@ -560,10 +579,14 @@ class _Walker(ast.NodeVisitor):
             if func.id not in _PURE_BUILTINS:
                 self._call(None, func.id, args | {func.id}, out)
         elif isinstance(func, ast.Attribute):
-            if func.attr in _IO_CALLS:
+            temporary = bool(args & self.temporary)  # a file in a temporary folder or in memory of this cell's
+            if func.attr in _IO_CALLS and not temporary:
                 self._refuse(f"it calls `{func.attr}` (files, programs or the process)")
+            if temporary and func.attr in _IO_CALLS | _LIBRARY_IO_CALLS:
+                self._mutate(args & self.temporary)  # what is written there: a later cell may read the buffer
             root = _root(func)
-            scoped = node is self.scoped or (self.catching and func.attr in _WARNING_FILTERS)
+            scoped = node is self.scoped or (self.catching and func.attr in _WARNING_FILTERS) or \
+                (temporary and func.attr in _LIBRARY_IO_CALLS)
             if isinstance(root, ast.Name):
                 self._call(root.id, "" if scoped else func.attr, args, out)
             elif not isinstance(root, _FRESH):
@@ -736,6 +759,8 @@ class _Kinds:
             for c in calls:
                 if c.root in self.library and c.name and (c.name in _SWITCH_CALLS or c.name.startswith(_SWITCH_PREFIXES)):
                     return f"{who} changes a library's state (`{c.root}.….{c.name}(...)`)"
+                if c.root in self.library and c.name in _LIBRARY_IO_CALLS:
+                    return f"{who} calls `{c.root}.….{c.name}(...)` (files, programs or the process)"
         return None
 
     def _changed_by(self, mutates, calls) -> set[str]:

@@ -73,6 +73,27 @@ def test_what_cannot_be_followed_by_name_always_runs(source, why):
     assert why in decision.kept[1], decision.kept[1]
 
 
+@pytest.mark.parametrize("demo,left_out", [
+    ("with tempfile.TemporaryDirectory() as tmp:\n    torch.save(model.state_dict(), Path(tmp) / 'm.pt')\n"
+     "    print(torch.load(Path(tmp) / 'm.pt'))", True),  # gone at the end of the block
+    ("buffer = io.BytesIO()\ntorch.save(model.state_dict(), buffer)\nprint(len(buffer.getvalue()))", True),
+    ("handle = model.register_forward_hook(lambda *a: None)\nhandle.remove()", True),  # the notebook's object
+    ("torch.save(model.state_dict(), 'm.pt')", False),  # a file a later cell may read
+    ("with tempfile.TemporaryDirectory() as tmp:\n    torch.save(model.state_dict(), 'm.pt')", False),
+    ("os.remove('old.pt')", False),  # a library's remove
+])
+def test_files_only_a_later_cell_could_read_make_a_cell_run(demo, left_out):
+    prelude = "import io\nimport os\nimport tempfile\nfrom pathlib import Path\nimport torch\nmodel = torch.nn.Linear(1, 1)"
+    cells = [prelude, demo, "def f(x):\n    return x + 1"]
+    assert (1 in _left_out(*cells, student={2})) == left_out, demo
+
+
+def test_a_buffer_in_memory_written_by_a_cell_a_later_one_reads_makes_it_run():
+    cells = ["import io\nimport torch\nbuffer = io.BytesIO()", "torch.save(torch.ones(2), buffer)",
+             "def f(x):\n    return x + len(buffer.getvalue())"]
+    assert _left_out(*cells, student={2}) == set()
+
+
 def test_warning_filters_inside_catch_warnings_are_undone_and_left_out():
     cell = "with warnings.catch_warnings():\n    warnings.simplefilter('ignore')\n    frame = list(range(3))"
     assert _left_out("import warnings", cell, ANSWER.replace("helper(x)", "x"), student={2}) == {0, 1}

@@ -195,12 +195,19 @@ class Grader:
     # -- judging -----------------------------------------------------------------------
     def judge(self, student: str, nb_name: str, plan: nbmod.Plan, result: RunResult | None,
               not_run: grading.NotRun | None) -> tuple[Row, dict | None]:
-        """The row and the feedback notebook (None when grading it failed: the row says why)."""
+        """The row and the feedback notebook (None when grading it failed: the row says why).
+
+        On one torch thread: the checkers' tensors are small, and the cores are the sandboxes'
+        (a second thread of the driver's waits on them; 09's judging took 1.5 s a student on
+        two busy cores, 0.3 s on one thread)."""
+        from course.env import one_thread
+
         g = grading.Grading(student, nb_name, self.sources[nb_name], plan, result, not_run,
                             self.max_scores[nb_name], self.cases, self.limits.cell_timeout_s,
                             self.released_checksums.get(nb_name, {}))
         try:
-            return grading.grade_notebook(g)
+            with one_thread():
+                return grading.grade_notebook(g)
         except Exception as exc:  # noqa: BLE001 - never an aborted run: a row that says why
             why = f"engine-error: grading failed in the driver ({type(exc).__name__}: {exc})"
             return grading.failed_row(student, nb_name, self.sources[nb_name], self.max_scores[nb_name], why), None

@@ -113,8 +113,23 @@ class LocalPool:
     def _serve(self, slot: _Slot) -> None:
         try:
             self._take_jobs(slot)
+        except BaseException as exc:  # a bug here, not a sandbox's doing: never a driver waiting forever
+            self._orphaned(exc)
+            raise
         finally:
             slot.stop()
+
+    def _orphaned(self, exc: BaseException) -> None:
+        """This thread ends on an error of its own: when no other thread is left to run them,
+        the submissions still waiting fail with it (each gets an ``engine-error`` row)."""
+        with self.cond:
+            if any(t.is_alive() for t in self.threads if t is not threading.current_thread()):
+                return
+            waiting = list(self.queue)
+            self.queue.clear()
+        for future, _job, _shared in waiting:
+            if future.set_running_or_notify_cancel():
+                future.set_exception(PoolClosed(f"the pool's last thread failed: {type(exc).__name__}: {exc}"))
 
     def _take_jobs(self, slot: _Slot) -> None:
         while True:

@@ -23,6 +23,7 @@ import argparse
 import os
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 if __name__ == "__main__" and sys.path and os.path.abspath(sys.path[0] or os.curdir) == os.getcwd() \
@@ -65,23 +66,7 @@ def _release(args) -> int:
     from autograder.paths import NOTEBOOKS, SOLUTIONS
 
     solutions = Path(args.solutions) if args.solutions else SOLUTIONS
-    if not solutions.is_dir():
-        raise UsageError(f"no solutions folder {solutions}", "give the folder of the instructor's notebooks")
-    if not any(solutions.glob("*.ipynb")):
-        raise UsageError(f"{solutions} holds no notebook (.ipynb)", "give the folder of the instructor's notebooks")
-    if args.out and Path(args.out).exists() and not Path(args.out).is_dir():
-        raise UsageError(f"--out {args.out} is a file", "give a folder for the released notebooks")
-    missing = sorted({Path(n).stem for n in args.names} - {p.stem for p in solutions.glob("*.ipynb")})
-    if missing:
-        raise UsageError(f"no solution notebook named {', '.join(missing)} in {solutions}",
-                         "give the names of notebooks in the solutions folder")
-    if (args.repository or args.tag) and (args.names or args.out or args.solutions):
-        raise UsageError(f"--{'repository' if args.repository else 'tag'} releases the repository's own notebooks, "
-                         "all of them", "leave out the names, --out and --solutions")
-    if args.student_bundle:
-        publish.check_bundle_target(Path(args.student_bundle))
-    if args.branch and not args.repository:
-        raise UsageError("--branch goes with --repository", "give the repository too")
+    _check_release(args, solutions)
     if args.repository:
         repository = publish.check_repository(args.repository)
         path = publish.set_repository(repository, args.branch)
@@ -109,10 +94,49 @@ def _release(args) -> int:
     return 0
 
 
+def _check_release(args, solutions: Path) -> None:
+    """Every argument of ``release``, before anything is written."""
+    from autograder import publish
+
+    if not solutions.is_dir():
+        raise UsageError(f"no solutions folder {solutions}", "give the folder of the instructor's notebooks")
+    if not any(solutions.glob("*.ipynb")):
+        raise UsageError(f"{solutions} holds no notebook (.ipynb)", "give the folder of the instructor's notebooks")
+    if args.out and Path(args.out).exists() and not Path(args.out).is_dir():
+        raise UsageError(f"--out {args.out} is a file", "give a folder for the released notebooks")
+    missing = sorted({Path(n).stem for n in args.names} - {p.stem for p in solutions.glob("*.ipynb")})
+    if missing:
+        raise UsageError(f"no solution notebook named {', '.join(missing)} in {solutions}",
+                         "give the names of notebooks in the solutions folder")
+    if (args.repository or args.tag) and (args.names or args.out or args.solutions):
+        raise UsageError(f"--{'repository' if args.repository else 'tag'} releases the repository's own notebooks, "
+                         "all of them", "leave out the names, --out and --solutions")
+    if args.student_bundle:
+        publish.check_bundle_target(Path(args.student_bundle))
+    if args.branch and not args.repository:
+        raise UsageError("--branch goes with --repository", "give the repository too")
+
+
 def _demo(args) -> int:
     from autograder.demo import main as demo
 
     return demo()
+
+
+def _students_to_grade(course, assignment: str) -> list[str]:
+    """The students with a hand-in of ``assignment`` in submitted/, roster students only when
+    the course has a roster (the others are listed, never graded)."""
+    submitted = course.root / "submitted"
+    handed_in = sorted(p.name for p in submitted.iterdir() if (p / assignment).is_dir()) \
+        if submitted.is_dir() else []
+    roster = set(course.roster())
+    if not roster:
+        return handed_in
+    off = [s for s in handed_in if s not in roster]
+    if off:
+        print(f"not graded, not on the roster: {', '.join(off)} (import them with `autograder roster` "
+              "or move their folders out of submitted/)")
+    return [s for s in handed_in if s in roster]
 
 
 def _grade(args) -> int:
@@ -131,20 +155,10 @@ def _grade(args) -> int:
     launched = None if args.scheduler else launch_for(Path(args.course), args.assignment, args.checks or ())
     try:
         course = _assignment(args)
-        roster = set(course.roster())
-        submitted = course.root / "submitted"
-        handed_in = sorted(p.name for p in submitted.iterdir() if (p / args.assignment).is_dir()) \
-            if submitted.is_dir() else []
-        students = None
-        if roster:  # nobody off the roster reaches the gradebook
-            off = [s for s in handed_in if s not in roster]
-            if off:
-                print(f"not graded, not on the roster: {', '.join(off)} (import them with `autograder roster` "
-                      "or move their folders out of submitted/)")
-            students = [s for s in handed_in if s in roster]
-        if (students is not None and not students) or not handed_in:
-            print(f"nothing to grade for {args.assignment}: no submission of a roster student in {submitted} "
-                  "(run `python -m autograder collect` first)")
+        students = _students_to_grade(course, args.assignment)
+        if not students:
+            print(f"nothing to grade for {args.assignment}: no submission of a roster student in "
+                  f"{course.root / 'submitted'} (run `python -m autograder collect` first)")
             return 0
         from autograder.engine.limits import Limits
         from autograder.engine.scheduler import GraderBusy, grade
@@ -296,28 +310,12 @@ def _regrade(args) -> int:
 
 
 def _roster(args) -> int:
-    from autograder.roster import import_roster, read_roster, set_due_date, set_late_policy, time_zone
+    from autograder.roster import import_roster, set_due_date, set_late_policy, time_zone
 
     course = _course(args)
     # every input is checked before anything is written
     tz, tz_words = time_zone(args.tz)
-    source = course.root / "source"
-    assignments = sorted(p.name for p in source.iterdir() if p.is_dir()) if source.is_dir() else []
-    dues = []
-    for item in args.due or []:
-        assignment, sep, when = item.partition("=")
-        assignment, when = assignment.strip(), when.strip()
-        if not sep or not assignment or not when:
-            raise UsageError(f"--due {item!r} is not ASSIGNMENT=WHEN", 'write e.g. --due 01_tensors="2026-01-12 12:00"')
-        if assignment not in assignments:
-            raise UsageError(f"--due names {assignment!r}, which is not an assignment of the course "
-                             f"(it has: {', '.join(assignments) or 'none'})", "use one of those names")
-        from autograder.roster import parse_due
-
-        try:
-            dues.append((assignment, when, parse_due(when, tz)))
-        except UsageError as exc:
-            raise UsageError(f"--due {assignment}: {exc.what}", exc.todo) from None
+    dues = _due_dates(args.due or [], course, tz)
     if args.late_per_hour is not None and args.late_per_hour < 0:
         raise UsageError(f"--late-per-hour must be 0 or more, not {args.late_per_hour:g}",
                          "give the points taken off per started hour late (0: no penalty)")
@@ -328,18 +326,7 @@ def _roster(args) -> int:
             require_assignment(course, assignment)
     if not args.csv and not dues and args.late_per_hour is None:
         raise UsageError("nothing to do", "give a roster CSV, --due ASSIGNMENT=WHEN or --late-per-hour")
-    report = None
-    if args.csv:
-        report = read_roster(args.csv, id_column=args.id_column)
-        if not report.students:
-            why = "; ".join(f"line {n}: {w}" for n, w in report.bad_rows[:3]) or "no rows"
-            raise UsageError(f"no student could be read from {args.csv} ({why})",
-                             "export the roster again, or name the id column with --id-column")
-        if report.bad_rows and not args.skip_bad_rows:
-            why = "; ".join(f"line {n}: {w}" for n, w in report.bad_rows[:3])
-            raise UsageError(f"{len(report.bad_rows)} row(s) of {args.csv} cannot be used ({why}"
-                             f"{'; ...' if len(report.bad_rows) > 3 else ''})",
-                             f"fix them, or give --skip-bad-rows to import the other {len(report.students)}")
+    report = _usable_roster(args) if args.csv else None
     # then the changes
     if report is not None:
         import_roster(args.csv, course.db_url, course.root, report=report)
@@ -353,6 +340,47 @@ def _roster(args) -> int:
         path = set_late_policy(course.root, args.late_per_hour or None)
         print(f"late policy: {args.late_per_hour:g} point(s) per started hour late, in {path}")
     return 0
+
+
+def _due_dates(items: list[str], course, tz) -> list[tuple[str, str, datetime]]:
+    """Each ``--due ASSIGNMENT=WHEN`` as (assignment, WHEN as written, the moment), checked
+    against the course's assignments."""
+    from autograder.roster import parse_due
+
+    source = course.root / "source"
+    assignments = sorted(p.name for p in source.iterdir() if p.is_dir()) if source.is_dir() else []
+    dues = []
+    for item in items:
+        assignment, sep, when = item.partition("=")
+        assignment, when = assignment.strip(), when.strip()
+        if not sep or not assignment or not when:
+            raise UsageError(f"--due {item!r} is not ASSIGNMENT=WHEN", 'write e.g. --due 01_tensors="2026-01-12 12:00"')
+        if assignment not in assignments:
+            raise UsageError(f"--due names {assignment!r}, which is not an assignment of the course "
+                             f"(it has: {', '.join(assignments) or 'none'})", "use one of those names")
+        try:
+            dues.append((assignment, when, parse_due(when, tz)))
+        except UsageError as exc:
+            raise UsageError(f"--due {assignment}: {exc.what}", exc.todo) from None
+    return dues
+
+
+def _usable_roster(args):
+    """The roster CSV read, refused when no student can be read from it, or when some rows
+    cannot be used and --skip-bad-rows was not given."""
+    from autograder.roster import read_roster
+
+    report = read_roster(args.csv, id_column=args.id_column)
+    if not report.students:
+        why = "; ".join(f"line {n}: {w}" for n, w in report.bad_rows[:3]) or "no rows"
+        raise UsageError(f"no student could be read from {args.csv} ({why})",
+                         "export the roster again, or name the id column with --id-column")
+    if report.bad_rows and not args.skip_bad_rows:
+        why = "; ".join(f"line {n}: {w}" for n, w in report.bad_rows[:3])
+        raise UsageError(f"{len(report.bad_rows)} row(s) of {args.csv} cannot be used ({why}"
+                         f"{'; ...' if len(report.bad_rows) > 3 else ''})",
+                         f"fix them, or give --skip-bad-rows to import the other {len(report.students)}")
+    return report
 
 
 def _collect(args) -> int:

@@ -76,8 +76,10 @@ class CellMatch:
     """How one graded cell of the release was found in the submission."""
     grade_id: str
     kind: str          # answer | test | locked
-    how: str           # grade_id | cell_id | fingerprint | reinserted | missing
+    how: str           # grade_id | cell_id | fingerprint | reinserted | missing | claim-removed
     restored: bool     # True when nbgrader metadata was written back (missing or altered)
+    # claim-removed: a cell that matches no cell of the release claimed this grade id (which
+    # may be no grade id of the release); its nbgrader metadata was removed
     detail: str = ""
 
 
@@ -95,6 +97,7 @@ class Placed:
     cells: list[CellMatch] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     run: str = ""              # the run that placed it (collect/runs/<run>/)
+    sha256: str = ""           # of the notebook written under submitted/ (what the grader reads)
 
     @property
     def restored(self) -> list[CellMatch]:
@@ -148,7 +151,7 @@ class CollectReport:
 
     def to_dict(self) -> dict:
         out = dataclasses.asdict(self)
-        for p, d in zip(self.placed, out["placed"]):
+        for p, d in zip(self.placed, out["placed"], strict=True):
             d["restored"] = [c.grade_id for c in p.restored]
         return out
 
@@ -233,44 +236,52 @@ def _entries(path: Path, ignored: list) -> list[_Entry]:
     if not path.exists():
         raise UsageError(f"no such file or folder {path}", "give the zip or the folder of the hand-ins")
     try:
-        if path.is_file():
-            data = path.read_bytes()
-            if zipfile.is_zipfile(io.BytesIO(data)):
-                try:
-                    return _zip_entries(data, path.name, (), ignored)
-                except ValueError:
-                    pass
-                raise UsageError(f"{path} is a damaged zip", "download it again")
-            if data[:4] == b"PK\x03\x04" or path.suffix.lower() == ".zip" and data[:2] == b"PK":
-                raise UsageError(f"{path} is a damaged zip (cut short or corrupted)", "download it again")
-            if path.suffix.lower() == ".ipynb":
-                when = datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.utc)
-                return [_Entry(path.name, (path.name,), data, when)]
-            raise UsageError(f"{path} is not a zip or a notebook", "give the zip your LMS downloaded, a folder of "
-                                                                   "hand-ins, or one .ipynb file")
-        entries = []
-        for file in sorted(p for p in path.rglob("*") if p.is_file()):
-            parts = file.relative_to(path).parts
-            origin = str(file.relative_to(path))
-            if _is_junk(parts):
-                ignored.append((origin, "system file (macOS, Jupyter checkpoint)"))
-                continue
-            try:
-                data = file.read_bytes()
-            except OSError as exc:
-                ignored.append((origin, f"cannot be read ({exc.strerror or exc})"))
-                continue
-            if file.suffix.lower() == ".zip":
-                try:
-                    entries += _zip_entries(data, origin, parts[:-1] + (file.stem,), ignored)
-                except ValueError as exc:
-                    ignored.append((origin, str(exc)))
-                continue
-            when = datetime.fromtimestamp(file.stat().st_mtime, tz=timezone.utc)
-            entries.append(_Entry(origin, parts, data, when))
-        return entries
+        return _file_entries(path, ignored) if path.is_file() else _folder_entries(path, ignored)
     except PermissionError as exc:
         raise UsageError(f"cannot read {exc.filename or path} (permission denied)", "check its permissions") from None
+
+
+def _file_entries(path: Path, ignored: list) -> list[_Entry]:
+    """One file handed in: a zip (read whole, or refused as damaged) or one notebook."""
+    data = path.read_bytes()
+    if zipfile.is_zipfile(io.BytesIO(data)):
+        try:
+            return _zip_entries(data, path.name, (), ignored)
+        except ValueError:
+            pass
+        raise UsageError(f"{path} is a damaged zip", "download it again")
+    if data[:4] == b"PK\x03\x04" or path.suffix.lower() == ".zip" and data[:2] == b"PK":
+        raise UsageError(f"{path} is a damaged zip (cut short or corrupted)", "download it again")
+    if path.suffix.lower() == ".ipynb":
+        when = datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.utc)
+        return [_Entry(path.name, (path.name,), data, when)]
+    raise UsageError(f"{path} is not a zip or a notebook", "give the zip your LMS downloaded, a folder of "
+                                                           "hand-ins, or one .ipynb file")
+
+
+def _folder_entries(path: Path, ignored: list) -> list[_Entry]:
+    """Every file under a folder, the zips in it opened; what cannot be read goes to ``ignored``."""
+    entries = []
+    for file in sorted(p for p in path.rglob("*") if p.is_file()):
+        parts = file.relative_to(path).parts
+        origin = str(file.relative_to(path))
+        if _is_junk(parts):
+            ignored.append((origin, "system file (macOS, Jupyter checkpoint)"))
+            continue
+        try:
+            data = file.read_bytes()
+        except OSError as exc:
+            ignored.append((origin, f"cannot be read ({exc.strerror or exc})"))
+            continue
+        if file.suffix.lower() == ".zip":
+            try:
+                entries += _zip_entries(data, origin, parts[:-1] + (file.stem,), ignored)
+            except ValueError as exc:
+                ignored.append((origin, str(exc)))
+            continue
+        when = datetime.fromtimestamp(file.stat().st_mtime, tz=timezone.utc)
+        entries.append(_Entry(origin, parts, data, when))
+    return entries
 
 
 def read_notebook(data: bytes) -> tuple[dict | None, str, str]:
@@ -386,39 +397,25 @@ def restore(nb: dict, source: Source) -> tuple[dict, list[CellMatch], list[str]]
     seen_ids: set[str] = set()
     position: dict[str, int] = {}   # grade id -> index in out_cells
     claims: dict[int, object] = {}   # what the submission's matched cells said about themselves
+    removed: list[CellMatch] = []    # what cells that match nothing claimed
     for i, cell in enumerate(nb["cells"]):
         cell = copy.deepcopy(cell)
-        ctype = cell.get("cell_type", "code")
-        new = {"cell_type": ctype, "metadata": cell.get("metadata") if isinstance(cell.get("metadata"), dict) else {},
-               "source": _text(cell.get("source"))}
-        if ctype == "code":
-            new["outputs"] = cell.get("outputs") if isinstance(cell.get("outputs"), list) else []
-            new["execution_count"] = cell.get("execution_count") if isinstance(cell.get("execution_count"), int) else None
-        if ctype in ("markdown", "raw") and isinstance(cell.get("attachments"), dict):
-            new["attachments"] = cell["attachments"]
+        new = _plain_cell(cell)
         claimed = new["metadata"].pop("nbgrader", None)
         if i in taken:
             g = taken[i][0]
-            new["metadata"]["nbgrader"] = copy.deepcopy(g.cell["metadata"]["nbgrader"])
-            for key in ("editable", "deletable"):
-                if key in g.cell.get("metadata", {}):
-                    new["metadata"][key] = g.cell["metadata"][key]
-            cid = g.cell.get("id") or g.grade_id
+            cid = _take_release_metadata(new, g)
             position[g.grade_id] = len(out_cells)
             claims[i] = claimed
         else:
             if claimed:
                 notes.append(f"cell {i}: nbgrader metadata {_short(claimed)} matches no cell of the release: removed")
+                gid = claimed.get("grade_id") if isinstance(claimed, dict) else None
+                if isinstance(gid, str) and gid:
+                    removed.append(CellMatch(gid, _claimed_kind(claimed), "claim-removed", False,
+                                             f"a cell that matches no cell of the release claimed {_short(claimed)}"))
             cid = next((c for c in (cell.get("id"), new["metadata"].get("id")) if isinstance(c, str) and _ID_OK.match(c)), None)
-        if cid is None or cid in seen_ids:
-            if cid is not None:
-                notes.append(f"cell {i}: duplicate cell id {cid!r} renamed")
-            base, k = (cid or f"cell-{i}"), 1
-            cid = base
-            while cid in seen_ids:
-                cid, k = f"{base}-{k}", k + 1
-        seen_ids.add(cid)
-        new["id"] = cid
+        new["id"] = _unique_id(cid, f"cell-{i}", seen_ids, notes, f"cell {i}")
         out_cells.append(new)
 
     matches: list[CellMatch] = []
@@ -428,9 +425,59 @@ def restore(nb: dict, source: Source) -> tuple[dict, list[CellMatch], list[str]]
         detail = "" if same or claimed is None else f"submission claimed {_short(claimed)}"
         matches.append(CellMatch(g.grade_id, g.kind, how, restored=not same, detail=detail))
     matched = {m.grade_id for m in matches}
-    for g in source.graded:   # graded cells the student deleted
-        if g.grade_id in matched:
-            continue
+    matches += _put_back_deleted([g for g in source.graded if g.grade_id not in matched], source,
+                                 out_cells, position, seen_ids)
+    matches.extend(removed)
+
+    meta = nb.get("metadata") if isinstance(nb.get("metadata"), dict) else {}
+    meta = copy.deepcopy(meta)
+    meta["kernelspec"] = copy.deepcopy(source.nb.get("metadata", {}).get("kernelspec", meta.get("kernelspec", {})))
+    out = {"cells": out_cells, "metadata": meta, "nbformat": 4, "nbformat_minor": max(5, nb.get("nbformat_minor") if isinstance(nb.get("nbformat_minor"), int) else 0)}
+    return out, matches, notes
+
+
+def _plain_cell(cell: dict) -> dict:
+    """The fields nbformat 4.5 allows for the cell's type, each of the right type (or empty)."""
+    ctype = cell.get("cell_type", "code")
+    new = {"cell_type": ctype, "metadata": cell.get("metadata") if isinstance(cell.get("metadata"), dict) else {},
+           "source": _text(cell.get("source"))}
+    if ctype == "code":
+        new["outputs"] = cell.get("outputs") if isinstance(cell.get("outputs"), list) else []
+        new["execution_count"] = cell.get("execution_count") if isinstance(cell.get("execution_count"), int) else None
+    if ctype in ("markdown", "raw") and isinstance(cell.get("attachments"), dict):
+        new["attachments"] = cell["attachments"]
+    return new
+
+
+def _take_release_metadata(new: dict, g: _Graded) -> str:
+    """The release cell's nbgrader metadata (and its editable/deletable flags) onto the
+    matched cell; the cell id to give it, the release's."""
+    new["metadata"]["nbgrader"] = copy.deepcopy(g.cell["metadata"]["nbgrader"])
+    for key in ("editable", "deletable"):
+        if key in g.cell.get("metadata", {}):
+            new["metadata"][key] = g.cell["metadata"][key]
+    return g.cell.get("id") or g.grade_id
+
+
+def _unique_id(cid: str | None, fallback: str, seen_ids: set[str], notes: list[str], where: str) -> str:
+    """``cid``, or ``fallback`` when there is none, with a suffix when a cell took it already."""
+    if cid is None or cid in seen_ids:
+        if cid is not None:
+            notes.append(f"{where}: duplicate cell id {cid!r} renamed")
+        base, k = (cid or fallback), 1
+        cid = base
+        while cid in seen_ids:
+            cid, k = f"{base}-{k}", k + 1
+    seen_ids.add(cid)
+    return cid
+
+
+def _put_back_deleted(deleted: list[_Graded], source: Source, out_cells: list[dict], position: dict[str, int],
+                      seen_ids: set[str]) -> list[CellMatch]:
+    """Graded cells the student deleted: a locked or test cell goes back in after the graded
+    cells that come before it in the release; a missing answer scores 0."""
+    matches = []
+    for g in deleted:
         if g.kind == "answer":
             matches.append(CellMatch(g.grade_id, g.kind, "missing", False, "no cell defines it: the exercise scores 0"))
             continue
@@ -445,12 +492,14 @@ def restore(nb: dict, source: Source) -> tuple[dict, list[CellMatch], list[str]]
                 position[gid] = p + 1
         position[g.grade_id] = at
         matches.append(CellMatch(g.grade_id, g.kind, "reinserted", True, "deleted by the student; put back from the release"))
+    return matches
 
-    meta = nb.get("metadata") if isinstance(nb.get("metadata"), dict) else {}
-    meta = copy.deepcopy(meta)
-    meta["kernelspec"] = copy.deepcopy(source.nb.get("metadata", {}).get("kernelspec", meta.get("kernelspec", {})))
-    out = {"cells": out_cells, "metadata": meta, "nbformat": 4, "nbformat_minor": max(5, nb.get("nbformat_minor") if isinstance(nb.get("nbformat_minor"), int) else 0)}
-    return out, matches, notes
+
+def _claimed_kind(meta: dict) -> str:
+    """What nbgrader metadata makes a cell: test, answer or locked."""
+    if meta.get("grade") and not meta.get("solution"):
+        return "test"
+    return "answer" if meta.get("solution") else "locked"
 
 
 def _short(meta) -> str:
@@ -556,6 +605,22 @@ class StudentMatch:
     closest: str = ""
 
 
+class _Evidence:
+    """What one name says about each student: per kind of evidence the strongest finding."""
+
+    def __init__(self) -> None:
+        self.found: dict[str, dict[str, tuple[float, str]]] = {}
+
+    def add(self, ids: set[str], kind: str, weight: float, how: str) -> None:
+        for sid in ids:
+            if weight > self.found.setdefault(sid, {}).get(kind, (0.0, ""))[0]:
+                self.found[sid][kind] = (weight, how)
+
+    def totals(self) -> dict[str, tuple[float, str]]:
+        """student -> (the kinds' weights added up, how the strongest said it)."""
+        return {sid: (sum(w for w, _ in kinds.values()), max(kinds.values())[1]) for sid, kinds in self.found.items()}
+
+
 class RosterIndex:
     """A roster, looked up by every way a file or folder name can name a student."""
 
@@ -582,41 +647,42 @@ class RosterIndex:
     def evidence(self, text: str, assignments: list[str]) -> dict[str, tuple[float, str]]:
         """student -> (weight, how) from one file or folder name; each kind of evidence counts once."""
         cleaned = _clean(text)
-        found: dict[str, dict[str, tuple[float, str]]] = {}
-
-        def add(ids: set[str], kind: str, weight: float, how: str) -> None:
-            for sid in ids:
-                if weight > found.setdefault(sid, {}).get(kind, (0.0, ""))[0]:
-                    found[sid][kind] = (weight, how)
-
-        def labelled(key: str, ids: set[str]) -> None:
-            for sid in ids:
-                add({sid}, "whole" if key == whole else "token", WHOLE if key == whole else TOKEN,
-                    f"{self.label.get((key, sid), 'e-mail')} {key!r}")
-
+        found = _Evidence()
         whole = cleaned.lower().strip()
-        labelled(whole, self.identity.get(whole, set()))
+        self._identities(found, whole, self.identity.get(whole, set()), "whole", WHOLE)
         tokens = {t.lower() for t in re.split(r"[\s_]+|\s-\s", cleaned) if t}
         tokens |= {piece for t in tokens if "-" in t and "@" not in t for piece in t.split("-") if piece}  # hw1-login
         for token in tokens - {whole}:
-            if not (len(token) >= 4 if token.isdigit() else len(token) >= 3):
-                continue
-            labelled(token, {sid for sid in self.identity.get(token, set())
-                             if (token, sid) in self.label})   # an id, login or number, not an e-mail's part
-            add(self.mail_part.get(token, set()), "mail", MAIL_PART, f"e-mail name {token!r}")
-            local = token.split("@")[0] if "@" in token else ""
-            if local and local not in self.mail_part:   # an e-mail whose name is a login or an id
-                for sid in self.identity.get(local, set()):
-                    if (local, sid) in self.label:
-                        add({sid}, "token", TOKEN, f"{self.label[(local, sid)]} {local!r} (from the e-mail {token!r})")
-        words = [t for t in parse_file_name(cleaned, assignments).name_tokens if t]
+            if len(token) >= (4 if token.isdigit() else 3):   # shorter words name no one
+                self._token(found, token)
+        self._names(found, [t for t in parse_file_name(cleaned, assignments).name_tokens if t])
+        return found.totals()
+
+    def _identities(self, found: _Evidence, key: str, ids: set[str], kind: str, weight: float) -> None:
+        for sid in ids:
+            found.add({sid}, kind, weight, f"{self.label.get((key, sid), 'e-mail')} {key!r}")
+
+    def _token(self, found: _Evidence, token: str) -> None:
+        """One word of the name: an id, login or number; an e-mail's part before @; an e-mail
+        whose part before @ is a login or an id."""
+        self._identities(found, token, {sid for sid in self.identity.get(token, set())
+                                        if (token, sid) in self.label},   # not an e-mail's part
+                         "token", TOKEN)
+        found.add(self.mail_part.get(token, set()), "mail", MAIL_PART, f"e-mail name {token!r}")
+        local = token.split("@")[0] if "@" in token else ""
+        if local and local not in self.mail_part:   # an e-mail whose name is a login or an id
+            for sid in self.identity.get(local, set()):
+                if (local, sid) in self.label:
+                    found.add({sid}, "token", TOKEN, f"{self.label[(local, sid)]} {local!r} (from the e-mail {token!r})")
+
+    def _names(self, found: _Evidence, words: list[str]) -> None:
+        """Runs of up to 4 words, in either order, that are a student's full name (longer runs weigh more)."""
         for size in range(min(4, len(words)), 0, -1):
             for i in range(len(words) - size + 1):
                 window = words[i:i + size]
                 for key in {"".join(window), "".join(reversed(window))}:
                     if key in self.names:
-                        add(self.names[key], "name", FULL_NAME + 0.1 * size, f"name {' '.join(window)!r}")
-        return {sid: (sum(w for w, _ in kinds.values()), max(kinds.values())[1]) for sid, kinds in found.items()}
+                        found.add(self.names[key], "name", FULL_NAME + 0.1 * size, f"name {' '.join(window)!r}")
 
     def match(self, texts: list[str], assignments: list[str]) -> StudentMatch:
         """The student named by the innermost text (file name first, then folders outward)
@@ -669,7 +735,7 @@ def _student_of(entry: _Entry, info: NameInfo, assignments: list[str],
         if f.assignment and not f.name_tokens:   # <student>/<assignment>/<file>
             continue
         folders.append(f.name_tokens)
-    for tokens, how in zip([info.name_tokens] + folders, ["file-name"] + ["folder"] * len(folders)):
+    for tokens, how in zip([info.name_tokens] + folders, ["file-name"] + ["folder"] * len(folders), strict=True):
         if tokens:
             return StudentMatch("_".join(tokens), how)
     return StudentMatch(None)
@@ -889,43 +955,11 @@ def collect(path: str | Path, course_root: str | Path, assignments: list[str] | 
                                                   "none: student ids are taken from file and folder names"))
     entries = hand_in(path, report.ignored)
     index = RosterIndex(roster) if roster is not None else None
-    run = "" if dry_run else _new_run(course_root)
-    report.run = run
-    record = course_root / "collect" / "runs" / run if run else None
-    counters: dict[Path, int] = {}
-
-    def keep(entry: _Entry, where: str) -> str:
-        if record is None:
-            return ""
-        folder = record / where
-        folder.mkdir(parents=True, exist_ok=True)
-        name = "_".join(entry.parts)
-        stem, suffix = (name[:-6], ".ipynb") if name.lower().endswith(".ipynb") else (name, "")
-        counters[folder] = counters.get(folder, 0) + 1
-        target = folder / f"{counters[folder]:03d}_{_slug(stem)[:80] or 'file'}{suffix}"
-        target.write_bytes(entry.data)
-        return str(target.relative_to(course_root))
-
-    def unplace(entry: _Entry, reason: str, detail: str, student: str | None = None,
-                assignment: str | None = None, closest: str = "") -> None:
-        report.unplaced.append(Unplaced(entry.origin, reason, detail, keep(entry, "quarantine"), student, assignment,
-                                        closest, entry.sha256, run))
-
+    report.run = "" if dry_run else _new_run(course_root)
+    writes = _RunWrites(course_root, report)
     candidates: list[tuple[_Entry, Placed, dict]] = []
     for entry in entries:
-        if not _is_notebook(entry):
-            claim = _not_a_notebook(entry, srcs, known, index, tz)
-            if claim is None:
-                report.ignored.append((entry.origin, "not a notebook (.ipynb)"))
-            else:
-                unplace(entry, "not-a-notebook-file", f"a {Path(entry.parts[-1]).suffix or 'file without extension'} "
-                                                      "file, not a Jupyter notebook (.ipynb)", *claim)
-            continue
-        try:
-            item = _place(entry, srcs, known, index, unplace, tz)
-        except Exception as exc:  # one odd file must never stop the class's collect
-            unplace(entry, "internal-error", f"{type(exc).__name__}: {exc}")
-            continue
+        item = _candidate(entry, srcs, known, index, tz, writes)
         if item is not None:
             candidates.append(item)
 
@@ -934,42 +968,7 @@ def collect(path: str | Path, course_root: str | Path, assignments: list[str] | 
     for item in candidates:
         groups.setdefault((item[1].student, item[1].assignment), []).append(item)
     for (student, assignment), items in sorted(groups.items()):
-        items.sort(key=lambda it: it[1].timestamp, reverse=True)
-        entry, placed, fixed = items[0]
-        for other, p, _ in items[1:]:
-            report.duplicates.append(Duplicate(other.origin, student, assignment, f"the newer {entry.origin}",
-                                               keep(other, "quarantine"), other.sha256, run))
-        folder = course_root / "submitted" / student / assignment
-        target = folder / f"{assignment}.ipynb"
-        text = json.dumps(fixed, indent=1, ensure_ascii=False) + "\n"
-        placed.path, placed.run = str(target.relative_to(course_root)), run
-        if target.exists():
-            same = target.read_text(errors="replace") == text and \
-                (folder / "timestamp.txt").exists() and (folder / "timestamp.txt").read_text() == placed.timestamp
-            if same:
-                placed.notes.append("unchanged: the same notebook is already in submitted/")
-                keep(entry, f"originals/{student}/{assignment}")
-                report.placed.append(placed)
-                continue
-            theirs = _stamp(folder / "timestamp.txt")
-            mine = datetime.strptime(placed.timestamp, TIMESTAMP_FORMAT).replace(tzinfo=timezone.utc)
-            if theirs is not None and theirs > mine:
-                report.duplicates.append(Duplicate(entry.origin, student, assignment,
-                                                   f"the newer hand-in already in {placed.path} "
-                                                   f"({theirs:%Y-%m-%d %H:%M} UTC)",
-                                                   keep(entry, "quarantine"), entry.sha256, run))
-                continue
-            if record is not None:   # what is replaced is kept, never deleted
-                dest = record / "replaced" / student / assignment
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                shutil.move(str(folder), str(dest))
-            placed.notes.append(f"replaced the earlier hand-in (kept in collect/runs/{run}/replaced/)")
-        if record is not None:
-            folder.mkdir(parents=True, exist_ok=True)
-            target.write_text(text)
-            (folder / "timestamp.txt").write_text(placed.timestamp)
-            keep(entry, f"originals/{student}/{assignment}")
-        report.placed.append(placed)
+        writes.place_newest(student, assignment, items)
 
     if roster is not None:
         have = {(p.student, p.assignment) for p in report.placed}
@@ -977,8 +976,108 @@ def collect(path: str | Path, course_root: str | Path, assignments: list[str] | 
             done = {s for s, a2 in have if a2 == a} | \
                 {p.parent.parent.name for p in (course_root / "submitted").glob(f"*/{a}/{a}.ipynb")}
             report.missing[a] = sorted(r.id for r in roster if r.id not in done)
-    if record is not None:
-        record.mkdir(parents=True, exist_ok=True)
-        (record / "report.json").write_text(json.dumps(report.to_dict(), indent=1, default=str) + "\n")
-        _write_current(course_root)
+    writes.save_report()
     return report
+
+
+def _candidate(entry: _Entry, srcs: dict[str, Source], known: list[str], index: RosterIndex | None,
+               tz: tzinfo | None, writes: _RunWrites) -> tuple[_Entry, Placed, dict] | None:
+    """A notebook with its student, assignment and rebuilt content, to place; None when it is
+    ignored or quarantined (said in the report)."""
+    if not _is_notebook(entry):
+        claim = _not_a_notebook(entry, srcs, known, index, tz)
+        if claim is None:
+            writes.report.ignored.append((entry.origin, "not a notebook (.ipynb)"))
+        else:
+            writes.unplace(entry, "not-a-notebook-file", f"a {Path(entry.parts[-1]).suffix or 'file without extension'} "
+                                                         "file, not a Jupyter notebook (.ipynb)", *claim)
+        return None
+    try:
+        return _place(entry, srcs, known, index, writes.unplace, tz)
+    except Exception as exc:  # one odd file must never stop the class's collect
+        writes.unplace(entry, "internal-error", f"{type(exc).__name__}: {exc}")
+        return None
+
+
+class _RunWrites:
+    """What one run writes: copies of the files it saw under ``collect/runs/<run>/`` and the
+    placed notebooks under ``submitted/``; nothing at all in a dry run."""
+
+    def __init__(self, course_root: Path, report: CollectReport):
+        self.course_root, self.report, self.run = course_root, report, report.run
+        self.record = course_root / "collect" / "runs" / report.run if report.run else None
+        self.counters: dict[Path, int] = {}
+
+    def keep(self, entry: _Entry, where: str) -> str:
+        """A copy of the file under the run's record, numbered; its path ('' in a dry run)."""
+        if self.record is None:
+            return ""
+        folder = self.record / where
+        folder.mkdir(parents=True, exist_ok=True)
+        name = "_".join(entry.parts)
+        stem, suffix = (name[:-6], ".ipynb") if name.lower().endswith(".ipynb") else (name, "")
+        self.counters[folder] = self.counters.get(folder, 0) + 1
+        target = folder / f"{self.counters[folder]:03d}_{_slug(stem)[:80] or 'file'}{suffix}"
+        target.write_bytes(entry.data)
+        return str(target.relative_to(self.course_root))
+
+    def unplace(self, entry: _Entry, reason: str, detail: str, student: str | None = None,
+                assignment: str | None = None, closest: str = "") -> None:
+        self.report.unplaced.append(Unplaced(entry.origin, reason, detail, self.keep(entry, "quarantine"), student,
+                                             assignment, closest, entry.sha256, self.run))
+
+    def place_newest(self, student: str, assignment: str, items: list[tuple[_Entry, Placed, dict]]) -> None:
+        """The newest of a student's files for an assignment into ``submitted/``; the older
+        ones are duplicates, kept in quarantine."""
+        items.sort(key=lambda it: it[1].timestamp, reverse=True)
+        entry, placed, fixed = items[0]
+        for other, _placed, _ in items[1:]:
+            self.report.duplicates.append(Duplicate(other.origin, student, assignment, f"the newer {entry.origin}",
+                                                    self.keep(other, "quarantine"), other.sha256, self.run))
+        folder = self.course_root / "submitted" / student / assignment
+        target = folder / f"{assignment}.ipynb"
+        text = json.dumps(fixed, indent=1, ensure_ascii=False) + "\n"
+        placed.path, placed.run = str(target.relative_to(self.course_root)), self.run
+        placed.sha256 = hashlib.sha256(text.encode()).hexdigest()
+        if target.exists() and not self._replaces(entry, placed, folder, text):
+            return
+        if self.record is not None:
+            folder.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(text.encode())  # UTF-8 whatever the locale (the hash above is of these bytes)
+            (folder / "timestamp.txt").write_text(placed.timestamp)
+            self.keep(entry, f"originals/{student}/{assignment}")
+        self.report.placed.append(placed)
+
+    def _replaces(self, entry: _Entry, placed: Placed, folder: Path, text: str) -> bool:
+        """Whether the file goes over the hand-in ``submitted/`` holds. Not when that one is
+        the same (reported placed, unchanged) or newer (this file is a duplicate); else the
+        earlier one moves to ``collect/runs/<run>/replaced/``, never deleted."""
+        student, assignment = placed.student, placed.assignment
+        same = (folder / f"{assignment}.ipynb").read_text(errors="replace") == text and \
+            (folder / "timestamp.txt").exists() and (folder / "timestamp.txt").read_text() == placed.timestamp
+        if same:
+            placed.notes.append("unchanged: the same notebook is already in submitted/")
+            self.keep(entry, f"originals/{student}/{assignment}")
+            self.report.placed.append(placed)
+            return False
+        theirs = _stamp(folder / "timestamp.txt")
+        mine = datetime.strptime(placed.timestamp, TIMESTAMP_FORMAT).replace(tzinfo=timezone.utc)
+        if theirs is not None and theirs > mine:
+            self.report.duplicates.append(Duplicate(entry.origin, student, assignment,
+                                                    f"the newer hand-in already in {placed.path} "
+                                                    f"({theirs:%Y-%m-%d %H:%M} UTC)",
+                                                    self.keep(entry, "quarantine"), entry.sha256, self.run))
+            return False
+        if self.record is not None:
+            dest = self.record / "replaced" / student / assignment
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(folder), str(dest))
+        placed.notes.append(f"replaced the earlier hand-in (kept in collect/runs/{self.run}/replaced/)")
+        return True
+
+    def save_report(self) -> None:
+        """The run's report.json, and the current view over all runs (not in a dry run)."""
+        if self.record is not None:
+            self.record.mkdir(parents=True, exist_ok=True)
+            (self.record / "report.json").write_text(json.dumps(self.report.to_dict(), indent=1, default=str) + "\n")
+            _write_current(self.course_root)

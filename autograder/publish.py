@@ -136,12 +136,12 @@ def make_tag(root: Path = ROOT) -> str:
         raise UsageError(f"{root} is not a git checkout", "tag the release in the course's git repository")
     if status.exists:
         if status.version_at_tag != status.version or status.package_changed:
-            raise UsageError(status.line(), f"bump __version__ in course/__init__.py, release, commit, then tag")
+            raise UsageError(status.line(), "bump __version__ in course/__init__.py, release, commit, then tag")
         return f"{status.line()}: nothing to do (push it if the public repository lacks it: git push origin {status.tag})"
     dirty = _git("status", "--porcelain", "--untracked-files=no", root=root).stdout.strip()
     if dirty:
         raise UsageError(f"the tree has uncommitted changes ({dirty.splitlines()[0].strip()} ...)",
-                         f"commit them (the released notebooks too), then run `release --tag` again")
+                         "commit them (the released notebooks too), then run `release --tag` again")
     from course import __version__
 
     made = _git("tag", "-a", status.tag, "-m", f"course {__version__}", root=root)

@@ -234,39 +234,48 @@ def _status(s: StudentResult, submitted: bool, graded: bool, cause: str | None =
     out: list[Status] = []
     if not graded:
         out.append(Status("not graded", "submitted but not graded yet (run `autograder grade`)"))
-    ex = s.exercises
-    flagged = [e for e in ex if e.status == "flagged"] or \
-        ([None] if any(nb.engine_status == "flagged" for nb in s.notebooks) else [])
-    timeouts = [e for e in ex if e.status == "timeout"]
-    crashed = [e for e in ex if e.status == "crashed"]
-
-    def why(group) -> str:
-        reasons = []
-        for e in group:
-            if e is not None:
-                extra = [f for f in e.flags if f.split(" (")[0] not in e.message]
-                reasons.append(f"{e.grade_id}: {e.message or e.status}" + (f" ({'; '.join(extra)})" if extra else ""))
-        return "; ".join(reasons)
-
-    broken = [f"{nb.notebook}: {n}" for nb in s.notebooks if nb.engine_status in ("unreadable", "engine-error",
-                                                                                   "too-many-failures")
-              for n in (nb.notes[-1:] or [nb.engine_status])]
-    if flagged:
-        out.append(Status("flagged", why(flagged) or "the engine flagged the notebook for review"))
-    if timeouts:
-        out.append(Status("timeout", why(timeouts)))
-    if crashed or broken:
-        out.append(Status("crashed", "; ".join(filter(None, [why(crashed)] + broken))))
-    missing = [f"{nb.notebook}: {n}" for nb in s.notebooks if nb.engine_status == "missing"
-               for n in (nb.notes[-1:] or ["missing"])]
-    if missing:
-        out.append(Status("not placed", "; ".join(missing)))
+    out += _engine_statuses(s)
     if s.restored:
         out.append(Status("restored", f"collect restored the nbgrader metadata of {', '.join(s.restored)}"))
     if s.seconds_late > 0:
         out.append(Status("late", f"submitted {s.seconds_late / 3600:.1f} hours after the due date"
                                   + (f", {s.late_penalty:g} point(s) off" if s.late_penalty else "")))
     return sorted(out, key=lambda st: PRIORITY.index(st.kind))
+
+
+def _engine_statuses(s: StudentResult) -> list[Status]:
+    """What the engine said about the student's exercises and notebooks: flagged, timed out,
+    crashed (or unreadable), missing."""
+    out: list[Status] = []
+    ex = s.exercises
+    flagged = [e for e in ex if e.status == "flagged"] or \
+        ([None] if any(nb.engine_status == "flagged" for nb in s.notebooks) else [])
+    timeouts = [e for e in ex if e.status == "timeout"]
+    crashed = [e for e in ex if e.status == "crashed"]
+    broken = [f"{nb.notebook}: {n}" for nb in s.notebooks if nb.engine_status in ("unreadable", "engine-error",
+                                                                                   "too-many-failures")
+              for n in (nb.notes[-1:] or [nb.engine_status])]
+    if flagged:
+        out.append(Status("flagged", _why(flagged) or "the engine flagged the notebook for review"))
+    if timeouts:
+        out.append(Status("timeout", _why(timeouts)))
+    if crashed or broken:
+        out.append(Status("crashed", "; ".join(filter(None, [_why(crashed)] + broken))))
+    missing = [f"{nb.notebook}: {n}" for nb in s.notebooks if nb.engine_status == "missing"
+               for n in (nb.notes[-1:] or ["missing"])]
+    if missing:
+        out.append(Status("not placed", "; ".join(missing)))
+    return out
+
+
+def _why(group: list[ExerciseResult | None]) -> str:
+    """Each exercise's message, with the flags it does not already say (None: a notebook-wide flag)."""
+    reasons = []
+    for e in group:
+        if e is not None:
+            extra = [f for f in e.flags if f.split(" (")[0] not in e.message]
+            reasons.append(f"{e.grade_id}: {e.message or e.status}" + (f" ({'; '.join(extra)})" if extra else ""))
+    return "; ".join(reasons)
 
 
 def load(course: str | Path, assignment: str, collect_report: str | Path | None = None) -> AssignmentResults:
@@ -302,17 +311,7 @@ def load(course: str | Path, assignment: str, collect_report: str | Path | None 
             r.timestamp = stamp.read_text().strip() if stamp.exists() else None
         r.seconds_late = sub.get("seconds_late", 0.0)
         for nb_name, item in sorted(entry.notebooks.items()) if entry is not None else ():
-            row = item.row
-            nbr = NotebookResult(nb_name, str(row.status), flags=list(row.flags), notes=list(row.notes),
-                                 timings=row.timings, unchanged=list(row.unchanged))
-            for gid, v in row.cells.items():
-                e = _exercise(v)
-                g = (sub.get("grades") or {}).get((nb_name, gid))
-                if g is not None:  # the gradebook counts: formgrader's manual score wins
-                    e.manual_points = g["manual"]
-                    e.points = g["score"] if (g["manual"] is not None or g["auto"] is not None) else e.points
-                nbr.exercises.append(e)
-            r.notebooks.append(nbr)
+            r.notebooks.append(_notebook_result(nb_name, item.row, sub.get("grades") or {}))
         r.max_score = max_score if max_score is not None else sum(e.max_points for e in r.exercises)
         raw = sum(float(e.points or 0) for e in r.exercises)
         if entry is not None:
@@ -326,3 +325,19 @@ def load(course: str | Path, assignment: str, collect_report: str | Path | None 
         out.append(r)
     total = max_score if max_score is not None else max((s.max_score for s in out), default=0.0)
     return AssignmentResults(assignment, course, out, total, unplaced)
+
+
+def _notebook_result(nb_name: str, row, grades: dict) -> NotebookResult:
+    """One notebook's row of the journal (an ``engine.records.Row``) with its points as the
+    gradebook has them (``grades``: (notebook, grade id) -> scores; formgrader's manual
+    score wins)."""
+    nbr = NotebookResult(nb_name, str(row.status), flags=list(row.flags), notes=list(row.notes),
+                         timings=row.timings, unchanged=list(row.unchanged))
+    for gid, v in row.cells.items():
+        e = _exercise(v)
+        g = grades.get((nb_name, gid))
+        if g is not None:
+            e.manual_points = g["manual"]
+            e.points = g["score"] if (g["manual"] is not None or g["auto"] is not None) else e.points
+        nbr.exercises.append(e)
+    return nbr

@@ -216,23 +216,41 @@ def _columns(headers: list[str], rows: list[dict], id_column: str | None) -> Col
         cols.lms_id = first(PLAIN_ID, lambda p: p["digits"] >= 0.8)
     # a "Student" or "Name" column is the id column only when nearly all its values are ids
     plain = None if canvas else (first(PLAIN_ID, ids) or first(NAME, lambda p: p["ids"] >= 0.9 and p["unique"]))
+    if id_column is not None:
+        cols.id, cols.id_why = _column_named(headers, id_column), "chosen with --id-column"
+    else:
+        _choose_id(cols, prof, plain, _unnamed_id_column(headers, prof, cols))
+    return cols
+
+
+def _column_named(headers: list[str], id_column: str) -> str:
+    match = next((h for h in headers if _norm(h) == _norm(id_column)), None)
+    if match is None:
+        raise UsageError(f"no column {id_column!r} in the roster (columns: {', '.join(headers)})",
+                         "give one of its columns to --id-column")
+    return match
+
+
+def _unnamed_id_column(headers: list[str], prof: dict, cols: Columns) -> str | None:
+    """A column of no known role whose every value is a unique id with digits, in a
+    roster that names its students; None otherwise."""
+    if not (cols.first or cols.last or cols.name):
+        return None
     known = {c for c in (cols.email, cols.first, cols.last, cols.name, cols.section, cols.login, cols.number,
                          cols.lms_id)}
-    by_values = next((h for h in headers if h not in known and prof[h]["filled"] and prof[h]["ids"] == 1.0
-                      and prof[h]["unique"] and prof[h]["with_digit"] >= 0.8), None) \
-        if (cols.first or cols.last or cols.name) else None   # a roster names its students
+    return next((h for h in headers if h not in known and prof[h]["filled"] and prof[h]["ids"] == 1.0
+                 and prof[h]["unique"] and prof[h]["with_digit"] >= 0.8), None)
+
+
+def _choose_id(cols: Columns, prof: dict, plain: str | None, by_values: str | None) -> None:
+    """The id column, in order of trust: a login, a student number, a column called id, one
+    found by its values, logins that are e-mails; else the e-mail or the LMS's own id."""
     if cols.email:  # an id column filled for only some rows would mix two kinds of id: use the e-mail
         sparse = lambda h: h is not None and prof[h]["fill"] < 0.8  # noqa: E731
         login, number, plain = (None if sparse(h) else h for h in (cols.login, cols.number, plain))
     else:
         login, number = cols.login, cols.number
-    if id_column is not None:
-        match = next((h for h in headers if _norm(h) == _norm(id_column)), None)
-        if match is None:
-            raise UsageError(f"no column {id_column!r} in the roster (columns: {', '.join(headers)})",
-                             "give one of its columns to --id-column")
-        cols.id, cols.id_why = match, "chosen with --id-column"
-    elif login and prof[login]["emails"] < 0.8:
+    if login and prof[login]["emails"] < 0.8:
         cols.id, cols.id_why = login, "a login: its values look like ids"
     elif number:
         cols.id, cols.id_why = number, "a student number: its values look like ids"
@@ -246,7 +264,6 @@ def _columns(headers: list[str], rows: list[dict], id_column: str | None) -> Col
         cols.id, cols.id_why = None, "no id column: the id is the e-mail's part before @"
     elif cols.lms_id:
         cols.id, cols.id_why = cols.lms_id, "the LMS's own user id (no login, number or e-mail column)"
-    return cols
 
 
 def _skip_reason(row: dict) -> str | None:
@@ -282,16 +299,7 @@ def read_roster(csv_path: str | Path | None = None, text: str | None = None,
     """Parse a roster export (path or text) into entries, skipped and bad rows; no side effects."""
     if text is None:
         text = read_text_file(csv_path)
-    text = text.lstrip("\ufeff")
-    first, _, rest = text.partition("\n")
-    if re.fullmatch(r"sep=.", first.rstrip("\r\n")):   # Excel's "sep=;" line names the delimiter
-
-        class Named(csv.excel):
-            delimiter = first[4]
-
-        text, dialect = rest, Named
-    else:
-        dialect = _dialect(text)
+    text, dialect = _body_and_dialect(text.lstrip("\ufeff"))
     reader = csv.DictReader(io.StringIO(text), dialect=dialect)
     headers = [h for h in (reader.fieldnames or []) if h is not None]
     rows = [(reader.line_num, row) for row in reader]
@@ -306,51 +314,91 @@ def read_roster(csv_path: str | Path | None = None, text: str | None = None,
     if cols.name and not (cols.first or cols.last):
         report.assumed.append(f"names from {cols.name!r}, read as \"Last, First\" where there is a comma, "
                               "else \"First Last\"")
-    from_email: list[int] = []
-    seen: dict[str, int] = {}
-    for line, row in rows:
-        get = lambda col: (row.get(col) or "").strip() if col else ""  # noqa: E731
-        if not any((v or "").strip() for v in row.values() if isinstance(v, str)):
-            continue   # a blank line
-        why = _skip_reason(row)
-        if why is None and not any(get(c) for c in (cols.id, cols.email, cols.first, cols.last, cols.name,
-                                                    cols.login, cols.number, cols.lms_id)):
-            why = "no student in this row (no id, name or e-mail: an LMS's extra row)"
-        if why:
-            report.skipped.append((line, why))
-            continue
-        email, first, last = get(cols.email), get(cols.first), get(cols.last)
-        lms_name = get(cols.name)
-        if not (first or last) and lms_name:
-            first, last = _split_name(lms_name)
-        sid = get(cols.id)
-        if sid and "@" in sid and cols.id in (cols.login, cols.email):
-            sid = sid.split("@")[0]
-        if not sid and email and _EMAIL.match(email):
-            sid = email.split("@")[0]
-            from_email.append(line)
-        if not sid:
-            report.bad_rows.append((line, f"no student id ({cols.id!r} is empty) and no e-mail to make one from"
-                                    if cols.id else "no e-mail to make a student id from"))
-            continue
-        if not _VALID_ID.match(sid):
-            report.bad_rows.append((line, f"student id {sid!r} has characters nbgrader cannot use in folder names "
-                                          "(letters, digits, '.', '_' and '-' only)"))
-            continue
-        if email and not _EMAIL.match(email):
-            report.bad_rows.append((line, f"e-mail {email!r} is not an e-mail address"))
-            continue
-        if sid in seen:
-            report.bad_rows.append((line, f"student id {sid!r} repeats line {seen[sid]}"))
-            continue
-        seen[sid] = line
-        report.students.append(RosterEntry(sid, first, last, email, lms_user_id=get(cols.lms_id),
-                                           sis_user_id=get(cols.number), login=get(cols.login),
-                                           section=get(cols.section), lms_name=lms_name))
+    from_email = _read_rows(rows, cols, report)
     if from_email and cols.id:
         report.assumed.append(f"ids made from the e-mail for {len(from_email)} row(s) with no {cols.id!r}: "
                               f"line(s) {', '.join(map(str, from_email[:10]))}{' ...' if len(from_email) > 10 else ''}")
     return report
+
+
+def _body_and_dialect(text: str):
+    """The CSV without Excel's "sep=;" line, and its dialect (that line's delimiter, or sniffed)."""
+    first, _, rest = text.partition("\n")
+    if re.fullmatch(r"sep=.", first.rstrip("\r\n")):
+
+        class Named(csv.excel):
+            delimiter = first[4]
+
+        return rest, Named
+    return text, _dialect(text)
+
+
+def _field(row: dict, col: str | None) -> str:
+    """A row's value in a column, stripped ('' when there is no such column)."""
+    return (row.get(col) or "").strip() if col else ""
+
+
+def _read_rows(rows: list[tuple[int, dict]], cols: Columns, report: RosterReport) -> list[int]:
+    """Each row into the report: a student, a skipped row or a bad one (blank lines say
+    nothing). The lines whose id was made from the e-mail."""
+    from_email: list[int] = []
+    seen: dict[str, int] = {}
+    for line, row in rows:
+        if not any((v or "").strip() for v in row.values() if isinstance(v, str)):
+            continue   # a blank line
+        why = _skip_reason(row)
+        if why is None and not any(_field(row, c) for c in (cols.id, cols.email, cols.first, cols.last, cols.name,
+                                                            cols.login, cols.number, cols.lms_id)):
+            why = "no student in this row (no id, name or e-mail: an LMS's extra row)"
+        if why:
+            report.skipped.append((line, why))
+            continue
+        sid, made = _student_id(row, cols)
+        if made:
+            from_email.append(line)
+        bad = _bad_row(sid, _field(row, cols.email), cols, seen)
+        if bad:
+            report.bad_rows.append((line, bad))
+            continue
+        seen[sid] = line
+        report.students.append(_entry(sid, row, cols))
+    return from_email
+
+
+def _student_id(row: dict, cols: Columns) -> tuple[str, bool]:
+    """The row's student id ('' when there is none), and whether it was made from the e-mail."""
+    email, sid = _field(row, cols.email), _field(row, cols.id)
+    if sid and "@" in sid and cols.id in (cols.login, cols.email):
+        sid = sid.split("@")[0]
+    if not sid and email and _EMAIL.match(email):
+        return email.split("@")[0], True
+    return sid, False
+
+
+def _bad_row(sid: str, email: str, cols: Columns, seen: dict[str, int]) -> str | None:
+    """Why the row cannot be a student (no id, one nbgrader cannot use, a bad e-mail, an id
+    seen before); None when it can."""
+    if not sid:
+        return (f"no student id ({cols.id!r} is empty) and no e-mail to make one from"
+                if cols.id else "no e-mail to make a student id from")
+    if not _VALID_ID.match(sid):
+        return (f"student id {sid!r} has characters nbgrader cannot use in folder names "
+                "(letters, digits, '.', '_' and '-' only)")
+    if email and not _EMAIL.match(email):
+        return f"e-mail {email!r} is not an e-mail address"
+    if sid in seen:
+        return f"student id {sid!r} repeats line {seen[sid]}"
+    return None
+
+
+def _entry(sid: str, row: dict, cols: Columns) -> RosterEntry:
+    first, last = _field(row, cols.first), _field(row, cols.last)
+    lms_name = _field(row, cols.name)
+    if not (first or last) and lms_name:
+        first, last = _split_name(lms_name)
+    return RosterEntry(sid, first, last, _field(row, cols.email), lms_user_id=_field(row, cols.lms_id),
+                       sis_user_id=_field(row, cols.number), login=_field(row, cols.login),
+                       section=_field(row, cols.section), lms_name=lms_name)
 
 
 # -- the course's roster ------------------------------------------------------------------------

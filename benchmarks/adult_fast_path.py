@@ -92,7 +92,7 @@ def train_sliced(X, y, epochs, device):
         model.train()
         order = torch.randperm(n, device=device)
         # one gather per epoch; split() then cuts views of 64 rows, copying nothing
-        for xb, yb in zip(X[order].split(64), y[order].split(64)):
+        for xb, yb in zip(X[order].split(64), y[order].split(64), strict=True):
             optimizer.zero_grad()
             loss = loss_fn(model(xb), yb)
             loss.backward()

@@ -140,7 +140,7 @@ def _nb07_ex3(case, got):
     if type(got) not in (tuple, list) or len(got) != 2 or not all(type(g) in (int, float) for g in got):
         return [None]
     ref = nb07._fit_errors(case["x_train"], case["y_train"], case["x_val"], case["y_val"], case["degree"])
-    return [max(abs(g - r) / (nb07.EX3_ATOL + nb07.EX3_RTOL * abs(r)) for g, r in zip(got, ref))]
+    return [max(abs(g - r) / (nb07.EX3_ATOL + nb07.EX3_RTOL * abs(r)) for g, r in zip(got, ref, strict=True))]
 
 
 def _nb07_ex4_bars():
@@ -278,12 +278,12 @@ def grade_once(spec: Spec, answer: tuple, secret: str):
     outcomes = ex.collect(answer, cases)
     result = ex.decide(cases, outcomes, hidden=True)
     values: list[float | None] = [None] * len(bars)
-    for case, outcome in zip(cases, outcomes):
+    for case, outcome in zip(cases, outcomes, strict=True):
         try:
             measured = spec.measure(case, outcome.value)
         except Exception:  # a wrong answer may return anything; it is then not measured
             measured = [None] * len(bars)
-        for i, (bar, m) in enumerate(zip(bars, measured)):
+        for i, (bar, m) in enumerate(zip(bars, measured, strict=True)):
             if m is not None and math.isfinite(m):
                 values[i] = m if values[i] is None else bar.worse(values[i], m)
             elif m is not None:
@@ -314,7 +314,7 @@ def calibrate(spec: Spec, secrets: list[str], progress: bool = True, wrong_secre
                 tally.caught += 1
             if result.code:
                 tally.codes[result.code] = tally.codes.get(result.code, 0) + 1
-            for i, (bar, value) in enumerate(zip(bars, values)):
+            for i, (bar, value) in enumerate(zip(bars, values, strict=True)):
                 if value is None:
                     continue
                 old = tally.extreme[i]
@@ -351,7 +351,7 @@ def report(spec: Spec, tallies: list[Tally], n: int) -> list[str]:
         if t.kind == "correct":
             lost = f"{len(t.lost)}/{t.secrets}"
             cells = "".join(f" {_fmt(v):>18} {_fmt(bar.margin(v)) if v is not None else '-':>9}"
-                            for bar, v in zip(bars, t.extreme))
+                            for bar, v in zip(bars, t.extreme, strict=True))
         else:
             named = ", ".join(f"{c} x{k}" for c, k in sorted(t.codes.items(), key=lambda kv: -kv[1]))
             lost = f"{t.caught}/{t.secrets}"

@@ -110,7 +110,7 @@ def measure(ex_id, answers, secrets):
     for secret in secrets:
         cases = ex.make_cases(True, secret)
         outcomes = ex.collect(answers, cases)
-        for case, outcome in zip(cases, outcomes):
+        for case, outcome in zip(cases, outcomes, strict=True):
             values.append(_value(ex_id, case, outcome.value) if isinstance(outcome.value, dict) else float("nan"))
         result = ex.decide(cases, outcomes, hidden=True)
         full += result.points == ex.points

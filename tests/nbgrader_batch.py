@@ -85,20 +85,8 @@ def autograde_class(root: Path, sources: list[Path], students: dict[str, dict[st
     saved = os.environ.get("COURSE_SECRET")
     os.environ["COURSE_SECRET"] = secret or saved or secrets.token_hex(8)  # kernels inherit it
     try:
-        for src in sources:
-            (root / "source" / src.stem).mkdir(parents=True, exist_ok=True)
-            shutil.copy(src, root / "source" / src.stem / src.name)
-            result = api.generate_assignment(src.stem)
-            assert result["success"], result.get("error") or result.get("log")
-        with Gradebook(config.CourseDirectory.db_url) as gb:
-            for student in students:
-                gb.update_or_create_student(student)
-        for student, notebooks in students.items():
-            for assignment, nb in notebooks.items():
-                folder = root / "submitted" / student / assignment
-                folder.mkdir(parents=True, exist_ok=True)
-                nbformat.write(nb, folder / f"{assignment}.ipynb")
-                (folder / "timestamp.txt").write_text("2026-01-01 00:00:00.000000 UTC")
+        _release(api, root, sources)
+        _submit(root, config.CourseDirectory.db_url, students)
         for student, notebooks in students.items():
             for assignment in notebooks:
                 result = api.autograde(assignment, student)
@@ -113,21 +101,49 @@ def autograde_class(root: Path, sources: list[Path], students: dict[str, dict[st
     with Gradebook(config.CourseDirectory.db_url) as gb:
         for student, notebooks in students.items():
             for assignment in notebooks:
-                g = Graded()
-                sub = gb.find_submission_notebook(assignment, assignment, student)
-                for grade in sub.grades:
-                    g.scores[grade.name] = grade.score
-                    g.max_scores[grade.name] = grade.max_score
-                    if grade.needs_manual_grade:
-                        g.needs_manual.add(grade.name)
-                autograded = root / "autograded" / student / assignment / f"{assignment}.ipynb"
-                nb = json.loads(autograded.read_text())
-                for cell in nb["cells"]:
-                    meta = cell.get("metadata", {}).get("nbgrader", {})
-                    text = output_text(cell)
-                    if meta.get("grade") and meta.get("grade_id"):
-                        g.outputs[meta["grade_id"]] = text
-                    elif any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
-                        g.errors_outside_tests.append(text)
-                graded.setdefault(student, {})[assignment] = g
+                graded.setdefault(student, {})[assignment] = _graded(gb, root, student, assignment)
     return graded
+
+
+def _release(api, root: Path, sources: list[Path]) -> None:
+    for src in sources:
+        (root / "source" / src.stem).mkdir(parents=True, exist_ok=True)
+        shutil.copy(src, root / "source" / src.stem / src.name)
+        result = api.generate_assignment(src.stem)
+        assert result["success"], result.get("error") or result.get("log")
+
+
+def _submit(root: Path, db_url: str, students: dict[str, dict[str, nbformat.NotebookNode]]) -> None:
+    """The students into the gradebook, their notebooks into submitted/ (all at one time)."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(db_url) as gb:
+        for student in students:
+            gb.update_or_create_student(student)
+    for student, notebooks in students.items():
+        for assignment, nb in notebooks.items():
+            folder = root / "submitted" / student / assignment
+            folder.mkdir(parents=True, exist_ok=True)
+            nbformat.write(nb, folder / f"{assignment}.ipynb")
+            (folder / "timestamp.txt").write_text("2026-01-01 00:00:00.000000 UTC")
+
+
+def _graded(gb, root: Path, student: str, assignment: str) -> Graded:
+    """One student's notebook as the gradebook scored it, with the outputs of its autograded copy."""
+    g = Graded()
+    sub = gb.find_submission_notebook(assignment, assignment, student)
+    for grade in sub.grades:
+        g.scores[grade.name] = grade.score
+        g.max_scores[grade.name] = grade.max_score
+        if grade.needs_manual_grade:
+            g.needs_manual.add(grade.name)
+    autograded = root / "autograded" / student / assignment / f"{assignment}.ipynb"
+    nb = json.loads(autograded.read_text())
+    for cell in nb["cells"]:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        text = output_text(cell)
+        if meta.get("grade") and meta.get("grade_id"):
+            g.outputs[meta["grade_id"]] = text
+        elif any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
+            g.errors_outside_tests.append(text)
+    return g

@@ -48,7 +48,8 @@ def test_other_correct_answer_earns_full_marks(ex_id, name, source):
         with torch.random.fork_rng():
             result, values = calibration.grade_once(spec, answers, secret)
         assert result.passed and result.points == ex.points, f"{ex_id} [{name}] {secret}: {result}"
-        for bar, value in zip(spec.bars(), values):  # what the calibration measures agrees with the verdict
+        # what the calibration measures agrees with the verdict
+        for bar, value in zip(spec.bars(), values, strict=True):
             assert value is not None and bar.margin(value) >= 0, (ex_id, name, bar.metric, value)
 
 

@@ -139,10 +139,10 @@ def test_partial_credit_is_returned_as_points():
 def test_hidden_cases_come_from_the_secret(double_ex, monkeypatch):
     monkeypatch.setenv("COURSE_SECRET", "s1")
     a = double_ex.make_cases(hidden=True)
-    assert all(torch.equal(x["x"], y["x"]) for x, y in zip(a, double_ex.make_cases(hidden=True)))
+    assert all(torch.equal(x["x"], y["x"]) for x, y in zip(a, double_ex.make_cases(hidden=True), strict=True))
     monkeypatch.setenv("COURSE_SECRET", "s2")
     b = double_ex.make_cases(hidden=True)
-    assert not all(x["x"].shape == y["x"].shape and torch.equal(x["x"], y["x"]) for x, y in zip(a, b))
+    assert not all(x["x"].shape == y["x"].shape and torch.equal(x["x"], y["x"]) for x, y in zip(a, b, strict=True))
     assert case_seed("t.double", True, "s1") != case_seed("t.double", False)
 
 

@@ -125,7 +125,7 @@ def test_share_above_50k(frame):
 def test_first_rows_match_the_source(frame):
     for index, expected in FIRST_ROWS.items():
         row = frame.iloc[index]
-        for name, value in zip(OPENML_COLUMNS, expected):
+        for name, value in zip(OPENML_COLUMNS, expected, strict=True):
             if value is None:
                 assert pd.isna(row[name]), (index, name)
             else:

@@ -57,5 +57,6 @@ def test_clusters_is_repeatable_per_seed_or_generator():
     torch.manual_seed(99)
     b = data.clusters(seed=1)
     c = data.clusters(generator=torch.Generator().manual_seed(1))
-    assert all(torch.equal(p, q) for p, q in zip(a, b)) and all(torch.equal(p, q) for p, q in zip(a, c))
+    assert all(torch.equal(p, q) for p, q in zip(a, b, strict=True))
+    assert all(torch.equal(p, q) for p, q in zip(a, c, strict=True))
     assert not torch.equal(a[0], data.clusters(seed=2)[0])

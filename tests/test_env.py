@@ -76,7 +76,7 @@ def test_submodules_load_on_first_use():
     assert course.data.xor()[0].shape == (4, 2)
     assert callable(course.plots.curves)
     with pytest.raises(AttributeError):
-        course.no_such_module
+        _ = course.no_such_module
 
 
 def test_one_thread_restores_the_setting():

@@ -4,6 +4,7 @@ objects fail, and named mistakes stay silent about hidden values."""
 from __future__ import annotations
 
 import io
+import itertools
 import re
 from collections import OrderedDict
 
@@ -56,7 +57,7 @@ class MLPAppend(nn.Module):
     def __init__(self, sizes):
         super().__init__()
         self.layers = nn.ModuleList()
-        for a, b in zip(sizes, sizes[1:]):
+        for a, b in itertools.pairwise(sizes):
             self.layers.append(nn.Linear(a, b))
 
     def forward(self, x):
@@ -228,7 +229,7 @@ def test_hidden_failures_name_the_mistake_without_values(secret, monkeypatch):
     class PlainList(nn.Module):
         def __init__(self, sizes):
             super().__init__()
-            self.layers = [nn.Linear(a, b) for a, b in zip(sizes, sizes[1:])]
+            self.layers = [nn.Linear(a, b) for a, b in itertools.pairwise(sizes)]
 
         def forward(self, x):
             for layer in self.layers:

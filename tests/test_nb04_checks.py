@@ -72,7 +72,7 @@ def test_checker_does_not_train_or_keep_the_students_modules():
 
     assert nb04.ex8.evaluate(head_and_loss).passed
     for head, before in made:
-        assert all(torch.equal(p, b) for p, b in zip(head.parameters(), before))
+        assert all(torch.equal(p, b) for p, b in zip(head.parameters(), before, strict=True))
         assert all(p.grad is None for p in head.parameters())
 
 

@@ -6,7 +6,6 @@ import importlib.util
 import re
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
 from course.checks import nb09

@@ -86,7 +86,7 @@ def test_one_step_matches_pytorch(seed):
     for g_np, g_t in pairs:
         np.testing.assert_allclose(g_np, g_t.numpy(), atol=1e-9)
     after = [model[0].weight.T, model[0].bias, model[2].weight.T, model[2].bias]
-    for (p, _), p_t in zip(net.params(), after):
+    for (p, _), p_t in zip(net.params(), after, strict=True):
         np.testing.assert_allclose(p, p_t.detach().numpy(), atol=1e-9)
 
 

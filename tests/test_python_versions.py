@@ -18,7 +18,10 @@ The checks, each shown able to fail by ``test_*_can_fail`` on a small sample:
   arguments must be at most 3.10 (3.11 for tests/);
 - ruff, with the rules of ``[tool.ruff]`` in pyproject.toml: syntax newer than the
   target version (``except*``, PEP 695 ...), undefined names, and APIs removed in or
-  deprecated by 3.12/3.13 (``datetime.utcnow``, positional ``re.sub`` count ...);
+  deprecated by 3.12/3.13 (``datetime.utcnow``, positional ``re.sub`` count ...); and,
+  over the code, the tests and ``solutions/`` (not over the generated ``notebooks/``,
+  held to the version rules only), the rules that keep the code clean: pyflakes,
+  bugbear and mccabe's complexity bound;
 - ``ast.parse(feature_version=...)``: the oldest grammar parses it (vermin skips a file
   it cannot parse without failing, so this also backs it up);
 - ``compile()`` with warnings as errors: nothing warns at compile time (an invalid
@@ -253,31 +256,69 @@ def test_vermin_can_fail(tmp_path):
 
 # ---------------------------------------------------------------- ruff
 
-def _ruff(paths: list[Path]) -> subprocess.CompletedProcess:
+#: The rule families that keep the code clean (pyproject.toml selects them with the version
+#: rules); generated notebooks are held to the other rules only.
+CLEAN_CODE_RULES = ("F", "B", "C90")
+SOLUTION_NOTEBOOKS = [p for p in NOTEBOOK_FILES if p.parent.name == "solutions"]
+RELEASED_NOTEBOOKS = [p for p in NOTEBOOK_FILES if p.parent.name == "notebooks"]
+
+
+def _ruff_config() -> dict:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["ruff"]
+
+
+def version_rules() -> list[str]:
+    return [r for r in _ruff_config()["lint"]["select"] if r not in CLEAN_CODE_RULES]
+
+
+def _ruff(paths: list[Path], *options: str) -> subprocess.CompletedProcess:
     cmd = [sys.executable, "-m", "ruff", "check", "--no-cache", "--config", str(ROOT / "pyproject.toml"),
-           "--output-format", "concise", *(_rel(p) if p.is_relative_to(ROOT) else str(p) for p in paths)]
+           "--output-format", "concise", *options,
+           *(_rel(p) if p.is_relative_to(ROOT) else str(p) for p in paths)]
     return subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=120)
 
 
-def test_ruff_version_rules_pass():
-    """Files and notebooks (ruff reads .ipynb itself, magics included)."""
-    run = _ruff([*RUNTIME_FILES, *TEST_FILES, *NOTEBOOK_FILES])
+def test_ruff_selects_the_clean_code_rules():
+    lint = _ruff_config()["lint"]
+    assert set(CLEAN_CODE_RULES) <= set(lint["select"]), lint["select"]
+    assert lint["mccabe"]["max-complexity"] <= 10
+    assert {"E9", "F82", "DTZ003", "B034"} <= set(version_rules())
+    assert len(SOLUTION_NOTEBOOKS) == len(RELEASED_NOTEBOOKS) >= 10
+
+
+def test_ruff_passes():
+    """Every rule over the code, the tests and the solution notebooks (ruff reads .ipynb
+    itself, magics included); files named on the command line are linted even where
+    pyproject.toml excludes them from a plain `ruff check`."""
+    run = _ruff([*RUNTIME_FILES, *TEST_FILES, *SOLUTION_NOTEBOOKS])
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_ruff_version_rules_pass_on_the_released_notebooks():
+    """The student release is generated from solutions/ (answers cut out, the bootstrap cell
+    added): what students run must keep to the versions, not to the clean-code rules."""
+    run = _ruff(RELEASED_NOTEBOOKS, "--select", ",".join(version_rules()))
     assert run.returncode == 0, run.stdout + run.stderr
 
 
 def test_ruff_can_fail(tmp_path):
     sample = tmp_path / "sample.py"
     sample.write_text(
-        "import datetime\nimport re\n"
+        "import datetime\nimport os\nimport re\n"
         "try:\n    pass\nexcept* ValueError:\n    pass\n"
         "def first[T](xs: list[T]) -> T:\n    return xs[0]\n"
         "stamp = datetime.datetime.utcnow()\n"
         "once = re.sub('a', 'b', 'aaa', 1)\n"
         "digits = '\\d+'\n"
         "print(undefined_name)\n"
+        "def remember(x, seen=[]):\n    seen.append(x)\n    return seen\n"
+        "later = []\nfor k in range(3):\n    later.append(lambda: k)\n"
+        "pairs = list(zip([1, 2], [3]))\n"
+        "def branchy(x):\n" + "".join(f"    if x == {k}:\n        return {k}\n" for k in range(10))
+        + "    return -1\n"
     )
     notebook = tmp_path / "sample.ipynb"
-    cells = ["%pip install -q something\n!ls\nimport datetime", "stamp = datetime.datetime.utcnow()"]
+    cells = ["%pip install -q something\n!ls\nimport datetime\nimport os", "stamp = datetime.datetime.utcnow()"]
     notebook.write_text(json.dumps({
         "nbformat": 4, "nbformat_minor": 5, "metadata": {"language_info": {"name": "python"}},
         "cells": [{"cell_type": "code", "id": f"c{i}", "metadata": {}, "execution_count": None,
@@ -286,10 +327,16 @@ def test_ruff_can_fail(tmp_path):
     assert run.returncode == 1
     out = run.stdout
     assert "except*` on Python 3.10" in out and "type parameter lists on Python 3.10" in out, out
-    for code in ("DTZ003", "B034", "W605", "F821"):
+    for code in ("DTZ003", "B034", "W605", "F821",  # the version rules
+                 "F401", "B006", "B023", "B905", "C901"):  # the clean-code rules
         assert re.search(rf"sample\.py:\d+:\d+: {code}", out), (code, out)
     assert re.search(r"sample\.ipynb:cell 2:\d+:\d+: DTZ003", out), out
-    assert "sample.ipynb:cell 1" not in out, out  # the magics are not syntax errors
+    assert re.search(r"sample\.ipynb:cell 1:\d+:\d+: F401 .*`os`", out), out
+    assert "sample.ipynb:cell 1:1:" not in out, out  # the magics are not syntax errors
+
+    released = _ruff([notebook], "--select", ",".join(version_rules())).stdout
+    assert re.search(r"sample\.ipynb:cell 2:\d+:\d+: DTZ003", released), released
+    assert "F401" not in released, released
 
 
 # ---------------------------------------------------------------- the interpreter's own checks
@@ -352,24 +399,7 @@ def removed_or_warning_apis(unit: Unit) -> list[str]:
     tree = _tree(unit)
     if tree is None:
         return []
-    modules = {}  # local name -> module, from `import m` / `import m as n`
-    imported = {}  # local name -> (module, name), from `from m import name`
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                local = alias.asname or alias.name.split(".")[0]  # `import a.b` binds `a`
-                modules[local] = alias.name if alias.asname else local
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            for alias in node.names:
-                imported[alias.asname or alias.name] = (node.module, alias.name)
-
-    def resolve(expr) -> tuple[str, str] | None:
-        if isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name) and expr.value.id in modules:
-            return modules[expr.value.id], expr.attr
-        if isinstance(expr, ast.Name):
-            return imported.get(expr.id)
-        return None
-
+    names = _ImportedNames(tree)
     problems = []
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.level == 0:
@@ -378,15 +408,45 @@ def removed_or_warning_apis(unit: Unit) -> list[str]:
                 if why:
                     problems.append(f"{unit.name}:{node.lineno}: {node.module}.{alias.name}: {why}")
         elif isinstance(node, ast.Attribute):
-            target = resolve(node)
+            target = names.resolve(node)
             if target in REMOVED_OR_WARNING_APIS:
                 problems.append(f"{unit.name}:{node.lineno}: {'.'.join(target)}: {REMOVED_OR_WARNING_APIS[target]}")
         if isinstance(node, ast.Call):
-            target = resolve(node.func)
-            for kw in node.keywords:
-                why = target and WARNING_KEYWORDS.get((*target, kw.arg))
-                if why:
-                    problems.append(f"{unit.name}:{node.lineno}: {'.'.join(target)}({kw.arg}=): {why}")
+            problems += _warning_keywords(unit, node, names.resolve(node.func))
+    return problems
+
+
+class _ImportedNames:
+    """Which module (``import m``, ``import m as n``) or module member (``from m import x``)
+    each local name of a unit stands for."""
+
+    def __init__(self, tree: ast.AST):
+        self.modules: dict[str, str] = {}  # local name -> module
+        self.imported: dict[str, tuple[str, str]] = {}  # local name -> (module, name)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    local = alias.asname or alias.name.split(".")[0]  # `import a.b` binds `a`
+                    self.modules[local] = alias.name if alias.asname else local
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                for alias in node.names:
+                    self.imported[alias.asname or alias.name] = (node.module, alias.name)
+
+    def resolve(self, expr) -> tuple[str, str] | None:
+        """(module, name) that ``m.name`` or an imported ``name`` refers to; None otherwise."""
+        if isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name) and expr.value.id in self.modules:
+            return self.modules[expr.value.id], expr.attr
+        if isinstance(expr, ast.Name):
+            return self.imported.get(expr.id)
+        return None
+
+
+def _warning_keywords(unit: Unit, call: ast.Call, target: tuple[str, str] | None) -> list[str]:
+    problems = []
+    for kw in call.keywords:
+        why = target and WARNING_KEYWORDS.get((*target, kw.arg))
+        if why:
+            problems.append(f"{unit.name}:{call.lineno}: {'.'.join(target)}({kw.arg}=): {why}")
     return problems
 
 

@@ -114,41 +114,63 @@ def _load(tp, value, where: str):
     """``value`` (parsed JSON) as type ``tp``; a ValueError names where it does not fit."""
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
-        options = typing.get_args(tp)
-        if value is None and type(None) in options:
-            return None
-        errors = []
-        for option in options:
-            if option is type(None):
-                continue
-            try:
-                return _load(option, value, where)
-            except ValueError as exc:
-                errors.append(str(exc))
-        raise ValueError("; ".join(errors))
+        return _load_union(typing.get_args(tp), value, where)
     if origin is list:
-        if not isinstance(value, list):
-            raise ValueError(f"{where}: expected a list")
-        (item,) = typing.get_args(tp)
-        return [_load(item, v, f"{where}[{i}]") for i, v in enumerate(value)]
+        return _load_list(tp, value, where)
     if origin is dict:
-        if not isinstance(value, dict):
-            raise ValueError(f"{where}: expected an object")
-        _, item = typing.get_args(tp)
-        return {k: _load(item, v, f"{where}.{k}") for k, v in value.items()}
+        return _load_dict(tp, value, where)
     if isinstance(tp, type) and issubclass(tp, Enum):
         return tp(value)
     if dataclasses.is_dataclass(tp):
-        if not isinstance(value, dict):
-            raise ValueError(f"{where}: expected an object")
-        hints = typing.get_type_hints(tp)
-        kwargs = {}
-        for f in dataclasses.fields(tp):
-            if f.name in value:
-                kwargs[f.name] = _load(hints[f.name], value[f.name], f"{where}.{f.name}")
-            elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-                raise ValueError(f"{where}: {f.name} is missing")
-        return tp(**kwargs)
+        return _load_dataclass(tp, value, where)
+    return _load_scalar(tp, value, where)
+
+
+def _load_union(options: tuple, value, where: str):
+    """The first option ``value`` fits (None where the union allows it)."""
+    if value is None and type(None) in options:
+        return None
+    errors = []
+    for option in options:
+        if option is type(None):
+            continue
+        try:
+            return _load(option, value, where)
+        except ValueError as exc:
+            errors.append(str(exc))
+    raise ValueError("; ".join(errors))
+
+
+def _load_list(tp, value, where: str) -> list:
+    if not isinstance(value, list):
+        raise ValueError(f"{where}: expected a list")
+    (item,) = typing.get_args(tp)
+    return [_load(item, v, f"{where}[{i}]") for i, v in enumerate(value)]
+
+
+def _load_dict(tp, value, where: str) -> dict:
+    if not isinstance(value, dict):
+        raise ValueError(f"{where}: expected an object")
+    _, item = typing.get_args(tp)
+    return {k: _load(item, v, f"{where}.{k}") for k, v in value.items()}
+
+
+def _load_dataclass(tp, value, where: str):
+    """The dataclass from an object of its fields; a field with a default may be missing."""
+    if not isinstance(value, dict):
+        raise ValueError(f"{where}: expected an object")
+    hints = typing.get_type_hints(tp)
+    kwargs = {}
+    for f in dataclasses.fields(tp):
+        if f.name in value:
+            kwargs[f.name] = _load(hints[f.name], value[f.name], f"{where}.{f.name}")
+        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            raise ValueError(f"{where}: {f.name} is missing")
+    return tp(**kwargs)
+
+
+def _load_scalar(tp, value, where: str):
+    """A number, string or bool of exactly that type (an int is a float, a bool is no number)."""
     if tp is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ValueError(f"{where}: expected a number")

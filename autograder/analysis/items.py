@@ -165,7 +165,7 @@ def pearson(x: list[float], y: list[float]) -> float | None:
     syy = sum((b - my) ** 2 for b in y)
     if sxx <= 1e-12 or syy <= 1e-12:
         return None
-    return sum((a - mx) * (b - my) for a, b in zip(x, y)) / math.sqrt(sxx * syy)
+    return sum((a - mx) * (b - my) for a, b in zip(x, y, strict=True)) / math.sqrt(sxx * syy)
 
 
 def fisher_interval(r: float, n: int, z: float = Z90) -> Interval | None:
@@ -235,7 +235,7 @@ def analyse(results, thresholds: Thresholds = Thresholds()) -> ItemAnalysis:
         it.pass_rate = sum(passed) / len(passed)
         it.pass_interval = wilson(sum(passed), len(passed))
         it.not_attempted = 1 - sum(tried) / len(tried)
-        failed = [(e, nb) for (_, e, nb), ok, a in zip(present, passed, tried) if a and not ok]
+        failed = [(e, nb) for (_, e, nb), ok, a in zip(present, passed, tried, strict=True) if a and not ok]
         it.failed_attempts = len(failed)
         codes = Counter(e.code for e, _ in failed if e.code and e.code not in NOT_A_MISTAKE)
         it.mistakes = [MistakeCount(c, CATALOGUE[c].title if c in CATALOGUE else c, k) for c, k in codes.most_common(3)]
@@ -247,8 +247,8 @@ def analyse(results, thresholds: Thresholds = Thresholds()) -> ItemAnalysis:
             it.notes.append(f"{it.n} participants: too few for any statistic to mean much; nothing is flagged.")
             continue
         # discrimination among those who attempted it: who stopped before an item says nothing about its checker
-        xa = [v for v, a in zip(x, tried) if a]
-        ra = [v for v, a in zip(rest, tried) if a]
+        xa = [v for v, a in zip(x, tried, strict=True) if a]
+        ra = [v for v, a in zip(rest, tried, strict=True) if a]
         it.attempts = len(xa)
         it.r = pearson(xa, ra)
         it.d = upper_lower(xa, ra, t.group)
@@ -259,6 +259,14 @@ def analyse(results, thresholds: Thresholds = Thresholds()) -> ItemAnalysis:
 
 
 def _flag(it: ItemStats, t: Thresholds) -> None:
+    """Flags (and notes, where the evidence is too thin to flag) on the pass rate, the
+    discrimination and the most common mistake."""
+    _flag_pass_rate(it, t)
+    _flag_discrimination(it, t)
+    _flag_one_mistake(it, t)
+
+
+def _flag_pass_rate(it: ItemStats, t: Thresholds) -> None:
     n = it.n
     k = round(it.pass_rate * n)
     iv = it.pass_interval
@@ -273,26 +281,35 @@ def _flag(it: ItemStats, t: Thresholds) -> None:
     elif it.pass_rate >= t.easy_rate or it.pass_rate <= t.hard_rate:
         it.notes.append(f"{k} of {n} passed: near the edge, but with {n} participants the 90% interval "
                         f"({_pct(iv.low)} to {_pct(iv.high)}) is too wide to call it.")
+
+
+def _flag_discrimination(it: ItemStats, t: Thresholds) -> None:
     if it.r is None:
         it.notes.append("No discrimination: every participant scored the same on it, or on the rest.")
-    elif it.r_interval is not None:
-        lo, hi = it.r_interval.low, it.r_interval.high
-        evidence = f"r = {it.r:+.2f} (90% interval {lo:+.2f} to {hi:+.2f}), D = {it.d:+.2f}"
-        if hi < 0:
-            it.flags.append(ItemFlag(Flag.NEGATIVE, f"{evidence}: students who do well on the rest do worse on "
-                                     "this one; is the checker mis-keyed or broken?"))
-        elif -t.weak_r < lo and hi < t.weak_r:
-            it.flags.append(ItemFlag(Flag.NEAR_ZERO, f"{evidence}: the item barely relates to the rest; a broken "
-                                     "checker, or it measures something else?"))
-        elif lo <= 0:
-            it.notes.append(f"{evidence}: with {it.attempts} attempts too uncertain to tell a working item from a "
-                            "broken one; not flagged.")
-    if it.mistakes and it.failed_attempts:
-        top = it.mistakes[0]
-        if top.count >= t.mistake_min and top.count / it.failed_attempts > t.mistake_share:
-            it.flags.append(ItemFlag(Flag.ONE_MISTAKE, f"{top.count} of {it.failed_attempts} failed attempts are "
-                                     f"'{top.title}' [{top.code}]: does the prompt lead there, or does the "
-                                     "checker's key disagree with it?"))
+        return
+    if it.r_interval is None:
+        return
+    lo, hi = it.r_interval.low, it.r_interval.high
+    evidence = f"r = {it.r:+.2f} (90% interval {lo:+.2f} to {hi:+.2f}), D = {it.d:+.2f}"
+    if hi < 0:
+        it.flags.append(ItemFlag(Flag.NEGATIVE, f"{evidence}: students who do well on the rest do worse on "
+                                 "this one; is the checker mis-keyed or broken?"))
+    elif -t.weak_r < lo and hi < t.weak_r:
+        it.flags.append(ItemFlag(Flag.NEAR_ZERO, f"{evidence}: the item barely relates to the rest; a broken "
+                                 "checker, or it measures something else?"))
+    elif lo <= 0:
+        it.notes.append(f"{evidence}: with {it.attempts} attempts too uncertain to tell a working item from a "
+                        "broken one; not flagged.")
+
+
+def _flag_one_mistake(it: ItemStats, t: Thresholds) -> None:
+    if not (it.mistakes and it.failed_attempts):
+        return
+    top = it.mistakes[0]
+    if top.count >= t.mistake_min and top.count / it.failed_attempts > t.mistake_share:
+        it.flags.append(ItemFlag(Flag.ONE_MISTAKE, f"{top.count} of {it.failed_attempts} failed attempts are "
+                                 f"'{top.title}' [{top.code}]: does the prompt lead there, or does the "
+                                 "checker's key disagree with it?"))
 
 
 def graded_assignments(course) -> list[str]:

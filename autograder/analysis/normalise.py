@@ -122,57 +122,74 @@ def _base(node: ast.AST) -> str | None:
     return _path(node)
 
 
-def _effects(stmt: ast.stmt) -> tuple[set[str], set[str]]:
-    """(reads, writes) of a statement as name/attribute paths."""
-    reads: set[str] = set()
-    writes: set[str] = set()
+class _Effects:
+    """What one statement reads and writes, as name/attribute paths, gathered node by node."""
 
-    chain: set[int] = set()  # the name/attribute nodes of assignment targets: written, not read
+    def __init__(self) -> None:
+        self.reads: set[str] = set()
+        self.writes: set[str] = set()
+        self.chain: set[int] = set()  # the name/attribute nodes of assignment targets: written, not read
 
-    def target(t: ast.AST) -> None:
+    def target(self, t: ast.AST) -> None:
         if isinstance(t, (ast.Tuple, ast.List)):
             for e in t.elts:
-                target(e)
+                self.target(e)
             return
         p = _base(t)
         if p:
-            writes.add(p)
+            self.writes.add(p)
         while isinstance(t, (ast.Subscript, ast.Starred, ast.Attribute)):
-            chain.add(id(t))
+            self.chain.add(id(t))
             t = t.value
-        chain.add(id(t))
+        self.chain.add(id(t))
 
-    for node in ast.walk(stmt):
+    def binding(self, node: ast.AST) -> None:
+        """What the node assigns, defines, imports or changes in place (``x.add_(...)``)."""
         if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
-            for t in (node.targets if isinstance(node, ast.Assign) else [node.target]):
-                target(t)
-            if isinstance(node, ast.AugAssign):
-                p = _base(node.target)
-                if p:
-                    reads.add(p)
+            self.assignment(node)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            writes.add(node.name)
+            self.writes.add(node.name)
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            writes.update((a.asname or a.name).split(".")[0] for a in node.names)
+            self.writes.update((a.asname or a.name).split(".")[0] for a in node.names)
         elif isinstance(node, ast.NamedExpr):
-            target(node.target)
+            self.target(node.target)
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
             name = node.func.attr
             if name.endswith("_") and not name.startswith("_") or name in MUTATORS:
                 p = _path(node.func.value)
                 if p:
-                    writes.add(p)
-    for node in ast.walk(stmt):  # outer attributes come first: ``a.b.c`` is read as that path, not also ``a``
+                    self.writes.add(p)
+
+    def assignment(self, node: ast.Assign | ast.AugAssign | ast.AnnAssign) -> None:
+        for t in (node.targets if isinstance(node, ast.Assign) else [node.target]):
+            self.target(t)
+        if isinstance(node, ast.AugAssign):  # ``a += 1`` reads a too
+            p = _base(node.target)
+            if p:
+                self.reads.add(p)
+
+    def load(self, node: ast.AST) -> None:
+        """A name or attribute path read, unless it is part of a target or of a longer path
+        read already (the walk meets ``a.b.c`` before ``a.b`` and ``a``)."""
         if isinstance(node, (ast.Name, ast.Attribute)) and isinstance(getattr(node, "ctx", None), ast.Load) \
-                and id(node) not in chain:
+                and id(node) not in self.chain:
             p = _path(node)
             if p:
-                reads.add(p)
+                self.reads.add(p)
                 inner = node
                 while isinstance(inner, ast.Attribute):
                     inner = inner.value
-                    chain.add(id(inner))
-    return reads, writes
+                    self.chain.add(id(inner))
+
+
+def _effects(stmt: ast.stmt) -> tuple[set[str], set[str]]:
+    """(reads, writes) of a statement as name/attribute paths."""
+    found = _Effects()
+    for node in ast.walk(stmt):
+        found.binding(node)
+    for node in ast.walk(stmt):  # the targets are known now: what is left is read
+        found.load(node)
+    return found.reads, found.writes
 
 
 def _overlap(a: set[str], b: set[str]) -> bool:
@@ -205,13 +222,19 @@ def _reorder_block(body: list[ast.stmt]) -> list[ast.stmt]:
     """Independent statements of one block in canonical order (a topological order of their
     dependencies, ties broken by shape, then by the student's order). A barrier depends on
     everything before it and everything after depends on it, so it never moves."""
-    n = len(body)
-    if n < 2:
+    if len(body) < 2:
         return body
     barrier = [_barrier(s) for s in body]
-    effects = [None if b else _effects(s) for s, b in zip(body, barrier)]
-    preds: list[set[int]] = [set() for _ in range(n)]
-    for j in range(n):
+    shapes = ["" if b else _shape(s) for s, b in zip(body, barrier, strict=True)]
+    return [body[i] for i in _topological(_predecessors(body, barrier), shapes)]
+
+
+def _predecessors(body: list[ast.stmt], barrier: list[bool]) -> list[set[int]]:
+    """For each statement, the earlier ones it must stay after: a barrier, or one whose
+    writes it reads or writes, or whose reads it writes."""
+    effects = [None if b else _effects(s) for s, b in zip(body, barrier, strict=True)]
+    preds: list[set[int]] = [set() for _ in body]
+    for j in range(len(body)):
         for i in range(j):
             if barrier[i] or barrier[j]:
                 preds[j].add(i)
@@ -219,22 +242,26 @@ def _reorder_block(body: list[ast.stmt]) -> list[ast.stmt]:
             (ri, wi), (rj, wj) = effects[i], effects[j]
             if _overlap(wi, rj | wj) or _overlap(ri, wj):
                 preds[j].add(i)
-    shapes = ["" if b else _shape(s) for s, b in zip(body, barrier)]
+    return preds
+
+
+def _topological(preds: list[set[int]], keys: list[str]) -> list[int]:
+    """The indices in dependency order, the smallest (key, index) first among the ready ones."""
     waiting = [len(p) for p in preds]
-    succs: list[list[int]] = [[] for _ in range(n)]
+    succs: list[list[int]] = [[] for _ in preds]
     for j, ps in enumerate(preds):
         for i in ps:
             succs[i].append(j)
-    ready = [(shapes[i], i) for i in range(n) if not waiting[i]]
+    ready = [(keys[i], i) for i in range(len(preds)) if not waiting[i]]
     heapq.heapify(ready)
     order = []
     while ready:
         _, i = heapq.heappop(ready)
-        order.append(body[i])
+        order.append(i)
         for j in succs[i]:
             waiting[j] -= 1
             if not waiting[j]:
-                heapq.heappush(ready, (shapes[j], j))
+                heapq.heappush(ready, (keys[j], j))
     return order
 
 
@@ -262,7 +289,9 @@ def _line_map(original: ast.AST, canonical_tree: ast.AST) -> dict[int, tuple[int
     line numbers through the reordering). The innermost statement wins; a compound
     statement's own lines (``for ...:``) map to its first line."""
     out: dict[int, tuple[int, int]] = {}
-    pairs = [(a, b) for a, b in zip(ast.walk(original), ast.walk(canonical_tree))
+    # not strict, as before: trees of another shape pair up as far as they go (a statement
+    # of another type among the pairs gives up below), they are no error
+    pairs = [(a, b) for a, b in zip(ast.walk(original), ast.walk(canonical_tree), strict=False)
              if isinstance(a, ast.stmt) and isinstance(b, ast.stmt)]
     if any(type(a) is not type(b) for a, b in pairs):
         return out

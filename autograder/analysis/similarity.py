@@ -145,14 +145,12 @@ def _drop(fp, hashes: set) -> None:
 
 
 def _lines(forms: Canonical, slices) -> list[int]:
-    return sorted(forms.marked_lines([(int(start), int(end)) for start, end in zip(*slices)]))
+    return sorted(forms.marked_lines([(int(start), int(end)) for start, end in zip(*slices, strict=True)]))
 
 
 def compare_exercise(ex: ExerciseAnswers, settings: Settings = Settings()) -> ExerciseSimilarity:
     """Every pair of answers of one exercise; the similar ones back."""
-    import numpy as np
     from copydetect import compare_files
-    from scipy import sparse
 
     students = sorted(ex.answers)
     result = ExerciseSimilarity(ex.grade_id, ex.title, len(students), 0)
@@ -160,6 +158,28 @@ def compare_exercise(ex: ExerciseAnswers, settings: Settings = Settings()) -> Ex
         result.note = f"{len(students)} attempted answer(s): nothing to compare."
         return result
     forms = {s: canonical(ex.answers[s]) for s in students}
+    prints = _own_fingerprints(ex, students, forms, settings)
+    lengths = sorted(int(prints[s].token_coverage) for s in students)
+    result.median_length = lengths[len(lengths) // 2]
+    if result.median_length < settings.min_length:
+        result.note = (f"Too short to judge: the median answer keeps {result.median_length} characters of code "
+                       f"once the stub, the solution and what the class shares are left out (fewer than "
+                       f"{settings.min_length}); identical answers are what honest students write here.")
+        return result
+    for a, b in _screened_pairs(students, prints, settings.threshold / 2):
+        _, (share_a, share_b), slices = compare_files(prints[a], prints[b])
+        share_a, share_b = float(share_a), float(share_b)
+        if min(share_a, share_b) >= settings.threshold:
+            result.pairs.append(Pair(ex.grade_id, a, b, round(min(share_a, share_b), 3), round(share_a, 3),
+                                     round(share_b, 3), _lines(forms[a], slices[0]), _lines(forms[b], slices[1])))
+    result.pairs.sort(key=lambda p: (-p.similarity, p.a, p.b))
+    return result
+
+
+def _own_fingerprints(ex: ExerciseAnswers, students: list[str], forms: dict[str, Canonical],
+                      settings: Settings) -> dict:
+    """Each student's fingerprints less what was given (stub, solution) and what at least
+    ``common_answers`` (or ``common_share``) of the class wrote."""
     by_text: dict[str, object] = {}  # equal canonical texts (the textbook answer...) are fingerprinted once
     prints = {s: by_text.get(forms[s].text) or by_text.setdefault(forms[s].text, _fingerprint(forms[s].text,
                                                                                               settings.k))
@@ -175,15 +195,15 @@ def compare_exercise(ex: ExerciseAnswers, settings: Settings = Settings()) -> Ex
     common = {h for h, n in counts.items() if n >= common_at}
     for fp in by_text.values():
         _drop(fp, given | common)
-    lengths = sorted(int(prints[s].token_coverage) for s in students)
-    result.median_length = lengths[len(lengths) // 2]
-    if result.median_length < settings.min_length:
-        result.note = (f"Too short to judge: the median answer keeps {result.median_length} characters of code "
-                       f"once the stub, the solution and what the class shares are left out (fewer than "
-                       f"{settings.min_length}); identical answers are what honest students write here.")
-        return result
+    return prints
 
-    # screen all pairs at once: shared fingerprints over the smaller answer's
+
+def _screened_pairs(students: list[str], prints: dict, share: float) -> list[tuple[str, str]]:
+    """All pairs screened at once: those whose shared fingerprints reach ``share`` of the
+    smaller answer's, the ones worth copydetect's comparison."""
+    import numpy as np
+    from scipy import sparse
+
     column: dict = {}
     rows, cols = [], []
     for i, s in enumerate(students):
@@ -191,23 +211,15 @@ def compare_exercise(ex: ExerciseAnswers, settings: Settings = Settings()) -> Ex
             rows.append(i)
             cols.append(column.setdefault(h, len(column)))
     if not column:
-        return result
+        return []
     m = sparse.csr_matrix((np.ones(len(rows), dtype=np.int32), (rows, cols)), shape=(len(students), len(column)))
     shared = (m @ m.T).toarray()
     size = np.diag(shared).astype(float)
     smaller = np.minimum.outer(size, size)
     with np.errstate(divide="ignore", invalid="ignore"):
         screen = np.where(smaller > 0, shared / smaller, 0.0)
-    ii, jj = np.nonzero(np.triu(screen >= settings.threshold / 2, k=1))
-    for i, j in zip(ii.tolist(), jj.tolist()):
-        a, b = students[i], students[j]
-        _, (share_a, share_b), slices = compare_files(prints[a], prints[b])
-        share_a, share_b = float(share_a), float(share_b)
-        if min(share_a, share_b) >= settings.threshold:
-            result.pairs.append(Pair(ex.grade_id, a, b, round(min(share_a, share_b), 3), round(share_a, 3),
-                                     round(share_b, 3), _lines(forms[a], slices[0]), _lines(forms[b], slices[1])))
-    result.pairs.sort(key=lambda p: (-p.similarity, p.a, p.b))
-    return result
+    ii, jj = np.nonzero(np.triu(screen >= share, k=1))
+    return [(students[i], students[j]) for i, j in zip(ii.tolist(), jj.tolist(), strict=True)]
 
 
 def compare(exercises: list[ExerciseAnswers], settings: Settings = Settings(),
@@ -228,7 +240,7 @@ def compare(exercises: list[ExerciseAnswers], settings: Settings = Settings(),
         else "spawn"
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method)) as pool:
         done = dict(zip(order, pool.map(compare_exercise, [exercises[i] for i in order],
-                                         [settings] * len(order))))
+                                         [settings] * len(order)), strict=True))
     return [done[i] for i in range(len(exercises))]
 
 

@@ -290,8 +290,10 @@ def scratch(workdir: str | None, scratch_mb: int) -> bool:
     work dir keeps its path: under /tmp (the worker's ``mkdtemp``) it is made again in the
     new /tmp with its parents' modes and owners, and the submission's files are copied in
     (the original is the worker's, on the host's disk, where writing would not be bounded).
-    A folder of a place that holds what the sandbox imports (a checkout or a venv in /tmp)
-    is bound into the new place at its path, with the mounts below it (the hidden folders).
+    What the sandbox imports from inside a place (a checkout or a venv in /tmp) is bound
+    into the new place at its path, with the mounts below it (the hidden folders): that
+    folder alone, never the shared folder that holds it (``/tmp/X`` of ``/tmp/X/checkout``
+    may hold other checkouts, their solutions among them).
     """
     places, kept = _scratch_places()
     if not places:
@@ -332,13 +334,15 @@ def _scratch_places() -> tuple[list[str], list[str]]:
 
 
 def _carry(places: list[str]) -> dict[int, list[tuple[str, int]]]:
-    """What the sandbox imports from inside a scratch place: the folder just below the place
-    that holds it, opened now (O_PATH), before the place is covered."""
-    needed = _needed_paths()
+    """What the sandbox imports from inside a scratch place: each needed path below it that no
+    other one holds (the interpreter, a checkout, a venv; not the folder around them), as a
+    path relative to the place, opened now (O_PATH), before the place is covered."""
+    needed = [n for n in _needed_paths() if os.path.exists(n)]  # sys.path may name what is not there
     carried: dict[int, list[tuple[str, int]]] = {}
     for i, place in enumerate(places):
-        names = sorted({os.path.relpath(n, place).split(os.sep)[0] for n in needed if _under(n, place) and n != place})
-        carried[i] = [(name, os.open(os.path.join(place, name), os.O_PATH | os.O_DIRECTORY)) for name in names]
+        inside = [n for n in needed if _under(n, place) and n != place]
+        top = sorted(n for n in inside if not any(m != n and _under(n, m) for m in inside))
+        carried[i] = [(os.path.relpath(n, place), os.open(n, os.O_PATH)) for n in top]
     return carried
 
 
@@ -391,9 +395,14 @@ def _bind_slots(slots: list[str], places: list[str], carried: dict[int, list[tup
                 mounted: list[str]) -> None:
     """What was carried into each slot, then each slot on its place (the first one last)."""
     for i, slot in enumerate(slots):
-        for name, fd in carried[i]:
-            os.mkdir(os.path.join(slot, name), 0o755)
-            _bind(f"/proc/self/fd/{fd}", os.path.join(slot, name), mounted, recursive=True)
+        for relative, fd in carried[i]:
+            target = os.path.join(slot, relative)
+            os.makedirs(os.path.dirname(target), 0o755, exist_ok=True)  # only the way to it: nothing else
+            if stat.S_ISDIR(os.fstat(fd).st_mode):
+                os.mkdir(target, 0o755)
+            else:  # a file on sys.path (a zip of modules)
+                os.close(os.open(target, os.O_CREAT | os.O_WRONLY, 0o644))
+            _bind(f"/proc/self/fd/{fd}", target, mounted, recursive=True)
     for slot, place in list(zip(slots, places, strict=True))[1:]:  # recursive: with what was carried into them
         _bind(slot, place, mounted, recursive=True)
     _bind(slots[0], places[0], mounted, recursive=True)

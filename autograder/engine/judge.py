@@ -147,7 +147,9 @@ def _lookalikes(collected: Collected) -> list[str]:
         elif isinstance(obj, dict):
             if set(obj) == {"$opaque"} and isinstance(obj["$opaque"], list) and len(obj["$opaque"]) == 2:
                 name, note = obj["$opaque"]
-                if not note and isinstance(name, str) and (name.startswith("__main__.") or name in _LOOKALIKE_NAMES):
+                named_like = note == "look-alike"  # its class names a library class it is not (values.describe)
+                if isinstance(name, str) and (named_like or not note and (name.startswith("__main__.")
+                                                                          or name in _LOOKALIKE_NAMES)):
                     if name not in found:
                         found.append(name)
                 return

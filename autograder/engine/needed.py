@@ -338,15 +338,21 @@ def _immutable_value(node: ast.AST | None) -> str | None:
     if isinstance(node, ast.Subscript):
         return "" if isinstance(node.value, ast.Attribute) and node.value.attr in _IMMUTABLE_ATTRS else None
     if isinstance(node, ast.Call):
-        func = node.func
-        if isinstance(func, ast.Name):
-            return "" if func.id in _IMMUTABLE_BUILTINS else None
-        if isinstance(func, ast.Attribute):
-            root = _root(func)
-            if func.attr in _IMMUTABLE_METHODS:
-                return ""
-            if func.attr in _IMMUTABLE_CALLS and isinstance(root, ast.Name):
-                return root.id
+        return _immutable_call(node.func)
+    return None
+
+
+def _immutable_call(func: ast.expr) -> str | None:
+    """:func:`_immutable_value` of a call: a builtin that makes a new value (``len``), a method
+    that returns one (``.item()``), or a library call whose result only its root can change."""
+    if isinstance(func, ast.Name):
+        return "" if func.id in _IMMUTABLE_BUILTINS else None
+    if isinstance(func, ast.Attribute):
+        root = _root(func)
+        if func.attr in _IMMUTABLE_METHODS:
+            return ""
+        if func.attr in _IMMUTABLE_CALLS and isinstance(root, ast.Name):
+            return root.id
     return None
 
 

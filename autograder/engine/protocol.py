@@ -8,8 +8,8 @@ find in ``/proc/self/fd`` and write to, so :class:`Channel` treats it as untrust
 - schema: each header is decoded by ``records.decode_sandbox_record`` (types, ranges,
   sizes, nesting depth);
 - order: ``hello`` first, then for each planned step in order ``start`` and its
-  ``done-step`` (a test step's blob with it), ``end`` after the last; ``broken`` and
-  ``crash`` only while a step runs (``crash`` also before the first).
+  ``done-step`` (a test step's blob with it), ``end`` after the last; ``tampered``,
+  ``broken`` and ``crash`` only while a step runs (``crash`` also before the first).
 
 The first record that breaks any of this stops the channel with the reason
 (:attr:`Channel.violation`) and the cell that was running when it came
@@ -24,7 +24,7 @@ from typing import Any
 
 from autograder.engine import records
 from autograder.engine.records import (Broken, ChannelError, Crash, DoneStep, End, Hello, SandboxRecord, Start,
-                                       StepKind)
+                                       StepKind, Tampered)
 
 MAGIC = b"AGR1"
 _HEAD = struct.Struct(">4sQQ")
@@ -56,6 +56,7 @@ class Channel:
         self.max_blob = max_blob
         self.buffer = bytearray()
         self.records: list[tuple[SandboxRecord, bytes]] = []
+        self.running: list[int | None] = []  #: per record, the cell that was running when it came
         self.hello: Hello | None = None
         self.current: int | None = None  #: the cell running (started, not done)
         self.done = False  #: ``end`` or ``crash`` came: nothing more may
@@ -82,6 +83,7 @@ class Channel:
                 self._stop(str(exc))
                 break
             self.records.append((record, item[1]))
+            self.running.append(self.current)
             out.append((record, item[1]))
             self._frame_cell = self.current
         return out
@@ -126,6 +128,9 @@ class Channel:
             self._start(record.cell)
         elif isinstance(record, DoneStep):
             self._finish(record, blob)
+        elif isinstance(record, Tampered):
+            if self.current is None:
+                raise ChannelError("a tampered record while no cell was running")
         elif isinstance(record, Broken):
             self._broken(record.cell)
         elif isinstance(record, End):
@@ -175,5 +180,5 @@ class Channel:
 
 
 def _name(record: SandboxRecord) -> str:
-    return {Hello: "hello", Start: "start", DoneStep: "done-step", Broken: "broken", Crash: "crash",
-            End: "end"}[type(record)]
+    return {Hello: "hello", Start: "start", DoneStep: "done-step", Tampered: "tampered", Broken: "broken",
+            Crash: "crash", End: "end"}[type(record)]

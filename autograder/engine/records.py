@@ -6,7 +6,7 @@ ranges and sizes, while it is decoded) and every status a closed enum::
 
     driver  --Job-->  worker  --SandboxJob (job.json)-->  sandbox
     worker  --ForkRequest-->  zygote  --Ready | Forked | Exited-->  worker
-    sandbox --Hello | Start | DoneStep | Broken | Crash | End (framed, protocol.py)-->  worker
+    sandbox --Hello | Start | DoneStep | Tampered | Broken | Crash | End (framed, protocol.py)-->  worker
     worker  --RunResult-->  driver  --Verdict, Row-->  JournalEntry (on disk)
 
 What a sandbox sends is untrusted: :func:`decode_sandbox_record` parses it against the
@@ -72,11 +72,12 @@ class Fault(Word):
     TIMEOUT = "timeout"  #: it ran past the wall limit of a cell
     DIED = "died"  #: the process died in it (os._exit, a signal, the memory limit)
     CPU_LIMIT = "cpu-limit"  #: the run used up its CPU seconds in it
+    LEFT_BEHIND = "left-behind"  #: it left a thread, timer, signal handler or process running after it
     ENGINE_ERROR = "engine-error"  #: the engine itself failed (no cell is to blame)
 
 
 #: The faults a watching worker kills a sandbox for (the others end it by themselves).
-KILLS = (Fault.TAMPERED, Fault.CHANNEL, Fault.TIMEOUT)
+KILLS = (Fault.TAMPERED, Fault.CHANNEL, Fault.TIMEOUT, Fault.LEFT_BEHIND)
 
 
 class RunStatus(Word):
@@ -103,7 +104,8 @@ class VerdictStatus(Word):
 #: The verdict a cell's fault gives its exercise.
 FAULT_VERDICT = {Fault.TAMPERED: VerdictStatus.FLAGGED, Fault.CHANNEL: VerdictStatus.FLAGGED,
                  Fault.TIMEOUT: VerdictStatus.TIMEOUT, Fault.DIED: VerdictStatus.CRASHED,
-                 Fault.CPU_LIMIT: VerdictStatus.CRASHED, Fault.ENGINE_ERROR: VerdictStatus.CRASHED}
+                 Fault.CPU_LIMIT: VerdictStatus.CRASHED, Fault.LEFT_BEHIND: VerdictStatus.FLAGGED,
+                 Fault.ENGINE_ERROR: VerdictStatus.CRASHED}
 
 
 class RowStatus(Word):
@@ -120,7 +122,8 @@ class RowStatus(Word):
 
 #: The row status a run's fault gives when no cell is to blame for it.
 FAULT_ROW = {Fault.TAMPERED: RowStatus.FLAGGED, Fault.CHANNEL: RowStatus.FLAGGED, Fault.TIMEOUT: RowStatus.ERRORS,
-             Fault.DIED: RowStatus.ERRORS, Fault.CPU_LIMIT: RowStatus.ERRORS, Fault.ENGINE_ERROR: RowStatus.ENGINE_ERROR}
+             Fault.DIED: RowStatus.ERRORS, Fault.CPU_LIMIT: RowStatus.ERRORS, Fault.LEFT_BEHIND: RowStatus.FLAGGED,
+             Fault.ENGINE_ERROR: RowStatus.ENGINE_ERROR}
 
 
 class ChannelError(ValueError):
@@ -279,10 +282,18 @@ class DoneStep(Struct, tag="done-step", tag_field="t", forbid_unknown_fields=Tru
     outputs: Annotated[list[Output], Meta(max_length=MAX_OUTPUTS)]
     seconds: Seconds
     changed: Names  #: what the integrity check found changed (empty: untouched)
+    left: Names = []  #: threads, timers, signal handlers, processes the step left running (empty: none)
     error: bool = False  #: a code cell raised
     execution_count: Annotated[int, Meta(ge=0)] | None = None
     collected: Collected | None = None
     collect_error: Short | None = None
+
+
+class Tampered(Struct, frozen=True, tag="tampered", tag_field="t", forbid_unknown_fields=True):
+    """The running cell changed what the grader relies on, seen the moment it happened (the
+    sandbox's audit hook) or before the grader used it (``integrity``); sent pre-encoded."""
+
+    what: Short
 
 
 class Broken(Struct, frozen=True, tag="broken", tag_field="t", forbid_unknown_fields=True):
@@ -299,7 +310,7 @@ class End(Struct, frozen=True, tag="end", tag_field="t", forbid_unknown_fields=T
     pass
 
 
-SandboxRecord = Union[Hello, Start, DoneStep, Broken, Crash, End]
+SandboxRecord = Union[Hello, Start, DoneStep, Tampered, Broken, Crash, End]
 _SANDBOX_DECODER = msgspec.json.Decoder(SandboxRecord)
 _ENCODER = msgspec.json.Encoder()
 
@@ -320,7 +331,7 @@ def prime() -> None:
                     collected=Collected([CaseOutcome(None)], []))
     decode_sandbox_record(encode(step))
     msgspec.convert([{"output_type": "stream", "name": "stdout", "text": ""}], list[Output])
-    for record in (Hello(0, 0.0, {}), Start(0), Broken(0), Crash(""), End()):
+    for record in (Hello(0, 0.0, {}), Start(0), Tampered(""), Broken(0), Crash(""), End()):
         decode_sandbox_record(encode(record))
 
 
@@ -427,14 +438,16 @@ class Verdict(Struct, forbid_unknown_fields=True):
 
     @property
     def code(self) -> str | None:
-        """The misconception the checker named, when the verdict is the checker's."""
-        judged = self.status in (VerdictStatus.FAILED, VerdictStatus.PARTIAL)
+        """The misconception the checker named, when the verdict is the checker's (a flag on
+        it, such as a repair by collect, keeps what the checker found)."""
+        judged = self.status in (VerdictStatus.FAILED, VerdictStatus.PARTIAL, VerdictStatus.FLAGGED)
         return self.result.code if judged and self.result is not None else None
 
     @property
     def hint(self) -> str | None:
         """The checker's hint, else the catalogue's fix for the misconception."""
-        judged = self.status in (VerdictStatus.FAILED, VerdictStatus.PARTIAL, VerdictStatus.PASSED)
+        judged = self.status in (VerdictStatus.FAILED, VerdictStatus.PARTIAL, VerdictStatus.PASSED,
+                                 VerdictStatus.FLAGGED)
         return self.result.fix() if judged and self.result is not None else None
 
 

@@ -12,31 +12,41 @@
 2. execute the planned cells in an IPython shell (magics work), capturing outputs;
 3. at each exercise's test position, call ``Exercise.collect`` on the cases it was
    given as data (visible, then hidden), never ``decide``;
-4. after every step, send the record (``records.DoneStep``) and what the integrity
-   check found changed, then go on.
+4. after every step, send the record (``records.DoneStep``) with what the integrity
+   check found changed and what the step left running (``leftovers``: threads, timers,
+   signal handlers, processes); when either names anything, stop (the worker leaves
+   that cell out and replays without it), else go on.
 
 It never judges: what it sends is data for the trusted side.
 """
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import os
 import sys
 import time
-from typing import Any
+from typing import Any, Callable, NamedTuple
 
 import msgspec
 
-from autograder.engine import jail, protocol
+from autograder.engine import integrity, jail, leftovers, protocol
 from autograder.engine.records import (Broken, CaseOutcome, Collected, Crash, DoneStep, End, ForkRequest, Hello,
                                        Output, SandboxJob, Start, Step, StepKind)
+from safetensors.torch import save
+
+from course.checking.exercise import Outcome, collect_cases
+from course.checking.pristine import modes_off
+from course.checking.values import Raised, encode, type_name
 
 SHELL: Any = None  #: the sandbox's InteractiveShell, made in the zygote by prepare()
 WATCHER: Any = None  #: the tripwire (integrity.Watcher), its baseline taken in the zygote
-#: Records encoded in advance, sent without JSON or Python builtins when a cell broke them.
-_BROKEN = {i: protocol.frame(Broken(i)) for i in range(-1, 4000)}
+SEALED: Any = None  #: Sealed: made in the zygote by seal(), read by a sandbox before any student code
+#: Records encoded in advance, sent without JSON or Python builtins when a cell broke them
+#: (a tuple: no cell can change it): ``_BROKEN[cell + 1]``, ``_BROKEN[0]`` for no cell.
+_BROKEN = tuple(protocol.frame(Broken(i)) for i in range(-1, 4000))
 
 #: Environment the student's code sees (everything else is dropped: no COURSE_SECRET).
 def _clean_env(workdir: str) -> dict:
@@ -162,7 +172,7 @@ def _shell():
 
 
 def prepare() -> None:
-    """In the zygote: build the shell and the integrity baseline (no student code yet)."""
+    """In the zygote: build the shell (no student code yet); :func:`seal` comes after."""
     global SHELL, WATCHER
     from autograder.engine import records
     from autograder.engine.integrity import Watcher
@@ -176,7 +186,59 @@ def prepare() -> None:
     SHELL.execution_count = 1
     CAPTURE.outputs.clear()
     WATCHER = Watcher(SHELL)
-    WATCHER.take_baseline()
+    _quiet_libraries()
+
+
+def _quiet_libraries() -> None:
+    """What libraries would leave running on their own: tqdm's monitor thread (it only tunes how
+    often a bar redraws) would count as a thread a cell left behind."""
+    import tqdm
+
+    tqdm.tqdm.monitor_interval = 0
+
+
+#: The record channel's descriptor in every sandbox (the FIFO is moved there before any student
+#: code), so that the tripwire's functions, made in the zygote, know where to report.
+CHANNEL_FD = 255
+
+
+class Sealed(NamedTuple):
+    """What the sandbox uses between student steps, made in the zygote by :func:`seal`."""
+
+    baseline: Any  #: integrity.Baseline: the Watcher's probes, frozen
+    verify: Callable[[], None]  #: integrity: reports on CHANNEL_FD and exits if anything it reads changed
+    hook: Callable  #: integrity.audit_hook, to install: reports code, defaults and class changes
+    exercises: Any  #: exercise id -> (run, answers, may_mutate_inputs), as the zygote had them (read-only)
+
+
+def seal() -> None:
+    """In the zygote, after every import and before any fork: the tripwire's baseline, what it
+    verifies, and each exercise's ``run`` as imported. A sandbox reads :data:`SEALED` before its
+    first student cell and uses nothing else to watch, collect and report (``integrity``);
+    checkers reach ``verify`` as ``course.checking.pristine.SETTLE``.
+
+    Everything made so far is then frozen out of the cyclic collector (``gc.freeze``): a
+    sandbox's ``gc.collect`` after each step looks only at what the student's code made (so
+    its finalizers run in the step that made them, cheaply), and ``gc.get_objects`` there
+    lists none of the grader's objects. Only ``verify`` and the audit hook are made after:
+    a sweep through ``gc`` that rewrites the grader's functions finds them, and is reported.
+    """
+    global SEALED
+    import gc
+    import types
+
+    from course.checking import pristine
+    from course.checking.exercise import REGISTRY
+
+    exercises = types.MappingProxyType({ex_id: (ex._run, ex.answers, ex.may_mutate_inputs)
+                                        for ex_id, ex in REGISTRY.items()})
+    baseline = WATCHER.take_baseline(fresh=True)
+    data, snap = integrity.hook_data(baseline), integrity.snapshot()
+    gc.collect()
+    gc.freeze()
+    verify, hook = integrity.sealed_functions(CHANNEL_FD, data, snap)
+    pristine.SETTLE = verify
+    SEALED = Sealed(baseline, verify, hook, exercises)
 
 
 # --- the run ---------------------------------------------------------------------------
@@ -231,46 +293,50 @@ def load_cases(job_dir: str) -> dict:
     return {ex: {part: _live(decode(obj, tensors)) for part, obj in parts.items()} for ex, parts in encoded.items()}
 
 
-def _collect(exercise_id: str, cases: dict, limits) -> tuple[Collected, bytes]:
-    """Run ``collect`` for the visible and hidden cases: the outcomes as data, and their tensors."""
-    from safetensors.torch import save
+def _collect(exercise_id: str, cases: dict, limits, verify) -> tuple[Collected, bytes]:
+    """The exercise's ``run`` on the visible and hidden cases: the outcomes as data, and their tensors.
 
-    from course.checking.exercise import REGISTRY
-
-    ex = REGISTRY[exercise_id]
+    The ``run`` is the one the zygote imported (``SEALED.exercises``), not whatever the
+    exercise object holds now; after each call of the student's code ``verify`` checks,
+    before anything is used, that nothing the grader reads was changed.
+    """
+    run, answers, may_mutate = SEALED.exercises[exercise_id]
     ns = SHELL.user_ns
-    missing = [name for name in ex.answers if name not in ns]
+    missing = [name for name in answers if name not in ns]
+    objects = () if missing else tuple(ns[name] for name in answers)
     tensors: dict = {}
     global CAPTURE
-    visible = _outcomes(ex, ns, missing, cases.get("visible", []), tensors)
+    visible = _outcomes(run, may_mutate, objects, missing, cases.get("visible", []), tensors, verify)
     shown, CAPTURE = CAPTURE, _Capture(CAPTURE.cap)  # what the code prints about hidden inputs stays hidden
-    hidden = _outcomes(ex, ns, missing, cases.get("hidden", []), tensors)
+    hidden = _outcomes(run, may_mutate, objects, missing, cases.get("hidden", []), tensors, verify)
     if CAPTURE.outputs:
         shown.stream("stdout", "[output printed on the hidden inputs is not shown]\n")
     CAPTURE = shown
-    blob = save(tensors) if tensors else b""
+    with modes_off():  # safetensors reads each tensor's memory by its data_ptr: a mode could answer that
+        blob = save(tensors) if tensors else b""
     if len(blob) > limits.result_mb << 20:
         raise MemoryError(f"the results of {exercise_id} exceed {limits.result_mb} MB")
     return Collected(visible, hidden), blob
 
 
-def _outcomes(ex, ns: dict, missing: list[str], cases: list, tensors: dict) -> list[CaseOutcome]:
-    """``ex.collect`` on the student's objects, encoded (values and inputs after the call)."""
-    from course.checking.exercise import Outcome
-    from course.checking.values import Raised, encode, type_name
-
+def _outcomes(run, may_mutate: bool, objects: tuple, missing: list[str], cases: list, tensors: dict,
+              verify) -> list[CaseOutcome]:
+    """``collect_cases`` on the student's objects, encoded (values and inputs after the call)."""
     if missing:
         outcomes = [Outcome(Raised("NameError", f"name {missing[0]!r} is not defined"), []) for _ in cases]
     else:
         try:
-            outcomes = ex.collect(tuple(ns[name] for name in ex.answers), cases)
+            outcomes = collect_cases(run, may_mutate, objects, cases)
         except BaseException as exc:  # SystemExit, KeyboardInterrupt from the student's code
-            outcomes = [Outcome(Raised(type_name(exc), str(exc)[:400]), []) for _ in cases]
-    return [CaseOutcome(encode(o.value, tensors)[0], [str(w)[:400] for w in o.warnings][:20],
-                        None if o.inputs_after is None else encode(o.inputs_after, tensors)[0]) for o in outcomes]
+            why = (type_name(exc), str(exc)[:400])  # its __str__ is the student's code too
+            verify()
+            outcomes = [Outcome(Raised(*why), []) for _ in cases]
+    with modes_off():  # what the student's code left on does not touch the grader's own tensors
+        return [CaseOutcome(encode(o.value, tensors)[0], [str(w)[:400] for w in o.warnings][:20],
+                            None if o.inputs_after is None else encode(o.inputs_after, tensors)[0]) for o in outcomes]
 
 
-def _step(step: Step, cases: dict, limits) -> tuple[DoneStep, bytes]:
+def _step(step: Step, cases: dict, limits, verify) -> tuple[DoneStep, bytes]:
     """Run one step: a cell's source in the shell, or ``collect`` at a test position."""
     t = time.perf_counter()
     blob = b""
@@ -281,16 +347,24 @@ def _step(step: Step, cases: dict, limits) -> tuple[DoneStep, bytes]:
         record.execution_count = result.execution_count
     else:
         try:
-            record.collected, blob = _collect(step.exercise or "", cases.get(step.exercise, {}), limits)
+            record.collected, blob = _collect(step.exercise or "", cases.get(step.exercise, {}), limits, verify)
         except Exception as exc:
             record.collect_error = f"{type(exc).__name__}: {str(exc)[:300]}"
     record.seconds = time.perf_counter() - t
     return record, blob
 
 
-def _send_step(fd: int, record: DoneStep, blob: bytes) -> None:
-    """The step's record with its outputs and what the tripwire saw changed."""
-    record.changed = WATCHER.check()
+def _send_step(fd: int, record: DoneStep, blob: bytes, verify, look: leftovers.Look) -> bool:
+    """The step's record with its outputs, what the tripwire saw changed and what the step left
+    running; True when it names any (the sandbox then stops: the worker leaves the cell out).
+
+    Called after ``verify`` found nothing changed. The step's garbage is collected first, so
+    a finalizer it left runs now, in this step (and ``verify`` looks again after it).
+    """
+    gc.collect()
+    verify()
+    record.changed = integrity.check(SEALED.baseline)
+    record.left = look.check()
     try:
         record.outputs = msgspec.convert(CAPTURE.outputs, list[Output])
         data = protocol.frame(record, blob)
@@ -298,12 +372,15 @@ def _send_step(fd: int, record: DoneStep, blob: bytes) -> None:
         record.outputs = [Output("stream", name="stderr", text="[outputs could not be recorded]\n")]
         data = protocol.frame(record, blob)
     protocol.write_frame(fd, data)
+    return bool(record.changed or record.left)
 
 
 def _start(request: ForkRequest) -> tuple[int, SandboxJob, dict]:
     """Before any student code: the channel, the job, the cases, then the confinement."""
     os.setsid()
-    fd = os.open(request.fifo, os.O_WRONLY)
+    opened = os.open(request.fifo, os.O_WRONLY)
+    fd = os.dup2(opened, CHANNEL_FD)
+    os.close(opened)
     with open(os.path.join(request.job_dir, "job.json"), "rb") as f:
         job = msgspec.json.decode(f.read(), type=SandboxJob)
     cases = load_cases(request.job_dir)
@@ -313,7 +390,6 @@ def _start(request: ForkRequest) -> tuple[int, SandboxJob, dict]:
 
 def run(request: ForkRequest) -> None:
     """The child's whole life (never returns)."""
-    global CAPTURE
     status = 70
     fd = -1
     try:
@@ -324,19 +400,7 @@ def run(request: ForkRequest) -> None:
 
         torch.set_num_threads(1)
         protocol.write_record(fd, Hello(os.getpid(), time.perf_counter() - t0, dict(jail.DEFENCES)))
-        skip = set(job.skip)
-        for step in job.steps:
-            if step.cell in skip:
-                continue
-            protocol.write_record(fd, Start(step.cell))
-            CAPTURE = _Capture(job.limits.output_kb * 1024)
-            record, blob = _step(step, cases, job.limits)
-            try:
-                _send_step(fd, record, blob)
-            except BaseException:  # the cell broke what the sandbox itself relies on
-                os.write(fd, _BROKEN.get(step.cell, _BROKEN[-1]))
-                raise
-        protocol.write_record(fd, End())
+        _steps(fd, job, cases)
         status = 0
     except BaseException as exc:  # report what broke the sandbox itself, then exit
         try:
@@ -346,3 +410,31 @@ def run(request: ForkRequest) -> None:
             pass
     finally:
         os._exit(status)
+
+
+def _steps(fd: int, job: SandboxJob, cases: dict) -> None:
+    """The planned steps, each reported, then the end. Everything used between student steps is
+    taken here, before the first one: the tripwire's baseline, its ``verify`` and its audit hook
+    (installed here) and these functions, so no cell can swap what watches it. After every step
+    ``verify`` runs first."""
+    global CAPTURE
+    sealed, step_of, send, write, broken, capture = SEALED, _step, _send_step, os.write, _BROKEN, _Capture
+    verify = sealed.verify
+    look = leftovers.Look(leftovers.start())
+    sys.addaudithook(sealed.hook)  # from now on it cannot be removed
+    skip = set(job.skip)
+    for step in job.steps:
+        if step.cell in skip:
+            continue
+        protocol.write_record(fd, Start(step.cell))
+        CAPTURE = capture(job.limits.output_kb * 1024)
+        record, blob = step_of(step, cases, job.limits, verify)
+        verify()  # nothing below runs before this: a change is reported, never used
+        try:
+            stop = send(fd, record, blob, verify, look)
+        except BaseException:  # the cell broke what the sandbox itself relies on
+            write(fd, broken[step.cell + 1] if 0 <= step.cell < len(broken) - 1 else broken[0])
+            raise
+        if stop:  # the worker leaves this cell out and replays without it
+            return
+    protocol.write_record(fd, End())

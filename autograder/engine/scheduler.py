@@ -27,6 +27,7 @@ from pathlib import Path
 from autograder.engine import grading
 from autograder.engine import judge as judging
 from autograder.engine import notebook as nbmod
+from autograder.engine import repairs
 from autograder.engine.fingerprints import fingerprints
 from autograder.engine.gradebook import GradebookWriter, write_autograded
 from autograder.engine.journal import Journal, JournalEntry
@@ -102,6 +103,7 @@ class Grader:
         modules = {(c.exercise or "").split(".")[0] for s in self.sources.values() for c in s.tests}
         load_all(self.extra_checks, errors=broken, only=modules)  # this assignment's checkers, no other
         self._refuse_broken_checkers(broken)
+        self.collected = repairs.placed(self.course, assignment)  #: student -> what collect repaired
         exercises = [c.exercise for s in self.sources.values() for c in s.tests
                      if c.exercise and judging.answers_of(c.exercise) is not None]
         self.cases = judging.Cases(exercises, judging.load_secret(self.course))
@@ -183,6 +185,7 @@ class Grader:
         plan = nbmod.plan(self.sources[nb_name], cells, judging.answers_of, all_cells=self.all_cells)
         if not_run is not None:
             return None, plan, not_run
+        repairs.apply(plan, repairs.of(self.collected.get(student), self.sources[nb_name], data))
         return Job(student, nb_name, plan.steps, self.limits, {path.name: data}, self.zygote), plan, None
 
     def rehearsal(self, nb_name: str) -> tuple[Job, nbmod.Plan]:

@@ -18,13 +18,11 @@ It returns a :class:`records.RunResult` (data only) to the driver.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import selectors
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -37,7 +35,7 @@ from autograder.engine.protocol import Channel
 from autograder.engine.warmup import MAX_SLOTS, SLOT_DIR, Launched, launch  # noqa: F401  (MAX_SLOTS: the tests)
 from autograder.engine.records import (KILLS, BadCell, Broken, Crash, DoneStep, End, Exited, Fault, ForkRequest,
                                        Forked, Job, Kill, Ready, RunResult, RunStatus, RunSummary, SandboxJob,
-                                       Start, WarmRequest, WorkerTimings, ZygoteMessage, ZygoteSpec, encode)
+                                       Start, Tampered, WarmRequest, WorkerTimings, ZygoteMessage, ZygoteSpec, encode)
 
 #: Job folders (the hidden cases of one run), one subfolder per worker process, so that
 #: what a killed worker left behind is found and removed by the next one.
@@ -66,6 +64,7 @@ class RunOutcome:
     channel: Channel
     exited: Exited | None = None
     kill: Kill | None = None
+    kept: int = 1 << 62  #: records from the first one that condemned the run on are not the run's to keep
     wall_s: float = 0.0
 
 
@@ -78,6 +77,7 @@ class _Watch:
     deadline: float = 0.0
     kill: Kill | None = None
     killed_at: float | None = None
+    kill_record: int = 1 << 62  #: the channel's record that condemned the run (what came later is not kept)
     seen: int = 0  #: records of the channel already looked at
     alive: bool = True  #: False once the zygote reported the sandbox's end (its pid may be reused)
 
@@ -85,30 +85,35 @@ class _Watch:
         self.deadline = time.monotonic() + self.cell_timeout + START_S
 
     def on_records(self, channel: Channel) -> None:
-        for record, _blob in channel.records[self.seen:]:
+        for i in range(self.seen, len(channel.records)):
+            record = channel.records[i][0]
             if isinstance(record, (Start, DoneStep)):
                 self.deadline = time.monotonic() + self.cell_timeout
-            if isinstance(record, Broken):
-                self.stop(Kill(Fault.TAMPERED, record.cell, "what the sandbox relies on (it broke after this cell)"))
+            if isinstance(record, Tampered):
+                self.stop(Kill(Fault.TAMPERED, channel.running[i], record.what), i)
+            elif isinstance(record, Broken):
+                self.stop(Kill(Fault.TAMPERED, record.cell, "what the sandbox relies on (it broke after this cell)"), i)
             elif isinstance(record, DoneStep) and record.changed:
-                self.stop(Kill(Fault.TAMPERED, record.cell, ", ".join(record.changed)))
+                self.stop(Kill(Fault.TAMPERED, record.cell, ", ".join(record.changed)), i)
+            elif isinstance(record, DoneStep) and record.left:
+                self.stop(Kill(Fault.LEFT_BEHIND, record.cell, ", ".join(record.left)), i)
         self.seen = len(channel.records)
         if channel.violation is not None:
-            self.stop(Kill(Fault.CHANNEL, channel.blame, channel.violation))
+            self.stop(Kill(Fault.CHANNEL, channel.blame, channel.violation), len(channel.records))
 
     def on_clock(self, channel: Channel) -> None:
         if time.monotonic() > self.deadline:
             half = channel.half_frame()  # the sandbox writes a record whole: a half one is not its own
             if half is not False:
                 self.stop(Kill(Fault.CHANNEL, half if half is not None else channel.current,
-                               "a record that announced more than it held"))
-            self.stop(Kill(Fault.TIMEOUT, channel.current, "ran past the time limit"))
+                               "a record that announced more than it held"), len(channel.records))
+            self.stop(Kill(Fault.TIMEOUT, channel.current, "ran past the time limit"), len(channel.records))
         if self.killed_at is not None and time.monotonic() - self.killed_at > REPORT_S:
             raise ZygoteError("the zygote did not report a killed sandbox")
 
-    def stop(self, kill: Kill) -> None:
+    def stop(self, kill: Kill, record: int) -> None:
         if self.kill is None:
-            self.kill, self.killed_at = kill, time.monotonic()
+            self.kill, self.killed_at, self.kill_record = kill, time.monotonic(), record
             if self.alive:
                 _killpg(self.pid)
 
@@ -229,7 +234,7 @@ class Zygote:
             self.current = None
             _drain(rfd, channel)
             watch.on_records(channel)  # what came after the last look: a tampered last cell too
-            outcome.kill = watch.kill
+            outcome.kill, outcome.kept = watch.kill, watch.kill_record
         except BaseException:
             self.broken = True  # out of step, or gone: never used again
             self.close()
@@ -336,6 +341,8 @@ def blame(outcome: RunOutcome) -> tuple[int | None, BadCell]:
                                  else "changed the grading environment")
         if kill.fault == Fault.CHANNEL:
             return cell, BadCell(Fault.CHANNEL, f"sent records the grader cannot accept: {kill.detail}")
+        if kill.fault == Fault.LEFT_BEHIND:
+            return cell, BadCell(Fault.LEFT_BEHIND, f"left running after it ended: {kill.detail}")
         return cell, BadCell(kill.fault, kill.detail)
     crash = next((r for r, _ in channel.records if isinstance(r, Crash)), None)
     code = outcome.exited.exit if outcome.exited is not None else None
@@ -360,10 +367,11 @@ class _Runs:
     result: RunResult = field(default_factory=RunResult)
 
     def keep(self, outcome: RunOutcome) -> None:
-        """The steps a run finished (a step whose cell was killed for tampering is not kept)."""
+        """The steps a run finished: not the step whose cell was killed, nor any step the sandbox
+        reported after the record that condemned it (it ran on in a process already tampered with)."""
         kill = outcome.kill
         self.result.runs.append(RunSummary(outcome.wall_s, outcome.exited, kill))
-        for record, blob in outcome.channel.records:
+        for record, blob in outcome.channel.records[:outcome.kept]:
             if isinstance(record, DoneStep):
                 if kill is not None and kill.fault in KILLS and kill.cell == record.cell:
                     continue

@@ -141,17 +141,23 @@ def _warm_checkers() -> None:
                 pass
 
 
-def _freeze() -> None:
-    """Move every object imported so far out of the garbage collector's reach (``gc.freeze``).
+def _capture_pristine() -> None:
+    """After every import, before any fork (no student code has ever run here): the references
+    facts are computed with, and the tripwire, fixed for every sandbox this zygote forks.
 
-    A sandbox's first full collection would otherwise walk the ~340,000 objects of torch,
-    IPython and matplotlib (0.3 s of each sandbox, found as a slow answer cell of 01) and
-    write to every page that holds one, so that the fork's copy-on-write copies them all.
-    They live as long as the zygote anyway."""
-    import gc
+    ``course.checking.pristine.REAL`` was taken when the course was imported, in this
+    process; here it is checked against the objects as they are now, and no torch mode may
+    be on. ``sandbox.seal`` then takes the tripwire's baseline, the namespaces it verifies
+    and each exercise's ``run``, and freezes what exists out of the cyclic collector.
+    """
+    from autograder.engine import sandbox
+    from course.checking import pristine
 
-    gc.collect()
-    gc.freeze()
+    now = pristine.capture()
+    moved = [name for name, a, b in zip(pristine.Refs._fields, pristine.REAL, now, strict=True) if a is not b and a != b]
+    if moved or pristine.mode_depths() != (0, 0):
+        raise RuntimeError(f"the objects facts are computed with changed before any submission ran: {moved}")
+    sandbox.seal()
 
 
 def _subreaper() -> None:
@@ -246,7 +252,6 @@ def _start(spec: ZygoteSpec) -> None:
     from autograder.engine import sandbox
 
     sandbox.prepare()
-    _freeze()
     _subreaper()
     jail.prctl(jail.PR_SET_DUMPABLE, 0)  # no sandbox of the same uid opens this process's pipes
     defences = jail.probe()
@@ -254,6 +259,7 @@ def _start(spec: ZygoteSpec) -> None:
     if off:  # the log the worker keeps (worker.SLOT_DIR/zygote-N.log)
         why = "the grader is not root" if os.geteuid() != 0 else "no CAP_SYS_ADMIN or no namespaces"
         print(f"zygote: sandbox defences NOT active ({why}): {', '.join(off)}", file=sys.stderr, flush=True)
+    _capture_pristine()
     _send(Ready(os.getpid(), time.perf_counter() - t0, defences))
 
 
@@ -277,14 +283,11 @@ def _warm(request: WarmRequest) -> None:
     """More imports (another assignment's), then a new tripwire baseline: no student code ran here."""
     import time
 
-    from autograder.engine import sandbox
-
     t0 = time.perf_counter()
     _warm_imports(request.imports)
     _warm_checkers()
     _warm_torch(request.paths)
-    sandbox.WATCHER.take_baseline(fresh=True)
-    _freeze()
+    _capture_pristine()
     _send(Ready(os.getpid(), time.perf_counter() - t0, jail.probe()))
 
 

@@ -7,15 +7,15 @@ a process that student code never touched; in a notebook both run in the kernel.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import os
-import warnings
 from typing import Any, Callable
 
 import torch
 
+from course.checking import pristine
 from course.checking.judge import Failed, Judge
+from course.checking.pristine import REAL, fresh_copy
 from course.checking.result import CheckResult
 from course.checking.values import Raised, describe, inputs_changed, type_name
 from course.misconceptions import match_error
@@ -113,18 +113,7 @@ class Exercise:
 
     def collect(self, answers: tuple, cases: list[dict]) -> list[Outcome]:
         """Run the student's answers on each case (in the student's process)."""
-        outcomes = []
-        for case in cases:
-            given = copy.deepcopy(case)
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                try:
-                    value = describe(self._run(given, *answers))
-                except Exception as exc:  # the student's code may raise anything
-                    value = Raised(type_name(exc), _first_lines(str(exc)))
-            after = None if self.may_mutate_inputs else describe({k: given.get(k) for k in _tensor_keys(case)})
-            outcomes.append(Outcome(value, [str(w.message) for w in caught][:20], after))
-        return outcomes
+        return collect_cases(self._run, self.may_mutate_inputs, answers, cases)
 
     def decide(self, cases: list[dict], outcomes: list[Outcome], hidden: bool) -> CheckResult:
         """Judge the outcomes (plain data only) and return the result record."""
@@ -201,6 +190,40 @@ class Exercise:
         return f"<Exercise {self.id}: {self.title} ({self.points:g} points; answers: {', '.join(self.answers)})>"
 
 
+def collect_cases(run: Callable, may_mutate_inputs: bool, answers: tuple, cases: list[dict]) -> list[Outcome]:
+    """``run`` on a fresh copy of each case, what it returned described, with the warnings
+    it raised and (unless it may) the case's tensors as it left them.
+
+    The copy, the descriptions and the plain-dict reads use the references of
+    :mod:`course.checking.pristine` (taken before any student code), so nothing the
+    student's code redirected or left on can make them lie; ``pristine.SETTLE`` runs right
+    after each stretch of the student's code (the call, its exception's and its warnings'
+    text), before anything else is used.
+    """
+    settle = pristine.SETTLE
+    outcomes = []
+    for case in cases:
+        given = fresh_copy(case)
+        with REAL.catch_warnings(record=True) as caught:
+            REAL.simplefilter("always")
+            try:
+                result, error = run(given, *answers), None
+            except Exception as exc:  # the student's code may raise anything
+                result, error = None, exc
+        settle()
+        texts = [str(w.message) for w in caught][:20]  # a warning's text, like an exception's, is its own code
+        why = None if error is None else (type_name(error), _first_lines(str(error)))
+        if texts or why is not None:  # their text was the student's code too
+            settle()
+        try:
+            value = describe(result) if why is None else Raised(*why)
+        except Exception as exc:  # noqa: BLE001 - never the student's code: describe reads by identity
+            value = Raised(type_name(exc), _first_lines(str(exc)))
+        after = None if may_mutate_inputs else describe({k: dict.get(given, k) for k in _tensor_keys(case)})
+        outcomes.append(Outcome(value, texts, after))
+    return outcomes
+
+
 class NotPassed(AssertionError):
     """A graded test cell that did not pass, raised only under grading.
 
@@ -220,7 +243,7 @@ class NotPassed(AssertionError):
 def call_with_case(case: dict, *answers: Any) -> Any:
     """The default ``run``: call the one answer with the case's values, in order."""
     (answer,) = answers
-    return answer(*case.values())
+    return answer(*dict.values(case))
 
 
 def _fail_on_exception(value: Any) -> None:
@@ -238,7 +261,7 @@ def _first_lines(text: str, limit: int = 400) -> str:
 
 def _tensor_keys(case: dict) -> list[str]:
     """The inputs whose in-place change is a mistake: the case's plain tensors."""
-    return [key for key, value in case.items() if type(value) is torch.Tensor]
+    return [key for key, value in dict.items(case) if REAL.type(value) is REAL.Tensor]
 
 
 def _show(result: CheckResult) -> None:

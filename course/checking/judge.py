@@ -87,37 +87,43 @@ class Judge:
         if not isinstance(value, TensorValue):
             self.fail("wrong-type", f"{name} should be a torch.Tensor, but it is {kind_of(value)}.")
         self.passed("type")
-        if dtype is not None and value.dtype != dtype:
-            ok = float_ok and dtype in _FLOATS and value.dtype in _FLOATS
-            if not ok:
-                code = "wrong-dtype"
-                if dtype == torch.float32 and value.dtype == torch.float64:
-                    code = "float64-not-float32"
-                self.fail(code, f"{name} has dtype {value.dtype}, expected {dtype}.")
         if dtype is not None:
-            self.passed("dtype")
+            self._check_dtype(value, name, dtype, float_ok)
         if shape is not None:
-            shape = tuple(shape)
-            if value.shape != shape:
-                code = "wrong-shape"
-                n = shape[0] if shape else None
-                if len(shape) in (1, 2) and value.shape == (n, n) and n and n > 1:
-                    code = "broadcast-n-by-n"
-                self.fail(code, f"{name} has shape {_shape(value.shape)}, expected {_shape(shape)}.")
-            self.passed("shape")
+            self._check_shape(value, name, tuple(shape))
         if device is not None:
             if not same_device(value.device, device):
                 self.fail("device-mismatch", f"{name} is on {value.device}, expected {device}.")
             self.passed("device")
         if requires_grad is not None:
-            if value.requires_grad != requires_grad:
-                if requires_grad:
-                    self.fail("detached-graph", f"{name} does not require grad (grad_fn: {value.grad_fn}).")
-                self.fail("result-requires-grad", f"{name} still requires grad (grad_fn: {value.grad_fn}).")
-            self.passed("graph")
+            self._check_graph(value, name, requires_grad)
         if value.data is None:
             self.fail("wrong-values", f"{name} is on the meta device and holds no values.")
         return value.data
+
+    def _check_dtype(self, value: TensorValue, name: str, dtype: torch.dtype, float_ok: bool) -> None:
+        if value.dtype != dtype and not (float_ok and dtype in _FLOATS and value.dtype in _FLOATS):
+            code = "wrong-dtype"
+            if dtype == torch.float32 and value.dtype == torch.float64:
+                code = "float64-not-float32"
+            self.fail(code, f"{name} has dtype {value.dtype}, expected {dtype}.")
+        self.passed("dtype")
+
+    def _check_shape(self, value: TensorValue, name: str, shape: tuple[int, ...]) -> None:
+        if value.shape != shape:
+            code = "wrong-shape"
+            n = shape[0] if shape else None
+            if len(shape) in (1, 2) and value.shape == (n, n) and n and n > 1:
+                code = "broadcast-n-by-n"  # (n,) - (n, 1) broadcast to (n, n)
+            self.fail(code, f"{name} has shape {_shape(value.shape)}, expected {_shape(shape)}.")
+        self.passed("shape")
+
+    def _check_graph(self, value: TensorValue, name: str, requires_grad: bool) -> None:
+        if value.requires_grad != requires_grad:
+            if requires_grad:
+                self.fail("detached-graph", f"{name} does not require grad (grad_fn: {value.grad_fn}).")
+            self.fail("result-requires-grad", f"{name} still requires grad (grad_fn: {value.grad_fn}).")
+        self.passed("graph")
 
     def number(self, value: Any, name: str) -> float:
         """A Python number, or a one-element tensor; anything else fails."""

@@ -3,8 +3,10 @@
 ``describe`` runs next to the student's code and turns its results into records made of
 plain Python values and detached CPU tensors. Only exact types are described by value:
 a ``torch.Tensor`` subclass, or any object with home-made ``__eq__``/``__float__``,
-becomes an :class:`Opaque` record holding only its type name, which no check accepts.
-So a judge never calls a method of a student's object.
+becomes an :class:`Opaque` record holding only its type name, which no check accepts
+(noted "look-alike" when the class names a library class it is not). So a judge never
+calls a method of a student's object. The facts are read with the references of
+:mod:`course.checking.pristine`, torch modes off.
 
 ``encode``/``decode`` carry these records between processes as JSON plus a dict of
 tensors (for safetensors): no pickle is ever involved.
@@ -18,11 +20,14 @@ from typing import Any
 import numpy as np
 import torch
 
+from course.checking.pristine import REAL, lookalike, modes_off
+
 #: The largest tensor a check will copy out of the student's process.
 MAX_ELEMENTS = 5_000_000
 
 _SCALARS = (bool, int, float, str, type(None))
-_TENSOR_TYPES = (torch.Tensor, torch.nn.Parameter)
+#: The same, by identity (``in`` would ask a class's own ``__eq__``, which can lie).
+_SCALAR_IDS = frozenset(id(t) for t in _SCALARS)
 
 
 @dataclass(frozen=True)
@@ -78,59 +83,88 @@ class Raised:
 
 
 def type_name(obj: Any) -> str:
-    t = type(obj)
-    module = t.__module__
-    return t.__qualname__ if module in ("builtins", None) else f"{module}.{t.__qualname__}"
+    """The name ``obj``'s class gives itself (for messages: a name can lie, see ``pristine.lookalike``).
+    Read with ``type``'s own descriptors: no metaclass of the student's is asked."""
+    t = REAL.type(obj)
+    module, name = REAL.class_module(t), REAL.class_qualname(t)
+    if REAL.type(name) is not str:
+        return "?"
+    return f"{module}.{name}" if REAL.type(module) is str and module != "builtins" else name
 
 
 def describe(obj: Any, _depth: int = 0) -> Any:
-    """Plain-data description of ``obj`` (see the module docstring)."""
-    if _depth > 20:
+    """Plain-data description of ``obj`` (see the module docstring).
+
+    Computed with the references of :mod:`course.checking.pristine` and with torch modes
+    off: what it reports about a tensor (its values, dtype, device, graph) is the tensor's
+    own, whatever the student's code redirected or left on.
+    """
+    with modes_off():
+        return _describe(obj, _depth)
+
+
+def _describe(obj: Any, depth: int) -> Any:
+    """One value: the leaves known by identity here, in this order; containers and the rest
+    in :func:`_describe_container`."""
+    t = REAL.type(obj)
+    if depth > 20:
         return Opaque(type_name(obj), "nested too deeply")
-    t = type(obj)
-    if t in _TENSOR_TYPES:
+    if t is REAL.Tensor or t is REAL.Parameter:
         return _describe_tensor(obj)
-    if t in _SCALARS:
+    if REAL.id(t) in _SCALAR_IDS:
         return obj
-    if t is np.ndarray:
-        if obj.dtype.hasobject:
-            return Opaque("numpy.ndarray", "object dtype")
-        if obj.size > MAX_ELEMENTS:
-            return Opaque("numpy.ndarray", f"too large ({obj.size} elements)")
-        return ArrayValue(str(obj.dtype), tuple(int(n) for n in obj.shape), np.array(obj, copy=True))
-    if isinstance(obj, np.generic) and t.__module__ == "numpy" and not isinstance(obj, np.object_):
-        return obj.item()
-    if t is torch.Size:
-        return tuple(int(n) for n in obj)
-    if t is torch.dtype:
+    if t is REAL.ndarray:
+        return _describe_array(obj)
+    if REAL.id(t) in REAL.numpy_scalars:
+        return REAL.scalar_item(obj)
+    if t is REAL.Size:
+        return tuple(int(n) for n in tuple.__iter__(obj))
+    if t is REAL.dtype:
         return Token("dtype", str(obj))
-    if t is torch.device:
+    if t is REAL.device:
         return Token("device", str(obj))
-    if t in (list, tuple):
-        return t(describe(x, _depth + 1) for x in obj)
-    if t is dict and all(type(k) is str for k in obj):
-        return {k: describe(v, _depth + 1) for k, v in obj.items()}
-    return Opaque(type_name(obj))
+    return _describe_container(obj, t, depth)
+
+
+def _describe_container(obj: Any, t: Any, depth: int) -> Any:
+    """A list, a tuple or a dict with string keys, item by item; anything else opaque."""
+    if t is list or t is tuple:
+        return t(_describe(x, depth + 1) for x in t.__iter__(obj))
+    if t is dict and all(REAL.type(k) is str for k in dict.keys(obj)):
+        return {k: _describe(v, depth + 1) for k, v in dict.items(obj)}
+    return Opaque(type_name(obj), "look-alike" if lookalike(obj) else "")
+
+
+def _describe_array(obj: np.ndarray) -> ArrayValue | Opaque:
+    """A plain NumPy array's copy; an object array or a too large one opaque."""
+    if obj.dtype.hasobject:
+        return Opaque("numpy.ndarray", "object dtype")
+    if obj.size > MAX_ELEMENTS:
+        return Opaque("numpy.ndarray", f"too large ({obj.size} elements)")
+    return ArrayValue(str(obj.dtype), tuple(int(n) for n in obj.shape), REAL.np_array(obj, copy=True))
 
 
 def _describe_tensor(x: torch.Tensor) -> TensorValue | Opaque:
-    if x.layout != torch.strided:
-        return Opaque(type_name(x), f"layout {x.layout}")
-    if x.numel() > MAX_ELEMENTS:
-        return Opaque(type_name(x), f"too large ({x.numel()} elements)")
-    grad_fn = x.grad_fn
+    """A plain tensor's facts, read with TensorBase's own descriptors (modes are off)."""
+    if REAL.layout(x) is not REAL.strided:
+        return Opaque(type_name(x), f"layout {REAL.layout(x)}")
+    numel = int(REAL.numel(x))
+    if numel > MAX_ELEMENTS:
+        return Opaque(type_name(x), f"too large ({numel} elements)")
+    grad_fn = REAL.grad_fn(x)
+    device = REAL.t_device(x)
     data = None
-    if x.device.type != "meta":
-        data = torch.Tensor.detach(x).to("cpu", copy=True).resolve_conj().resolve_neg()
+    if device.type != "meta":
+        data = REAL.resolve_neg(REAL.resolve_conj(REAL.to(REAL.detach(x), "cpu", copy=True)))
     return TensorValue(
-        dtype=x.dtype,
-        shape=tuple(int(n) for n in x.shape),
-        device=str(x.device),
-        requires_grad=bool(x.requires_grad),
-        is_leaf=bool(x.is_leaf),
-        grad_fn=None if grad_fn is None else type(grad_fn).__name__,
-        contiguous=bool(x.is_contiguous()),
-        parameter=type(x) is torch.nn.Parameter,
+        dtype=REAL.t_dtype(x),
+        shape=tuple(int(n) for n in REAL.shape(x)),
+        device=str(device),
+        requires_grad=bool(REAL.requires_grad(x)),
+        is_leaf=bool(REAL.is_leaf(x)),
+        grad_fn=None if grad_fn is None else REAL.type(grad_fn).__name__,
+        contiguous=bool(REAL.is_contiguous(x)),
+        parameter=REAL.type(x) is REAL.Parameter,
         data=data,
     )
 
@@ -159,41 +193,57 @@ def inputs_changed(case: dict, after: Any) -> list[str]:
 def encode(value: Any, tensors: dict[str, torch.Tensor] | None = None) -> tuple[Any, dict[str, torch.Tensor]]:
     """(json-able object, tensors by name) for a described value."""
     tensors = {} if tensors is None else tensors
+    return _encode(value, tensors), tensors
 
-    def enc(v):
-        if type(v) in _SCALARS:
-            if type(v) is float and not np.isfinite(v):
-                return {"$float": repr(v)}
-            return v
-        if isinstance(v, TensorValue):
-            key = None
-            if v.data is not None:
-                key = f"t{len(tensors)}"
-                tensors[key] = v.data.contiguous()
-            return {"$tensor": {
-                "dtype": str(v.dtype).removeprefix("torch."), "shape": list(v.shape),
-                "device": v.device, "requires_grad": v.requires_grad, "is_leaf": v.is_leaf,
-                "grad_fn": v.grad_fn, "contiguous": v.contiguous, "parameter": v.parameter,
-                "data": key}}
-        if isinstance(v, ArrayValue):
-            key = f"t{len(tensors)}"
-            tensors[key] = torch.from_numpy(np.ascontiguousarray(v.data))
-            return {"$array": {"dtype": v.dtype, "shape": list(v.shape), "data": key}}
-        if isinstance(v, Token):
-            return {"$token": [v.kind, v.text]}
-        if isinstance(v, Opaque):
-            return {"$opaque": [v.type_name, v.note]}
-        if isinstance(v, Raised):
-            return {"$raised": [v.type_name, v.message]}
-        if isinstance(v, tuple):
-            return {"$tuple": [enc(x) for x in v]}
-        if isinstance(v, list):
-            return [enc(x) for x in v]
-        if isinstance(v, dict):
-            return {"$dict": {k: enc(x) for k, x in v.items()}}
-        raise TypeError(f"cannot encode {type(v).__name__}: describe() it first")
 
-    return enc(value), tensors
+def _encode(v: Any, tensors: dict[str, torch.Tensor]) -> Any:
+    """One described value; its tensors are added to ``tensors`` under new names."""
+    if type(v) in _SCALARS:
+        return _encode_scalar(v)
+    if isinstance(v, TensorValue):
+        return _encode_tensor(v, tensors)
+    if isinstance(v, ArrayValue):
+        key = f"t{len(tensors)}"
+        tensors[key] = torch.from_numpy(np.ascontiguousarray(v.data))
+        return {"$array": {"dtype": v.dtype, "shape": list(v.shape), "data": key}}
+    if isinstance(v, Token):
+        return {"$token": [v.kind, v.text]}
+    if isinstance(v, Opaque):
+        return {"$opaque": [v.type_name, v.note]}
+    if isinstance(v, Raised):
+        return {"$raised": [v.type_name, v.message]}
+    return _encode_container(v, tensors)
+
+
+def _encode_scalar(v: Any) -> Any:
+    """JSON has no inf or nan: those travel as their repr."""
+    if type(v) is float and not np.isfinite(v):
+        return {"$float": repr(v)}
+    return v
+
+
+def _encode_tensor(v: TensorValue, tensors: dict[str, torch.Tensor]) -> dict:
+    """The metadata as JSON, the values (if any: a meta tensor has none) in ``tensors``."""
+    key = None
+    if v.data is not None:
+        key = f"t{len(tensors)}"
+        tensors[key] = v.data.contiguous()
+    return {"$tensor": {
+        "dtype": str(v.dtype).removeprefix("torch."), "shape": list(v.shape),
+        "device": v.device, "requires_grad": v.requires_grad, "is_leaf": v.is_leaf,
+        "grad_fn": v.grad_fn, "contiguous": v.contiguous, "parameter": v.parameter,
+        "data": key}}
+
+
+def _encode_container(v: Any, tensors: dict[str, torch.Tensor]) -> Any:
+    """A tuple (tagged: JSON would make it a list), a list or a dict, item by item."""
+    if isinstance(v, tuple):
+        return {"$tuple": [_encode(x, tensors) for x in v]}
+    if isinstance(v, list):
+        return [_encode(x, tensors) for x in v]
+    if isinstance(v, dict):
+        return {"$dict": {k: _encode(x, tensors) for k, x in v.items()}}
+    raise TypeError(f"cannot encode {type(v).__name__}: describe() it first")
 
 
 def decode(obj: Any, tensors: dict[str, torch.Tensor]) -> Any:
@@ -203,13 +253,15 @@ def decode(obj: Any, tensors: dict[str, torch.Tensor]) -> Any:
     if not isinstance(obj, dict):
         return obj
     (tag, body), = obj.items()
+    return _decode_tagged(tag, body, tensors)
+
+
+def _decode_tagged(tag: str, body: Any, tensors: dict[str, torch.Tensor]) -> Any:
+    """One tagged object of :func:`encode`'s (an if-chain, not a table: nothing to change in place)."""
     if tag == "$float":
         return float(body)
     if tag == "$tensor":
-        data = tensors[body["data"]] if body["data"] is not None else None
-        return TensorValue(getattr(torch, body["dtype"]), tuple(body["shape"]), body["device"],
-                           body["requires_grad"], body["is_leaf"], body["grad_fn"],
-                           body["contiguous"], body["parameter"], data)
+        return _decode_tensor(body, tensors)
     if tag == "$array":
         return ArrayValue(body["dtype"], tuple(body["shape"]), tensors[body["data"]].numpy())
     if tag == "$token":
@@ -223,3 +275,10 @@ def decode(obj: Any, tensors: dict[str, torch.Tensor]) -> Any:
     if tag == "$dict":
         return {k: decode(x, tensors) for k, x in body.items()}
     raise ValueError(f"unknown tag {tag!r}")
+
+
+def _decode_tensor(body: dict, tensors: dict[str, torch.Tensor]) -> TensorValue:
+    data = tensors[body["data"]] if body["data"] is not None else None
+    return TensorValue(getattr(torch, body["dtype"]), tuple(body["shape"]), body["device"],
+                       body["requires_grad"], body["is_leaf"], body["grad_fn"],
+                       body["contiguous"], body["parameter"], data)

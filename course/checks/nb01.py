@@ -5,9 +5,10 @@ import numpy as np
 import torch
 from torch.overrides import TorchFunctionMode
 
-from course.checking import Exercise
+from course.checking import Exercise, pristine
+from course.checking.pristine import same_storage, shares_memory
 from course.checking.judge import _shape, kind_of
-from course.checking.values import TensorValue, Token
+from course.checking.values import TensorValue
 from course.env import same_device
 
 
@@ -264,15 +265,14 @@ def ex6_cases(gen, hidden):
             for t in (True, False, True)]
 
 
-def _same_storage(a, b) -> bool:
-    return type(a) is torch.Tensor and a.untyped_storage().data_ptr() == b.untyped_storage().data_ptr()
-
-
 @ex6.run
 def ex6_run(case, flatten):
     x = case["x"].t() if case["transpose"] else case["x"]
+    settle = pristine.SETTLE  # taken before the student's code runs, called right after it
     out = flatten(x)
-    return out, _same_storage(out, x)
+    settle()
+    # storage identity with the real methods, modes off (a patched data_ptr or a mode cannot answer)
+    return out, same_storage(out, x)
 
 
 @ex6.judge
@@ -312,18 +312,15 @@ def ex7_cases(gen, hidden):
     return cases
 
 
-def _shares_with(t, a) -> bool:
-    if type(t) is not torch.Tensor or t.device.type != "cpu" or t.numel() == 0:
-        return False
-    return bool(np.shares_memory(t.detach().numpy(), a))
-
-
 @ex7.run
 def ex7_run(case, share_numpy, copy_numpy):
     a = case["a"]
+    settle = pristine.SETTLE  # taken before the student's code runs, called right after it
     shared = share_numpy(a)
     copied = copy_numpy(a)
-    return shared, copied, _shares_with(shared, a), _shares_with(copied, a)
+    settle()
+    # memory sharing with the real methods, modes off (a mode answering .numpy() cannot answer)
+    return shared, copied, shares_memory(shared, a), shares_memory(copied, a)
 
 
 @ex7.judge

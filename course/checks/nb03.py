@@ -7,8 +7,8 @@ relying on a seed) and returns plain facts: parameter and buffer names with shap
 outputs, hook records, devices as strings.
 """
 
+import itertools
 from collections import OrderedDict
-import io
 
 import torch
 import torch.nn as nn
@@ -186,7 +186,7 @@ ex3 = Exercise("nb03.ex3", title="An MLP in a ModuleList", points=2, answers="ML
 
 def _ex3_weights(case):
     weights = {}
-    for i, (W, b) in enumerate(zip(case["Ws"], case["bs"])):
+    for i, (W, b) in enumerate(zip(case["Ws"], case["bs"], strict=True)):
         weights[f"layers.{i}.weight"] = W
         weights[f"layers.{i}.bias"] = b
     return weights
@@ -200,7 +200,7 @@ def ex3_cases(gen, hidden):
         all_sizes.append([_int(gen, 1, 9) for _ in range(depth + 1)])
     cases = []
     for sizes in all_sizes:
-        Ws = [torch.randn(b, a, generator=gen) * 0.6 for a, b in zip(sizes[:-1], sizes[1:])]
+        Ws = [torch.randn(b, a, generator=gen) * 0.6 for a, b in itertools.pairwise(sizes)]
         bs = [torch.randn(b, generator=gen) * 0.3 for b in sizes[1:]]
         cases.append({"sizes": list(sizes), "x": torch.randn(_int(gen, 2, 6), sizes[0], generator=gen),
                       "Ws": Ws, "bs": bs})
@@ -218,7 +218,7 @@ def ex3_run(case, MLP):
 def _mlp_reference(case, relu_last=False):
     h = case["x"]
     n = len(case["Ws"])
-    for i, (W, b) in enumerate(zip(case["Ws"], case["bs"])):
+    for i, (W, b) in enumerate(zip(case["Ws"], case["bs"], strict=True)):
         h = h @ W.T + b
         if i < n - 1 or relu_last:
             h = F.relu(h)
@@ -292,24 +292,7 @@ def _running(case, new_weight=None):
 
 @ex4.judge
 def ex4_judge(v, case, got):
-    params, buffers = got["parameters"], got["buffers"]
-    if "running_mean" in params:
-        v.fail("buffer-as-parameter", "running_mean is registered as a Parameter: an optimizer would train it.")
-    if "scale" in buffers:
-        v.fail("parameter-as-buffer", "scale is registered as a buffer: no optimizer would ever change it.")
-    for name, kind in (("scale", params), ("running_mean", buffers)):
-        if name not in kind:
-            if name in got["plain"]:
-                v.fail("unregistered-tensor", f"{name} is a plain tensor attribute, so the module does not know it.")
-            v.fail("wrong-values", f"RunningCenter has no registered {name} (parameters: "
-                   f"{', '.join(params) or 'none'}; buffers: {', '.join(buffers) or 'none'}).")
-    if params != ("scale",) or buffers != ("running_mean",):
-        v.fail("wrong-values", f"RunningCenter should register exactly one parameter (scale) and one buffer "
-               f"(running_mean); it has parameters {params} and buffers {buffers}.")
-    if "running_mean" not in got["state"]:
-        v.fail("wrong-values", "running_mean is not in the state_dict: it was registered with persistent=False.",
-               "Use self.register_buffer('running_mean', torch.zeros(n_features)).")
-    v.passed("registration")
+    _ex4_registration(v, got)
     n = case["n"]
     last = case["batches"][-1]
     data = v.tensor(got["train_out"], "module(x) in training mode", dtype=torch.float32, shape=(last.shape[0], n))
@@ -333,6 +316,28 @@ def ex4_judge(v, case, got):
     v.close(out, (xe - rm) * case["scale"], "module(x) in eval mode", atol=1e-5, rtol=1e-4)
 
 
+def _ex4_registration(v, got):
+    """One parameter (scale) and one buffer (running_mean), registered as such and saved."""
+    params, buffers = got["parameters"], got["buffers"]
+    if "running_mean" in params:
+        v.fail("buffer-as-parameter", "running_mean is registered as a Parameter: an optimizer would train it.")
+    if "scale" in buffers:
+        v.fail("parameter-as-buffer", "scale is registered as a buffer: no optimizer would ever change it.")
+    for name, kind in (("scale", params), ("running_mean", buffers)):
+        if name not in kind:
+            if name in got["plain"]:
+                v.fail("unregistered-tensor", f"{name} is a plain tensor attribute, so the module does not know it.")
+            v.fail("wrong-values", f"RunningCenter has no registered {name} (parameters: "
+                   f"{', '.join(params) or 'none'}; buffers: {', '.join(buffers) or 'none'}).")
+    if params != ("scale",) or buffers != ("running_mean",):
+        v.fail("wrong-values", f"RunningCenter should register exactly one parameter (scale) and one buffer "
+               f"(running_mean); it has parameters {params} and buffers {buffers}.")
+    if "running_mean" not in got["state"]:
+        v.fail("wrong-values", "running_mean is not in the state_dict: it was registered with persistent=False.",
+               "Use self.register_buffer('running_mean', torch.zeros(n_features)).")
+    v.passed("registration")
+
+
 # -- ex5 ---------------------------------------------------------------------------
 # Forward hooks: mean and fraction of zeros of every ReLU's output; hooks removed; model(x) called.
 ex5 = Exercise("nb03.ex5", title="Activation statistics with hooks", points=2, answers="relu_stats")
@@ -344,13 +349,13 @@ class _Probe(nn.Module):
     def __init__(self, Ws, bs, W_head, b_head):
         super().__init__()
         layers = OrderedDict()
-        for i, (W, b) in enumerate(zip(Ws, bs), start=1):
+        for i, W in enumerate(Ws, start=1):
             layers[f"fc{i}"] = nn.Linear(W.shape[1], W.shape[0])
             layers[f"act{i}"] = nn.ReLU()
         self.body = nn.Sequential(layers)
         self.head = nn.Linear(W_head.shape[1], W_head.shape[0])
         with torch.no_grad():
-            for i, (W, b) in enumerate(zip(Ws, bs), start=1):
+            for i, (W, b) in enumerate(zip(Ws, bs, strict=True), start=1):
                 self.body.get_submodule(f"fc{i}").weight.copy_(W)
                 self.body.get_submodule(f"fc{i}").bias.copy_(b)
             self.head.weight.copy_(W_head)
@@ -367,7 +372,7 @@ def ex5_cases(gen, hidden):
         all_sizes.append([_int(gen, 2, 6) for _ in range(_int(gen, 2, 4))])
     cases = []
     for sizes in all_sizes:
-        Ws = [torch.randn(b, a, generator=gen) for a, b in zip(sizes[:-1], sizes[1:])]
+        Ws = [torch.randn(b, a, generator=gen) for a, b in itertools.pairwise(sizes)]
         bs = [torch.randn(b, generator=gen) * 0.5 for b in sizes[1:]]
         cases.append({"x": torch.randn(_int(gen, 4, 12), sizes[0], generator=gen), "Ws": Ws, "bs": bs,
                       "W_head": torch.randn(1, sizes[-1], generator=gen), "b_head": torch.zeros(1)})
@@ -393,7 +398,7 @@ def ex5_judge(v, case, got):
     v.passed("type")
     expected, pre = {}, {}
     h = case["x"]
-    for i, (W, b) in enumerate(zip(case["Ws"], case["bs"]), start=1):
+    for i, (W, b) in enumerate(zip(case["Ws"], case["bs"], strict=True), start=1):
         z = h @ W.T + b
         h = F.relu(z)
         expected[f"body.act{i}"] = (h.mean(), (h == 0).float().mean())
@@ -485,8 +490,13 @@ def _sgd(case, accumulate=False):
 def ex6_judge(v, case, got):
     shapes = {"weight": (case["n_out"], case["n_in"]), "bias": (case["n_out"],)}
     ref = _sgd(case)
+    _ex6_training(v, case, got["trained"], shapes, ref)
+    _ex6_round_trip(v, case, got, shapes, ref)
+
+
+def _ex6_training(v, case, trained, shapes, ref):
+    """The model trained, by plain SGD steps (the gradients cleared at each)."""
     initial = {"weight": case["W0"], "bias": case["b0"]}
-    trained = got["trained"]
     for name, shape in shapes.items():
         t = v.tensor(trained[name], f"model.{name} after train_and_save", dtype=torch.float32, shape=shape)
         if v.matches(t, initial[name], atol=0, rtol=0):
@@ -497,6 +507,11 @@ def ex6_judge(v, case, got):
     for name in shapes:
         v.close(trained[name].data, ref[name], f"model.{name} after train_and_save", atol=1e-5, rtol=1e-4)
     v.passed("training")
+
+
+def _ex6_round_trip(v, case, got, shapes, ref):
+    """Bytes saved after training, loaded into a fresh model by restore."""
+    initial = {"weight": case["W0"], "bias": case["b0"]}
     if got["data"] != "bytes":
         v.fail("wrong-type", f"train_and_save should return bytes (buffer.getvalue()), but it returned a {got['data']}.")
     restored = got["restored"]

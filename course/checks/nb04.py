@@ -386,9 +386,26 @@ def ex8_run(case, head_and_loss):
 def ex8_judge(v, case, got):
     task, n, batch = case["task"], case["n"], case["x"].shape[0]
     call = f"head_and_loss({task!r}, {case['in_features']}, {n})"
-    layers, loss = got["layers"], got["loss"]
+    layers = got["layers"]
     last = layers[-1] if layers else ""
     v.tensor(got["out"], f"the head's output for {task!r}", dtype=torch.float32, float_ok=True)
+    _ex8_loss(v, task, last, got["loss"])
+    if got["reduction"] == "none":
+        v.fail("loss-unreduced", f"{call} returns a loss with reduction='none'.")
+    if got["reduction"] != "mean":
+        v.fail("wrong-values", f"{call} returns a loss with reduction={got['reduction']!r}; keep the default 'mean'.")
+    want = (batch, 1 if task == "binary" else n)
+    if task == "binary" and getattr(got["out"], "shape", None) == (batch, 2):
+        v.fail("loss-task-mismatch", "For 'binary' your head gives two outputs per sample; "
+               "BCEWithLogitsLoss wants one logit per sample.")
+    v.tensor(got["out"], f"the head's output for {task!r} on a batch of {batch}", shape=want, requires_grad=True)
+    if last != "Linear":
+        v.fail("wrong-type", f"For {task!r} your head should end in nn.Linear; its last module is {last or 'missing'}.")
+
+
+def _ex8_loss(v, task, last, loss):
+    """The loss fits the task and the head's last module fits the loss (logits in, no
+    softmax or sigmoid of its own)."""
     if last in ("Softmax", "LogSoftmax") and loss in ("CrossEntropyLoss", "NLLLoss"):
         v.fail("softmax-before-ce", f"For {task!r} your head ends in {last} before {loss}.")
     if last == "Sigmoid" and loss == "BCEWithLogitsLoss":
@@ -404,14 +421,3 @@ def ex8_judge(v, case, got):
     if last in ACTIVATION_NAMES:
         v.fail("activation-on-output", f"For {task!r} your head ends in {last}.")
     v.passed("loss")
-    if got["reduction"] == "none":
-        v.fail("loss-unreduced", f"{call} returns a loss with reduction='none'.")
-    if got["reduction"] != "mean":
-        v.fail("wrong-values", f"{call} returns a loss with reduction={got['reduction']!r}; keep the default 'mean'.")
-    want = (batch, 1 if task == "binary" else n)
-    if task == "binary" and getattr(got["out"], "shape", None) == (batch, 2):
-        v.fail("loss-task-mismatch", "For 'binary' your head gives two outputs per sample; "
-               "BCEWithLogitsLoss wants one logit per sample.")
-    v.tensor(got["out"], f"the head's output for {task!r} on a batch of {batch}", shape=want, requires_grad=True)
-    if last != "Linear":
-        v.fail("wrong-type", f"For {task!r} your head should end in nn.Linear; its last module is {last or 'missing'}.")

@@ -11,14 +11,15 @@ wrong answer is named by the mistake that produces exactly its numbers.
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from course.checking import Exercise
+from course.checking import Exercise, pristine
 from course.checking.judge import kind_of
-from course.checking.values import TensorValue
+from course.checking.values import TensorValue, type_name
 
 #: Tolerances. Parameters after a few float32 steps agree to about 1e-7 when the same
 #: formula is computed in a different order; wrong formulas differ by 1e-4 or more.
@@ -166,7 +167,7 @@ ex1 = Exercise("nb05.ex1", title="The training loop", points=3,
 @ex1.cases
 def ex1_cases(gen, hidden):
     cases = []
-    for i in range(1 if not hidden else 3):
+    for _ in range(1 if not hidden else 3):
         n, d = (8, 2) if not hidden else (_randint(gen, 6, 16), _randint(gen, 1, 4))
         X, y, w0, b0 = _regression(gen, n, d)
         cases.append({"X": X, "y": y, "w0": w0, "b0": b0,
@@ -244,32 +245,69 @@ ex2 = Exercise("nb05.ex2", title="Build the optimizer", points=2,
 
 @ex2.cases
 def ex2_cases(gen, hidden):
+    # "probe", "probe_grads": a parameter the optimizer is stepped on (in its own param group, with the
+    # hyperparameters of the first), proving it steps like torch.optim.SGD whatever its class calls itself
     if not hidden:
-        return [{"sizes": (4, 8), "lr": 0.05, "weight_decay": 1e-4, "device": "meta"}]
+        return [{"sizes": (4, 8), "lr": 0.05, "weight_decay": 1e-4, "device": "meta",
+                 "probe": torch.tensor([0.5, -1.0, 2.0]), "probe_grads": torch.tensor([[0.1, -0.2, 0.3], [0.05, 0.4, -0.1]])}]
     return [{"sizes": (_randint(gen, 2, 6), _randint(gen, 3, 10)),
              "lr": round(_uniform(gen, 0.01, 0.2), 4),
              "weight_decay": round(_uniform(gen, 1e-5, 1e-3), 6),
-             "device": "meta"} for _ in range(3)]
+             "device": "meta",
+             "probe": torch.randn(3, generator=gen), "probe_grads": torch.randn(_randint(gen, 2, 4), 3, generator=gen)}
+            for _ in range(3)]
 
 
 @ex2.run
 def ex2_run(case, setup_training):
     d, h = case["sizes"]
     model = nn.Sequential(nn.Linear(d, h), nn.ReLU(), nn.Linear(h, 1))
+    settle = pristine.SETTLE  # taken before the student's code runs, called right after it
     model_out, optimizer = setup_training(model, case["device"], case["lr"], case["weight_decay"])
-    if not isinstance(model_out, nn.Module):
+    settle()
+    # the class by identity with the real one (a class can name itself torch.optim.sgd.SGD), and what it does
+    is_sgd = pristine.REAL.type(optimizer) is pristine.REAL.SGD
+    if not pristine.REAL.isinstance(model_out, nn.Module):
         return {"model": type(model_out).__qualname__}
     mine = list(model_out.parameters())
     ids = {id(p) for p in mine}
     groups = getattr(optimizer, "param_groups", None) or [{}]
     held = [p for g in groups for p in g.get("params", [])]
-    return {"model": "Module",
-            "optimizer": f"{type(optimizer).__module__}.{type(optimizer).__qualname__}",
+    # a class that names itself after a library class travels as itself (the engine flags it as a
+    # look-alike); any other optimizer by the name its class gives
+    named = optimizer if pristine.lookalike(optimizer) else type_name(optimizer)
+    return {"model": "Module", "optimizer": named, "is_sgd": is_sgd,
             "model_devices": tuple(str(p.device) for p in mine),
             "held_in_model": tuple(id(p) in ids for p in held),
             "held_devices": tuple(str(p.device) for p in held),
             "lr": groups[0].get("lr"), "momentum": groups[0].get("momentum"),
-            "weight_decay": groups[0].get("weight_decay")}
+            "weight_decay": groups[0].get("weight_decay"),
+            "probe": _probe_steps(optimizer, case) if is_sgd else None}
+
+
+def _probe_steps(optimizer, case):
+    """The probe after ``optimizer`` stepped it with the case's gradients (a string: why it could not)."""
+    try:
+        group = {k: v for k, v in optimizer.param_groups[0].items() if k != "params"}
+        probe = nn.Parameter(case["probe"].clone())
+        optimizer.add_param_group({**group, "params": [probe]})
+        with pristine.modes_off():  # torch's own arithmetic: no mode can make another rule's steps look like SGD's
+            for grad in case["probe_grads"]:
+                probe.grad = grad.clone()
+                optimizer.step()
+            return probe.detach().clone()
+    except Exception as exc:  # noqa: BLE001 - an optimizer of the student's making may raise anything
+        return f"{type(exc).__name__}: {exc}"[:200]
+
+
+def _probe_reference(case):
+    """The probe stepped by torch.optim.SGD with the settings the exercise asks for."""
+    probe = nn.Parameter(case["probe"].clone())
+    optimizer = torch.optim.SGD([probe], lr=case["lr"], momentum=0.9, weight_decay=case["weight_decay"])
+    for grad in case["probe_grads"]:
+        probe.grad = grad.clone()
+        optimizer.step()
+    return probe.detach()
 
 
 @ex2.judge
@@ -282,19 +320,40 @@ def ex2_judge(v, case, got):
         v.fail("model-not-on-device", f"Called with device={device!r}, the model's parameters are on "
                f"{sorted(set(got['model_devices']))}.")
     v.passed("device")
-    if got["optimizer"] != _SGD:
-        v.fail("wrong-type", f"The optimizer is a {got['optimizer']}; the exercise asks for torch.optim.SGD.")
+    _ex2_is_sgd(v, got)
+    _ex2_holds_the_model_parameters(v, case, got)
+    v.passed("parameters")
+    _ex2_settings(v, case, got)
+    v.passed("values")
+    _ex2_steps_like_sgd(v, case, got)
+    v.passed("behaviour")
+
+
+def _ex2_is_sgd(v, got):
+    """The optimizer is torch.optim.SGD itself, not a class that only takes its name."""
+    if not got["is_sgd"]:
+        name = got["optimizer"] if isinstance(got["optimizer"], str) else getattr(got["optimizer"], "type_name", "?")
+        if name == _SGD:  # named like it, but another class: the name is all it has of SGD
+            v.fail("wrong-type", f"The optimizer's class calls itself {_SGD} but is not torch.optim.SGD.")
+        v.fail("wrong-type", f"The optimizer is a {name}; the exercise asks for torch.optim.SGD.")
+
+
+def _ex2_holds_the_model_parameters(v, case, got):
+    """Every parameter of the model, as it is after model.to(device), and nothing else."""
     held, n_model = got["held_in_model"], len(got["model_devices"])
     if not all(held):
         if any(dv == "cpu" for dv in got["held_devices"]):
             v.fail("optimizer-before-to-device",
-                   f"The optimizer holds tensors on the cpu while the model is on {device!r}: it was built "
+                   f"The optimizer holds tensors on the cpu while the model is on {case['device']!r}: it was built "
                    "over the parameters as they were before model.to(device).")
         v.fail("optimizer-wrong-params", "The optimizer holds tensors that are not the model's parameters.")
     if sum(held) != n_model:
         v.fail("optimizer-wrong-params",
                f"The optimizer holds {sum(held)} of the model's {n_model} parameter tensors; it should hold all.")
-    v.passed("parameters")
+
+
+def _ex2_settings(v, case, got):
+    """lr, weight_decay and momentum as asked (lr and weight_decay swapped named first)."""
     lr = v.number(got["lr"], "The optimizer's lr")
     wd = v.number(got["weight_decay"], "The optimizer's weight_decay")
     if math.isclose(lr, case["weight_decay"], rel_tol=1e-9) and math.isclose(wd, case["lr"], rel_tol=1e-9):
@@ -308,7 +367,17 @@ def ex2_judge(v, case, got):
     if got["momentum"] is None or not math.isclose(v.number(got["momentum"], "momentum"), 0.9, rel_tol=1e-9):
         v.fail("optimizer-setting-missing", f"The optimizer's momentum is {got['momentum']}; the exercise asks "
                "for 0.9.")
-    v.passed("values")
+
+
+def _ex2_steps_like_sgd(v, case, got):
+    """A parameter of its own, stepped by the optimizer, moves where torch.optim.SGD moves it."""
+    if not isinstance(got["probe"], TensorValue):
+        v.fail("wrong-type", f"The optimizer could not take a step on a parameter of its own ({got['probe']}).")
+    probe = v.tensor(got["probe"], "A parameter stepped by the optimizer", dtype=torch.float32,
+                     shape=tuple(case["probe"].shape))
+    if not v.matches(probe, _probe_reference(case), ATOL, RTOL):
+        v.fail("wrong-type", "The optimizer does not step like torch.optim.SGD with these settings "
+               "(a parameter it stepped moved elsewhere).")
 
 
 # --- Exercise 3: one SGD step by hand ----------------------------------------------------
@@ -338,19 +407,20 @@ def ex3_cases(gen, hidden):
 @ex3.run
 def ex3_run(case, sgd_step):
     params = [nn.Parameter(t.clone()) for t in case["params"]]
-    for p, g in zip(params, case["grads"]):
+    for p, g in zip(params, case["grads"], strict=True):
         p.grad = g.clone()
     if case["weight_decay"] is None:
         sgd_step(params, case["lr"])  # weight_decay left at its default
     else:
         sgd_step(params, case["lr"], weight_decay=case["weight_decay"])
-    kept = all(p.grad is not None and torch.equal(p.grad, g) for p, g in zip(params, case["grads"]))
+    # strict=False: sgd_step may have changed the list's length; the judge names that, not zip
+    kept = all(p.grad is not None and torch.equal(p.grad, g) for p, g in zip(params, case["grads"], strict=False))
     return {"params": [p.detach().clone() for p in params], "grads_kept": kept}
 
 
 def _sgd_reference(case):
     params = [nn.Parameter(t.clone()) for t in case["params"]]
-    for p, g in zip(params, case["grads"]):
+    for p, g in zip(params, case["grads"], strict=True):
         p.grad = g.clone()
     torch.optim.SGD(params, lr=case["lr"], weight_decay=case["weight_decay"] or 0.0).step()
     return torch.cat([p.detach().reshape(-1) for p in params])
@@ -359,34 +429,45 @@ def _sgd_reference(case):
 @ex3.judge
 def ex3_judge(v, case, got):
     kept, got = got["grads_kept"], got["params"]
-    if type(got) is not list or len(got) != len(case["params"]):
-        v.fail("wrong-type", "sgd_step should update the tensors of the list it is given.")
-    flat = []
-    for i, (value, p0) in enumerate(zip(got, case["params"])):
-        flat.append(v.tensor(value, f"params[{i}] after sgd_step", dtype=torch.float32,
-                             shape=tuple(p0.shape)).reshape(-1))
-    got_flat = torch.cat(flat)
-    p = torch.cat([t.reshape(-1) for t in case["params"]])
-    g = torch.cat([t.reshape(-1) for t in case["grads"]])
-    lr, wd = case["lr"], case["weight_decay"] or 0.0
+    got_flat = _ex3_params_after(v, case, got)
     ref = _sgd_reference(case)
     if not v.matches(got_flat, ref, ATOL, RTOL):
-        if v.matches(got_flat, p, 0, 0):
-            v.fail("rebinding-leaf", "The tensors in params did not change. `p = p - lr * p.grad` only rebinds the "
-                   "name p; update each tensor in place under torch.no_grad().")
-        if v.matches(got_flat, p + lr * (g + wd * p), ATOL, RTOL):
-            v.fail("update-sign", "The parameters moved along the gradient instead of against it.")
-        if wd:
-            for wrong in (p - wd * (g + wd * p), p - wd * g, p - lr * g - wd * p, p - lr * wd * g, p - (lr + wd) * g):
-                if v.matches(got_flat, wrong, ATOL, RTOL):
-                    v.fail("weight-decay-as-lr", "weight_decay was used as a step size instead of being added "
-                           "to the gradient as weight_decay * p.")
-            if v.matches(got_flat, p - lr * g, ATOL, RTOL):
-                v.fail("weight-decay-missing", "The step is plain SGD without the weight decay.")
+        _ex3_named_mistakes(v, case, got_flat)
     v.close(got_flat, ref, "The parameter vector after sgd_step", atol=ATOL, rtol=RTOL)
     if not kept:
         v.fail("gradients-cleared", "After sgd_step the parameters' .grad were no longer the gradients they "
                "held before the step.")
+
+
+def _ex3_params_after(v, case, got):
+    """The parameters after sgd_step, one per tensor of the case, flattened into one vector."""
+    if type(got) is not list or len(got) != len(case["params"]):
+        v.fail("wrong-type", "sgd_step should update the tensors of the list it is given.")
+    flat = []
+    for i, (value, p0) in enumerate(zip(got, case["params"], strict=True)):
+        flat.append(v.tensor(value, f"params[{i}] after sgd_step", dtype=torch.float32,
+                             shape=tuple(p0.shape)).reshape(-1))
+    return torch.cat(flat)
+
+
+def _ex3_named_mistakes(v, case, got_flat):
+    """A wrong step that one of the usual mistakes makes exactly: nothing changed, the sign,
+    then (with weight decay) weight decay used as a step size or left out."""
+    p = torch.cat([t.reshape(-1) for t in case["params"]])
+    g = torch.cat([t.reshape(-1) for t in case["grads"]])
+    lr, wd = case["lr"], case["weight_decay"] or 0.0
+    if v.matches(got_flat, p, 0, 0):
+        v.fail("rebinding-leaf", "The tensors in params did not change. `p = p - lr * p.grad` only rebinds the "
+               "name p; update each tensor in place under torch.no_grad().")
+    if v.matches(got_flat, p + lr * (g + wd * p), ATOL, RTOL):
+        v.fail("update-sign", "The parameters moved along the gradient instead of against it.")
+    if wd:
+        for wrong in (p - wd * (g + wd * p), p - wd * g, p - lr * g - wd * p, p - lr * wd * g, p - (lr + wd) * g):
+            if v.matches(got_flat, wrong, ATOL, RTOL):
+                v.fail("weight-decay-as-lr", "weight_decay was used as a step size instead of being added "
+                       "to the gradient as weight_decay * p.")
+        if v.matches(got_flat, p - lr * g, ATOL, RTOL):
+            v.fail("weight-decay-missing", "The step is plain SGD without the weight decay.")
 
 
 # --- Exercise 4: momentum by hand -----------------------------------------------------------
@@ -524,7 +605,7 @@ def ex5_judge(v, case, got):
                   "Every step looks like Adam's first step: m, v and the step count t did not carry over.")]
         for code, options, message in wrong:
             rule = _adam_rule(lr, betas, 1e-8, **options)
-            if v.matches(data, _trajectory(case, lambda ps: _Rule(ps, rule)), ATOL, RTOL):
+            if v.matches(data, _trajectory(case, partial(_Rule, update=rule)), ATOL, RTOL):
                 v.fail(code, message)
     v.close(data, ref, "The table of parameter values after each step", atol=ATOL, rtol=RTOL)
 

@@ -8,7 +8,6 @@ dtype); loaders are described by their settings (sampler type, batch size, flags
 from __future__ import annotations
 
 import io
-import math
 
 import torch
 
@@ -263,7 +262,7 @@ ex3 = Exercise("nb06.ex3", title="Normalise with training statistics", points=3,
 @ex3.cases
 def ex3_cases(gen, hidden):
     cases = []
-    for i in range(1 if not hidden else 3):
+    for _ in range(1 if not hidden else 3):
         n = 20 if not hidden else int(torch.randint(20, 60, (1,), generator=gen))
         f = 3 if not hidden else int(torch.randint(2, 6, (1,), generator=gen))
         scale = torch.rand(f, generator=gen) * 20 + 0.5
@@ -286,7 +285,26 @@ def ex3_run(case, fit_stats, NormalizedDataset):
 
 @ex3.judge
 def ex3_judge(v, case, got):
-    X, y, tr, te = case["X"], case["y"], case["train_idx"], case["test_idx"]
+    X, y, te = case["X"], case["y"], case["test_idx"]
+    f = X.shape[1]
+    mean, std = _ex3_statistics(v, case, got)
+    _length(v, got["len"], "NormalizedDataset(...)", len(te), {f})
+    x, yy = _items(v, got["items"], "NormalizedDataset(...)", len(te), (f,), (1,))
+    rows = X[te]
+    if not v.matches(x, (rows - mean) / std, atol=1e-4):
+        for unbiased in (True, False):
+            if v.matches(x, (rows - rows.mean(0)) / _std(rows, unbiased), atol=1e-4):
+                v.fail("norm-stats-leak", "The dataset normalised the test rows with their own mean and "
+                       "std instead of the statistics it was given.")
+        if v.matches(x, rows):
+            v.fail("normalisation-missing", "The dataset returned the raw features.")
+    v.close(x, (rows - mean) / std, "the batch of normalised features", atol=1e-4, rtol=1e-4)
+    v.close(yy, y[te], "the batch of targets", atol=1e-6, rtol=1e-6)
+
+
+def _ex3_statistics(v, case, got):
+    """fit_stats' mean and std, of the training rows only (a leak from the test rows named)."""
+    X, tr, te = case["X"], case["train_idx"], case["test_idx"]
     f = X.shape[1]
     mean = v.tensor(got["mean"], "mean (from fit_stats)", dtype=torch.float32, shape=(f,))
     std = v.tensor(got["std"], "std (from fit_stats)", dtype=torch.float32, shape=(f,))
@@ -302,18 +320,7 @@ def ex3_judge(v, case, got):
             v.fail("wrong-values", "fit_stats returned the variance; take its square root (or use .std).")
         v.close(std, _std(X[tr], True), "std (from fit_stats)", atol=1e-4, rtol=1e-4)
     v.passed("statistics")
-    _length(v, got["len"], "NormalizedDataset(...)", len(te), {f})
-    x, yy = _items(v, got["items"], "NormalizedDataset(...)", len(te), (f,), (1,))
-    rows = X[te]
-    if not v.matches(x, (rows - mean) / std, atol=1e-4):
-        for unbiased in (True, False):
-            if v.matches(x, (rows - rows.mean(0)) / _std(rows, unbiased), atol=1e-4):
-                v.fail("norm-stats-leak", "The dataset normalised the test rows with their own mean and "
-                       "std instead of the statistics it was given.")
-        if v.matches(x, rows):
-            v.fail("normalisation-missing", "The dataset returned the raw features.")
-    v.close(x, (rows - mean) / std, "the batch of normalised features", atol=1e-4, rtol=1e-4)
-    v.close(yy, y[te], "the batch of targets", atol=1e-6, rtol=1e-6)
+    return mean, std
 
 
 # --- Exercise 4: the batches of an epoch -------------------------------------------------
@@ -413,22 +420,7 @@ def ex5_run(case, make_loaders):
 
 @ex5.judge
 def ex5_judge(v, case, got):
-    if type(got) is dict:
-        v.fail("wrong-type", f"make_loaders should return a pair (train_loader, test_loader), "
-               f"but it returned a {got['type']}.")
-    for facts, part in zip(got, ("train", "test")):
-        if facts["type"] != "DataLoader":
-            v.fail("wrong-type", f"The {part} loader should be a torch.utils.data.DataLoader, "
-                   f"but it is a {facts['type']}.")
-    v.passed("type")
-    for facts, part in zip(got, ("train", "test")):
-        if facts["dataset"] != part:
-            v.fail("wrong-values", f"The {part} loader reads the {facts['dataset']} dataset: "
-                   f"build it on {part}_ds.")
-        if facts["batch_size"] != case["batch_size"]:
-            v.fail("wrong-values", f"The {part} loader has batch_size {facts['batch_size']}; "
-                   "use the batch_size argument.")
-    v.passed("batch size")
+    _ex5_each_loader(v, case, got)
     train, test = got
     if train["sampler"] != "RandomSampler":
         v.fail("train-loader-not-shuffled", f"The training loader reads the samples in order "
@@ -441,11 +433,31 @@ def ex5_judge(v, case, got):
         v.fail("loader-drops-samples", "A loader drops its last batch (drop_last=True): here every sample "
                "counts, and a test loader must never drop samples.")
     want = bool(case["cuda"])
-    for facts, part in zip(got, ("train", "test")):
+    for facts, part in zip(got, ("train", "test"), strict=True):
         if facts["pin_memory"] != want:
             v.fail("pin-memory-device", f"The {part} loader has pin_memory={facts['pin_memory']} for a "
                    f"{'CUDA' if want else 'CPU'} device.")
     v.passed("pin_memory")
+
+
+def _ex5_each_loader(v, case, got):
+    """A pair of DataLoaders, each on its own dataset with the batch size asked for."""
+    if type(got) is dict:
+        v.fail("wrong-type", f"make_loaders should return a pair (train_loader, test_loader), "
+               f"but it returned a {got['type']}.")
+    for facts, part in zip(got, ("train", "test"), strict=True):
+        if facts["type"] != "DataLoader":
+            v.fail("wrong-type", f"The {part} loader should be a torch.utils.data.DataLoader, "
+                   f"but it is a {facts['type']}.")
+    v.passed("type")
+    for facts, part in zip(got, ("train", "test"), strict=True):
+        if facts["dataset"] != part:
+            v.fail("wrong-values", f"The {part} loader reads the {facts['dataset']} dataset: "
+                   f"build it on {part}_ds.")
+        if facts["batch_size"] != case["batch_size"]:
+            v.fail("wrong-values", f"The {part} loader has batch_size {facts['batch_size']}; "
+                   "use the batch_size argument.")
+    v.passed("batch size")
 
 
 # --- Exercise 6: a collate function that pads -------------------------------------------
@@ -473,7 +485,7 @@ def _sequences(case):
 
 @ex6.run
 def ex6_run(case, pad_collate):
-    batch = [(seq.clone(), int(label)) for seq, label in zip(_sequences(case), case["labels"].tolist())]
+    batch = [(seq.clone(), int(label)) for seq, label in zip(_sequences(case), case["labels"].tolist(), strict=True)]
     return pad_collate(batch)
 
 

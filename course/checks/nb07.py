@@ -271,7 +271,7 @@ def ex3_cases(gen, hidden):
 def _errors_close(got, ref, rtol=None):
     """Both errors within the tolerance (``rtol``: a looser one to recognise a known mistake)."""
     rtol = EX3_RTOL if rtol is None else rtol
-    return all(math.isclose(g, r, rel_tol=rtol, abs_tol=EX3_ATOL) for g, r in zip(got, ref))
+    return all(math.isclose(g, r, rel_tol=rtol, abs_tol=EX3_ATOL) for g, r in zip(got, ref, strict=True))
 
 
 #: ex3 tolerances on both errors (float32 least squares of degree <= 8 agrees far closer).

@@ -473,18 +473,19 @@ def ex7_judge(v, case, got):
         v.fail("gradients-cleared", "Some parameters have no .grad after the step.")
     ref_grads, ref_params = _numpy_step(case)
     names = ["first layer weight", "first layer bias", "second layer weight", "second layer bias"]
-    grads = [v.tensor(g, f"the gradient of the {name}", dtype=torch.float64) for g, name in zip(got["grads"], names)]
+    grads = [v.tensor(g, f"the gradient of the {name}", dtype=torch.float64)
+             for g, name in zip(got["grads"], names, strict=True)]
     for mode, code, msg in (({"sigmoid_twice": True}, "sigmoid-before-bce-logits",
                              "The gradients are those of a model that ends in a sigmoid before BCEWithLogitsLoss."),
                             ({"reshape": True}, "weights-transposed-bridge",
                              "The weights were reshaped from (in, out) to (out, in) instead of transposed (W.T).")):
         wrong = _torch_twin_step(case, **mode)
-        if all(v.matches(g, w, atol=1e-9, rtol=1e-7) for g, w in zip(grads, wrong)) and \
-                not all(v.matches(w, r, atol=1e-9, rtol=1e-7) for w, r in zip(wrong, ref_grads)):
+        if all(v.matches(g, w, atol=1e-9, rtol=1e-7) for g, w in zip(grads, wrong, strict=True)) and \
+                not all(v.matches(w, r, atol=1e-9, rtol=1e-7) for w, r in zip(wrong, ref_grads, strict=True)):
             v.fail(code, msg)
-    for g, r, name in zip(grads, ref_grads, names):
+    for g, r, name in zip(grads, ref_grads, names, strict=True):
         v.close(g, r, f"the gradient of the {name} (compared with the NumPy framework's, transposed)",
                 atol=1e-6, rtol=0)
-    for p, r, name in zip(got["params"], ref_params, names):
+    for p, r, name in zip(got["params"], ref_params, names, strict=True):
         p = v.tensor(p, f"the {name} after the step", dtype=torch.float64)
         v.close(p, r, f"the {name} after one step (compared with the NumPy framework's)", atol=1e-6, rtol=0)

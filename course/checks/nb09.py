@@ -14,6 +14,7 @@ right outcome the judge recomputes exactly.
 from __future__ import annotations
 
 import contextlib
+import itertools
 
 # The grading engine forks its sandboxes from a zygote that has imported every checker
 # module. A sandbox that runs as another user may be unable to read the Python
@@ -93,7 +94,7 @@ def _features(fit_rows, *frames) -> list[torch.Tensor]:
 
 def _copy_into(module: nn.Module, weights: list[torch.Tensor]) -> None:
     with torch.no_grad():
-        for p, w in zip(module.parameters(), weights):
+        for p, w in zip(module.parameters(), weights, strict=True):
             p.copy_(w)
 
 
@@ -108,7 +109,7 @@ def _uniform(gen, bound, *shape):
 def _weights(gen, sizes: list[int], scale: float = 1.0) -> list[torch.Tensor]:
     """Weights and biases of a chain of Linear layers of the given sizes, in parameter order."""
     out = []
-    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+    for n_in, n_out in itertools.pairwise(sizes):
         bound = scale / n_in ** 0.5
         out += [_uniform(gen, bound, n_out, n_in), _uniform(gen, bound, n_out)]
     return out
@@ -277,7 +278,7 @@ ex3 = Exercise("nb09.ex3", title="Predict 0 or 1", points=2, answers="predict", 
 @ex3.cases
 def ex3_cases(gen, hidden):
     out = []
-    for i in range(3 if hidden else 1):
+    for _ in range(3 if hidden else 1):
         n = 20 if not hidden else int(torch.randint(5, 40, (1,), generator=gen))
         rows = 200 if not hidden else int(torch.randint(150, 400, (1,), generator=gen))
         w = _weights(gen, [n, 32, 1], scale=3.0)
@@ -340,8 +341,14 @@ def ex4_cases(gen, hidden):
 
 
 class _Spy:
-    """Counts optimizer steps, the steps that used gradients left over from an earlier step,
-    and the range of BCE-with-logits inputs."""
+    """Watch a training run without changing it: count optimizer steps, the steps that used
+    gradients left over from an earlier step, and the range of BCE-with-logits inputs.
+
+    A step whose ``.grad`` differs from the sum of the gradients that backward produced since
+    the previous step used gradients left over from earlier steps: ``zero_grad()`` (or setting
+    ``p.grad = None``) was missing. Fresh gradients are seen by a hook on each parameter,
+    registered at the first step (before it nothing was left over).
+    """
 
     def __init__(self):
         self.steps = 0
@@ -349,62 +356,61 @@ class _Spy:
         self.bce_calls = 0
         self.bce_min = float("inf")
         self.bce_max = float("-inf")
+        self.bce = F.binary_cross_entropy_with_logits  # the real one, put back after the run
+        self._fresh: dict[int, torch.Tensor] = {}
+        self._watched: dict[int, object] = {}
+
+    def counting_bce(self, input, *args, **kwargs):
+        self.bce_calls += 1
+        if isinstance(input, torch.Tensor) and input.numel():
+            self.bce_min = min(self.bce_min, float(input.detach().min()))
+            self.bce_max = max(self.bce_max, float(input.detach().max()))
+        return self.bce(input, *args, **kwargs)
+
+    def _record(self, key):
+        def hook(grad):  # runs before autograd adds grad into .grad; a sum is a new tensor
+            self._fresh[key] = grad if key not in self._fresh else self._fresh[key] + grad
+        return hook
+
+    def before_step(self, optimizer, args, kwargs):
+        self.steps += 1
+        stale = False
+        for group in optimizer.param_groups:
+            for p in group["params"]:
+                if p.grad is not None:
+                    stale = self._left_over(p) or stale
+        self._fresh.clear()
+        self.accumulated += stale
+
+    def _left_over(self, p) -> bool:
+        """Whether ``p.grad`` holds more than what backward produced since the last step
+        (watching starts at the parameter's first step)."""
+        key = id(p)
+        if key not in self._watched:
+            self._watched[key] = p.register_hook(self._record(key))
+            return False
+        produced = self._fresh.pop(key, None)
+        if produced is None or p.grad is produced:  # no backward, or .grad is the fresh gradient itself
+            return False
+        return not torch.allclose(p.grad.detach(), produced.detach(), rtol=1e-4, atol=1e-7)
+
+    def remove_hooks(self):
+        for h in self._watched.values():
+            h.remove()
 
 
 @contextlib.contextmanager
 def _spying():
-    """Watch a training run without changing it.
-
-    A step whose ``.grad`` differs from the sum of the gradients that backward produced since
-    the previous step used gradients left over from earlier steps: ``zero_grad()`` (or setting
-    ``p.grad = None``) was missing. Fresh gradients are seen by a hook on each parameter,
-    registered at the first step (before it nothing was left over).
-    """
+    """A :class:`_Spy` on every optimizer step and on F.binary_cross_entropy_with_logits."""
     spy = _Spy()
-    fresh: dict[int, torch.Tensor] = {}
-    watched: dict[int, object] = {}
-    bce = F.binary_cross_entropy_with_logits
-
-    def counting_bce(input, *args, **kwargs):
-        spy.bce_calls += 1
-        if isinstance(input, torch.Tensor) and input.numel():
-            spy.bce_min = min(spy.bce_min, float(input.detach().min()))
-            spy.bce_max = max(spy.bce_max, float(input.detach().max()))
-        return bce(input, *args, **kwargs)
-
-    def record(key):
-        def hook(grad):  # runs before autograd adds grad into .grad; a sum is a new tensor
-            fresh[key] = grad if key not in fresh else fresh[key] + grad
-        return hook
-
-    def before_step(optimizer, args, kwargs):
-        spy.steps += 1
-        stale = False
-        for group in optimizer.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                key = id(p)
-                if key not in watched:
-                    watched[key] = p.register_hook(record(key))
-                    continue
-                produced = fresh.pop(key, None)
-                if produced is None or p.grad is produced:  # no backward, or .grad is the fresh gradient itself
-                    continue
-                if not torch.allclose(p.grad.detach(), produced.detach(), rtol=1e-4, atol=1e-7):
-                    stale = True
-        fresh.clear()
-        spy.accumulated += stale
-
-    handle = register_optimizer_step_pre_hook(before_step)
-    F.binary_cross_entropy_with_logits = counting_bce
+    handle = register_optimizer_step_pre_hook(spy.before_step)
+    F.binary_cross_entropy_with_logits = spy.counting_bce
     try:
         yield spy
     finally:
-        F.binary_cross_entropy_with_logits = bce
+        F.binary_cross_entropy_with_logits = spy.bce
         handle.remove()
-        for h in watched.values():
-            h.remove()
+        spy.remove_hooks()
 
 
 def _probe(test):
@@ -543,17 +549,7 @@ def ex5_judge(v, case, got):
             v.fail("dropout-always-on", "In eval mode two calls on the same rows differ: dropout is still "
                    "active after model.eval().")
         ref = _mlp_forward(w, x, act=act)
-        if v.matches(first, torch.sigmoid(ref)):
-            v.fail("sigmoid-before-bce-logits", "The model ends with a sigmoid; it should return logits.")
-        if v.matches(first, act(ref)) and not v.matches(first, ref):
-            v.fail("activation-on-output", f"The activation ({name}) is applied after the last layer too.")
-        if name == "leaky_relu":
-            for slope in (0.1, 0.2, 0.3, 0.05):
-                if v.matches(first, _mlp_forward(w, x, act=lambda h, s=slope: F.leaky_relu(h, s))):
-                    v.fail("leaky-slope-wrong", f"LeakyReLU with negative slope {slope}, not 0.01.")
-        if name != "relu" and v.matches(first, _mlp_forward(w, x, act=F.relu)):
-            v.fail("wrong-values", f"activation={name!r} gave the same output as ReLU: the activation "
-                   "argument is not used.")
+        _ex5_named_mistakes(v, case, name, act, first, ref)
         v.close(first, ref, label, atol=1e-4, rtol=1e-4)
         train = v.tensor(entry["train"], f"model(x) in train mode (activation={name!r})",
                          dtype=torch.float32, shape=(len(x), 1))
@@ -561,6 +557,24 @@ def ex5_judge(v, case, got):
             v.fail("wrong-values", "In train mode with dropout=0.5 the output equals the eval-mode output: "
                    "the model has no active nn.Dropout after its hidden layers.")
         v.passed("dropout")
+
+
+def _ex5_named_mistakes(v, case, name, act, out, ref):
+    """The eval-mode output ``out`` of the model with activation ``name``, against the
+    known mistakes: a sigmoid or the activation after the last layer, LeakyReLU's slope,
+    the activation argument ignored."""
+    x, w = case["x"], case["weights"]
+    if v.matches(out, torch.sigmoid(ref)):
+        v.fail("sigmoid-before-bce-logits", "The model ends with a sigmoid; it should return logits.")
+    if v.matches(out, act(ref)) and not v.matches(out, ref):
+        v.fail("activation-on-output", f"The activation ({name}) is applied after the last layer too.")
+    if name == "leaky_relu":
+        for slope in (0.1, 0.2, 0.3, 0.05):
+            if v.matches(out, _mlp_forward(w, x, act=lambda h, s=slope: F.leaky_relu(h, s))):
+                v.fail("leaky-slope-wrong", f"LeakyReLU with negative slope {slope}, not 0.01.")
+    if name != "relu" and v.matches(out, _mlp_forward(w, x, act=F.relu)):
+        v.fail("wrong-values", f"activation={name!r} gave the same output as ReLU: the activation "
+               "argument is not used.")
 
 
 # --- ex6: a checkpoint, saved, reloaded and resumed --------------------------------------
@@ -797,15 +811,7 @@ def ex7_judge(v, case, got):
     ran = got["epochs"]
     want_ran, want_best = early_stop(curve, patience)
     if ran != want_ran:
-        if ran == early_stop(curve, patience, rule="previous")[0]:
-            v.fail("early-stop-compares-previous", f"Training stopped after {ran} epochs: the patience counter "
-                   "was reset by an epoch that beat the one before it but not the best so far.")
-        if abs(ran - want_ran) == 1 and ran < len(curve):
-            v.fail("early-stop-patience-off-by-one", f"Training stopped after {ran} epochs, one "
-                   f"{'too early' if ran < want_ran else 'too late'}: stop when `patience` epochs in a row "
-                   "brought no improvement on the best validation loss.")
-        v.fail("wrong-values", f"Training ran {ran} epochs; with patience {patience} it should have run "
-               f"{want_ran}." if not v.hidden else "Training did not stop at the right epoch.")
+        _ex7_wrong_stop(v, case, ran, want_ran)
     v.passed("stopped")
     if best_epoch != want_best:
         v.fail("wrong-values", "best_epoch is not the epoch with the lowest validation loss (counting from 1).")
@@ -813,7 +819,8 @@ def ex7_judge(v, case, got):
     if type(losses) not in (list, tuple) or len(losses) != ran or \
             not all(type(x) in (int, float) for x in losses):
         v.fail("wrong-type", f"losses should be a list of {ran} Python floats, one validation loss per epoch.")
-    if any(abs(float(a) - b) > 1e-9 for a, b in zip(losses, curve)):
+    # one loss per epoch trained; the scripted curve goes on past the epoch training stopped at
+    if any(abs(float(a) - b) > 1e-9 for a, b in zip(losses, curve, strict=False)):
         v.fail("wrong-values", "losses should be the validation loss after each epoch, in order.")
     v.passed("losses")
     weights = v.tensor(got["weights"], "the model's weights after early stopping", dtype=torch.float32, shape=(4,))
@@ -829,6 +836,21 @@ def ex7_judge(v, case, got):
         v.fail("early-stop-best-not-restored", "The model holds the last epoch's weights: after stopping, load "
                "the weights of the best epoch back (model.load_state_dict(best_state)).")
     v.fail("wrong-values", "The model's weights are not those of the best epoch.")
+
+
+def _ex7_wrong_stop(v, case, ran, want_ran):
+    """Training stopped after ``ran`` epochs instead of ``want_ran``: the mistake named where
+    it is a known one."""
+    curve, patience = case["curve"], case["patience"]
+    if ran == early_stop(curve, patience, rule="previous")[0]:
+        v.fail("early-stop-compares-previous", f"Training stopped after {ran} epochs: the patience counter "
+               "was reset by an epoch that beat the one before it but not the best so far.")
+    if abs(ran - want_ran) == 1 and ran < len(curve):
+        v.fail("early-stop-patience-off-by-one", f"Training stopped after {ran} epochs, one "
+               f"{'too early' if ran < want_ran else 'too late'}: stop when `patience` epochs in a row "
+               "brought no improvement on the best validation loss.")
+    v.fail("wrong-values", f"Training ran {ran} epochs; with patience {patience} it should have run "
+           f"{want_ran}." if not v.hidden else "Training did not stop at the right epoch.")
 
 
 # --- ex8: an open task, a better >50K F1 (graded by behaviour, with a floor) ----------------

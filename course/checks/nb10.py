@@ -85,7 +85,7 @@ def _layers(weights, activation, dropout=None):
     middle = [activation] + ([nn.Dropout(dropout)] if dropout is not None else [])
     model = nn.Sequential(nn.Linear(w1.shape[1], w1.shape[0]), *middle, nn.Linear(w2.shape[1], w2.shape[0]))
     with torch.no_grad():
-        for p, w in zip(model.parameters(), weights):
+        for p, w in zip(model.parameters(), weights, strict=True):
             p.copy_(w)
     return model
 
@@ -275,7 +275,7 @@ def ex3_judge(v, case, got):
         v.fail("wrong-values", f"train_line made {len(params)} optimizer steps; the script makes one per "
                f"iteration, {case['steps']} in all.")
     total = None
-    for k, (p, g) in enumerate(zip(params, grads)):
+    for k, (p, g) in enumerate(zip(params, grads, strict=True)):
         p = v.tensor(p, "the parameters", dtype=torch.float32)
         loss, right = _mse_and_grad(case, p)
         total = right if total is None else total + right

@@ -100,7 +100,7 @@ def example_results(assignment: str, planted: bool = False) -> AssignmentResults
             students.append(r)
             continue
         nb = NotebookResult(assignment, "graded")
-        for k, (got, maxp) in enumerate(zip(sub.expected, points), start=1):
+        for k, (got, maxp) in enumerate(zip(sub.expected, points, strict=True), start=1):
             e, blank = _exercise(sub, k, got, maxp)
             nb.exercises.append(e)
             if blank:

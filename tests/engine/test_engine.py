@@ -76,9 +76,12 @@ def students(root: Path) -> dict:
         "keyboard_interrupt": ans("def square(x):\n    raise KeyboardInterrupt"),
         "kill_session": ans("import os, signal\nos.killpg(0, signal.SIGKILL)"),
         "print_10mb": ans(SQUARE + "\nprint('x' * 10_000_000)"),
-        "fork_bomb": ans(SQUARE + "\nimport os, time\nn = 0\ntry:\n    for _ in range(300):\n"
-                         "        if os.fork() == 0:\n            time.sleep(120)\n            os._exit(0)\n"
-                         "        n += 1\nexcept OSError as e:\n    print('fork refused after', n)"),
+        # a fork bomb that ends its children before the cell ends (one that leaves them running
+        # is left out for that: tests/redteam)
+        "fork_bomb": ans(SQUARE + "\nimport os, time, signal\nn, kids = 0, []\ntry:\n    for _ in range(300):\n"
+                         "        pid = os.fork()\n        if pid == 0:\n            time.sleep(120)\n            os._exit(0)\n"
+                         "        kids.append(pid)\n        n += 1\nexcept OSError as e:\n    print('fork refused after', n)\n"
+                         "for pid in kids:\n    os.kill(pid, signal.SIGKILL)\n    os.waitpid(pid, 0)"),
         "snoop": ans(snoop),
         "stderr_debug": ans(SQUARE, **{"nb90.ex1": "import sys\ndef double(x):\n    print('debug', file=sys.stderr)\n    return 2 * x"}),
         "deleted_test": deleted_test,

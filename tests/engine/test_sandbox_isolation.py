@@ -83,6 +83,54 @@ def _privileged() -> bool:
     return os.geteuid() == 0 and jail.probe()["mounts"]
 
 
+def _seen_inside(port: int, unix_path: str, token: str) -> dict:
+    """What a sandbox sees: its folders, the host's listeners and the outside, its scratch filled up."""
+    out = {"tmp": sorted(os.listdir("/tmp")), "cwd": sorted(os.listdir(".")), "getcwd": os.getcwd(),
+           "nb": open("nb.ipynb", "rb").read() == b"{}" * 3000, "run": sorted(os.listdir("/run"))}
+    out.update(_reach(port, unix_path))
+    with socket.socket() as srv:  # the namespace's own loopback works
+        srv.bind(("127.0.0.1", 0))
+        srv.listen(1)
+        socket.create_connection(srv.getsockname(), timeout=2).close()
+    out.update(_fill_scratch(token), shm=sorted(os.listdir("/dev/shm"))[:2],
+               modes=[oct(os.stat(p).st_mode & 0o7777) for p in ("/tmp", "/var/tmp", "/dev/shm")])
+    return out
+
+
+def _reach(port: int, unix_path: str) -> dict:
+    """How connecting to the host's TCP port, to the outside and to the host's Unix socket ends."""
+    out = {}
+    for name, target in (("host", ("127.0.0.1", port)), ("outside", ("1.1.1.1", 80))):
+        try:
+            socket.create_connection(target, timeout=2).close()
+            out[name] = "connected"
+        except OSError as e:
+            out[name] = errno.errorcode.get(e.errno, str(e))
+    try:
+        with socket.socket(socket.AF_UNIX) as s:
+            s.connect(unix_path)
+        out["unix"] = "connected"
+    except OSError as e:
+        out["unix"] = errno.errorcode.get(e.errno, str(e))
+    return out
+
+
+def _fill_scratch(token: str) -> dict:
+    """Write 64 KiB at a time into /tmp, /var/tmp, /dev/shm and the work dir until it fails:
+    how much was written and the error it ended with."""
+    written, err = 0, None
+    try:
+        for n, where in enumerate(["/tmp", "/var/tmp", "/dev/shm", "."] * 8):
+            with open(f"{where}/fill-{token}-{n}", "wb") as f:
+                for _ in range(8):
+                    f.write(b"x" * (1 << 16))
+                    f.flush()
+                    written += 1 << 16
+    except OSError as e:
+        err = errno.errorcode.get(e.errno)
+    return {"written": written, "err": err}
+
+
 @needs_root
 def test_isolated_sandbox_has_private_bounded_scratch_and_no_network(job):
     if not _privileged():
@@ -105,42 +153,9 @@ def test_isolated_sandbox_has_private_bounded_scratch_and_no_network(job):
     unix.listen(8)
     unix.setblocking(False)
 
-    def check() -> dict:
-        out = {"tmp": sorted(os.listdir("/tmp")), "cwd": sorted(os.listdir(".")), "getcwd": os.getcwd(),
-               "nb": open("nb.ipynb", "rb").read() == b"{}" * 3000, "run": sorted(os.listdir("/run"))}
-        for name, target in (("host", ("127.0.0.1", port)), ("outside", ("1.1.1.1", 80))):
-            try:
-                socket.create_connection(target, timeout=2).close()
-                out[name] = "connected"
-            except OSError as e:
-                out[name] = errno.errorcode.get(e.errno, str(e))
-        try:
-            with socket.socket(socket.AF_UNIX) as s:
-                s.connect(unix_path)
-            out["unix"] = "connected"
-        except OSError as e:
-            out["unix"] = errno.errorcode.get(e.errno, str(e))
-        with socket.socket() as srv:  # the namespace's own loopback works
-            srv.bind(("127.0.0.1", 0))
-            srv.listen(1)
-            socket.create_connection(srv.getsockname(), timeout=2).close()
-        written, err = 0, None
-        try:
-            for n, where in enumerate(["/tmp", "/var/tmp", "/dev/shm", "."] * 8):
-                with open(f"{where}/fill-{token}-{n}", "wb") as f:
-                    for _ in range(8):
-                        f.write(b"x" * (1 << 16))
-                        f.flush()
-                        written += 1 << 16
-        except OSError as e:
-            err = errno.errorcode.get(e.errno)
-        out.update(written=written, err=err, shm=sorted(os.listdir("/dev/shm"))[:2],
-                   modes=[oct(os.stat(p).st_mode & 0o7777) for p in ("/tmp", "/var/tmp", "/dev/shm")])
-        return out
-
     try:
         before = os.statvfs("/tmp")
-        out = _in_child(work, check)
+        out = _in_child(work, lambda: _seen_inside(port, unix_path, token))
         after = os.statvfs("/tmp")
         conns = []
         for s in (listener, unix):
@@ -231,6 +246,47 @@ def test_a_checkout_in_a_scratch_place_is_carried_into_the_private_one(job, monk
     assert out["defences"]["scratch"] is True and out["defences"]["network"]
     assert out["var_tmp"] == [os.path.basename(checkout)] and out["module"] == "VALUE = 1\n"
     assert out["tmp"] == [os.path.basename(job_dir)]
+
+
+@needs_root
+def test_two_checkouts_side_by_side_in_tmp_the_other_ones_solutions_stay_out(job, monkeypatch):
+    """The grading checkout and another one in one shared folder under /tmp (/tmp/X/a and
+    /tmp/X/b): the sandbox imports from a, so a (and only a) is carried into its private
+    /tmp; b, with its solutions, is not there at all, and /tmp/X holds nothing else."""
+    if not _privileged():
+        pytest.skip("no CAP_SYS_ADMIN here")
+    job_dir, work = job
+    shared = f"/tmp/redteam-pair-{uuid.uuid4().hex[:8]}"
+    for checkout in ("a", "b"):
+        os.makedirs(f"{shared}/{checkout}/lib")
+        os.makedirs(f"{shared}/{checkout}/solutions")
+        with open(f"{shared}/{checkout}/lib/module.py", "w") as f:
+            f.write("VALUE = 1\n")
+        with open(f"{shared}/{checkout}/solutions/01_tensors.ipynb", "w") as f:
+            f.write("the hidden tests of checkout " + checkout)
+    monkeypatch.syspath_prepend(f"{shared}/a/lib")  # what the zygote imports from: checkout a
+    monkeypatch.syspath_prepend(f"{shared}/a/missing.zip")  # sys.path may name what is not there
+
+    def look() -> dict:
+        def read(path):
+            try:
+                with open(path) as f:
+                    return f.read()
+            except OSError as exc:
+                return errno.errorcode[exc.errno]
+        return {"shared": sorted(os.listdir(shared)), "module": read(f"{shared}/a/lib/module.py"),
+                "other": read(f"{shared}/b/solutions/01_tensors.ipynb"), "tmp": sorted(os.listdir("/tmp"))}
+
+    try:
+        out = _in_child(work, look)
+    finally:
+        import shutil
+
+        shutil.rmtree(shared)
+    assert out["defences"]["scratch"] is True
+    assert out["module"] == "VALUE = 1\n" and out["other"] == "ENOENT", out
+    assert out["shared"] == ["a"], out
+    assert out["tmp"] == sorted([os.path.basename(job_dir), *_carried("/tmp")]), out  # the pair's folder among them
 
 
 @needs_root

@@ -71,7 +71,7 @@ ATTACKS = [
            "import sys, types\nsys.modules['course'] = types.ModuleType('course')\n"
            "sys.modules['course.checks.nb90'] = types.ModuleType('nb90')\n" + WRONG, "tampered"),
     Attack(2, "gc_code_swap", "gc + __code__",
-           "import gc, types\nfor o in gc.get_objects():\n"
+           "import gc, types\ngc.unfreeze()\nfor o in gc.get_objects():\n"
            "    if isinstance(o, types.FunctionType) and o.__qualname__ in ('Judge.close', 'Judge.tensor', '_mutated_keys'):\n"
            "        o.__code__ = (lambda *a, **k: None).__code__\n" + WRONG, "tampered"),
     Attack(2, "registry_exec", "exec",
@@ -164,7 +164,7 @@ ATTACKS = [
     Attack(9, "outlive_sandbox", "subprocess + double fork",
            WRONG + "import subprocess, os\nsubprocess.Popen(['sleep', '600'], start_new_session=True)\n"
            "if os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n        import time\n        time.sleep(600)\n    os._exit(0)\n",
-           "wrong", "leaves a setsid'd sleep and a double-forked daemon behind"),
+           "left", "leaves a setsid'd sleep and a double-forked daemon behind"),
     Attack(9, "scratch_files", "files in shared scratch places",
            WRONG + "import os\nfor d in ('/tmp', '/var/tmp', '/dev/shm'):\n"
            "    try:\n        os.makedirs(d + '/redteam-left', exist_ok=True)\n"

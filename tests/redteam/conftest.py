@@ -14,3 +14,14 @@ def graded(tmp_path_factory):
     from redteam_support import build_and_grade
 
     return build_and_grade(tmp_path_factory.mktemp("redteam") / "course")
+
+
+@pytest.fixture(scope="session")
+def one_worker():
+    """One single-threaded Dask worker: every submission of a run goes through the same zygote."""
+    from autograder.engine.scheduler import _client
+
+    client, cluster = _client(None, 1)
+    yield client
+    client.close()
+    cluster.close()

@@ -142,77 +142,91 @@ MUTATES_LYING_ONCE = (
     "def square(x):\n    r = x * x\n    x.mul_(0)\n    torch.equal = _liar\n    return r\n")
 
 
+def _honest(r):
+    return with_answers(r, {})
+
+
+def _colab_widgets(r):
+    """Honest work as Colab saves it: widget state, an accelerator, widget views as outputs."""
+    nb = colab_like(_honest(r))
+    nb["metadata"]["widgets"] = {"application/vnd.jupyter.widget-state+json": {
+        "state": {"abc": {"model_name": "LayoutModel", "state": {"width": "100%"}}}, "version_major": 2}}
+    nb["metadata"]["accelerator"] = "GPU"
+    for c in nb["cells"]:
+        if c["cell_type"] == "code":
+            c["outputs"] = [{"output_type": "display_data", "metadata": {}, "data": {
+                "application/vnd.jupyter.widget-view+json": {"model_id": "abc", "version_major": 2}}}]
+            c["execution_count"] = None
+    return nb
+
+
+def _no_ids(r):
+    nb = _honest(r)
+    nb["nbformat_minor"] = 0
+    for c in nb["cells"]:
+        c.pop("id", None)
+    return nb
+
+
+def _duplicate_ids(r):
+    nb = _honest(r)
+    for c in nb["cells"]:
+        c["id"] = "same"
+    return nb
+
+
+def _wrong_kernel(r):
+    nb = _honest(r)
+    nb["metadata"]["kernelspec"] = {"name": "ir", "display_name": "R", "language": "R"}
+    nb["metadata"]["language_info"] = {"name": "R"}
+    return nb
+
+
+def _fifty_mb_outputs(r):
+    nb = _honest(r)
+    big = "y" * (1 << 20)
+    cell = _find(nb, "nb90-ex1-answer")
+    cell["outputs"] = [{"output_type": "stream", "name": "stdout", "text": big} for _ in range(50)]
+    return nb
+
+
+def _string_sources(r):
+    nb = _honest(r)
+    for c in nb["cells"]:
+        src = c["source"]
+        c["source"] = "".join(src) if isinstance(src, list) else src
+    return nb
+
+
+def _list_sources(r):
+    nb = _honest(r)
+    for c in nb["cells"]:
+        src = c["source"] if isinstance(c["source"], str) else "".join(c["source"])
+        c["source"] = src.splitlines(keepends=True)
+    return nb
+
+
+def _other_assignment(r):
+    return json.loads((REPO / "notebooks" / "01_tensors.ipynb").read_text())
+
+
+def _truncated(r):
+    return json.dumps(_honest(r)).encode()[:1000]
+
+
+def _cells_not_dicts(r):
+    nb = _honest(r)
+    nb["cells"] = [1, "two", None] + nb["cells"]
+    return nb
+
+
 def malformed_builders(course_hint: str = "") -> dict:
-    honest = lambda r: with_answers(r, {})  # noqa: E731
-
-    def colab_widgets(r):
-        nb = colab_like(honest(r))
-        nb["metadata"]["widgets"] = {"application/vnd.jupyter.widget-state+json": {
-            "state": {"abc": {"model_name": "LayoutModel", "state": {"width": "100%"}}}, "version_major": 2}}
-        nb["metadata"]["accelerator"] = "GPU"
-        for c in nb["cells"]:
-            if c["cell_type"] == "code":
-                c["outputs"] = [{"output_type": "display_data", "metadata": {}, "data": {
-                    "application/vnd.jupyter.widget-view+json": {"model_id": "abc", "version_major": 2}}}]
-                c["execution_count"] = None
-        return nb
-
-    def no_ids(r):
-        nb = honest(r)
-        nb["nbformat_minor"] = 0
-        for c in nb["cells"]:
-            c.pop("id", None)
-        return nb
-
-    def duplicate_ids(r):
-        nb = honest(r)
-        for c in nb["cells"]:
-            c["id"] = "same"
-        return nb
-
-    def wrong_kernel(r):
-        nb = honest(r)
-        nb["metadata"]["kernelspec"] = {"name": "ir", "display_name": "R", "language": "R"}
-        nb["metadata"]["language_info"] = {"name": "R"}
-        return nb
-
-    def fifty_mb_outputs(r):
-        nb = honest(r)
-        big = "y" * (1 << 20)
-        cell = _find(nb, "nb90-ex1-answer")
-        cell["outputs"] = [{"output_type": "stream", "name": "stdout", "text": big} for _ in range(50)]
-        return nb
-
-    def string_sources(r):
-        nb = honest(r)
-        for c in nb["cells"]:
-            src = c["source"]
-            c["source"] = "".join(src) if isinstance(src, list) else src
-        return nb
-
-    def list_sources(r):
-        nb = honest(r)
-        for c in nb["cells"]:
-            src = c["source"] if isinstance(c["source"], str) else "".join(c["source"])
-            c["source"] = src.splitlines(keepends=True)
-        return nb
-
-    def other_assignment(r):
-        return json.loads((REPO / "notebooks" / "01_tensors.ipynb").read_text())
-
-    def truncated(r):
-        return json.dumps(honest(r)).encode()[:1000]
-
-    def cells_not_dicts(r):
-        nb = honest(r)
-        nb["cells"] = [1, "two", None] + nb["cells"]
-        return nb
-
+    """Malformed submission -> builder (release notebook -> notebook, or raw bytes)."""
     return {
-        "m_corrupt_json": truncated, "m_empty": lambda r: b"", "m_not_utf8": lambda r: b"\xff\xfe\x00{\"cells\": []}\xc3",
-        "m_nbformat40_no_ids": no_ids, "m_colab_widgets": colab_widgets, "m_other_assignment": other_assignment,
-        "m_duplicate_ids": duplicate_ids, "m_wrong_kernelspec": wrong_kernel, "m_fifty_mb_outputs": fifty_mb_outputs,
-        "m_string_sources": string_sources, "m_list_sources": list_sources, "m_cells_not_dicts": cells_not_dicts,
+        "m_corrupt_json": _truncated, "m_empty": lambda r: b"", "m_not_utf8": lambda r: b"\xff\xfe\x00{\"cells\": []}\xc3",
+        "m_nbformat40_no_ids": _no_ids, "m_colab_widgets": _colab_widgets, "m_other_assignment": _other_assignment,
+        "m_duplicate_ids": _duplicate_ids, "m_wrong_kernelspec": _wrong_kernel, "m_fifty_mb_outputs": _fifty_mb_outputs,
+        "m_string_sources": _string_sources, "m_list_sources": _list_sources, "m_cells_not_dicts": _cells_not_dicts,
         "m_nbformat3": lambda r: json.dumps({"nbformat": 3, "nbformat_minor": 0, "worksheets": [], "cells": []}).encode(),
         "m_json_list": lambda r: b"[1, 2, 3]",
     }

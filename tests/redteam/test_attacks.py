@@ -28,6 +28,7 @@ EXPECT = {
     "timeout": ("timeout", "ran past the time limit"),
     "rejected": ("flagged", "no check reads by value"),
     "structure": ("flagged", "the source's"),
+    "left": ("flagged", "(left-behind)"),
     "wrong": ("failed", ""),  # and the checker's own failing result (below)
 }
 

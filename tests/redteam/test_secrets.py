@@ -100,8 +100,20 @@ def test_hidden_inputs_do_not_reach_the_feedback_pages(graded, pages):
 
 @pytest.mark.xfail(strict=True, reason="not defended: the hidden inputs are in the sandbox by design, and student code "
                    "can carry them into outputs that the feedback shows (docs/grader-defences.md)")
-@pytest.mark.parametrize("student", ["c8_leak_capture", "c8_leak_later"])
-def test_hidden_inputs_do_not_reach_the_autograded_notebook(graded, student):
-    """The autograded notebook is what ``nbgrader generate_feedback`` turns into its page."""
+def test_hidden_inputs_do_not_reach_the_autograded_notebook(graded):
+    """The autograded notebook is what ``nbgrader generate_feedback`` turns into its page: a
+    function that keeps a reference to the visible output capture writes into it later."""
+    _no_leak(graded, "c8_leak_capture")
+
+
+def test_a_thread_left_to_print_the_hidden_inputs_later_costs_its_cell(graded):
+    """The same through a thread the answer cell leaves running: the cell is left out (its
+    exercise flagged "left-behind"), so the thread never sees the hidden inputs."""
+    _no_leak(graded, "c8_leak_later")
+    verdict = graded["rows"]["c8_leak_later"].cells["nb90-ex2"]
+    assert verdict.score == 0 and any("thread" in f and "(left-behind)" in f for f in verdict.flags), verdict
+
+
+def _no_leak(graded, student: str) -> None:
     nb = (graded["root"] / "autograded" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").read_text()
     assert LEAK_MARK + "[" not in nb

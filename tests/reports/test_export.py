@@ -41,7 +41,7 @@ def test_wide(exported):
     head, *rows = exported["wide"]
     assert head == ["student", "status", "nb90-ex1", "nb90-ex2", "nb90-ex3", "total", "max", "late_penalty",
                     "hours_late", "submitted", "reasons"]
-    by = {r[0]: dict(zip(head, r)) for r in rows}
+    by = {r[0]: dict(zip(head, r, strict=True)) for r in rows}
     assert {s: r["status"] for s, r in by.items()} == EXPECTED_STATUS
     assert by["alice01"]["total"] == "3" and by["bob02"]["nb90-ex2"] == "0" and by["bob02"]["nb90-ex3"] == "1"
     hank = by[NO_SUBMISSION]
@@ -75,7 +75,7 @@ def test_long_carries_the_similarity_flags(graded):
     pair = Pair("nb90-ex2", "alice01", "gina07", 0.9, 0.95, 0.9, [1, 2], [1, 2])
     similar = SimilarityReport(ASSIGNMENT, Settings(), [ExerciseSimilarity("nb90-ex2", "t", 8, 50, [pair])])
     head, rows = long(r, similar)
-    by = {(row[0], row[3]): dict(zip(head, row)) for row in rows}
+    by = {(row[0], row[3]): dict(zip(head, row, strict=True)) for row in rows}
     assert by[("alice01", "nb90-ex2")]["similar_to"] == "gina07" and by[("gina07", "nb90-ex2")]["similarity"] == 0.9
     assert by[("alice01", "nb90-ex1")]["similar_to"] == ""
 

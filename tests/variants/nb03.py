@@ -438,14 +438,13 @@ class RunningCenter(nn.Module):
 def _visible_copies():
     """Hard-coded copies of the visible answers of ex5 and ex6, written from the visible case
     when the tests run (so no seed-dependent number is typed in here)."""
-    import torch
     import torch.nn.functional as F
 
     from course.checks import nb03
 
     case = nb03.ex5.make_cases(hidden=False)[0]
     h, stats = case["x"], {}
-    for i, (W, b) in enumerate(zip(case["Ws"], case["bs"]), start=1):
+    for i, (W, b) in enumerate(zip(case["Ws"], case["bs"], strict=True), start=1):
         h = F.relu(h @ W.T + b)
         stats[f"body.act{i}"] = (h.mean().item(), (h == 0).float().mean().item())
     ex5 = f'''

@@ -33,7 +33,7 @@ def test_hand_written_scores_are_within_the_points():
     for s in ec.SUBMISSIONS:
         if s.expected is not None:
             assert len(s.expected) == len(ec.POINTS[s.assignment])
-            assert all(e in (0, p) for e, p in zip(s.expected, ec.POINTS[s.assignment])), s.student
+            assert all(e in (0, p) for e, p in zip(s.expected, ec.POINTS[s.assignment], strict=True)), s.student
     assert sum(ec.POINTS["01_tensors"]) == 20 and sum(ec.POINTS["02_autograd"]) == 14
 
 

@@ -60,7 +60,7 @@ def test_plain_nbgrader_gives_the_hand_written_scores(graded, key):
 def _check(sub, got):
     ids = ec.exercise_ids(sub.assignment)
     scores = tuple(got["scores"][gid] for gid in ids)
-    assert scores == sub.expected, {gid: (s, e) for gid, s, e in zip(ids, scores, sub.expected) if s != e}
+    assert scores == sub.expected, {gid: (s, e) for gid, s, e in zip(ids, scores, sub.expected, strict=True) if s != e}
 
 
 def test_infinite_loop_is_interrupted_and_the_rest_is_graded(graded):

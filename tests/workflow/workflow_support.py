@@ -6,7 +6,6 @@ from __future__ import annotations
 import copy
 import io
 import json
-import os
 import zipfile
 from datetime import datetime
 from pathlib import Path

@@ -69,7 +69,11 @@ def _load(spec: ZygoteSpec) -> None:
                 course.checks.load_file(path)
             except Exception:  # noqa: BLE001 - the driver has refused an assignment whose checkers fail
                 pass
-    _warm_imports(BASE_IMPORTS + spec.warm_imports)
+    from autograder.engine.integrity import WATCHED_MODULES
+
+    # the libraries the tripwire watches, loaded before its baseline whatever the assignment
+    # imports: a patch of one a student imports first (numpy.testing) is still seen
+    _warm_imports(BASE_IMPORTS + spec.warm_imports + tuple(WATCHED_MODULES))
     _warm_checkers()
     _warm_torch(spec.warm_paths)
 

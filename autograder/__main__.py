@@ -3,7 +3,8 @@
     init COURSE_DIR      a ready nbgrader course from solutions/ (relocatable; run it again freely)
     roster CSV           import the students (Canvas, Moodle, Blackboard, any CSV); --due, --late-per-hour
     collect PATH         place hand-ins (zip, folder, one notebook) under the roster's students
-    grade ASSIGNMENT     the grading engine: sandboxed, on Dask, into nbgrader's gradebook
+    grade ASSIGNMENT     the grading engine: sandboxed, a sandbox per core (or a Dask cluster), into nbgrader's gradebook
+    watch ASSIGNMENT     grade each hand-in as it lands in submitted/ (gradebook, feedback page)
     feedback ASSIGNMENT  one HTML page per student on the roster (feedback_html/)
     export ASSIGNMENT    wide, long and Canvas-import CSVs (exports/)
     report ASSIGNMENT    the instructor's HTML page with plots and item analysis (reports/); --json for scripts
@@ -122,6 +123,22 @@ def _demo(args) -> int:
     return demo()
 
 
+def _students_to_grade(course, assignment: str) -> list[str]:
+    """The students with a hand-in of ``assignment`` in submitted/, roster students only when
+    the course has a roster (the others are listed, never graded)."""
+    submitted = course.root / "submitted"
+    handed_in = sorted(p.name for p in submitted.iterdir() if (p / assignment).is_dir()) \
+        if submitted.is_dir() else []
+    roster = set(course.roster())
+    if not roster:
+        return handed_in
+    off = [s for s in handed_in if s not in roster]
+    if off:
+        print(f"not graded, not on the roster: {', '.join(off)} (import them with `autograder roster` "
+              "or move their folders out of submitted/)")
+    return [s for s in handed_in if s in roster]
+
+
 def _grade(args) -> int:
     for name in ("cell_timeout", "memory_mb", "cpu_s", "workers"):
         value = getattr(args, name)
@@ -131,36 +148,36 @@ def _grade(args) -> int:
     for path in args.checks or ():
         if not Path(path).is_file():
             raise UsageError(f"no checkers file {path}", "give the path of a course.checks-style .py file")
-    course = _assignment(args)
-    roster = set(course.roster())
-    submitted = course.root / "submitted"
-    handed_in = sorted(p.name for p in submitted.iterdir() if (p / args.assignment).is_dir()) \
-        if submitted.is_dir() else []
-    students = None
-    if roster:  # nobody off the roster reaches the gradebook
-        off = [s for s in handed_in if s not in roster]
-        if off:
-            print(f"not graded, not on the roster: {', '.join(off)} (import them with `autograder roster` "
-                  "or move their folders out of submitted/)")
-        students = [s for s in handed_in if s in roster]
-    if (students is not None and not students) or not handed_in:
-        print(f"nothing to grade for {args.assignment}: no submission of a roster student in {submitted} "
-              "(run `python -m autograder collect` first)")
-        return 0
-    from autograder.engine.limits import Limits
-    from autograder.engine.scheduler import GraderBusy, grade
+    from autograder.engine.warmup import launch_for
 
-    defaults = Limits()
-    limits = Limits(cell_timeout_s=args.cell_timeout or defaults.cell_timeout_s,
-                    memory_mb=args.memory_mb or defaults.memory_mb,
-                    cpu_s=args.cpu_s or defaults.cpu_s)
     t0 = time.perf_counter()
+    # the first zygote imports torch while this process checks the course and imports its own modules
+    launched = None if args.scheduler else launch_for(Path(args.course), args.assignment, args.checks or ())
     try:
-        rows = grade(args.assignment, course.root, scheduler=args.scheduler, workers=args.workers, limits=limits,
-                     extra_checks=args.checks or (), wait_s=args.wait, progress=not args.quiet, students=students)
-    except GraderBusy as exc:
-        print(f"autograder grade: {exc}", file=sys.stderr)
-        return 3
+        course = _assignment(args)
+        students = _students_to_grade(course, args.assignment)
+        if not students:
+            print(f"nothing to grade for {args.assignment}: no submission of a roster student in "
+                  f"{course.root / 'submitted'} (run `python -m autograder collect` first)")
+            return 0
+        from autograder.engine.limits import Limits
+        from autograder.engine.scheduler import GraderBusy, grade
+
+        defaults = Limits()
+        limits = Limits(cell_timeout_s=args.cell_timeout or defaults.cell_timeout_s,
+                        memory_mb=args.memory_mb or defaults.memory_mb,
+                        cpu_s=args.cpu_s or defaults.cpu_s)
+        given, launched = launched, None  # grade() owns it now, and stops it when it is not needed
+        try:
+            rows = grade(args.assignment, course.root, scheduler=args.scheduler, workers=args.workers, limits=limits,
+                         extra_checks=args.checks or (), wait_s=args.wait, progress=not args.quiet,
+                         students=students, all_cells=args.all_cells, launched=given)
+        except GraderBusy as exc:
+            print(f"autograder grade: {exc}", file=sys.stderr)
+            return 3
+    finally:
+        if launched is not None:  # a bad course or nothing to grade: the early zygote is not needed
+            launched.stop()
     width = max([len(r.student) for r in rows] + [7])
     for r in sorted(rows, key=lambda r: (r.student, r.notebook)):
         flags = f"  {'; '.join(r.flags)[:160]}" if r.flags else ""
@@ -169,6 +186,44 @@ def _grade(args) -> int:
     clean = sum(r.status == "graded" for r in rows)
     print(f"{len(rows)} submission(s) in {time.perf_counter() - t0:.1f} s: {clean} clean, "
           f"{len(rows) - clean} with a status to look at (engine/results/{args.assignment}/summary.csv)")
+    return 0
+
+
+def _watch(args) -> int:
+    import signal
+    import threading
+
+    for name in ("poll", "settle", "workers"):
+        value = getattr(args, name)
+        if value is not None and value <= 0:
+            raise UsageError(f"--{name} must be positive, not {value:g}",
+                             "give a number above 0, or leave it out for the default")
+    for path in args.checks or ():
+        if not Path(path).is_file():
+            raise UsageError(f"no checkers file {path}", "give the path of a course.checks-style .py file")
+    from autograder.engine.warmup import launch_for
+
+    launched = launch_for(Path(args.course), args.assignment, args.checks or ())  # warm while the rest imports
+    try:
+        course = _assignment(args)
+        from autograder.engine.scheduler import GraderBusy
+        from autograder.engine.watch import Watcher
+
+        stop = threading.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: stop.set())
+        given, launched = launched, None  # the watcher owns it now
+        try:
+            Watcher(args.assignment, course.root, workers=args.workers, extra_checks=args.checks or (),
+                    poll_s=args.poll, settle_s=args.settle, corrupt_s=max(3.0, 6 * args.settle), wait_s=args.wait,
+                    launched=given, log=lambda line: print(line, flush=True)).serve(stop)
+        except GraderBusy as exc:
+            print(f"autograder watch: {exc}", file=sys.stderr)
+            return 3
+    finally:
+        if launched is not None:  # a bad course: the early zygote is not needed
+            launched.stop()
+    print("autograder watch: stopped", flush=True)
     return 0
 
 
@@ -400,7 +455,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("assignment")
     p.add_argument("--course", default=".", help=course_help)
     p.add_argument("--scheduler", help="address of an existing Dask scheduler (default: a LocalCluster)")
-    p.add_argument("--workers", type=int, help="LocalCluster workers (default: one per core)")
+    p.add_argument("--workers", type=int, help="at most this many sandboxes at a time (default: one per core)")
+    p.add_argument("--all-cells", action="store_true",
+                   help="run every cell, also those no graded answer depends on (default: leave them out)")
     p.add_argument("--cell-timeout", type=float, help="wall seconds per cell (default: 60)")
     p.add_argument("--memory-mb", type=int, help="memory per sandbox above the zygote (default: 2048)")
     p.add_argument("--cpu-s", type=int, help="CPU seconds per sandbox run (default: 600)")
@@ -428,6 +485,18 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--student", action="append", help="only this student's page (repeatable)")
     p.add_argument("--assignment", action="append", help="only these assignments (default: every one)")
     p.set_defaults(func=_progress)
+
+    p = sub.add_parser("watch", help="grade each hand-in as it lands in submitted/, until Ctrl-C")
+    p.add_argument("assignment")
+    p.add_argument("--course", default=".", help=course_help)
+    p.add_argument("--workers", type=int, help="at most this many sandboxes at a time (default: one per core)")
+    p.add_argument("--checks", action="append", help="an extra checkers file (course.checks.<stem>)")
+    p.add_argument("--poll", type=float, default=0.25, help="seconds between looks at submitted/ (default: 0.25)")
+    p.add_argument("--settle", type=float, default=0.25,
+                   help="seconds a hand-in must stay unchanged before it is graded (default: 0.25); "
+                        "one that is not a whole notebook is graded as it is after six times that (at least 3 s)")
+    p.add_argument("--wait", type=float, default=0.0, help="seconds to wait for another grader (default: refuse)")
+    p.set_defaults(func=_watch)
 
     p = sub.add_parser("regrade", help="after a checker fix: regrade only the exercises it touches")
     p.add_argument("assignment")
@@ -464,6 +533,13 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    # nbgrader imports jsonschema, whose optional rfc3987-syntax builds an Earley parser when it
+    # is imported (1-2 s of every command); no command here validates IRIs
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[assignment]
+    if args.command in ("grade", "watch", "regrade"):  # they read and write the gradebook, serve no Jupyter
+        from autograder.nbgrader_setup import import_without_server_extensions
+
+        import_without_server_extensions()
     try:
         return args.func(args)
     except UsageError as exc:
@@ -484,5 +560,16 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
+#: Commands whose process may end without tearing down its modules: they have written and
+#: closed everything when they return, and an interpreter that imported torch and nbgrader
+#: takes most of a second to finalise them.
+QUICK_EXIT = ("grade", "watch", "regrade")
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    status = main()
+    if len(sys.argv) > 1 and sys.argv[1] in QUICK_EXIT:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+    sys.exit(status)

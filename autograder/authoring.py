@@ -34,6 +34,16 @@ def code(text: str):
     return nbformat.v4.new_code_cell(text.strip("\n"))
 
 
+def demonstration(text: str):
+    """A code cell the grading engine may leave out: what it changes, nothing graded depends on
+    (the ``demonstration`` tag; it still runs when a later cell that runs uses a name it binds)."""
+    from autograder.engine.needed import DEMONSTRATION_TAG
+
+    cell = code(text)
+    cell.metadata["tags"] = [DEMONSTRATION_TAG]
+    return cell
+
+
 def answer(exercise_id: str, text: str):
     """The answer cell: put the solution between ### BEGIN SOLUTION / ### END SOLUTION."""
     cell = code(text)

@@ -34,6 +34,27 @@ def configure(c: Config, root: str | Path, exchange: str | Path | None = None,
     return c
 
 
+def import_without_server_extensions() -> None:
+    """Make ``import nbgrader.api`` (and every other nbgrader module) skip nbgrader's package
+    ``__init__``, which loads its Jupyter server extensions: jupyter_server, tornado, the
+    exchange and nbconvert, 1-3 s of every command on two busy cores, for a process that only
+    reads and writes the gradebook and never serves Jupyter. The engine's commands call it
+    first; nothing changes when nbgrader is imported already."""
+    import importlib.util
+    import sys
+
+    if "nbgrader" in sys.modules:
+        return
+    spec = importlib.util.find_spec("nbgrader")
+    if spec is None or spec.submodule_search_locations is None:
+        return
+    package = importlib.util.module_from_spec(spec)  # the package, its __init__ not run
+    sys.modules["nbgrader"] = package
+    from nbgrader._version import __version__
+
+    package.__version__ = __version__  # type: ignore[attr-defined]
+
+
 def make_config(root: str | Path, exchange: str | Path | None = None, course_id: str = COURSE_ID) -> Config:
     return configure(Config(), root, exchange, course_id)
 

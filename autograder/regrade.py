@@ -149,7 +149,7 @@ def regrade(assignment: str, course: str | Path, *, extra_checks=(), exercises: 
                 report.changes += _rerun(g, plan.rerun, note, progress, scheduler, workers)
                 report.rerun += sorted(plan.rerun)
             g.journal.rewrite_summary()
-        g.writer.close()
+        g.close()
     report.seconds = time.perf_counter() - t0
     return report
 

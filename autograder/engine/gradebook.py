@@ -15,20 +15,27 @@ import shutil
 import warnings
 from pathlib import Path
 
-from nbgrader.api import Gradebook, MissingEntry
 
 
 class GradebookWriter:
-    """Holds one connection for a whole grading run (only the driver writes)."""
+    """Holds one connection for a whole grading run (only the driver writes). nbgrader is
+    imported here, not with the module: the driver starts its sandboxes before it needs it."""
 
     def __init__(self, db_url: str, course_id: str, course: Path | None = None):
+        from nbgrader.api import Gradebook
+
         warnings.filterwarnings("ignore", module="nbgrader.api")
         warnings.filterwarnings("ignore", message=".*not in session.*")
         self.gb = Gradebook(db_url, course_id)
-        self.late = late_policy(course) if course is not None else None
+        self.course = course
+        self._late: object = None  #: the course's late-penalty step, made for the first late hand-in
 
     def close(self) -> None:
         self.gb.close()
+
+    def students(self) -> set[str]:
+        """The student ids in the gradebook (the roster, once one is imported)."""
+        return {s.id for s in self.gb.students}
 
     def grade_cells(self, assignment: str, notebook: str) -> dict[str, float]:
         """grade id -> max score, as the instructor's release recorded them."""
@@ -42,38 +49,47 @@ class GradebookWriter:
 
     def record(self, assignment: str, student: str, notebook: str, scores: dict[str, float | None],
                comments: dict[str, str | None], timestamp: str | None) -> None:
+        from nbgrader.api import MissingEntry
+
         gb = self.gb
         try:
             gb.update_or_create_student(student)
             kwargs = {"timestamp": timestamp} if timestamp else {}
-            gb.update_or_create_submission(assignment, student, **kwargs)
+            submission = gb.update_or_create_submission(assignment, student, **kwargs)
+            nb = gb.find_submission_notebook(notebook, assignment, student)
+            # the notebook's grades and comments in one query each (not one per grade cell)
+            grades = {g.name: g for g in nb.grades}
+            notes = {c.name: c for c in nb.comments}
             for grade_id, score in scores.items():
-                grade = gb.find_grade(grade_id, notebook, assignment, student)
+                grade = grades.get(grade_id) or gb.find_grade(grade_id, notebook, assignment, student)
                 grade.auto_score = score
                 grade.needs_manual_grade = grade.manual_score is not None or score is None
             for grade_id, text in comments.items():
-                try:
-                    comment = gb.find_comment(grade_id, notebook, assignment, student)
-                except MissingEntry:
-                    continue
+                comment = notes.get(grade_id)
+                if comment is None:
+                    try:
+                        comment = gb.find_comment(grade_id, notebook, assignment, student)
+                    except MissingEntry:
+                        continue
                 comment.auto_comment = text
             gb.db.commit()
-            self._late_penalty(assignment, student, notebook)
+            self._late_penalty(submission, nb)
         except Exception:
             gb.db.rollback()
             raise
 
-
-    def _late_penalty(self, assignment: str, student: str, notebook: str) -> None:
+    def _late_penalty(self, submission, nb) -> None:
         """nbgrader's own rule (its AssignLatePenalties step with the course's plugin)."""
-        if self.late is None:
+        if self.course is None:
             return
         gb = self.gb
-        submission = gb.find_submission(assignment, student)
-        nb = gb.find_submission_notebook(notebook, assignment, student)
+        student = submission.student.id
         nb.late_submission_penalty = None
         if submission.total_seconds_late > 0:
-            penalty = self.late.plugin_inst.late_submission_penalty(student, nb.score, submission.total_seconds_late)
+            if self._late is None:  # nbgrader's preprocessors import nbconvert: only when someone is late
+                self._late = late_policy(self.course)
+            penalty = self._late.plugin_inst.late_submission_penalty(  # type: ignore[attr-defined]
+                student, nb.score, submission.total_seconds_late)
             if penalty is not None:
                 nb.late_submission_penalty = min(max(penalty, 0.0), nb.score)
         gb.db.commit()

@@ -5,7 +5,8 @@ happens to a submission once its sandbox runs are back, in order, each step a sm
 function on one :class:`Grading` state:
 
 1. ``fill_outputs``: the cells' outputs from the sandbox into the feedback notebook;
-2. ``note_left_out_cells``: a note on each cell that was left out, with why;
+2. ``note_left_out_cells``: a note on each cell that was left out, with why; and on each
+   cell not run because no graded answer depends on it (``needed.py``);
 3. ``judge_cells``: a verdict per graded cell (the checker's, with its result boxes in
    the test cell; nbgrader's rule for manual or checker-less cells; or "not run");
 4. ``apply_bad_cells``: zero for the exercise that owns a bad cell, with the reason;
@@ -93,6 +94,10 @@ def note_left_out_cells(g: Grading) -> None:
         if cell is not None:
             cell["outputs"] = cell.get("outputs", []) + [judging.note(
                 f"[grading engine] This cell was left out: it {bad.reason} ({bad.fault}).")]
+    for k in g.plan.skipped:
+        cell = g.code_cell(k)
+        if cell is not None and k not in g.steps:
+            cell["outputs"] = [judging.note("[grading engine] Not run under grading: no graded answer depends on it.")]
 
 
 def judge_cells(g: Grading) -> None:

@@ -61,9 +61,10 @@ class Journal:
         return sorted(p.stem for p in self.folder.glob("*.json")) if self.folder.is_dir() else []
 
     # -- entries -----------------------------------------------------------------------
-    def key(self, student: str, sources: dict[str, bytes], limits: Limits) -> str:
-        """What an entry is valid for: the engine, the limits, the source, the submission."""
-        h = hashlib.sha256(ENGINE_VERSION.encode())
+    def key(self, student: str, sources: dict[str, bytes], limits: Limits, variant: str = "") -> str:
+        """What an entry is valid for: the engine, the limits, the source, the submission (and
+        ``variant``: how it was graded, when not the default, e.g. with every cell run)."""
+        h = hashlib.sha256(ENGINE_VERSION.encode() + (f":{variant}".encode() if variant else b""))
         h.update(json.dumps({k: float(v) for k, v in limits.to_dict().items()}, sort_keys=True).encode())
         for nb in sorted(sources):
             h.update(sources[nb])

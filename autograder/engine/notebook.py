@@ -10,7 +10,10 @@ edited nbgrader metadata, deleted or moved test cells. What runs is decided here
   source by nbgrader grade id, then cell id, then a fingerprint of its content, and
   an answer cell whose metadata was lost is found by position and the names it defines;
 - grade ids, points and the test/answer roles come from the source, never from the
-  submission (a student's cell that claims a grade id loses the claim).
+  submission (a student's cell that claims a grade id loses the claim);
+- the instructor's cells that no graded answer depends on (demonstrations, plots,
+  comparisons) are left out of the steps (``needed.py`` decides; ``Plan.skipped`` says
+  which), unless the plan is made with ``all_cells``.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from autograder import cells as matcher
 from autograder.cells import fingerprint as _fingerprint
 from autograder.cells import nbgrader_meta as _nbgrader
 from autograder.cells import source_text as _text
+from autograder.engine import needed
 from autograder.engine.records import Step, StepKind
 
 TEST, LOCKED, ANSWER, CODE, TEXT = "test", "locked", "answer", "code", "text"
@@ -142,6 +146,7 @@ class Plan:
     missing_answers: dict[str, str] = field(default_factory=dict)  #: exercise -> why
     by_outputs: set[str] = field(default_factory=set)  #: tests without a checker: scored like nbgrader
     altered: dict[str, list[str]] = field(default_factory=dict)  #: exercise -> what the student changed
+    skipped: dict[int, str] = field(default_factory=dict)  #: output cell not run under grading -> why
 
 
 _KINDS = {TEST: "test", LOCKED: "locked", ANSWER: "answer"}
@@ -223,7 +228,7 @@ def _changes(source: Source, s: SourceCell, cells: list[dict], matched: dict[int
     return out
 
 
-def plan(source: Source, cells: list[dict], answers_of) -> Plan:
+def plan(source: Source, cells: list[dict], answers_of, *, all_cells: bool = False) -> Plan:
     """The cells to run for a submission (see the module docstring)."""
     matched, notes = match(source, cells, answers_of)
     altered = _altered(source, cells, matched, notes)
@@ -231,6 +236,8 @@ def plan(source: Source, cells: list[dict], answers_of) -> Plan:
     _insert_source_cells(source, matched, placed, notes)
     result = Plan([], [], notes=notes, altered=altered)
     _steps(source, placed, answers_of, result)
+    if not all_cells:
+        _leave_out_unneeded(placed, answers_of, result)
     for s in source.cells:
         if s.role == ANSWER and s.index not in matched:
             result.missing_answers[s.exercise or ""] = f"the answer cell {s.grade_id} is not in the submission"
@@ -316,36 +323,25 @@ def _steps(source: Source, placed: Placed, answers_of, result: Plan) -> None:
             result.steps.append(Step(k, StepKind.CODE, cell["source"]))
 
 
-def imports_of(notebooks) -> tuple[str, ...]:
-    """Every module the code cells of ``notebooks`` (notebook files as bytes) import, for the
-    zygote to import before it forks (a sandbox may not be able to read the installation)."""
-    import ast
+def _as_released(text: str) -> list[str]:
+    return [line.rstrip() for line in text.strip("\n").splitlines()]
 
-    names: set[str] = set()
-    for data in notebooks:
-        try:
-            cells = json.loads(data)["cells"]
-        except (ValueError, KeyError, TypeError):
+
+def _leave_out_unneeded(placed: Placed, answers_of, result: Plan) -> None:
+    """Drop the steps of the instructor's cells that no graded answer depends on (``needed.py``)."""
+    code, tests = [], []
+    for step in result.steps:
+        origin, s, cell = placed[step.cell]
+        if step.kind == StepKind.TEST:
+            tests.append(needed.TestStep(step.cell, tuple(answers_of(step.exercise) or ())))
             continue
-        for cell in cells if isinstance(cells, list) else ():
-            if not isinstance(cell, dict) or cell.get("cell_type") != "code":
-                continue
-            lines = _text(cell.get("source")).splitlines()
-            try:
-                tree = ast.parse("\n".join(ln for ln in lines if not ln.lstrip().startswith(("%", "!"))))
-            except SyntaxError:
-                continue
-            names.update(_imported(tree))
-    return tuple(sorted(names))
-
-
-def _imported(tree) -> set[str]:
-    import ast
-
-    out: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            out.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            out.add(node.module)
-    return out
+        instructors = s is not None and (
+            (origin == "source" and s.role == LOCKED)
+            or (origin == "submission" and s.role == CODE and _as_released(cell["source"]) == _as_released(s.cell["source"])))
+        tags = s.cell["metadata"].get("tags") if s is not None and isinstance(s.cell["metadata"], dict) else None
+        demo = isinstance(tags, list) and needed.DEMONSTRATION_TAG in tags
+        code.append(needed.CodeStep(step.cell, step.source, instructors, instructors and demo))
+    result.skipped = needed.decide(code, tests).skipped
+    result.steps = [step for step in result.steps if step.cell not in result.skipped]
+    if result.skipped:
+        result.notes.append(f"{len(result.skipped)} of the instructor's cells not run: no graded answer depends on them")

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import enum
 import math
-from typing import Annotated, Any, Union
+from typing import Annotated, Any, Literal, Union
 
 import msgspec
 from msgspec import Meta, Struct
@@ -141,11 +141,18 @@ class Step(Struct, frozen=True, forbid_unknown_fields=True):
     exercise: Short | None = None
 
 
+#: A lazy path of torch a zygote takes before it forks (``warmup.PATHS``).
+WarmPath = Literal["optimizer", "data-loader", "serialization", "meta"]
+
+
 class ZygoteSpec(Struct, frozen=True, forbid_unknown_fields=True):
-    """What a worker's zygote imports before it forks: extra checker files, the assignment's imports."""
+    """What a worker's zygote imports before it forks (``warmup.needs``): extra checker files,
+    the assignment's imports (its checker modules among them), the lazy paths it takes."""
 
     extra_checks: tuple[str, ...] = ()
     warm_imports: tuple[str, ...] = ()
+    warm_paths: tuple[WarmPath, ...] | None = None  #: None: every path
+    all_checkers: bool = True  #: import every ``course.checks`` module, not only those in ``warm_imports``
 
 
 class Job(Struct, frozen=True):
@@ -176,9 +183,11 @@ class ForkRequest(Struct, frozen=True, tag="fork", tag_field="t", forbid_unknown
 
 
 class WarmRequest(Struct, frozen=True, tag="warm", tag_field="t", forbid_unknown_fields=True):
-    """Import these too (another assignment's modules) before the next fork; answered with Ready."""
+    """Import these too (another assignment's modules), take these paths, before the next fork;
+    answered with Ready."""
 
     imports: tuple[str, ...]
+    paths: tuple[WarmPath, ...] = ()
 
 
 ZygoteRequest = Union[ForkRequest, WarmRequest]

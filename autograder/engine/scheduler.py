@@ -7,10 +7,11 @@
   and run again, the grader skips what was recorded, re-records what was judged, and
   runs the rest: the same grades, and nbgrader's ``update_or_create`` rows are never
   duplicated.
-- Dask runs one submission notebook per task (``worker.run_submission``): a
-  ``LocalCluster`` (one single-threaded worker process per core) or an existing
-  cluster (``scheduler="tcp://..."``). Results come back as data; only this process
-  judges (``grading.grade_notebook``) and writes.
+- On this machine the driver runs the submissions itself (``pool.LocalPool``: zygotes
+  driven from its threads, the first started before the driver imports torch, more as
+  the class pays for them); on a Dask cluster (``scheduler="tcp://..."``, or a client
+  given) one submission notebook is one task (``worker.run_submission``). Results come
+  back as data; only this process judges (``grading.grade_notebook``) and writes.
 - Every submission gets a row and the run always ends with ``summary.csv``: a notebook
   whose grading fails in this process gets a row with status ``engine-error`` and the reason.
 """
@@ -31,7 +32,9 @@ from autograder.engine.fingerprints import fingerprints
 from autograder.engine.gradebook import GradebookWriter, write_autograded
 from autograder.engine.journal import Journal, JournalEntry
 from autograder.engine.limits import Limits
+from autograder.engine.pool import LocalPool
 from autograder.engine.records import Job, Row, RowStatus, RunResult, ZygoteSpec
+from autograder.engine.warmup import Launched, needs
 
 
 class GraderBusy(RuntimeError):
@@ -81,27 +84,31 @@ class CourseLock:
 class Grader:
     """What grading one assignment needs: its sources, points, checkers, cases and journal."""
 
-    def __init__(self, assignment: str, course: Path, limits: Limits, extra_checks=()):
+    def __init__(self, assignment: str, course: Path, limits: Limits, extra_checks=(), all_cells: bool = False):
         from autograder.nbgrader_setup import make_config
         from course.checks import load_all
 
         self.assignment = assignment
         self.course = Path(course).resolve()
         self.limits = limits
+        self.all_cells = all_cells  #: run every cell (no leaving out what grading does not need)
         self.extra_checks = tuple(str(Path(p).resolve()) for p in extra_checks)
-        broken: dict[str, str] = {}
-        load_all(self.extra_checks, errors=broken)
-        config = make_config(self.course)
-        self.writer = GradebookWriter(config.CourseDirectory.db_url, config.CourseDirectory.course_id, self.course)
+        self._config = make_config(self.course)
+        self._writer: GradebookWriter | None = None
+        self._max_scores: dict[str, dict[str, float]] | None = None
+        self._released_checksums: dict[str, dict[str, str]] = {}
         self.journal = Journal(self.course, assignment)
         self._load_sources()
+        broken: dict[str, str] = {}
+        modules = {(c.exercise or "").split(".")[0] for s in self.sources.values() for c in s.tests}
+        load_all(self.extra_checks, errors=broken, only=modules)  # this assignment's checkers, no other
         self._refuse_broken_checkers(broken)
         self.collected = repairs.placed(self.course, assignment)  #: student -> what collect repaired
         exercises = [c.exercise for s in self.sources.values() for c in s.tests
                      if c.exercise and judging.answers_of(c.exercise) is not None]
         self.cases = judging.Cases(exercises, judging.load_secret(self.course))
         self.fingerprints = fingerprints(exercises)  # for `autograder regrade`
-        self.zygote = ZygoteSpec(self.extra_checks, nbmod.imports_of(self.source_bytes.values()))
+        self.zygote = zygote_spec(list(self.source_bytes.values()), self.extra_checks)
 
     def _load_sources(self) -> None:
         src_dir = self.course / "source" / self.assignment
@@ -110,17 +117,43 @@ class Grader:
             raise FileNotFoundError(f"no source notebooks in {src_dir}")
         self.sources: dict[str, nbmod.Source] = {}
         self.source_bytes: dict[str, bytes] = {}
-        self.max_scores: dict[str, dict[str, float]] = {}
-        self.released_checksums: dict[str, dict[str, str]] = {}  #: nbgrader's "No response." for written answers
         for p in paths:
-            try:
-                self.max_scores[p.stem] = self.writer.grade_cells(self.assignment, p.stem)
-                self.released_checksums[p.stem] = self.writer.solution_cells(self.assignment, p.stem)
-            except Exception:
-                raise RuntimeError(f"{self.assignment}/{p.name} is not in the gradebook: run "
-                                   f"`nbgrader generate_assignment {self.assignment}` first") from None
             self.source_bytes[p.stem] = p.read_bytes()
             self.sources[p.stem] = nbmod.Source.load(p.stem, self.source_bytes[p.stem])
+
+    # -- the gradebook (opened once the sandboxes run: nbgrader takes a second to import) --
+    @property
+    def writer(self) -> GradebookWriter:
+        if self._writer is None:
+            db = self._config.CourseDirectory
+            self._writer = GradebookWriter(db.db_url, db.course_id, self.course)
+        return self._writer
+
+    @property
+    def max_scores(self) -> dict[str, dict[str, float]]:
+        """notebook -> grade id -> max score, as ``generate_assignment`` recorded them."""
+        if self._max_scores is None:
+            scores, checksums = {}, {}
+            for nb_name in self.sources:
+                try:
+                    scores[nb_name] = self.writer.grade_cells(self.assignment, nb_name)
+                    checksums[nb_name] = self.writer.solution_cells(self.assignment, nb_name)
+                except Exception:
+                    raise RuntimeError(f"{self.assignment}/{nb_name}.ipynb is not in the gradebook: run "
+                                       f"`nbgrader generate_assignment {self.assignment}` first") from None
+            self._max_scores, self._released_checksums = scores, checksums
+        return self._max_scores
+
+    @property
+    def released_checksums(self) -> dict[str, dict[str, str]]:
+        """notebook -> grade id -> checksum of the released answer (nbgrader's "No response." for
+        written answers), read with :attr:`max_scores`."""
+        self.max_scores  # noqa: B018
+        return self._released_checksums
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
 
     def _refuse_broken_checkers(self, broken: dict[str, str]) -> None:
         for s in self.sources.values():
@@ -137,7 +170,7 @@ class Grader:
 
     def key(self, student: str) -> str:
         """The journal key of ``student``'s submission as it is now."""
-        return self.journal.key(student, self.source_bytes, self.limits)
+        return self.journal.key(student, self.source_bytes, self.limits, ALL_CELLS if self.all_cells else "")
 
     def job(self, student: str, nb_name: str) -> tuple[Job | None, nbmod.Plan, grading.NotRun | None]:
         """(the Dask job, or None when there is nothing to run; the plan; why it is not run)."""
@@ -149,21 +182,35 @@ class Grader:
             cells, not_run = [], grading.NotRun(RowStatus.MISSING, "missing: no submitted notebook")
         except nbmod.Unreadable as exc:
             cells, not_run = [], grading.NotRun(RowStatus.UNREADABLE, f"unreadable: {exc}")
-        plan = nbmod.plan(self.sources[nb_name], cells, judging.answers_of)
+        plan = nbmod.plan(self.sources[nb_name], cells, judging.answers_of, all_cells=self.all_cells)
         if not_run is not None:
             return None, plan, not_run
         repairs.apply(plan, repairs.of(self.collected.get(student), self.sources[nb_name], data))
         return Job(student, nb_name, plan.steps, self.limits, {path.name: data}, self.zygote), plan, None
 
+    def rehearsal(self, nb_name: str) -> tuple[Job, nbmod.Plan]:
+        """The instructor's own notebook as if it were handed in (``watch`` grades it once at
+        its start and keeps nothing: the lazy paths of judging are then taken)."""
+        data = self.source_bytes[nb_name]
+        plan = nbmod.plan(self.sources[nb_name], nbmod.read_cells(data), judging.answers_of, all_cells=self.all_cells)
+        return Job(REHEARSAL, nb_name, plan.steps, self.limits, {f"{nb_name}.ipynb": data}, self.zygote), plan
+
     # -- judging -----------------------------------------------------------------------
     def judge(self, student: str, nb_name: str, plan: nbmod.Plan, result: RunResult | None,
               not_run: grading.NotRun | None) -> tuple[Row, dict | None]:
-        """The row and the feedback notebook (None when grading it failed: the row says why)."""
+        """The row and the feedback notebook (None when grading it failed: the row says why).
+
+        On one torch thread: the checkers' tensors are small, and the cores are the sandboxes'
+        (a second thread of the driver's waits on them; 09's judging took 1.5 s a student on
+        two busy cores, 0.3 s on one thread)."""
+        from course.env import one_thread
+
         g = grading.Grading(student, nb_name, self.sources[nb_name], plan, result, not_run,
                             self.max_scores[nb_name], self.cases, self.limits.cell_timeout_s,
                             self.released_checksums.get(nb_name, {}))
         try:
-            return grading.grade_notebook(g)
+            with one_thread():
+                return grading.grade_notebook(g)
         except Exception as exc:  # noqa: BLE001 - never an aborted run: a row that says why
             why = f"engine-error: grading failed in the driver ({type(exc).__name__}: {exc})"
             return grading.failed_row(student, nb_name, self.sources[nb_name], self.max_scores[nb_name], why), None
@@ -219,6 +266,7 @@ class Run:
         self.bar = _progress(len(students), len(self.rows), progress)
         self.pending: dict[str, dict[str, tuple]] = {s: {} for s in self.todo}
         self.jobs: list[tuple[Job, str, str, nbmod.Plan]] = []
+        self.keys: dict[str, str] = {}  #: the journal key of what was read (a hand-in may change meanwhile)
 
     def _resume(self, student: str) -> bool:
         entry = self.g.journal.valid(student, self.g.key(student))
@@ -236,6 +284,7 @@ class Run:
     def plan(self) -> None:
         """A job per notebook to run; those with nothing to run are finished at once."""
         for student in self.todo:
+            self.keys[student] = self.g.key(student)
             for nb_name in self.g.sources:
                 job, plan, not_run = self.g.job(student, nb_name)
                 if job is None:
@@ -262,21 +311,30 @@ class Run:
             if nb is not None:
                 write_autograded(g.course, student, g.assignment, nb_name, nb)
             rows.append(row)
-        g.save(student, g.journal.new_entry(g.key(student), rows, g.fingerprints, g.limits))
+        g.save(student, g.journal.new_entry(self.keys.get(student) or g.key(student), rows, g.fingerprints, g.limits))
         self.rows += rows
         self.bar.update(1, failed=any(r.status != RowStatus.GRADED for r in rows))
 
-    def dispatch(self, client) -> None:
-        """Every job on the cluster; each student is finished as their last notebook comes back."""
-        from dask.distributed import as_completed
+    def dispatch(self, executor) -> None:
+        """Every job to the pool or the cluster; each student is finished as their last notebook comes back."""
+        shared = {"json": self.g.cases.json, "blob": self.g.cases.blob}
+        if isinstance(executor, LocalPool):
+            import concurrent.futures
 
-        from autograder.engine.worker import run_submission
+            futures = [executor.submit(job, shared) for job, *_ in self.jobs]
+            done, key = concurrent.futures.as_completed(futures), _identity
+        else:
+            import dask.distributed
 
-        shared = client.scatter({"json": self.g.cases.json, "blob": self.g.cases.blob}, broadcast=True)
-        futures = [client.submit(run_submission, job, shared, pure=False, retries=1) for job, *_ in self.jobs]
-        index = {f.key: i for i, f in enumerate(futures)}
-        for future in as_completed(futures):
-            _job, student, nb_name, plan = self.jobs[index[future.key]]
+            from autograder.engine.worker import run_submission
+
+            scattered = executor.scatter(shared, broadcast=True)
+            futures = [executor.submit(run_submission, job, scattered, pure=False, retries=1) for job, *_ in self.jobs]
+            done, key = dask.distributed.as_completed(futures), _dask_key
+        index = {key(f): i for i, f in enumerate(futures)}
+        self.g.max_scores  # noqa: B018 - the gradebook, read while the sandboxes run (refuses a missing release)
+        for future in done:
+            _job, student, nb_name, plan = self.jobs[index[key(future)]]
             try:
                 result, not_run = future.result(), None
             except Exception as exc:  # the worker itself died twice: still a row
@@ -291,13 +349,36 @@ class Run:
         return self.rows
 
 
-def _anything_to_run(course: Path, assignment: str, limits: Limits, students: list[str] | None) -> bool:
+def _identity(future) -> object:
+    return id(future)
+
+
+def _dask_key(future) -> object:
+    return future.key
+
+
+#: Who hands in the instructor's own notebook in :meth:`Grader.rehearsal` (no student id has parentheses).
+REHEARSAL = "(rehearsal)"
+
+#: The journal key's variant of a run with ``all_cells`` (every cell run).
+ALL_CELLS = "all-cells"
+
+
+def zygote_spec(sources: list[bytes], extra_checks=()) -> ZygoteSpec:
+    """What the zygotes of an assignment import and warm (``warmup.needs``), as the record."""
+    import msgspec
+
+    return msgspec.convert(needs(sources, extra_checks).spec(extra_checks), ZygoteSpec)
+
+
+def _anything_to_run(course: Path, assignment: str, limits: Limits, students: list[str] | None,
+                     variant: str = "") -> bool:
     """Cheap look at the journal (no gradebook), to start workers early or not at all."""
     sources = {p.stem: p.read_bytes() for p in sorted((course / "source" / assignment).glob("*.ipynb"))}
     root = course / "submitted"
     names = students or (sorted(p.name for p in root.iterdir() if (p / assignment).is_dir()) if root.exists() else [])
     journal = Journal(course, assignment)
-    return any(journal.valid(s, journal.key(s, sources, limits)) is None for s in names)
+    return any(journal.valid(s, journal.key(s, sources, limits, variant)) is None for s in names)
 
 
 def _warm(client, spec: ZygoteSpec) -> list:
@@ -312,6 +393,7 @@ def _warm(client, spec: ZygoteSpec) -> list:
 
 
 def _client(scheduler: str | None, workers: int | None):
+    """A Dask client: on the cluster at ``scheduler``, or on a new LocalCluster (then returned too)."""
     from dask.distributed import Client, LocalCluster
 
     if scheduler:
@@ -322,50 +404,72 @@ def _client(scheduler: str | None, workers: int | None):
     return Client(cluster), cluster
 
 
+def _source_bytes(course: Path, assignment: str) -> list[bytes]:
+    return [p.read_bytes() for p in sorted((course / "source" / assignment).glob("*.ipynb"))]
+
+
 def grade(assignment: str, course: str | Path, *, scheduler: str | None = None, workers: int | None = None,
           limits: Limits | None = None, extra_checks=(), wait_s: float = 0.0, progress: bool = True,
-          students: list[str] | None = None, client=None) -> list[Row]:
-    """Grade every submission of ``assignment`` in nbgrader course ``course``; rows back."""
+          students: list[str] | None = None, client=None, all_cells: bool = False,
+          launched: Launched | None = None) -> list[Row]:
+    """Grade every submission of ``assignment`` in nbgrader course ``course``; rows back.
+
+    On this machine (no ``scheduler``, no ``client``) the submissions run in the driver's own
+    zygotes (``pool.LocalPool``, at most ``workers``, default one per core); ``launched`` is
+    the first of them, when the caller started it early (``warmup.launch``). ``client``: a
+    Dask client, or a ``LocalPool`` the caller keeps warm across assignments (its zygotes
+    import what each one needs, as a Dask worker's do).
+    """
     course = Path(course).resolve()
     limits = limits or Limits()
-    with CourseLock(course, wait_s):
-        if os.geteuid() == 0:
-            os.chmod(course, 0o700)  # sandboxes run as other uids: nothing in here is theirs to read
-        own_cluster, warming = None, []
-        if client is None and _anything_to_run(course, assignment, limits, students):
-            # workers start their zygotes (seconds: torch...) while this process sets up
-            client, own_cluster = _client(scheduler, workers)
-            sources = [p.read_bytes() for p in sorted((course / "source" / assignment).glob("*.ipynb"))]
-            spec = ZygoteSpec(tuple(str(Path(p).resolve()) for p in extra_checks), nbmod.imports_of(sources))
-            warming = _warm(client, spec)
-        try:
-            g = Grader(assignment, course, limits, extra_checks)
+    executor, own = client, []
+    try:
+        with CourseLock(course, wait_s):
+            if os.geteuid() == 0:
+                os.chmod(course, 0o700)  # sandboxes run as other uids: nothing in here is theirs to read
+            warming: list = []
+            if client is None and _anything_to_run(course, assignment, limits, students, ALL_CELLS if all_cells else ""):
+                spec = zygote_spec(_source_bytes(course, assignment), tuple(str(Path(p).resolve()) for p in extra_checks))
+                executor, own = _executor(scheduler, workers, spec, launched)
+                launched = None
+                if scheduler:  # workers start their zygotes (seconds: torch...) while this process sets up
+                    warming = _warm(executor, spec)
+            g = Grader(assignment, course, limits, extra_checks, all_cells)
             try:
-                return grade_locked(g, students, progress, client, scheduler, workers)
+                return grade_locked(g, students, progress, executor, scheduler, workers)
             finally:
-                g.writer.close()
-        finally:
-            del warming
-            if own_cluster is not None:
-                client.close()
-                own_cluster.close()
+                g.close()
+                del warming
+    finally:
+        if launched is not None:  # started early, then not needed (nothing to run, or the course was busy)
+            launched.stop()
+        for thing in own:
+            thing.close()
 
 
-def grade_locked(g: Grader, students: list[str] | None, progress: bool, client, scheduler: str | None = None,
+def _executor(scheduler: str | None, workers: int | None, spec: ZygoteSpec, launched: Launched | None = None):
+    """(what runs the submissions, what to close after): a Dask client, or the driver's own zygotes."""
+    if scheduler:
+        client, cluster = _client(scheduler, workers)
+        return client, [client] + ([cluster] if cluster is not None else [])
+    pool = LocalPool(spec, workers or os.cpu_count() or 1, first=launched)
+    return pool, [pool]
+
+
+def grade_locked(g: Grader, students: list[str] | None, progress: bool, executor, scheduler: str | None = None,
                  workers: int | None = None) -> list[Row]:
-    """The body of :func:`grade`, under the lock, with the workers (if any) starting."""
+    """The body of :func:`grade`, under the lock, with the zygotes or workers (if any) starting."""
     run = Run(g, students or g.students(), progress)
-    late_cluster = None
+    late: list = []
     try:
         run.plan()
         if run.jobs:
-            if client is None:  # everything looked journalled, but something must run after all
-                client, late_cluster = _client(scheduler, workers)
-            run.dispatch(client)
+            if executor is None:  # everything looked journalled, but something must run after all
+                executor, late = _executor(scheduler, workers, g.zygote)
+            run.dispatch(executor)
     finally:
-        if late_cluster is not None:
-            client.close()
-            late_cluster.close()
+        for thing in late:
+            thing.close()
         rows = run.close()
     return rows
 

@@ -18,13 +18,11 @@ It returns a :class:`records.RunResult` (data only) to the driver.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import selectors
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -34,18 +32,17 @@ import msgspec
 import psutil
 
 from autograder.engine.protocol import Channel
+from autograder.engine.warmup import MAX_SLOTS, SLOT_DIR, Launched, launch  # noqa: F401  (MAX_SLOTS: the tests)
 from autograder.engine.records import (KILLS, BadCell, Broken, Crash, DoneStep, End, Exited, Fault, ForkRequest,
                                        Forked, Job, Kill, Ready, RunResult, RunStatus, RunSummary, SandboxJob,
                                        Start, Tampered, WarmRequest, WorkerTimings, ZygoteMessage, ZygoteSpec, encode)
 
-SLOT_DIR = os.path.join(tempfile.gettempdir(), "autograder-engine-slots")
 #: Job folders (the hidden cases of one run), one subfolder per worker process, so that
 #: what a killed worker left behind is found and removed by the next one.
 JOBS_DIR = os.path.join(tempfile.gettempdir(), "autograder-engine-jobs")
 _JOB_PARENT: str | None = None
 #: Sandbox uids when the grader runs as root: one per concurrent sandbox slot.
 UID_BASE = 62000
-MAX_SLOTS = 256
 #: Seconds a sandbox may take to start (fork, confine, say hello) on top of a cell's limit.
 START_S = 30.0
 #: Seconds the zygote has to report a sandbox the worker killed.
@@ -58,19 +55,6 @@ PLAIN = ZygoteSpec()
 
 class ZygoteError(RuntimeError):
     """The zygote broke the protocol, died or went silent: it is discarded."""
-
-
-def _slot() -> tuple[int, object]:
-    """A slot number no other live zygote on this machine holds (flock, freed on death)."""
-    os.makedirs(SLOT_DIR, mode=0o700, exist_ok=True)
-    for n in range(MAX_SLOTS):
-        f = open(os.path.join(SLOT_DIR, f"slot-{n}.lock"), "w")
-        try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return n, f
-        except OSError:
-            f.close()
-    raise ZygoteError("no free sandbox slot")
 
 
 @dataclass
@@ -137,19 +121,19 @@ class _Watch:
 class Zygote:
     """The worker's handle on its zygote process (started once, reused until it fails)."""
 
-    def __init__(self, spec: ZygoteSpec = PLAIN):
-        self.slot, self._slot_file = _slot()
+    def __init__(self, spec: ZygoteSpec = PLAIN, launched: Launched | None = None):
+        """Start a zygote on ``spec`` (or adopt one ``warmup.launch`` started on it) and wait until it is warm."""
+        if launched is None:
+            try:
+                launched = launch(encode(spec).decode())
+            except RuntimeError as exc:
+                raise ZygoteError(str(exc)) from None
+        self.slot, self._slot_file, self.log, self.proc = launched.slot, launched.slot_file, launched.log, launched.proc
+        t0 = launched.t0
         self.uid = UID_BASE + self.slot if os.geteuid() == 0 else None
         self.spec = spec
         self.broken = False
-        env = {k: v for k, v in os.environ.items()
-               if k in ("PATH", "LANG", "LC_ALL", "HOME", "PYTHONPATH", "VIRTUAL_ENV", "TMPDIR")}
-        t0 = time.perf_counter()
-        self.log = os.path.join(SLOT_DIR, f"zygote-{self.slot}.log")
-        with open(self.log, "wb") as log:  # its stderr: why it failed to start, if it does
-            self.proc = subprocess.Popen([sys.executable, "-m", "autograder.engine.zygote", encode(spec).decode()],
-                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
-                                         env=env, cwd="/", bufsize=0)
+        self.current: int | None = None  #: the sandbox running now
         self._buf = b""
         self._decoder = msgspec.json.Decoder(ZygoteMessage)
         try:
@@ -198,20 +182,26 @@ class Zygote:
             raise ZygoteError(f"the zygote answered {type(msg).__name__} where {kind.__name__} was due")
         return msg
 
-    def warm(self, imports: tuple[str, ...]) -> None:
-        """Import what another assignment needs (nothing when all is imported already)."""
-        missing = tuple(sorted(set(imports) - set(self.spec.warm_imports)))
-        if not missing:
+    def warm(self, spec: ZygoteSpec) -> None:
+        """Import what another assignment needs, take its paths (nothing when all is done already)."""
+        missing = tuple(sorted(set(spec.warm_imports) - set(self.spec.warm_imports)))
+        have = self.spec.warm_paths
+        paths = () if have is None else tuple(p for p in (spec.warm_paths or ()) if p not in have)
+        if spec.warm_paths is None and have is not None:
+            paths = ("optimizer", "data-loader", "serialization", "meta")
+        if not missing and not paths:
             return
         try:
             assert self.proc.stdin is not None
-            self.proc.stdin.write(encode(WarmRequest(missing)) + b"\n")
+            self.proc.stdin.write(encode(WarmRequest(missing, paths)) + b"\n")
             self._expect(Ready, timeout=180)
         except BaseException:
             self.broken = True
             self.close()
             raise
-        self.spec = ZygoteSpec(self.spec.extra_checks, tuple(sorted(set(self.spec.warm_imports) | set(missing))))
+        self.spec = ZygoteSpec(self.spec.extra_checks, tuple(sorted(set(self.spec.warm_imports) | set(missing))),
+                               None if have is None else tuple(sorted(set(have) | set(paths))),
+                               self.spec.all_checkers)
 
     def alive(self) -> bool:
         return not self.broken and self.proc.poll() is None
@@ -238,8 +228,10 @@ class Zygote:
             assert self.proc.stdin is not None
             self.proc.stdin.write(encode(ForkRequest(job_dir, fifo, self.uid)) + b"\n")
             watch = _Watch(self._expect(Forked, timeout=30).pid, cell_timeout)
+            self.current = watch.pid
             outcome.exited = self._watch(rfd, channel, watch)
             watch.alive = False
+            self.current = None
             _drain(rfd, channel)
             watch.on_records(channel)  # what came after the last look: a tampered last cell too
             outcome.kill, outcome.kept = watch.kill, watch.kill_record
@@ -316,9 +308,10 @@ def zygote(spec: ZygoteSpec = PLAIN) -> tuple[Zygote, bool]:
     """This process's zygote, started on first use (and again if it died, broke or has another spec)."""
     global _ZYGOTE
     with _ZYGOTE_LOCK:
-        if _ZYGOTE is not None and _ZYGOTE.alive() and _ZYGOTE.spec.extra_checks == spec.extra_checks:
+        if _ZYGOTE is not None and _ZYGOTE.alive() and _ZYGOTE.spec.extra_checks == spec.extra_checks and \
+                (_ZYGOTE.spec.all_checkers or not spec.all_checkers):
             try:
-                _ZYGOTE.warm(spec.warm_imports)  # another assignment: its imports too, no new start
+                _ZYGOTE.warm(spec)  # another assignment: its imports too, no new start
                 return _ZYGOTE, False
             except ZygoteError:
                 pass  # discarded: a fresh one below
@@ -402,15 +395,18 @@ class _Runs:
         return Channel(steps, (self.job.limits.result_mb + 1) << 20)
 
 
-def run_submission(job: Job, shared: dict) -> RunResult:
+def run_submission(job: Job, shared: dict, zygotes=None) -> RunResult:
     """The Dask task: run one submission (see module docstring); data back, never an exception
     caused by what a sandbox did.
 
     ``shared`` holds the encoded cases (``json``, ``blob``), sent once to every worker.
+    ``zygotes`` (spec -> (zygote, fresh)) gives the zygote to use: by default this process's
+    own; ``pool.LocalPool`` gives each of its threads its own.
     """
+    zygotes = zygotes or zygote
     t_start = time.perf_counter()
-    zyg, fresh = zygote(job.zygote)
-    startup_s = zyg.start_s if fresh else 0.0
+    zyg, fresh = zygotes(job.zygote)
+    startup_s = time.perf_counter() - t_start if fresh else 0.0  # this task's wait for its zygote
     runs = _Runs(job)
     failures = 0
     for _attempt in range(job.limits.max_runs):
@@ -421,8 +417,9 @@ def run_submission(job: Job, shared: dict) -> RunResult:
             if failures > 1:
                 runs.leave_out(None, BadCell(Fault.ENGINE_ERROR, f"the sandbox's zygote failed: {exc}"))
                 break
-            zyg, fresh = zygote(job.zygote)
-            startup_s += zyg.start_s
+            t_zygote = time.perf_counter()
+            zyg, fresh = zygotes(job.zygote)
+            startup_s += time.perf_counter() - t_zygote
             continue
         runs.keep(outcome)
         if _ended(outcome):

@@ -35,14 +35,13 @@ from autograder.engine import jail
 from autograder.engine.records import Exited, ForkRequest, Forked, Ready, WarmRequest, ZygoteRequest, ZygoteSpec, encode
 
 _THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS")
-#: Imported in every zygote: what notebooks and checkers commonly reach for lazily.
-BASE_IMPORTS = ("encodings.ascii", "encodings.latin_1", "encodings.utf_16", "encodings.utf_32", "encodings.idna",
-                "cProfile", "pstats", "copy", "io", "tempfile", "csv", "zipfile", "gzip", "pickle",
-                "sklearn.compose", "sklearn.preprocessing", "sklearn.model_selection", "sklearn.metrics",
-                "tqdm.auto", "torch.utils.data", "torch.nn.init", "torch.autograd.functional")
 
 
 def _load(spec: ZygoteSpec) -> None:
+    """What every sandbox needs (torch, the sandbox's shell and plots, the checkers), then what
+    this assignment needs (``warmup.needs``: its imports and torch's lazy paths it reaches)."""
+    from autograder.engine.warmup import BASE_IMPORTS
+
     for var in _THREAD_VARS:
         os.environ[var] = "1"
     os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
@@ -52,11 +51,8 @@ def _load(spec: ZygoteSpec) -> None:
     torch.set_num_interop_threads(1)
     import matplotlib
     import numpy  # noqa: F401
-    import pandas  # noqa: F401
-    import safetensors.torch  # noqa: F401
-    import sklearn  # noqa: F401
     import psutil  # noqa: F401
-    import tqdm  # noqa: F401
+    import safetensors.torch  # noqa: F401
 
     matplotlib.use("module://matplotlib_inline.backend_inline")
     import matplotlib.pyplot  # noqa: F401
@@ -64,21 +60,33 @@ def _load(spec: ZygoteSpec) -> None:
     import course
     import course.checking  # noqa: F401
     import course.checks
-    import course.data  # noqa: F401
-    import course.plots  # noqa: F401
 
-    course.checks.load_all(spec.extra_checks, errors={})
-    _warm_torch()
-    _warm_imports(BASE_IMPORTS + spec.warm_imports)
+    if spec.all_checkers:
+        course.checks.load_all(spec.extra_checks, errors={})
+    else:
+        for path in spec.extra_checks:
+            try:
+                course.checks.load_file(path)
+            except Exception:  # noqa: BLE001 - the driver has refused an assignment whose checkers fail
+                pass
+    from autograder.engine.integrity import WATCHED_MODULES
+
+    # the libraries the tripwire watches, loaded before its baseline whatever the assignment
+    # imports: a patch of one a student imports first (numpy.testing) is still seen
+    _warm_imports(BASE_IMPORTS + spec.warm_imports + tuple(WATCHED_MODULES))
+    _warm_checkers()
+    _warm_torch(spec.warm_paths)
 
 
-def _warm_torch() -> None:
-    """Take, once, the paths notebooks take, so that sandboxes never import anew.
+def _warm_torch(paths=None) -> None:
+    """Take, once, the lazy paths of torch that ``paths`` name (None: every one).
 
     A sandbox may run as another user who cannot read the Python installation (it can
     live in a 0700 home directory), so a module first imported inside a sandbox fails
     there. What torch imports lazily on first use (the first optimizer step pulls in
-    torch._dynamo, ~800 modules) is imported here, in the zygote, before any fork.
+    torch._dynamo, ~800 modules) is imported here, in the zygote, before any fork; an
+    assignment whose notebooks and checkers never reach a path does not pay for it
+    (``warmup.PATHS`` says which words reach which path).
     """
     import io
 
@@ -87,35 +95,54 @@ def _warm_torch() -> None:
     x = torch.randn(8, 8, requires_grad=True)
     (torch.nn.functional.relu(x @ x.T).sum()).backward()
     model = torch.nn.Linear(4, 2)
-    for make in (lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9), lambda p: torch.optim.Adam(p),
-                 lambda p: torch.optim.RMSprop(p), lambda p: torch.optim.AdamW(p)):
-        opt = make(model.parameters())
-        schedule = torch.optim.lr_scheduler.StepLR(opt, step_size=1)
-        model(torch.ones(3, 4)).sum().backward()
-        opt.step()
-        opt.zero_grad()
-        schedule.step()
-    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.ones(4, 4)), batch_size=2)
-    for _ in loader:
-        pass
-    buffer = io.BytesIO()
-    torch.save(model.state_dict(), buffer)
-    torch.load(io.BytesIO(buffer.getvalue()))
-    try:  # the first error on the meta device imports more of torch
-        torch.ones(1) + torch.ones(1, device="meta")
-    except RuntimeError:
-        pass
+    if paths is None or "optimizer" in paths:
+        for make in (lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9), lambda p: torch.optim.Adam(p),
+                     lambda p: torch.optim.RMSprop(p), lambda p: torch.optim.AdamW(p)):
+            opt = make(model.parameters())
+            schedule = torch.optim.lr_scheduler.StepLR(opt, step_size=1)
+            model(torch.ones(3, 4)).sum().backward()
+            opt.step()
+            opt.zero_grad()
+            schedule.step()
+    if paths is None or "data-loader" in paths:
+        loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.ones(4, 4)), batch_size=2)
+        for _ in loader:
+            pass
+    if paths is None or "serialization" in paths:
+        buffer = io.BytesIO()
+        torch.save(model.state_dict(), buffer)
+        torch.load(io.BytesIO(buffer.getvalue()))
+    if paths is None or "meta" in paths:
+        try:  # the first error on the meta device imports more of torch
+            torch.ones(1) + torch.ones(1, device="meta")
+        except RuntimeError:
+            pass
 
 
 def _warm_imports(names) -> None:
-    """Import what the assignment's notebooks import (a failure is never a reason to stop)."""
+    """Import what the assignment's notebooks and checkers import (a failure is never a reason to stop:
+    ``from course import plots`` names a submodule, ``from torch import nn`` a name that is one too)."""
     import importlib
 
     for name in sorted(set(names)):
+        if name in sys.modules:
+            continue
         try:
             importlib.import_module(name)
         except Exception:  # noqa: BLE001 - a warm-up
             pass
+
+
+def _warm_checkers() -> None:
+    """Call ``warm_up()`` of each checker module that has one: what every sandbox would load
+    again (project 09's data frame) is loaded once here and shared by the forks."""
+    for name, module in sorted(sys.modules.items()):
+        warm = getattr(module, "warm_up", None) if name.startswith("course.checks.") else None
+        if callable(warm):
+            try:
+                warm()
+            except Exception:  # noqa: BLE001 - a warm-up: the sandbox loads it itself then
+                pass
 
 
 def _capture_pristine() -> None:
@@ -262,6 +289,8 @@ def _warm(request: WarmRequest) -> None:
 
     t0 = time.perf_counter()
     _warm_imports(request.imports)
+    _warm_checkers()
+    _warm_torch(request.paths)
     _capture_pristine()
     _send(Ready(os.getpid(), time.perf_counter() - t0, jail.probe()))
 

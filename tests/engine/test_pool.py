@@ -1,0 +1,35 @@
+"""The driver's own zygote threads (``autograder/engine/pool.py``) never leave it waiting.
+
+A failure of the pool's own code (not of a sandbox: those come back as data) ends its
+thread; when it was the last one, what was still waiting fails with the reason, so that
+``grade`` writes an ``engine-error`` row for it instead of waiting forever.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from autograder.engine.pool import LocalPool, PoolClosed
+from autograder.engine.records import Job, ZygoteSpec
+from autograder.engine.limits import Limits
+
+
+def _take_one_then_fail(self, slot):
+    with self.cond:
+        while not self.queue:
+            self.cond.wait()
+    raise RuntimeError("a bug in the pool")
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")  # the thread's own report
+def test_when_the_last_thread_fails_what_waits_fails_with_the_reason(monkeypatch):
+    monkeypatch.setattr(LocalPool, "_take_jobs", _take_one_then_fail)
+    pool = LocalPool(ZygoteSpec(), 1)
+    try:
+        job = Job("ada", "nb", [], Limits(), {})
+        futures = [pool.submit(job, {}), pool.submit(job, {})]
+        for future in futures:
+            with pytest.raises(PoolClosed, match="a bug in the pool"):
+                future.result(timeout=60)  # a guard against a hang, not a speed bound
+    finally:
+        pool.close()

@@ -233,7 +233,8 @@ def _timings(result: RunResult | None) -> Timings:
         return Timings()
     t = result.timings
     return Timings(startup_s=t.startup_s, compute_s=t.compute_s, runs=len(result.runs), maxrss_kb=t.maxrss_kb,
-                   worker_pid=t.worker_pid, zygote_start_s=t.zygote_start_s, worker_maxrss_kb=t.worker_maxrss_kb,
+                   worker_pid=t.worker_pid, zygote_pid=t.zygote_pid,
+                   zygote_start_s=t.zygote_start_s, worker_maxrss_kb=t.worker_maxrss_kb,
                    zygote_rss_kb=t.zygote_rss_kb)
 
 

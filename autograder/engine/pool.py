@@ -7,28 +7,23 @@ owns one zygote and runs :func:`worker.run_submission` with it (the same runs, r
 records as on a Dask worker); the threads only wait on pipes, so the driver judges and
 writes while they run.
 
-Zygotes start as they pay off: the first at once (``warmup.launch``, before the driver
-imports torch), another one when the submissions still waiting would keep the zygotes
-there busy for more than :data:`GROW_MARGIN` times what a zygote takes to start (measured
-on the first), up to ``max_zygotes``. A zygote that starts takes a core from those that
-run sandboxes and from the driver for as long as it starts, so breaking even is not
-enough. A small class never pays for a second zygote; a large one gets one per core.
+The first zygote starts at once (``warmup.launch``, before the driver imports torch).
+The others are forked from a warm one (``Zygote.clone``, tens of milliseconds, its pages
+shared) whenever a submission waits and fewer than ``max_zygotes`` run: a fresh start
+would take seconds of a core the sandboxes and the driver need, which is why an earlier
+engine gave a small class a single zygote. A zygote that breaks is replaced by a fresh start.
 """
 
 from __future__ import annotations
 
 import collections
+import sys
 import threading
-import time
 from concurrent.futures import Future
 
 from autograder.engine import worker
 from autograder.engine.records import Job, RunResult, ZygoteSpec
 from autograder.engine.warmup import Launched
-
-
-#: Another zygote starts only when the work waiting would take this many times its start-up.
-GROW_MARGIN = 2.0
 
 
 class PoolClosed(worker.ZygoteError):
@@ -38,15 +33,16 @@ class PoolClosed(worker.ZygoteError):
 class _Slot:
     """One thread's zygote: adopted from an early launch, started on first use, replaced when it breaks."""
 
-    def __init__(self, pool: "LocalPool", launched: Launched | None):
+    def __init__(self, pool: "LocalPool", launched: Launched | None, zygote: worker.Zygote | None = None):
         self.pool = pool
         self.launched = launched
-        self.zygote: worker.Zygote | None = None
+        self.zygote = zygote
 
     def __call__(self, spec: ZygoteSpec) -> tuple[worker.Zygote, bool]:
         zyg = self.zygote
         if zyg is not None and zyg.alive() and zyg.spec.extra_checks == spec.extra_checks:
             zyg.warm(spec)
+            self.pool.grow_from(zyg)
             return zyg, False
         if self.pool.closed:
             raise PoolClosed("the grader is stopping")
@@ -55,6 +51,7 @@ class _Slot:
         launched, self.launched = self.launched, None
         self.zygote = worker.Zygote(spec, launched)
         self.pool.started(self.zygote.start_s)
+        self.pool.grow_from(self.zygote)
         return self.zygote, True
 
     def stop(self) -> None:
@@ -88,8 +85,8 @@ class LocalPool:
     def zygotes(self) -> int:
         return len(self.slots)
 
-    def _spawn(self, launched: Launched | None = None) -> None:
-        slot = _Slot(self, launched)
+    def _spawn(self, launched: Launched | None = None, zygote: worker.Zygote | None = None) -> None:
+        slot = _Slot(self, launched, zygote)
         self.slots.append(slot)
         thread = threading.Thread(target=self._serve, args=(slot,), name=f"autograder-zygote-{len(self.slots)}",
                                   daemon=True)
@@ -141,7 +138,6 @@ class LocalPool:
                 future, job, shared = self.queue.popleft()
             if not future.set_running_or_notify_cancel():
                 continue
-            t0 = time.perf_counter()
             try:
                 result: RunResult = worker.run_submission(job, shared, slot)
             except BaseException as exc:  # noqa: BLE001 - the driver gives the submission a row
@@ -151,15 +147,24 @@ class LocalPool:
                 future.set_exception(PoolClosed("the grader is stopping"))
                 return
             future.set_result(result)
-            self._grow(time.perf_counter() - t0 - result.timings.startup_s)
 
-    def _grow(self, seconds: float) -> None:
-        """Another zygote, when the submissions waiting would keep it busy longer than it takes to start."""
+    def grow_from(self, zygote: worker.Zygote) -> None:
+        """A zygote more, cloned from ``zygote`` (warm, between its runs), while a submission
+        waits and fewer than ``max_zygotes`` run. A clone that fails costs nothing but the try."""
         with self.cond:
-            if self.closed or len(self.slots) >= self.max_zygotes or self.start_s is None:
+            if self.closed or not self.queue or len(self.slots) >= self.max_zygotes:
                 return
-            if len(self.queue) * seconds / len(self.slots) > GROW_MARGIN * self.start_s:
-                self._spawn()
+        try:
+            clone = zygote.clone()
+        except (worker.ZygoteError, OSError, RuntimeError) as exc:
+            print(f"autograder: a second zygote could not be cloned ({exc}); grading goes on with "
+                  f"{len(self.slots)}", file=sys.stderr)
+            return
+        with self.cond:
+            if self.closed:
+                clone.close()
+                return
+            self._spawn(zygote=clone)
 
     def warm_up(self) -> None:
         """Start the first zygote now if it is not starting yet (``watch``: warm before the first hand-in)."""

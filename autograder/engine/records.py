@@ -190,7 +190,15 @@ class WarmRequest(Struct, frozen=True, tag="warm", tag_field="t", forbid_unknown
     paths: tuple[WarmPath, ...] = ()
 
 
-ZygoteRequest = Union[ForkRequest, WarmRequest]
+class CloneRequest(Struct, frozen=True, tag="clone", tag_field="t", forbid_unknown_fields=True):
+    """Fork a second zygote from this warm one (answered with Cloned): it reads its requests
+    from the FIFO ``requests`` and writes its messages, a Ready first, to the FIFO ``replies``."""
+
+    requests: str
+    replies: str
+
+
+ZygoteRequest = Union[ForkRequest, WarmRequest, CloneRequest]
 
 
 class Ready(Struct, frozen=True, tag="ready", tag_field="t", forbid_unknown_fields=True):
@@ -211,7 +219,11 @@ class Exited(Struct, frozen=True, tag="exited", tag_field="t", forbid_unknown_fi
     cpu_s: Seconds = 0.0
 
 
-ZygoteMessage = Union[Ready, Forked, Exited]
+class Cloned(Struct, frozen=True, tag="cloned", tag_field="t", forbid_unknown_fields=True):
+    pid: Annotated[int, Meta(gt=0)]
+
+
+ZygoteMessage = Union[Ready, Forked, Exited, Cloned]
 
 
 # --- sandbox -> worker: the channel (untrusted) ----------------------------------------------
@@ -459,6 +471,7 @@ class Timings(Struct, forbid_unknown_fields=True):
     runs: int = 0
     maxrss_kb: int = 0
     worker_pid: int | None = None
+    zygote_pid: int | None = None  #: which zygote forked its sandboxes (a clone has its own)
     zygote_start_s: float = 0.0
     worker_maxrss_kb: int = 0
     zygote_rss_kb: int = 0

@@ -32,7 +32,18 @@ import sys
 import msgspec
 
 from autograder.engine import jail
-from autograder.engine.records import Exited, ForkRequest, Forked, Ready, WarmRequest, ZygoteRequest, ZygoteSpec, encode
+from autograder.engine.records import (
+    CloneRequest,
+    Cloned,
+    Exited,
+    ForkRequest,
+    Forked,
+    Ready,
+    WarmRequest,
+    ZygoteRequest,
+    ZygoteSpec,
+    encode,
+)
 
 _THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS")
 
@@ -295,6 +306,60 @@ def _warm(request: WarmRequest) -> None:
     _send(Ready(os.getpid(), time.perf_counter() - t0, jail.probe()))
 
 
+def _clone(request: CloneRequest) -> None:
+    """A second zygote, forked from this warm one: ready in milliseconds instead of the
+    seconds of a fresh start, and sharing this one's pages copy-on-write.
+
+    No student code has run in this process (sandboxes are its children), so the clone is
+    as pristine as the zygote, its tripwire baseline included. It is forked twice, with this
+    zygote no subreaper meanwhile, so that it is no descendant of this zygote (after each
+    sandbox the zygote kills every descendant it has). The clone takes the FIFOs the worker
+    made for it as its stdin and stdout and goes on serving in the loop it was forked in;
+    this zygote answers ``Cloned`` with the clone's pid.
+    """
+    import time
+
+    t0 = time.perf_counter()
+    sys.stdout.flush()
+    report_r, report_w = os.pipe()
+    jail.prctl(jail.PR_SET_CHILD_SUBREAPER, 0)
+    middle = os.fork()
+    if middle == 0:  # the middle process: fork the clone, say its pid, end
+        os.close(report_r)
+        clone = os.fork()
+        if clone == 0:
+            os.close(report_w)
+            _become_clone(request, t0)
+            return
+        os.write(report_w, str(clone).encode())
+        os._exit(0)
+    os.close(report_w)
+    os.waitpid(middle, 0)
+    _subreaper()
+    with os.fdopen(report_r, "rb") as report:
+        pid = int(report.read() or 0)
+    if pid <= 0:
+        raise RuntimeError("the clone was not forked")
+    _send(Cloned(pid))
+
+
+def _become_clone(request: CloneRequest, t0: float) -> None:
+    """In the clone: the worker's FIFOs in place of the zygote's pipes (the zygote's own are
+    closed here, so that its end is still seen), a subreaper of its own, then ``Ready``."""
+    import time
+
+    signal.alarm(30)  # a worker that never opens its ends: the clone ends instead of waiting forever
+    replies = os.open(request.replies, os.O_WRONLY)  # the worker holds its read end already
+    requests = os.open(request.requests, os.O_RDONLY)  # returns once the worker opens it to write
+    signal.alarm(0)
+    os.dup2(requests, sys.stdin.fileno())
+    os.dup2(replies, sys.stdout.fileno())
+    os.close(requests)
+    os.close(replies)
+    _subreaper()
+    _send(Ready(os.getpid(), time.perf_counter() - t0, jail.probe()))
+
+
 def serve(spec: ZygoteSpec) -> None:
     _start(spec)
     decoder = msgspec.json.Decoder(ZygoteRequest)
@@ -303,6 +368,8 @@ def serve(spec: ZygoteSpec) -> None:
             request = decoder.decode(line)  # the worker's own request: a bad one ends the zygote
             if isinstance(request, ForkRequest):
                 _fork(request)
+            elif isinstance(request, CloneRequest):
+                _clone(request)  # returns in both: the clone serves its own worker from here on
             else:
                 _warm(request)
 

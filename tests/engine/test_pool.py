@@ -33,3 +33,30 @@ def test_when_the_last_thread_fails_what_waits_fails_with_the_reason(monkeypatch
                 future.result(timeout=60)  # a guard against a hang, not a speed bound
     finally:
         pool.close()
+
+
+def test_a_clone_is_no_descendant_of_its_zygote_serves_on_its_own_and_outlives_it():
+    """``Zygote.clone``: the second zygote is forked from the first, twice, so the first's
+    after-run sweep (it kills every descendant it has) never reaches it; it answers on its
+    own FIFOs, holds its own slot, and goes on when the first is gone."""
+    import psutil
+
+    from autograder.engine import worker
+
+    spec = ZygoteSpec(warm_paths=(), all_checkers=False)
+    first = worker.Zygote(spec)
+    clone = None
+    try:
+        clone = first.clone()
+        assert clone.ready.pid == clone.proc.pid != first.proc.pid
+        assert clone.proc.pid not in {p.pid for p in psutil.Process(first.proc.pid).children(recursive=True)}
+        assert clone.slot != first.slot
+        first.close()
+        assert first.proc.poll() is not None
+        clone.warm(ZygoteSpec(warm_imports=("wave",), warm_paths=(), all_checkers=False))  # asks, waits for Ready
+        assert "wave" in clone.spec.warm_imports and clone.alive()
+    finally:
+        first.close()
+        if clone is not None:
+            clone.close()
+    assert clone.proc.poll() is not None  # closing its requests ends it

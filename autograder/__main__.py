@@ -26,8 +26,12 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-if __name__ == "__main__" and sys.path and os.path.abspath(sys.path[0] or os.curdir) == os.getcwd() \
-        and os.getcwd() != os.path.dirname(os.path.dirname(os.path.abspath(__file__))):
+if (
+    __name__ == "__main__"
+    and sys.path
+    and os.path.abspath(sys.path[0] or os.curdir) == os.getcwd()
+    and os.getcwd() != os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+):
     # `python -m` puts the current folder first on the path: a course folder named "course"
     # there would hide the `course` package. Nothing is ever imported from the current folder.
     sys.path.pop(0)
@@ -54,8 +58,13 @@ def _init(args) -> int:
     from autograder.paths import SOLUTIONS
 
     t0 = time.perf_counter()
-    report = init(args.course_dir, args.assignments, Path(args.solutions) if args.solutions else SOLUTIONS,
-                  exchange=args.exchange, course_id=args.course_id)
+    report = init(
+        args.course_dir,
+        args.assignments,
+        Path(args.solutions) if args.solutions else SOLUTIONS,
+        exchange=args.exchange,
+        course_id=args.course_id,
+    )
     print(report.summary().replace("--course DIR", f"--course {args.course_dir}"))
     print(f"done in {time.perf_counter() - t0:.1f} s")
     return 0
@@ -70,9 +79,11 @@ def _release(args) -> int:
     if args.repository:
         repository = publish.check_repository(args.repository)
         path = publish.set_repository(repository, args.branch)
-        print(f"{path}: the course now lives at {repository} (branch {args.branch or publish.branch()}); "
-              "every badge and bootstrap cell is released again")
-    from autograder.release import release   # imports the course package (and torch): after the checks
+        print(
+            f"{path}: the course now lives at {repository} (branch {args.branch or publish.branch()}); "
+            "every badge and bootstrap cell is released again"
+        )
+    from autograder.release import release  # imports the course package (and torch): after the checks
 
     out = Path(args.out) if args.out else NOTEBOOKS
     t0 = time.perf_counter()
@@ -89,8 +100,10 @@ def _release(args) -> int:
         print(publish.tag_status().line())
     if args.student_bundle:
         bundle = publish.student_bundle(Path(args.student_bundle), out)
-        print(f"student bundle in {bundle}: {len(list((bundle / 'notebooks').glob('*.ipynb')))} notebooks, "
-              f"{next(bundle.glob('*.whl')).name}, README.md")
+        print(
+            f"student bundle in {bundle}: {len(list((bundle / 'notebooks').glob('*.ipynb')))} notebooks, "
+            f"{next(bundle.glob('*.whl')).name}, README.md"
+        )
     return 0
 
 
@@ -106,11 +119,15 @@ def _check_release(args, solutions: Path) -> None:
         raise UsageError(f"--out {args.out} is a file", "give a folder for the released notebooks")
     missing = sorted({Path(n).stem for n in args.names} - {p.stem for p in solutions.glob("*.ipynb")})
     if missing:
-        raise UsageError(f"no solution notebook named {', '.join(missing)} in {solutions}",
-                         "give the names of notebooks in the solutions folder")
+        raise UsageError(
+            f"no solution notebook named {', '.join(missing)} in {solutions}",
+            "give the names of notebooks in the solutions folder",
+        )
     if (args.repository or args.tag) and (args.names or args.out or args.solutions):
-        raise UsageError(f"--{'repository' if args.repository else 'tag'} releases the repository's own notebooks, "
-                         "all of them", "leave out the names, --out and --solutions")
+        raise UsageError(
+            f"--{'repository' if args.repository else 'tag'} releases the repository's own notebooks, all of them",
+            "leave out the names, --out and --solutions",
+        )
     if args.student_bundle:
         publish.check_bundle_target(Path(args.student_bundle))
     if args.branch and not args.repository:
@@ -127,15 +144,16 @@ def _students_to_grade(course, assignment: str) -> list[str]:
     """The students with a hand-in of ``assignment`` in submitted/, roster students only when
     the course has a roster (the others are listed, never graded)."""
     submitted = course.root / "submitted"
-    handed_in = sorted(p.name for p in submitted.iterdir() if (p / assignment).is_dir()) \
-        if submitted.is_dir() else []
+    handed_in = sorted(p.name for p in submitted.iterdir() if (p / assignment).is_dir()) if submitted.is_dir() else []
     roster = set(course.roster())
     if not roster:
         return handed_in
     off = [s for s in handed_in if s not in roster]
     if off:
-        print(f"not graded, not on the roster: {', '.join(off)} (import them with `autograder roster` "
-              "or move their folders out of submitted/)")
+        print(
+            f"not graded, not on the roster: {', '.join(off)} (import them with `autograder roster` "
+            "or move their folders out of submitted/)"
+        )
     return [s for s in handed_in if s in roster]
 
 
@@ -143,8 +161,10 @@ def _grade(args) -> int:
     for name in ("cell_timeout", "memory_mb", "cpu_s", "workers"):
         value = getattr(args, name)
         if value is not None and value <= 0:
-            raise UsageError(f"--{name.replace('_', '-')} must be positive, not {value:g}",
-                             "give a number above 0, or leave it out for the default")
+            raise UsageError(
+                f"--{name.replace('_', '-')} must be positive, not {value:g}",
+                "give a number above 0, or leave it out for the default",
+            )
     for path in args.checks or ():
         if not Path(path).is_file():
             raise UsageError(f"no checkers file {path}", "give the path of a course.checks-style .py file")
@@ -157,21 +177,35 @@ def _grade(args) -> int:
         course = _assignment(args)
         students = _students_to_grade(course, args.assignment)
         if not students:
-            print(f"nothing to grade for {args.assignment}: no submission of a roster student in "
-                  f"{course.root / 'submitted'} (run `python -m autograder collect` first)")
+            print(
+                f"nothing to grade for {args.assignment}: no submission of a roster student in "
+                f"{course.root / 'submitted'} (run `python -m autograder collect` first)"
+            )
             return 0
         from autograder.engine.limits import Limits
         from autograder.engine.scheduler import GraderBusy, grade
 
         defaults = Limits()
-        limits = Limits(cell_timeout_s=args.cell_timeout or defaults.cell_timeout_s,
-                        memory_mb=args.memory_mb or defaults.memory_mb,
-                        cpu_s=args.cpu_s or defaults.cpu_s)
+        limits = Limits(
+            cell_timeout_s=args.cell_timeout or defaults.cell_timeout_s,
+            memory_mb=args.memory_mb or defaults.memory_mb,
+            cpu_s=args.cpu_s or defaults.cpu_s,
+        )
         given, launched = launched, None  # grade() owns it now, and stops it when it is not needed
         try:
-            rows = grade(args.assignment, course.root, scheduler=args.scheduler, workers=args.workers, limits=limits,
-                         extra_checks=args.checks or (), wait_s=args.wait, progress=not args.quiet,
-                         students=students, all_cells=args.all_cells, launched=given)
+            rows = grade(
+                args.assignment,
+                course.root,
+                scheduler=args.scheduler,
+                workers=args.workers,
+                limits=limits,
+                extra_checks=args.checks or (),
+                wait_s=args.wait,
+                progress=not args.quiet,
+                students=students,
+                all_cells=args.all_cells,
+                launched=given,
+            )
         except GraderBusy as exc:
             print(f"autograder grade: {exc}", file=sys.stderr)
             return 3
@@ -181,11 +215,15 @@ def _grade(args) -> int:
     width = max([len(r.student) for r in rows] + [7])
     for r in sorted(rows, key=lambda r: (r.student, r.notebook)):
         flags = f"  {'; '.join(r.flags)[:160]}" if r.flags else ""
-        print(f"{r.student:<{width}}  {r.notebook}  {r.score:g}/{r.max_score:g}  {r.status}"
-              f"{' (from journal)' if r.resumed else ''}{flags}")
+        print(
+            f"{r.student:<{width}}  {r.notebook}  {r.score:g}/{r.max_score:g}  {r.status}"
+            f"{' (from journal)' if r.resumed else ''}{flags}"
+        )
     clean = sum(r.status == "graded" for r in rows)
-    print(f"{len(rows)} submission(s) in {time.perf_counter() - t0:.1f} s: {clean} clean, "
-          f"{len(rows) - clean} with a status to look at (engine/results/{args.assignment}/summary.csv)")
+    print(
+        f"{len(rows)} submission(s) in {time.perf_counter() - t0:.1f} s: {clean} clean, "
+        f"{len(rows) - clean} with a status to look at (engine/results/{args.assignment}/summary.csv)"
+    )
     return 0
 
 
@@ -196,8 +234,9 @@ def _watch(args) -> int:
     for name in ("poll", "settle", "workers"):
         value = getattr(args, name)
         if value is not None and value <= 0:
-            raise UsageError(f"--{name} must be positive, not {value:g}",
-                             "give a number above 0, or leave it out for the default")
+            raise UsageError(
+                f"--{name} must be positive, not {value:g}", "give a number above 0, or leave it out for the default"
+            )
     for path in args.checks or ():
         if not Path(path).is_file():
             raise UsageError(f"no checkers file {path}", "give the path of a course.checks-style .py file")
@@ -214,9 +253,18 @@ def _watch(args) -> int:
             signal.signal(signum, lambda *_: stop.set())
         given, launched = launched, None  # the watcher owns it now
         try:
-            Watcher(args.assignment, course.root, workers=args.workers, extra_checks=args.checks or (),
-                    poll_s=args.poll, settle_s=args.settle, corrupt_s=max(3.0, 6 * args.settle), wait_s=args.wait,
-                    launched=given, log=lambda line: print(line, flush=True)).serve(stop)
+            Watcher(
+                args.assignment,
+                course.root,
+                workers=args.workers,
+                extra_checks=args.checks or (),
+                poll_s=args.poll,
+                settle_s=args.settle,
+                corrupt_s=max(3.0, 6 * args.settle),
+                wait_s=args.wait,
+                launched=given,
+                log=lambda line: print(line, flush=True),
+            ).serve(stop)
         except GraderBusy as exc:
             print(f"autograder watch: {exc}", file=sys.stderr)
             return 3
@@ -293,18 +341,29 @@ def _regrade(args) -> int:
     from autograder.regrade import regrade
 
     try:
-        report = regrade(args.assignment, course.root, extra_checks=args.checks or (),
-                         exercises=args.exercise or None, students=args.student or None, rerun=args.rerun,
-                         dry_run=args.dry_run, scheduler=args.scheduler, workers=args.workers, wait_s=args.wait,
-                         progress=not args.quiet)
+        report = regrade(
+            args.assignment,
+            course.root,
+            extra_checks=args.checks or (),
+            exercises=args.exercise or None,
+            students=args.student or None,
+            rerun=args.rerun,
+            dry_run=args.dry_run,
+            scheduler=args.scheduler,
+            workers=args.workers,
+            wait_s=args.wait,
+            progress=not args.quiet,
+        )
     except GraderBusy as exc:
         print(f"autograder regrade: {exc}", file=sys.stderr)
         return 3
     except ValueError as exc:
         raise UsageError(str(exc), "see `python -m autograder regrade --help`") from None
     if args.dry_run:
-        print(f"would judge again: {', '.join(report.rejudged) or 'nobody'}; "
-              f"would run again: {', '.join(report.rerun) or 'nobody'}")
+        print(
+            f"would judge again: {', '.join(report.rejudged) or 'nobody'}; "
+            f"would run again: {', '.join(report.rerun) or 'nobody'}"
+        )
     print(report.summary())
     return 0
 
@@ -317,8 +376,10 @@ def _roster(args) -> int:
     tz, tz_words = time_zone(args.tz)
     dues = _due_dates(args.due or [], course, tz)
     if args.late_per_hour is not None and args.late_per_hour < 0:
-        raise UsageError(f"--late-per-hour must be 0 or more, not {args.late_per_hour:g}",
-                         "give the points taken off per started hour late (0: no penalty)")
+        raise UsageError(
+            f"--late-per-hour must be 0 or more, not {args.late_per_hour:g}",
+            "give the points taken off per started hour late (0: no penalty)",
+        )
     if dues:
         from autograder.course_dir import require_assignment
 
@@ -356,8 +417,11 @@ def _due_dates(items: list[str], course, tz) -> list[tuple[str, str, datetime]]:
         if not sep or not assignment or not when:
             raise UsageError(f"--due {item!r} is not ASSIGNMENT=WHEN", 'write e.g. --due 01_tensors="2026-01-12 12:00"')
         if assignment not in assignments:
-            raise UsageError(f"--due names {assignment!r}, which is not an assignment of the course "
-                             f"(it has: {', '.join(assignments) or 'none'})", "use one of those names")
+            raise UsageError(
+                f"--due names {assignment!r}, which is not an assignment of the course "
+                f"(it has: {', '.join(assignments) or 'none'})",
+                "use one of those names",
+            )
         try:
             dues.append((assignment, when, parse_due(when, tz)))
         except UsageError as exc:
@@ -373,13 +437,17 @@ def _usable_roster(args):
     report = read_roster(args.csv, id_column=args.id_column)
     if not report.students:
         why = "; ".join(f"line {n}: {w}" for n, w in report.bad_rows[:3]) or "no rows"
-        raise UsageError(f"no student could be read from {args.csv} ({why})",
-                         "export the roster again, or name the id column with --id-column")
+        raise UsageError(
+            f"no student could be read from {args.csv} ({why})",
+            "export the roster again, or name the id column with --id-column",
+        )
     if report.bad_rows and not args.skip_bad_rows:
         why = "; ".join(f"line {n}: {w}" for n, w in report.bad_rows[:3])
-        raise UsageError(f"{len(report.bad_rows)} row(s) of {args.csv} cannot be used ({why}"
-                         f"{'; ...' if len(report.bad_rows) > 3 else ''})",
-                         f"fix them, or give --skip-bad-rows to import the other {len(report.students)}")
+        raise UsageError(
+            f"{len(report.bad_rows)} row(s) of {args.csv} cannot be used ({why}"
+            f"{'; ...' if len(report.bad_rows) > 3 else ''})",
+            f"fix them, or give --skip-bad-rows to import the other {len(report.students)}",
+        )
     return report
 
 
@@ -391,7 +459,7 @@ def _collect(args) -> int:
     course = _course(args)
     from autograder.collect import collect, hand_in
 
-    hand_in(args.path)   # does it exist, is it a zip, a folder or a notebook, does it hold a notebook
+    hand_in(args.path)  # does it exist, is it a zip, a folder or a notebook, does it hold a notebook
     tz, tz_words = time_zone(args.tz)
     roster = read_roster(args.roster).students if args.roster else None
     if args.roster and not roster:
@@ -406,37 +474,57 @@ def _collect(args) -> int:
             source += f" ({len(off)} not in the gradebook: `autograder roster {args.roster}` imports them)"
     else:
         roster = roster_from_gradebook(course.db_url, course.root) or None
-        source = f"{len(roster)} student(s) from the gradebook" if roster else \
-            "NONE in the gradebook: student ids are made from file and folder names " \
+        source = (
+            f"{len(roster)} student(s) from the gradebook"
+            if roster
+            else "NONE in the gradebook: student ids are made from file and folder names "
             "(import the roster first: `python -m autograder roster CSV`)"
-    report = collect(args.path, course.root, args.assignment or list(known), roster=roster, tz=tz,
-                     dry_run=args.dry_run, roster_from=source)
+        )
+    report = collect(
+        args.path,
+        course.root,
+        args.assignment or list(known),
+        roster=roster,
+        tz=tz,
+        dry_run=args.dry_run,
+        roster_from=source,
+    )
     print(report.summary())
     print(f"dates in LMS file names read in {tz_words}")
     return 0
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="autograder", description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter,
-                                     epilog="\n\n".join(__doc__.split("\n\n")[1:]))
+    parser = argparse.ArgumentParser(
+        prog="autograder",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="\n\n".join(__doc__.split("\n\n")[1:]),
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     course_help = "the course folder made by `init` (default: here)"
 
     p = sub.add_parser("init", help="make a ready nbgrader course from solutions/ (run it again freely)")
     p.add_argument("course_dir", help="the course folder (created when missing)")
     p.add_argument("--assignments", nargs="+", metavar="NAME", help="notebooks of solutions/ (default: all)")
-    p.add_argument("--solutions", help="a private folder of instructor notebooks (default: the repository's solutions/)")
+    p.add_argument(
+        "--solutions", help="a private folder of instructor notebooks (default: the repository's solutions/)"
+    )
     p.add_argument("--exchange", help="nbgrader's exchange folder for JupyterHub (default: <course>/exchange)")
     p.add_argument("--course-id", default="pytorch-course", help="nbgrader's course id (default: pytorch-course)")
     p.set_defaults(func=_init)
 
-    p = sub.add_parser("roster", help="import the roster (Canvas, Moodle, Blackboard, CSV); set due dates and the late policy")
+    p = sub.add_parser(
+        "roster", help="import the roster (Canvas, Moodle, Blackboard, CSV); set due dates and the late policy"
+    )
     p.add_argument("csv", nargs="?", help="the roster export (CSV or tab-separated; optional with --due)")
     p.add_argument("--course", default=".", help=course_help)
     p.add_argument("--id-column", help="the column that holds the student ids (default: chosen from the values)")
-    p.add_argument("--skip-bad-rows", action="store_true", help="import the good rows when some cannot be used "
-                                                               "(default: import nothing and say which)")
+    p.add_argument(
+        "--skip-bad-rows",
+        action="store_true",
+        help="import the good rows when some cannot be used (default: import nothing and say which)",
+    )
     p.add_argument("--due", action="append", metavar="ASSIGNMENT=WHEN", help='e.g. 01_tensors="2026-01-12 12:00"')
     p.add_argument("--tz", help="time zone of due dates without one, e.g. Europe/Berlin (default: the machine's)")
     p.add_argument("--late-per-hour", type=float, help="points off per started hour late (0: no penalty)")
@@ -456,8 +544,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--course", default=".", help=course_help)
     p.add_argument("--scheduler", help="address of an existing Dask scheduler (default: a LocalCluster)")
     p.add_argument("--workers", type=int, help="at most this many sandboxes at a time (default: one per core)")
-    p.add_argument("--all-cells", action="store_true",
-                   help="run every cell, also those no graded answer depends on (default: leave them out)")
+    p.add_argument(
+        "--all-cells",
+        action="store_true",
+        help="run every cell, also those no graded answer depends on (default: leave them out)",
+    )
     p.add_argument("--cell-timeout", type=float, help="wall seconds per cell (default: 60)")
     p.add_argument("--memory-mb", type=int, help="memory per sandbox above the zygote (default: 2048)")
     p.add_argument("--cpu-s", type=int, help="CPU seconds per sandbox run (default: 600)")
@@ -466,9 +557,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_grade)
 
-    for name, func, helptext in (("feedback", _feedback, "write one HTML feedback page per student on the roster"),
-                                 ("export", _export, "write the wide, long and Canvas-import CSVs"),
-                                 ("report", _report, "write the instructor's HTML report")):
+    for name, func, helptext in (
+        ("feedback", _feedback, "write one HTML feedback page per student on the roster"),
+        ("export", _export, "write the wide, long and Canvas-import CSVs"),
+        ("report", _report, "write the instructor's HTML report"),
+    ):
         p = sub.add_parser(name, help=helptext)
         p.add_argument("assignment")
         p.add_argument("--course", default=".", help=course_help)
@@ -477,8 +570,11 @@ def _parser() -> argparse.ArgumentParser:
             p.add_argument("--student", action="append", help="only this student (repeatable)")
         if name == "report":
             p.add_argument("--slowest", type=int, default=10, help="rows in the slowest-submissions table")
-            p.add_argument("--json", action="store_true", help="print the results and the analysis as JSON "
-                                                                "(autograder-report/1) instead of writing the page")
+            p.add_argument(
+                "--json",
+                action="store_true",
+                help="print the results and the analysis as JSON (autograder-report/1) instead of writing the page",
+            )
         p.set_defaults(func=func)
     p = sub.add_parser("progress", help="one HTML progress page per roster student, and a class overview")
     p.add_argument("--course", default=".", help="the nbgrader course directory (default: here)")
@@ -492,9 +588,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, help="at most this many sandboxes at a time (default: one per core)")
     p.add_argument("--checks", action="append", help="an extra checkers file (course.checks.<stem>)")
     p.add_argument("--poll", type=float, default=0.25, help="seconds between looks at submitted/ (default: 0.25)")
-    p.add_argument("--settle", type=float, default=0.25,
-                   help="seconds a hand-in must stay unchanged before it is graded (default: 0.25); "
-                        "one that is not a whole notebook is graded as it is after six times that (at least 3 s)")
+    p.add_argument(
+        "--settle",
+        type=float,
+        default=0.25,
+        help="seconds a hand-in must stay unchanged before it is graded (default: 0.25); "
+        "one that is not a whole notebook is graded as it is after six times that (at least 3 s)",
+    )
     p.add_argument("--wait", type=float, default=0.0, help="seconds to wait for another grader (default: refuse)")
     p.set_defaults(func=_watch)
 
@@ -514,16 +614,27 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("release", help="generate the student notebooks from solutions/; publish the course")
     p.add_argument("names", nargs="*", help="notebook names (default: all)")
-    p.add_argument("--solutions", help="a private folder of solution notebooks (e.g. with extra hidden tests) "
-                                       "to release instead of the repository's solutions/")
+    p.add_argument(
+        "--solutions",
+        help="a private folder of solution notebooks (e.g. with extra hidden tests) "
+        "to release instead of the repository's solutions/",
+    )
     p.add_argument("--out", help="where the student notebooks go (default: the repository's notebooks/)")
-    p.add_argument("--repository", metavar="URL", help="the course's GitHub repository (a fork's): written into "
-                                                       "course/project.py, then every notebook is released again")
+    p.add_argument(
+        "--repository",
+        metavar="URL",
+        help="the course's GitHub repository (a fork's): written into "
+        "course/project.py, then every notebook is released again",
+    )
     p.add_argument("--branch", help="with --repository: the branch the Colab badges open (default: kept)")
-    p.add_argument("--tag", action="store_true", help="create the git tag v<version> the notebooks pin "
-                                                      "(or check the one there)")
-    p.add_argument("--student-bundle", metavar="DIR", help="write what students need into DIR: the released "
-                                                           "notebooks, the course wheel, a README; no solutions")
+    p.add_argument(
+        "--tag", action="store_true", help="create the git tag v<version> the notebooks pin (or check the one there)"
+    )
+    p.add_argument(
+        "--student-bundle",
+        metavar="DIR",
+        help="write what students need into DIR: the released notebooks, the course wheel, a README; no solutions",
+    )
     p.set_defaults(func=_release)
 
     p = sub.add_parser("demo", help="release, set up, and grade an example class")
@@ -555,8 +666,11 @@ def main(argv: list[str] | None = None) -> int:
         fd, log = tempfile.mkstemp(prefix="autograder-error-", suffix=".txt")
         with os.fdopen(fd, "w") as f:
             traceback.print_exc(file=f)
-        print(f"autograder {args.command}: unexpected error: {type(exc).__name__}: {exc} "
-              f"(the details are in {log}; please report them)", file=sys.stderr)
+        print(
+            f"autograder {args.command}: unexpected error: {type(exc).__name__}: {exc} "
+            f"(the details are in {log}; please report them)",
+            file=sys.stderr,
+        )
         return 1
 
 

@@ -15,8 +15,14 @@ SCHEMA = 3
 
 
 def _nbgrader(grade_id: str, *, grade=False, solution=False, locked=False, points=None) -> dict:
-    meta = {"grade": grade, "solution": solution, "locked": locked, "task": False,
-            "grade_id": grade_id, "schema_version": SCHEMA}
+    meta = {
+        "grade": grade,
+        "solution": solution,
+        "locked": locked,
+        "task": False,
+        "grade_id": grade_id,
+        "schema_version": SCHEMA,
+    }
     if points is not None:
         meta["points"] = points
     return meta

@@ -106,8 +106,13 @@ class SubCell:
         meta = cell.get("metadata") if isinstance(cell.get("metadata"), dict) else {}
         gid = nbgrader_meta(cell).get("grade_id")
         ids = tuple(i for i in (cell.get("id"), meta.get("id")) if isinstance(i, str) and i)
-        return cls(index, str(cell.get("cell_type")), source_text(cell.get("source")),
-                   gid if isinstance(gid, str) else None, ids)
+        return cls(
+            index,
+            str(cell.get("cell_type")),
+            source_text(cell.get("source")),
+            gid if isinstance(gid, str) else None,
+            ids,
+        )
 
 
 def fits(ref: RefCell, cell: SubCell) -> bool:
@@ -188,8 +193,11 @@ def _by_cell_id(refs: list[RefCell], subs: list[SubCell], m: Matching) -> None:
 
 def _by_content(ref: RefCell, subs: list[SubCell], m: Matching) -> None:
     used = m.used
-    exact = [c.index for c in subs if c.index not in used and c.cell_type == ref.cell_type
-             and fingerprint(c.text) in ref.prints]
+    exact = [
+        c.index
+        for c in subs
+        if c.index not in used and c.cell_type == ref.cell_type and fingerprint(c.text) in ref.prints
+    ]
     candidates = exact or [c.index for c in subs if c.index not in used and fits(ref, c)]
     if candidates:
         want = _expected_position(ref, m, len(subs))

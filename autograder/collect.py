@@ -59,11 +59,47 @@ TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f UTC"
 #: Files and folders that zip tools and Jupyter add: never submissions.
 JUNK_PARTS = {"__MACOSX", ".ipynb_checkpoints", ".DS_Store", "Thumbs.db", ".git", "desktop.ini"}
 #: Folder and name words that say nothing about who the student is.
-GENERIC_WORDS = {"submission", "submissions", "submitted", "assignment", "assignments", "late",
-                 "homework", "hw", "download", "downloads", "class", "copy", "of", "files", "ipynb",
-                 "attempt", "notebook", "notebooks", "final", "version", "assignsubmission", "file",
-                 "onlinetext", "week", "lab", "labs", "term", "semester", "section", "group", "export",
-                 "handin", "handins", "draft", "old", "new", "resubmission", "graded", "ungraded"}
+GENERIC_WORDS = {
+    "submission",
+    "submissions",
+    "submitted",
+    "assignment",
+    "assignments",
+    "late",
+    "homework",
+    "hw",
+    "download",
+    "downloads",
+    "class",
+    "copy",
+    "of",
+    "files",
+    "ipynb",
+    "attempt",
+    "notebook",
+    "notebooks",
+    "final",
+    "version",
+    "assignsubmission",
+    "file",
+    "onlinetext",
+    "week",
+    "lab",
+    "labs",
+    "term",
+    "semester",
+    "section",
+    "group",
+    "export",
+    "handin",
+    "handins",
+    "draft",
+    "old",
+    "new",
+    "resubmission",
+    "graded",
+    "ungraded",
+}
 #: How sure the content must be before it overrules or replaces the file name.
 CONTENT_MIN = 0.3
 #: How alike a name must be to a roster entry to be shown as "closest" (never used to place).
@@ -74,10 +110,11 @@ CLOSEST_MIN = 0.6
 @dataclass
 class CellMatch:
     """How one graded cell of the release was found in the submission."""
+
     grade_id: str
-    kind: str          # answer | test | locked
-    how: str           # grade_id | cell_id | fingerprint | reinserted | missing | claim-removed
-    restored: bool     # True when nbgrader metadata was written back (missing or altered)
+    kind: str  # answer | test | locked
+    how: str  # grade_id | cell_id | fingerprint | reinserted | missing | claim-removed
+    restored: bool  # True when nbgrader metadata was written back (missing or altered)
     # claim-removed: a cell that matches no cell of the release claimed this grade id (which
     # may be no grade id of the release); its nbgrader metadata was removed
     detail: str = ""
@@ -88,16 +125,16 @@ class Placed:
     origin: str
     student: str
     assignment: str
-    path: str                  # the notebook written under submitted/
+    path: str  # the notebook written under submitted/
     timestamp: str
-    timestamp_from: str        # file-mtime | zip-entry | lms-name
-    assignment_by: str         # file-name | content | file-name+content
-    student_by: str            # roster: how it was matched | file-name | folder (no roster)
-    read_status: str           # ok | decoded-cp1252 | ...
+    timestamp_from: str  # file-mtime | zip-entry | lms-name
+    assignment_by: str  # file-name | content | file-name+content
+    student_by: str  # roster: how it was matched | file-name | folder (no roster)
+    read_status: str  # ok | decoded-cp1252 | ...
     cells: list[CellMatch] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    run: str = ""              # the run that placed it (collect/runs/<run>/)
-    sha256: str = ""           # of the notebook written under submitted/ (what the grader reads)
+    run: str = ""  # the run that placed it (collect/runs/<run>/)
+    sha256: str = ""  # of the notebook written under submitted/ (what the grader reads)
 
     @property
     def restored(self) -> list[CellMatch]:
@@ -107,12 +144,12 @@ class Placed:
 @dataclass
 class Unplaced:
     origin: str
-    reason: str                # empty-file | corrupt-json | not-a-notebook | unknown-assignment | unknown-student | ...
+    reason: str  # empty-file | corrupt-json | not-a-notebook | unknown-assignment | unknown-student | ...
     detail: str
-    kept_at: str               # original bytes, under <course>/collect/runs/<run>/quarantine
-    student: str | None = None     # when the names say whose it is (the cause of their missing grade)
+    kept_at: str  # original bytes, under <course>/collect/runs/<run>/quarantine
+    student: str | None = None  # when the names say whose it is (the cause of their missing grade)
     assignment: str | None = None  # when the name or the content says which assignment
-    closest: str = ""              # unknown students: the closest roster match, in words
+    closest: str = ""  # unknown students: the closest roster match, in words
     sha256: str = ""
     run: str = ""
 
@@ -122,7 +159,7 @@ class Duplicate:
     origin: str
     student: str
     assignment: str
-    kept: str                  # the origin that was placed instead (the newest)
+    kept: str  # the origin that was placed instead (the newest)
     kept_at: str
     sha256: str = ""
     run: str = ""
@@ -134,13 +171,13 @@ class CollectReport:
     unplaced: list[Unplaced] = field(default_factory=list)
     duplicates: list[Duplicate] = field(default_factory=list)
     ignored: list[tuple[str, str]] = field(default_factory=list)  # (origin, why): junk, not notebooks
-    run: str = ""              # collect/runs/<run>/ ("" for a dry run)
-    source: str = ""           # the zip or folder collected
+    run: str = ""  # collect/runs/<run>/ ("" for a dry run)
+    source: str = ""  # the zip or folder collected
     assignments: list[str] = field(default_factory=list)
-    roster: str = ""           # where the roster came from, in words
-    tz: str = "UTC"            # the zone LMS dates in file names were read in
+    roster: str = ""  # where the roster came from, in words
+    tz: str = "UTC"  # the zone LMS dates in file names were read in
     dry_run: bool = False
-    missing: dict[str, list[str]] = field(default_factory=dict)   # assignment -> roster students without it
+    missing: dict[str, list[str]] = field(default_factory=dict)  # assignment -> roster students without it
 
     @property
     def restored(self) -> list[Placed]:
@@ -157,15 +194,18 @@ class CollectReport:
 
     def summary(self) -> str:
         verb = "would place" if self.dry_run else "placed"
-        lines = [f"{verb} {len(self.placed)}, restored metadata in {len(self.restored)}, "
-                 f"unplaced {len(self.unplaced)}, duplicates {len(self.duplicates)}, ignored {len(self.ignored)}"]
+        lines = [
+            f"{verb} {len(self.placed)}, restored metadata in {len(self.restored)}, "
+            f"unplaced {len(self.unplaced)}, duplicates {len(self.duplicates)}, ignored {len(self.ignored)}"
+        ]
         if self.roster:
             lines.append(f"  roster: {self.roster}")
         for p in sorted(self.placed, key=lambda p: (p.assignment, p.student)):
             extra = f"  restored: {', '.join(c.grade_id + ' by ' + c.how for c in p.restored)}" if p.restored else ""
             unchanged = "  (unchanged)" if any(n.startswith("unchanged") for n in p.notes) else ""
-            lines.append(f"  {'placed':<9} {p.student:<14} {p.assignment:<14} <- {p.origin}  [{p.student_by}]"
-                         f"{extra}{unchanged}")
+            lines.append(
+                f"  {'placed':<9} {p.student:<14} {p.assignment:<14} <- {p.origin}  [{p.student_by}]{extra}{unchanged}"
+            )
         for u in self.unplaced:
             who = f" [{u.student}, {u.assignment or '?'}]" if u.student else ""
             closest = f"; closest roster match: {u.closest}" if u.closest else ""
@@ -186,8 +226,8 @@ class CollectReport:
 # -- reading -----------------------------------------------------------------------------
 @dataclass
 class _Entry:
-    origin: str               # path as shown to people: relative path, or zip!/entry
-    parts: tuple[str, ...]    # relative path parts, file name last
+    origin: str  # path as shown to people: relative path, or zip!/entry
+    parts: tuple[str, ...]  # relative path parts, file name last
     data: bytes
     mtime: datetime
 
@@ -209,7 +249,7 @@ def _zip_entries(data: bytes, label: str, prefix: tuple[str, ...], ignored: list
     for info in archive.infolist():
         if info.is_dir():
             continue
-        name = info.filename.replace("\\", "/")   # zips made on Windows may separate folders with backslashes
+        name = info.filename.replace("\\", "/")  # zips made on Windows may separate folders with backslashes
         parts = prefix + tuple(p for p in PurePosixPath(name).parts if p not in ("", "."))
         origin = f"{label}!/{info.filename}"
         if _is_junk(parts):
@@ -255,8 +295,10 @@ def _file_entries(path: Path, ignored: list) -> list[_Entry]:
     if path.suffix.lower() == ".ipynb":
         when = datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.utc)
         return [_Entry(path.name, (path.name,), data, when)]
-    raise UsageError(f"{path} is not a zip or a notebook", "give the zip your LMS downloaded, a folder of "
-                                                           "hand-ins, or one .ipynb file")
+    raise UsageError(
+        f"{path} is not a zip or a notebook",
+        "give the zip your LMS downloaded, a folder of hand-ins, or one .ipynb file",
+    )
 
 
 def _folder_entries(path: Path, ignored: list) -> list[_Entry]:
@@ -336,14 +378,22 @@ class _Graded:
         """This cell as the matcher looks for it."""
         text = _text(self.cell.get("source"))
         names = tuple(sorted(matcher.defined_names("\n".join(self.lines)))) if self.kind == "answer" else ()
-        return matcher.RefCell(self.index, str(self.cell.get("cell_type")), self.kind, self.grade_id,
-                               frozenset(i for i in (self.cell.get("id"), self.grade_id) if isinstance(i, str)),
-                               frozenset({matcher.fingerprint(text)}), tuple(self.lines), names)
+        return matcher.RefCell(
+            self.index,
+            str(self.cell.get("cell_type")),
+            self.kind,
+            self.grade_id,
+            frozenset(i for i in (self.cell.get("id"), self.grade_id) if isinstance(i, str)),
+            frozenset({matcher.fingerprint(text)}),
+            tuple(self.lines),
+            names,
+        )
 
 
 @dataclass
 class Source:
     """A released notebook: the trusted origin of cell metadata and of the locked cells."""
+
     assignment: str
     nb: dict
     graded: list[_Graded]
@@ -358,8 +408,11 @@ class Source:
                 continue
             kind = "answer" if meta.get("solution") else "test" if meta.get("grade") else "locked"
             src = _text(cell.get("source"))
-            graded.append(_Graded(i, meta["grade_id"], kind, cell,
-                                  _signature(src) if kind == "answer" else matcher.norm_lines(src)))
+            graded.append(
+                _Graded(
+                    i, meta["grade_id"], kind, cell, _signature(src) if kind == "answer" else matcher.norm_lines(src)
+                )
+            )
         return cls(assignment, nb, graded)
 
 
@@ -395,9 +448,9 @@ def restore(nb: dict, source: Source) -> tuple[dict, list[CellMatch], list[str]]
     taken, notes = match_cells(nb, source)
     out_cells: list[dict] = []
     seen_ids: set[str] = set()
-    position: dict[str, int] = {}   # grade id -> index in out_cells
-    claims: dict[int, object] = {}   # what the submission's matched cells said about themselves
-    removed: list[CellMatch] = []    # what cells that match nothing claimed
+    position: dict[str, int] = {}  # grade id -> index in out_cells
+    claims: dict[int, object] = {}  # what the submission's matched cells said about themselves
+    removed: list[CellMatch] = []  # what cells that match nothing claimed
     for i, cell in enumerate(nb["cells"]):
         cell = copy.deepcopy(cell)
         new = _plain_cell(cell)
@@ -412,9 +465,18 @@ def restore(nb: dict, source: Source) -> tuple[dict, list[CellMatch], list[str]]
                 notes.append(f"cell {i}: nbgrader metadata {_short(claimed)} matches no cell of the release: removed")
                 gid = claimed.get("grade_id") if isinstance(claimed, dict) else None
                 if isinstance(gid, str) and gid:
-                    removed.append(CellMatch(gid, _claimed_kind(claimed), "claim-removed", False,
-                                             f"a cell that matches no cell of the release claimed {_short(claimed)}"))
-            cid = next((c for c in (cell.get("id"), new["metadata"].get("id")) if isinstance(c, str) and _ID_OK.match(c)), None)
+                    removed.append(
+                        CellMatch(
+                            gid,
+                            _claimed_kind(claimed),
+                            "claim-removed",
+                            False,
+                            f"a cell that matches no cell of the release claimed {_short(claimed)}",
+                        )
+                    )
+            cid = next(
+                (c for c in (cell.get("id"), new["metadata"].get("id")) if isinstance(c, str) and _ID_OK.match(c)), None
+            )
         new["id"] = _unique_id(cid, f"cell-{i}", seen_ids, notes, f"cell {i}")
         out_cells.append(new)
 
@@ -425,22 +487,31 @@ def restore(nb: dict, source: Source) -> tuple[dict, list[CellMatch], list[str]]
         detail = "" if same or claimed is None else f"submission claimed {_short(claimed)}"
         matches.append(CellMatch(g.grade_id, g.kind, how, restored=not same, detail=detail))
     matched = {m.grade_id for m in matches}
-    matches += _put_back_deleted([g for g in source.graded if g.grade_id not in matched], source,
-                                 out_cells, position, seen_ids)
+    matches += _put_back_deleted(
+        [g for g in source.graded if g.grade_id not in matched], source, out_cells, position, seen_ids
+    )
     matches.extend(removed)
 
     meta = nb.get("metadata") if isinstance(nb.get("metadata"), dict) else {}
     meta = copy.deepcopy(meta)
     meta["kernelspec"] = copy.deepcopy(source.nb.get("metadata", {}).get("kernelspec", meta.get("kernelspec", {})))
-    out = {"cells": out_cells, "metadata": meta, "nbformat": 4, "nbformat_minor": max(5, nb.get("nbformat_minor") if isinstance(nb.get("nbformat_minor"), int) else 0)}
+    out = {
+        "cells": out_cells,
+        "metadata": meta,
+        "nbformat": 4,
+        "nbformat_minor": max(5, nb.get("nbformat_minor") if isinstance(nb.get("nbformat_minor"), int) else 0),
+    }
     return out, matches, notes
 
 
 def _plain_cell(cell: dict) -> dict:
     """The fields nbformat 4.5 allows for the cell's type, each of the right type (or empty)."""
     ctype = cell.get("cell_type", "code")
-    new = {"cell_type": ctype, "metadata": cell.get("metadata") if isinstance(cell.get("metadata"), dict) else {},
-           "source": _text(cell.get("source"))}
+    new = {
+        "cell_type": ctype,
+        "metadata": cell.get("metadata") if isinstance(cell.get("metadata"), dict) else {},
+        "source": _text(cell.get("source")),
+    }
     if ctype == "code":
         new["outputs"] = cell.get("outputs") if isinstance(cell.get("outputs"), list) else []
         new["execution_count"] = cell.get("execution_count") if isinstance(cell.get("execution_count"), int) else None
@@ -472,8 +543,9 @@ def _unique_id(cid: str | None, fallback: str, seen_ids: set[str], notes: list[s
     return cid
 
 
-def _put_back_deleted(deleted: list[_Graded], source: Source, out_cells: list[dict], position: dict[str, int],
-                      seen_ids: set[str]) -> list[CellMatch]:
+def _put_back_deleted(
+    deleted: list[_Graded], source: Source, out_cells: list[dict], position: dict[str, int], seen_ids: set[str]
+) -> list[CellMatch]:
     """Graded cells the student deleted: a locked or test cell goes back in after the graded
     cells that come before it in the release; a missing answer scores 0."""
     matches = []
@@ -491,7 +563,9 @@ def _put_back_deleted(deleted: list[_Graded], source: Source, out_cells: list[di
             if p >= at:
                 position[gid] = p + 1
         position[g.grade_id] = at
-        matches.append(CellMatch(g.grade_id, g.kind, "reinserted", True, "deleted by the student; put back from the release"))
+        matches.append(
+            CellMatch(g.grade_id, g.kind, "reinserted", True, "deleted by the student; put back from the release")
+        )
     return matches
 
 
@@ -509,15 +583,15 @@ def _short(meta) -> str:
     return "{" + ", ".join(f"{k}={meta[k]!r}" for k in keys if k in meta) + "}"
 
 
-
-
 # -- names: which assignment, which student, when -------------------------------------------------
 _COPY_OF = re.compile(r"^(copy of\s+)+", re.I)
 _DUP_SUFFIX = re.compile(r"(\s*\(\d+\)|\s*-\s*copy(\s*\d+)?|-checkpoint)$", re.I)
 _LMS_DATE = re.compile(r"([A-Z][a-z]{2})\s+(\d{1,2}),\s*(\d{4})\s+(\d{1,2})(\d{2})\s*([AP]M)", re.I)
-_ATTEMPT_DATE = re.compile(r"_attempt_(\d{4})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})")   # Blackboard
-_MONTHS = {m: i for i, m in enumerate(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
-_RECEIPT = re.compile(r"_attempt_\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}\.txt$", re.I)   # Blackboard's receipt per hand-in
+_ATTEMPT_DATE = re.compile(r"_attempt_(\d{4})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})")  # Blackboard
+_MONTHS = {
+    m: i for i, m in enumerate(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)
+}
+_RECEIPT = re.compile(r"_attempt_\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}\.txt$", re.I)  # Blackboard's receipt per hand-in
 
 
 def _key(text: str) -> str:
@@ -560,21 +634,23 @@ def parse_file_name(name: str, assignments: list[str], tz: tzinfo | None = timez
     stem = _clean(name)
     when, name_part = None, None
     pieces = [p.strip() for p in stem.split(" - ")]
-    if len(pieces) >= 3:   # "ids - First Last - date - original name"
+    if len(pieces) >= 3:  # "ids - First Last - date - original name"
         for k, piece in enumerate(pieces):
             m = _LMS_DATE.search(piece)
             if m and m.group(1).lower()[:3] in _MONTHS:
                 hour = int(m.group(4)) % 12 + (12 if m.group(6).upper() == "PM" else 0)
-                when = _local(datetime(int(m.group(3)), _MONTHS[m.group(1).lower()[:3]], int(m.group(2)), hour,
-                                       int(m.group(5))), tz)
+                when = _local(
+                    datetime(int(m.group(3)), _MONTHS[m.group(1).lower()[:3]], int(m.group(2)), hour, int(m.group(5))),
+                    tz,
+                )
                 if k >= 1:
                     name_part = pieces[k - 1]
-                stem = " ".join([pieces[0]] + pieces[k + 1:])
+                stem = " ".join([pieces[0]] + pieces[k + 1 :])
                 break
     m = _ATTEMPT_DATE.search(stem)
     if m and when is None:
         when = _local(datetime(*(int(g) for g in m.groups())), tz)
-        stem = stem[:m.start()] + "_" + stem[m.end():]
+        stem = stem[: m.start()] + "_" + stem[m.end() :]
     slug = _slug(stem)
     found = None
     for a in sorted(assignments, key=len, reverse=True):
@@ -582,7 +658,7 @@ def parse_file_name(name: str, assignments: list[str], tz: tzinfo | None = timez
         hit = re.search(rf"(^|_){re.escape(s)}(_|$)", slug)
         if hit:
             found = a
-            slug = (slug[:hit.start()] + "_" + slug[hit.end():]).strip("_")
+            slug = (slug[: hit.start()] + "_" + slug[hit.end() :]).strip("_")
             break
     tokens = [t for t in (_slug(name_part) if name_part else slug).split("_") if t]
     lms_ids = [t for t in slug.split("_") if t.isdigit()]
@@ -626,15 +702,20 @@ class RosterIndex:
 
     def __init__(self, roster: list[RosterEntry]):
         self.entries = {r.id: r for r in roster}
-        self.identity: dict[str, set[str]] = {}   # ids, logins, numbers, e-mails
+        self.identity: dict[str, set[str]] = {}  # ids, logins, numbers, e-mails
         self.mail_part: dict[str, set[str]] = {}  # e-mails' part before @
         self.names: dict[str, set[str]] = {}
-        self.label: dict[tuple[str, str], str] = {}   # (key, student) -> "id", "login", ...
+        self.label: dict[tuple[str, str], str] = {}  # (key, student) -> "id", "login", ...
         for r in roster:
             for k in r.identities():
                 self.identity.setdefault(k, set()).add(r.id)
-            for value, label in ((r.email, "e-mail"), (r.lms_user_id, "LMS user id"),
-                                 (r.sis_user_id, "student number"), (r.login, "login"), (r.id, "id")):
+            for value, label in (
+                (r.email, "e-mail"),
+                (r.lms_user_id, "LMS user id"),
+                (r.sis_user_id, "student number"),
+                (r.login, "login"),
+                (r.id, "id"),
+            ):
                 if value:
                     self.label[(value.strip().lower(), r.id)] = label
             for mail in (r.email, r.login):
@@ -653,7 +734,7 @@ class RosterIndex:
         tokens = {t.lower() for t in re.split(r"[\s_]+|\s-\s", cleaned) if t}
         tokens |= {piece for t in tokens if "-" in t and "@" not in t for piece in t.split("-") if piece}  # hw1-login
         for token in tokens - {whole}:
-            if len(token) >= (4 if token.isdigit() else 3):   # shorter words name no one
+            if len(token) >= (4 if token.isdigit() else 3):  # shorter words name no one
                 self._token(found, token)
         self._names(found, [t for t in parse_file_name(cleaned, assignments).name_tokens if t])
         return found.totals()
@@ -665,21 +746,27 @@ class RosterIndex:
     def _token(self, found: _Evidence, token: str) -> None:
         """One word of the name: an id, login or number; an e-mail's part before @; an e-mail
         whose part before @ is a login or an id."""
-        self._identities(found, token, {sid for sid in self.identity.get(token, set())
-                                        if (token, sid) in self.label},   # not an e-mail's part
-                         "token", TOKEN)
+        self._identities(
+            found,
+            token,
+            {sid for sid in self.identity.get(token, set()) if (token, sid) in self.label},  # not an e-mail's part
+            "token",
+            TOKEN,
+        )
         found.add(self.mail_part.get(token, set()), "mail", MAIL_PART, f"e-mail name {token!r}")
         local = token.split("@")[0] if "@" in token else ""
-        if local and local not in self.mail_part:   # an e-mail whose name is a login or an id
+        if local and local not in self.mail_part:  # an e-mail whose name is a login or an id
             for sid in self.identity.get(local, set()):
                 if (local, sid) in self.label:
-                    found.add({sid}, "token", TOKEN, f"{self.label[(local, sid)]} {local!r} (from the e-mail {token!r})")
+                    found.add(
+                        {sid}, "token", TOKEN, f"{self.label[(local, sid)]} {local!r} (from the e-mail {token!r})"
+                    )
 
     def _names(self, found: _Evidence, words: list[str]) -> None:
         """Runs of up to 4 words, in either order, that are a student's full name (longer runs weigh more)."""
         for size in range(min(4, len(words)), 0, -1):
             for i in range(len(words) - size + 1):
-                window = words[i:i + size]
+                window = words[i : i + size]
                 for key in {"".join(window), "".join(reversed(window))}:
                     if key in self.names:
                         found.add(self.names[key], "name", FULL_NAME + 0.1 * size, f"name {' '.join(window)!r}")
@@ -703,8 +790,13 @@ class RosterIndex:
         best: tuple[float, str] = (0.0, "")
         for text in texts:
             words = [_key(w) for w in re.split(r"[\s_]+", _clean(text)) if _key(w)]
-            words = [w for w in words if w not in GENERIC_WORDS and not w.isdigit()
-                     and w not in {_key(p) for a in assignments for p in a.split("_")}]
+            words = [
+                w
+                for w in words
+                if w not in GENERIC_WORDS
+                and not w.isdigit()
+                and w not in {_key(p) for a in assignments for p in a.split("_")}
+            ]
             tries = {"".join(words[i:j]) for i in range(len(words)) for j in range(i + 1, min(len(words), i + 3) + 1)}
             for sid, r in self.entries.items():
                 keys = {_key(k) for k in r.identities()} | r.name_keys()
@@ -725,14 +817,13 @@ def _texts(entry: _Entry) -> list[str]:
     return [entry.parts[-1]] + list(reversed(entry.parts[:-1]))
 
 
-def _student_of(entry: _Entry, info: NameInfo, assignments: list[str],
-                roster: RosterIndex | None) -> StudentMatch:
+def _student_of(entry: _Entry, info: NameInfo, assignments: list[str], roster: RosterIndex | None) -> StudentMatch:
     if roster is not None:
         return roster.match(_texts(entry), assignments)
-    folders = []   # no roster: the names themselves (said in the report)
+    folders = []  # no roster: the names themselves (said in the report)
     for folder in reversed(entry.parts[:-1]):
         f = parse_file_name(folder, assignments)
-        if f.assignment and not f.name_tokens:   # <student>/<assignment>/<file>
+        if f.assignment and not f.name_tokens:  # <student>/<assignment>/<file>
             continue
         folders.append(f.name_tokens)
     for tokens, how in zip([info.name_tokens] + folders, ["file-name"] + ["folder"] * len(folders), strict=True):
@@ -748,21 +839,23 @@ def _default_sources(course_root: Path, assignments: list[str] | None) -> dict[s
         nb = folder / f"{folder.name}.ipynb"
         if nb.exists():
             found[folder.name] = nb
-    if not found:   # a bare folder (tests, the Python API): the repository's own release
+    if not found:  # a bare folder (tests, the Python API): the repository's own release
         for nb in sorted(NOTEBOOKS.glob("*.ipynb")):
             found.setdefault(nb.stem, nb)
     if assignments:
         missing = set(assignments) - set(found)
         if missing:
-            raise UsageError(f"no released notebook for {', '.join(sorted(missing))}",
-                             f"collect one of {', '.join(found)}, or add it with `python -m autograder init`")
+            raise UsageError(
+                f"no released notebook for {', '.join(sorted(missing))}",
+                f"collect one of {', '.join(found)}, or add it with `python -m autograder init`",
+            )
         found = {a: found[a] for a in assignments}
     return found
 
 
 def _assignment_by_name(entry: _Entry, known: list[str], tz: tzinfo | None) -> NameInfo:
     info = parse_file_name(entry.parts[-1], known, tz)
-    if info.assignment is None:   # <student>/<assignment>/<any name>.ipynb
+    if info.assignment is None:  # <student>/<assignment>/<any name>.ipynb
         for folder in reversed(entry.parts[:-1]):
             info.assignment = parse_file_name(folder, known).assignment
             if info.assignment:
@@ -770,8 +863,14 @@ def _assignment_by_name(entry: _Entry, known: list[str], tz: tzinfo | None) -> N
     return info
 
 
-def _place(entry: _Entry, srcs: dict[str, Source], known: list[str], roster: RosterIndex | None, unplace,
-           tz: tzinfo | None = timezone.utc):
+def _place(
+    entry: _Entry,
+    srcs: dict[str, Source],
+    known: list[str],
+    roster: RosterIndex | None,
+    unplace,
+    tz: tzinfo | None = timezone.utc,
+):
     """Read one file and decide its assignment and student; None when it was unplaced."""
     info = _assignment_by_name(entry, known, tz)
     who = _student_of(entry, info, known, roster)
@@ -788,40 +887,73 @@ def _place(entry: _Entry, srcs: dict[str, Source], known: list[str], roster: Ros
     elif best and scores[best] >= CONTENT_MIN:
         assignment, assignment_by = best, "content"
         if info.assignment:
-            notes.append(f"the file name says {info.assignment} but the content is {best} "
-                         f"({scores[best]:.0%} of its graded cells found)")
+            notes.append(
+                f"the file name says {info.assignment} but the content is {best} "
+                f"({scores[best]:.0%} of its graded cells found)"
+            )
     else:
         reason = "content-mismatch" if info.assignment in srcs else "unknown-assignment"
         said = info.assignment or "nothing"
         if info.assignment and info.assignment not in srcs:
             said += " (not an assignment being collected)"
-        unplace(entry, reason, f"file name says {said}; best content match "
-                               f"{best} with {scores.get(best, 0):.0%} of its graded cells" if best else "no assignments",
-                who.student, named)
+        unplace(
+            entry,
+            reason,
+            f"file name says {said}; best content match {best} with {scores.get(best, 0):.0%} of its graded cells"
+            if best
+            else "no assignments",
+            who.student,
+            named,
+        )
         return None
     if who.student is None:
         if who.ambiguous:
             unplace(entry, "ambiguous-student", who.how, None, assignment)
         else:
-            unplace(entry, "unknown-student", "no roster entry matches the file or folder names"
-                    if roster is not None else "neither the file name nor a folder names a student",
-                    None, assignment, who.closest)
+            unplace(
+                entry,
+                "unknown-student",
+                "no roster entry matches the file or folder names"
+                if roster is not None
+                else "neither the file name nor a folder names a student",
+                None,
+                assignment,
+                who.closest,
+            )
         return None
-    import nbformat   # here, not at the top: the command line's checks run without it
+    import nbformat  # here, not at the top: the command line's checks run without it
 
     fixed, cells, restore_notes = restore(nb, srcs[assignment])
     try:
         nbformat.validate(nbformat.from_dict(fixed))
     except nbformat.ValidationError as exc:
-        unplace(entry, "invalid-notebook", f"still invalid after repair: {str(exc).splitlines()[0]}",
-                who.student, assignment)
+        unplace(
+            entry,
+            "invalid-notebook",
+            f"still invalid after repair: {str(exc).splitlines()[0]}",
+            who.student,
+            assignment,
+        )
         return None
     minor = nb.get("nbformat_minor") if isinstance(nb.get("nbformat_minor"), int) else 0
     if not (minor >= 5 and all("id" in c for c in nb["cells"])):
         notes.append(f"nbformat 4.{minor} without cell ids: ids assigned")
-    when, when_from = (info.when, "lms-name") if info.when else (entry.mtime, "zip-entry" if "!/" in entry.origin else "file-mtime")
-    placed = Placed(entry.origin, who.student, assignment, "", when.strftime(TIMESTAMP_FORMAT), when_from,
-                    assignment_by, who.how, status, cells, notes + restore_notes)
+    when, when_from = (
+        (info.when, "lms-name") if info.when else (entry.mtime, "zip-entry" if "!/" in entry.origin else "file-mtime")
+    )
+    placed = Placed(
+        entry.origin,
+        who.student,
+        assignment,
+        "",
+        when.strftime(TIMESTAMP_FORMAT),
+        when_from,
+        assignment_by,
+        who.how,
+        status,
+        cells,
+        notes + restore_notes,
+    )
     return entry, placed, fixed
 
 
@@ -852,9 +984,11 @@ def hand_in(path: str | Path, ignored: list | None = None) -> list[_Entry]:
     entries = _entries(path, [] if ignored is None else ignored)
     if not any(_is_notebook(e) for e in entries):
         others = [e.origin for e in entries]
-        raise UsageError(f"{path} holds no notebook (.ipynb)" + (f"; it holds {len(others)} other file(s), e.g. "
-                                                                 f"{others[0]}" if others else ""),
-                         "give the zip or the folder of the hand-ins")
+        raise UsageError(
+            f"{path} holds no notebook (.ipynb)"
+            + (f"; it holds {len(others)} other file(s), e.g. {others[0]}" if others else ""),
+            "give the zip or the folder of the hand-ins",
+        )
     return entries
 
 
@@ -874,7 +1008,7 @@ def _stamp(path: Path) -> datetime | None:
 
         when = parse_utc(path.read_text().strip())
         return when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when
-    except Exception:   # no file or a time nbgrader cannot read: treat as unknown
+    except Exception:  # no file or a time nbgrader cannot read: treat as unknown
         return None
 
 
@@ -904,23 +1038,30 @@ def current_view(course_root: Path) -> dict:
     for order, u in unplaced.values():
         p = placed.get((u.get("student"), u.get("assignment")))
         if u.get("student") and p is not None and run_order.get(p["run"], -1) > order:
-            continue   # a later run placed this student's hand-in
+            continue  # a later run placed this student's hand-in
         still.append(u)
-    return {"runs": [run for run, _ in reports], "placed": list(placed.values()), "unplaced": still,
-            "duplicates": list(duplicates.values())}
+    return {
+        "runs": [run for run, _ in reports],
+        "placed": list(placed.values()),
+        "unplaced": still,
+        "duplicates": list(duplicates.values()),
+    }
 
 
 def _write_current(course_root: Path) -> Path:
     collect_dir = Path(course_root) / "collect"
     path = collect_dir / "report.json"
-    if path.exists():   # a report from before run records: keep it as a run of its own
+    if path.exists():  # a report from before run records: keep it as a run of its own
         try:
             old = json.loads(path.read_text())
         except ValueError:
             old = {}
         if "runs" not in old:
-            legacy = collect_dir / "runs" / datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).strftime(
-                "%Y%m%dT%H%M%SZ-earlier")
+            legacy = (
+                collect_dir
+                / "runs"
+                / datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).strftime("%Y%m%dT%H%M%SZ-earlier")
+            )
             legacy.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, legacy / "report.json")
     tmp = collect_dir / ".report.json.tmp"
@@ -930,9 +1071,16 @@ def _write_current(course_root: Path) -> Path:
 
 
 # -- the whole step --------------------------------------------------------------------------
-def collect(path: str | Path, course_root: str | Path, assignments: list[str] | None = None,
-            roster: list[RosterEntry] | None = None, sources: dict[str, Path] | None = None,
-            tz: tzinfo | None = timezone.utc, dry_run: bool = False, roster_from: str = "") -> CollectReport:
+def collect(
+    path: str | Path,
+    course_root: str | Path,
+    assignments: list[str] | None = None,
+    roster: list[RosterEntry] | None = None,
+    sources: dict[str, Path] | None = None,
+    tz: tzinfo | None = timezone.utc,
+    dry_run: bool = False,
+    roster_from: str = "",
+) -> CollectReport:
     """Place every notebook under ``path`` (a folder, a .zip or one .ipynb) into ``course_root/submitted``.
 
     ``assignments``: the assignment names to expect (default: every released notebook,
@@ -949,10 +1097,18 @@ def collect(path: str | Path, course_root: str | Path, assignments: list[str] | 
     # every notebook name the course knows, so that "03_modules" is never read as a student
     in_course = {p.name for p in (course_root / "source").iterdir()} if (course_root / "source").is_dir() else set()
     known = sorted(set(names) | in_course | {nb.stem for nb in NOTEBOOKS.glob("*.ipynb")})
-    report = CollectReport(source=str(path), assignments=names, dry_run=dry_run,
-                           tz=str(tz) if tz is not None else "the machine's time zone",
-                           roster=roster_from or (f"{len(roster)} student(s)" if roster is not None else
-                                                  "none: student ids are taken from file and folder names"))
+    report = CollectReport(
+        source=str(path),
+        assignments=names,
+        dry_run=dry_run,
+        tz=str(tz) if tz is not None else "the machine's time zone",
+        roster=roster_from
+        or (
+            f"{len(roster)} student(s)"
+            if roster is not None
+            else "none: student ids are taken from file and folder names"
+        ),
+    )
     entries = hand_in(path, report.ignored)
     index = RosterIndex(roster) if roster is not None else None
     report.run = "" if dry_run else _new_run(course_root)
@@ -973,15 +1129,22 @@ def collect(path: str | Path, course_root: str | Path, assignments: list[str] | 
     if roster is not None:
         have = {(p.student, p.assignment) for p in report.placed}
         for a in names:
-            done = {s for s, a2 in have if a2 == a} | \
-                {p.parent.parent.name for p in (course_root / "submitted").glob(f"*/{a}/{a}.ipynb")}
+            done = {s for s, a2 in have if a2 == a} | {
+                p.parent.parent.name for p in (course_root / "submitted").glob(f"*/{a}/{a}.ipynb")
+            }
             report.missing[a] = sorted(r.id for r in roster if r.id not in done)
     writes.save_report()
     return report
 
 
-def _candidate(entry: _Entry, srcs: dict[str, Source], known: list[str], index: RosterIndex | None,
-               tz: tzinfo | None, writes: _RunWrites) -> tuple[_Entry, Placed, dict] | None:
+def _candidate(
+    entry: _Entry,
+    srcs: dict[str, Source],
+    known: list[str],
+    index: RosterIndex | None,
+    tz: tzinfo | None,
+    writes: _RunWrites,
+) -> tuple[_Entry, Placed, dict] | None:
     """A notebook with its student, assignment and rebuilt content, to place; None when it is
     ignored or quarantined (said in the report)."""
     if not _is_notebook(entry):
@@ -989,8 +1152,12 @@ def _candidate(entry: _Entry, srcs: dict[str, Source], known: list[str], index: 
         if claim is None:
             writes.report.ignored.append((entry.origin, "not a notebook (.ipynb)"))
         else:
-            writes.unplace(entry, "not-a-notebook-file", f"a {Path(entry.parts[-1]).suffix or 'file without extension'} "
-                                                         "file, not a Jupyter notebook (.ipynb)", *claim)
+            writes.unplace(
+                entry,
+                "not-a-notebook-file",
+                f"a {Path(entry.parts[-1]).suffix or 'file without extension'} file, not a Jupyter notebook (.ipynb)",
+                *claim,
+            )
         return None
     try:
         return _place(entry, srcs, known, index, writes.unplace, tz)
@@ -1021,10 +1188,28 @@ class _RunWrites:
         target.write_bytes(entry.data)
         return str(target.relative_to(self.course_root))
 
-    def unplace(self, entry: _Entry, reason: str, detail: str, student: str | None = None,
-                assignment: str | None = None, closest: str = "") -> None:
-        self.report.unplaced.append(Unplaced(entry.origin, reason, detail, self.keep(entry, "quarantine"), student,
-                                             assignment, closest, entry.sha256, self.run))
+    def unplace(
+        self,
+        entry: _Entry,
+        reason: str,
+        detail: str,
+        student: str | None = None,
+        assignment: str | None = None,
+        closest: str = "",
+    ) -> None:
+        self.report.unplaced.append(
+            Unplaced(
+                entry.origin,
+                reason,
+                detail,
+                self.keep(entry, "quarantine"),
+                student,
+                assignment,
+                closest,
+                entry.sha256,
+                self.run,
+            )
+        )
 
     def place_newest(self, student: str, assignment: str, items: list[tuple[_Entry, Placed, dict]]) -> None:
         """The newest of a student's files for an assignment into ``submitted/``; the older
@@ -1032,8 +1217,17 @@ class _RunWrites:
         items.sort(key=lambda it: it[1].timestamp, reverse=True)
         entry, placed, fixed = items[0]
         for other, _placed, _ in items[1:]:
-            self.report.duplicates.append(Duplicate(other.origin, student, assignment, f"the newer {entry.origin}",
-                                                    self.keep(other, "quarantine"), other.sha256, self.run))
+            self.report.duplicates.append(
+                Duplicate(
+                    other.origin,
+                    student,
+                    assignment,
+                    f"the newer {entry.origin}",
+                    self.keep(other, "quarantine"),
+                    other.sha256,
+                    self.run,
+                )
+            )
         folder = self.course_root / "submitted" / student / assignment
         target = folder / f"{assignment}.ipynb"
         text = json.dumps(fixed, indent=1, ensure_ascii=False) + "\n"
@@ -1053,8 +1247,11 @@ class _RunWrites:
         the same (reported placed, unchanged) or newer (this file is a duplicate); else the
         earlier one moves to ``collect/runs/<run>/replaced/``, never deleted."""
         student, assignment = placed.student, placed.assignment
-        same = (folder / f"{assignment}.ipynb").read_text(errors="replace") == text and \
-            (folder / "timestamp.txt").exists() and (folder / "timestamp.txt").read_text() == placed.timestamp
+        same = (
+            (folder / f"{assignment}.ipynb").read_text(errors="replace") == text
+            and (folder / "timestamp.txt").exists()
+            and (folder / "timestamp.txt").read_text() == placed.timestamp
+        )
         if same:
             placed.notes.append("unchanged: the same notebook is already in submitted/")
             self.keep(entry, f"originals/{student}/{assignment}")
@@ -1063,10 +1260,17 @@ class _RunWrites:
         theirs = _stamp(folder / "timestamp.txt")
         mine = datetime.strptime(placed.timestamp, TIMESTAMP_FORMAT).replace(tzinfo=timezone.utc)
         if theirs is not None and theirs > mine:
-            self.report.duplicates.append(Duplicate(entry.origin, student, assignment,
-                                                    f"the newer hand-in already in {placed.path} "
-                                                    f"({theirs:%Y-%m-%d %H:%M} UTC)",
-                                                    self.keep(entry, "quarantine"), entry.sha256, self.run))
+            self.report.duplicates.append(
+                Duplicate(
+                    entry.origin,
+                    student,
+                    assignment,
+                    f"the newer hand-in already in {placed.path} ({theirs:%Y-%m-%d %H:%M} UTC)",
+                    self.keep(entry, "quarantine"),
+                    entry.sha256,
+                    self.run,
+                )
+            )
             return False
         if self.record is not None:
             dest = self.record / "replaced" / student / assignment

@@ -26,8 +26,9 @@ OUT = ROOT / "out" / "demo"
 
 def _git_dirty(path: Path) -> bool:
     try:
-        out = subprocess.run(["git", "status", "--porcelain", str(path)], cwd=ROOT,
-                             capture_output=True, text=True, timeout=30)
+        out = subprocess.run(
+            ["git", "status", "--porcelain", str(path)], cwd=ROOT, capture_output=True, text=True, timeout=30
+        )
         return bool(out.stdout.strip())
     except (OSError, subprocess.SubprocessError):
         return False
@@ -52,8 +53,10 @@ def main() -> int:
     t_start = time.perf_counter()
     print("== 1. Release: solutions/ -> notebooks/")
     written = release()
-    print(f"   {len(written)} notebooks released; notebooks/ "
-          f"{'changed (commit it)' if _git_dirty(NOTEBOOKS) else 'already in sync'}")
+    print(
+        f"   {len(written)} notebooks released; notebooks/ "
+        f"{'changed (commit it)' if _git_dirty(NOTEBOOKS) else 'already in sync'}"
+    )
 
     print("== 2. Course setup and data")
     course.setup()
@@ -92,8 +95,10 @@ def main() -> int:
         files = export.write(root, a, res, found.similar)
         page = report.write(root, a, res, analysis=found)
         outputs[a] = (res, pages, files, page)
-        print(f"   {a}: {len(pages)} feedback pages, {len(files)} CSV files, report {_rel(page)}, "
-              f"{len(found.items.flagged)} exercise(s) flagged, {len(found.similar.pairs)} similar pair(s)")
+        print(
+            f"   {a}: {len(pages)} feedback pages, {len(files)} CSV files, report {_rel(page)}, "
+            f"{len(found.items.flagged)} exercise(s) flagged, {len(found.similar.pairs)} similar pair(s)"
+        )
     student_pages, overview = progress.write(root)
     print(f"   {len(student_pages)} progress pages, class overview {_rel(overview)}")
 
@@ -107,8 +112,12 @@ def main() -> int:
             cells.append("-".ljust(26) if s is None else f"{s.score:g}/{s.max_score:g} {s.status}".ljust(26))
         print("   " + name.ljust(14) + "".join(cells))
     expected = expected_scores()
-    agree = sum(1 for key, sub in expected.items() if key in rows and
-                tuple(rows[key].cells[g].score for g in exercise_ids(key[1])) == tuple(map(float, sub.expected)))
+    agree = sum(
+        1
+        for key, sub in expected.items()
+        if key in rows
+        and tuple(rows[key].cells[g].score for g in exercise_ids(key[1])) == tuple(map(float, sub.expected))
+    )
     print(f"   the engine agrees with the hand-written expectations for {agree}/{len(expected)} hand-ins")
 
     print("== Summary")

@@ -35,8 +35,20 @@ from autograder.results import AssignmentResults, load
 
 WIDE_HEAD = ["student", "status"]
 WIDE_TAIL = ["total", "max", "late_penalty", "hours_late", "submitted", "reasons"]
-LONG_HEAD = ["student", "assignment", "notebook", "exercise", "points", "max", "status", "misconception",
-             "misconception_title", "attempted", "similar_to", "similarity"]
+LONG_HEAD = [
+    "student",
+    "assignment",
+    "notebook",
+    "exercise",
+    "points",
+    "max",
+    "status",
+    "misconception",
+    "misconception_title",
+    "attempted",
+    "similar_to",
+    "similarity",
+]
 CANVAS_HEAD = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
 
 
@@ -68,10 +80,18 @@ def wide(results: AssignmentResults) -> tuple[list[str], list[list]]:
     for s in results.students:
         points = {e.grade_id: e.points for e in s.exercises}
         graded = bool(s.notebooks)
-        rows.append([s.student, s.status] + [points.get(g) for g in ids] +
-                    [s.score if graded else None, results.max_score, s.late_penalty or None,
-                     round(s.seconds_late / 3600, 2) if s.seconds_late > 0 else None, s.timestamp,
-                     "; ".join(s.reasons)])
+        rows.append(
+            [s.student, s.status]
+            + [points.get(g) for g in ids]
+            + [
+                s.score if graded else None,
+                results.max_score,
+                s.late_penalty or None,
+                round(s.seconds_late / 3600, 2) if s.seconds_late > 0 else None,
+                s.timestamp,
+                "; ".join(s.reasons),
+            ]
+        )
     return WIDE_HEAD + ids + WIDE_TAIL, rows
 
 
@@ -88,10 +108,22 @@ def long(results: AssignmentResults, similar=None) -> tuple[list[str], list[list
             for e in nb.exercises:
                 pairs = similar.similar_to(s.student, e.grade_id) if similar is not None else []
                 title = CATALOGUE[e.code].title if e.code in CATALOGUE else ""
-                rows.append([s.student, results.assignment, nb.notebook, e.grade_id, e.points, e.max_points,
-                             e.status, e.code or "", title, "yes" if attempted(e, nb) else "no",
-                             ";".join(sorted(p.other(s.student) for p in pairs)),
-                             max((p.similarity for p in pairs), default=None)])
+                rows.append(
+                    [
+                        s.student,
+                        results.assignment,
+                        nb.notebook,
+                        e.grade_id,
+                        e.points,
+                        e.max_points,
+                        e.status,
+                        e.code or "",
+                        title,
+                        "yes" if attempted(e, nb) else "no",
+                        ";".join(sorted(p.other(s.student) for p in pairs)),
+                        max((p.similarity for p in pairs), default=None),
+                    ]
+                )
     return LONG_HEAD, rows
 
 
@@ -104,16 +136,16 @@ def canvas(results: AssignmentResults) -> tuple[list[str], list[list]]:
         name = f"{s.last_name}, {s.first_name}" if (s.first_name or s.last_name) else s.student
         score = s.score if s.notebooks else None
         r = lms.get(s.student)
-        if r is not None and (r.lms_user_id or r.sis_user_id or r.login):   # as the LMS exported it
-            rows.append([r.lms_name or name, r.lms_user_id or s.lms_user_id, r.sis_user_id, r.login, r.section,
-                         score])
+        if r is not None and (r.lms_user_id or r.sis_user_id or r.login):  # as the LMS exported it
+            rows.append([r.lms_name or name, r.lms_user_id or s.lms_user_id, r.sis_user_id, r.login, r.section, score])
         else:
             rows.append([name, s.lms_user_id, s.student, "", "", score])
     return CANVAS_HEAD + [results.assignment], rows
 
 
-def write(course: str | Path, assignment: str, results: AssignmentResults | None = None,
-          similar=None) -> dict[str, Path]:
+def write(
+    course: str | Path, assignment: str, results: AssignmentResults | None = None, similar=None
+) -> dict[str, Path]:
     """The three files; ``{"wide": path, "long": path, "canvas": path}``. ``similar``: the
     assignment's similarity report (compared here when not given)."""
     from autograder.analysis.similarity import for_assignment
@@ -122,5 +154,7 @@ def write(course: str | Path, assignment: str, results: AssignmentResults | None
     results = results or load(course, assignment)
     similar = similar if similar is not None else for_assignment(course, results)
     folder = course / "exports"
-    return {kind: _write(folder / f"{assignment}_{kind}.csv", *make(results))
-            for kind, make in (("wide", wide), ("long", lambda r: long(r, similar)), ("canvas", canvas))}
+    return {
+        kind: _write(folder / f"{assignment}_{kind}.csv", *make(results))
+        for kind, make in (("wide", wide), ("long", lambda r: long(r, similar)), ("canvas", canvas))
+    }

@@ -36,15 +36,25 @@ LOOK = {
     "manual": ("\u270e", "Graded by hand", "#56B4E9"),
 }
 STATUS_WORDS = {
-    "ok": "Graded", "late": "Graded, submitted late", "restored": "Graded (the notebook's grading metadata "
-    "had to be repaired; your answers were kept)", "timeout": "Graded; an exercise ran past the time limit",
-    "crashed": "Graded; an exercise crashed", "flagged": "Graded; an exercise is flagged for review by your instructor",
-    "not graded": "Not graded yet", "not placed": "No submission received",
+    "ok": "Graded",
+    "late": "Graded, submitted late",
+    "restored": "Graded (the notebook's grading metadata had to be repaired; your answers were kept)",
+    "timeout": "Graded; an exercise ran past the time limit",
+    "crashed": "Graded; an exercise crashed",
+    "flagged": "Graded; an exercise is flagged for review by your instructor",
+    "not graded": "Not graded yet",
+    "not placed": "No submission received",
 }
 #: Each status's label in the page's list of statuses (all that apply are shown, each with its reason).
-STATUS_LABELS = {"late": "Late", "restored": "Repaired by the grader", "flagged": "Flagged for review",
-                 "timeout": "Timed out", "crashed": "Crashed", "not graded": "Not graded yet",
-                 "not placed": "No grade"}
+STATUS_LABELS = {
+    "late": "Late",
+    "restored": "Repaired by the grader",
+    "flagged": "Flagged for review",
+    "timeout": "Timed out",
+    "crashed": "Crashed",
+    "not graded": "Not graded yet",
+    "not placed": "No grade",
+}
 
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;max-width:60rem;margin:2rem auto;
@@ -105,17 +115,21 @@ def _exercise_html(e: ExerciseResult, answers: dict[str, str]) -> str:
     mark, word, colour = LOOK.get(e.status, ("\u2718", e.status or "Unknown", "#000000"))
     if e.manual_points is not None:
         mark, word, colour = LOOK["manual"]
-    parts = [f'<section class="ex" style="--c:{colour}" id="{_e(e.grade_id)}">',
-             f'<h2><span class="mark">{mark} {_e(word)}</span>: {_e(e.title)} '
-             f'<span class="sub">({_e(e.exercise or e.grade_id)})</span> &mdash; '
-             f'{_pts(e.points)} / {_pts(e.max_points)} points</h2>']
+    parts = [
+        f'<section class="ex" style="--c:{colour}" id="{_e(e.grade_id)}">',
+        f'<h2><span class="mark">{mark} {_e(word)}</span>: {_e(e.title)} '
+        f'<span class="sub">({_e(e.exercise or e.grade_id)})</span> &mdash; '
+        f"{_pts(e.points)} / {_pts(e.max_points)} points</h2>",
+    ]
     if e.message:
         parts.append(f"<p>{_e(e.message)}</p>")
     m = CATALOGUE.get(e.code) if e.code else None
     if m is not None:
-        parts.append(f'<div class="mistake"><b>Mistake:</b> {_e(m.title)} '
-                     f'<a href="{_e(url(m.code))}"><code>[{_e(m.code)}]</code></a><br>'
-                     f'<b>Why:</b> {_e(m.why)}<br><b>Fix:</b> {_e(m.fix)}</div>')
+        parts.append(
+            f'<div class="mistake"><b>Mistake:</b> {_e(m.title)} '
+            f'<a href="{_e(url(m.code))}"><code>[{_e(m.code)}]</code></a><br>'
+            f"<b>Why:</b> {_e(m.why)}<br><b>Fix:</b> {_e(m.fix)}</div>"
+        )
     if e.hint and (m is None or e.hint != m.fix):
         parts.append(f"<p><b>Hint:</b> {_e(e.hint)}</p>")
     if e.manual_points is not None and e.auto_points is not None and e.manual_points != e.auto_points:
@@ -124,8 +138,10 @@ def _exercise_html(e: ExerciseResult, answers: dict[str, str]) -> str:
     if flags:
         parts.append('<ul class="flags">' + "".join(f"<li>{_e(f)}</li>" for f in flags) + "</ul>")
     for gid, src in _answers_for(e, answers):
-        parts.append(f"<details{'' if e.passed else ' open'}><summary>Your answer (<code>{_e(gid)}</code>)</summary>"
-                     f"<pre><code>{_e(src)}</code></pre></details>")
+        parts.append(
+            f"<details{'' if e.passed else ' open'}><summary>Your answer (<code>{_e(gid)}</code>)</summary>"
+            f"<pre><code>{_e(src)}</code></pre></details>"
+        )
     parts.append("</section>")
     return "\n".join(parts)
 
@@ -137,14 +153,23 @@ def page(s: StudentResult, course: Path) -> str:
         answers = answer_cells(course, s.student, s.assignment, nb.notebook)
         for e in nb.exercises:
             mark, word, _ = LOOK.get(e.status, ("\u2718", e.status, ""))
-            rows.append(f'<tr><td><a href="#{_e(e.grade_id)}">{_e(e.title)}</a></td>'
-                        f"<td>{mark} {_e(word)}</td><td class=num>{_pts(e.points)} / {_pts(e.max_points)}</td></tr>")
+            rows.append(
+                f'<tr><td><a href="#{_e(e.grade_id)}">{_e(e.title)}</a></td>'
+                f"<td>{mark} {_e(word)}</td><td class=num>{_pts(e.points)} / {_pts(e.max_points)}</td></tr>"
+            )
             sections.append(_exercise_html(e, answers))
-    table = ("<table><thead><tr><th>Exercise</th><th>Result</th><th class=num>Points</th></tr></thead>"
-             f"<tbody>{''.join(rows)}</tbody></table>") if rows else ""
+    table = (
+        (
+            "<table><thead><tr><th>Exercise</th><th>Result</th><th class=num>Points</th></tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table>"
+        )
+        if rows
+        else ""
+    )
     submitted = f"Submitted {_e(s.timestamp)} (UTC). " if s.timestamp else ""
-    statuses = "".join(f"<li><b>{_e(STATUS_LABELS.get(st.kind, st.kind))}</b>: {_e(st.reason)}</li>"
-                       for st in s.statuses)
+    statuses = "".join(
+        f"<li><b>{_e(STATUS_LABELS.get(st.kind, st.kind))}</b>: {_e(st.reason)}</li>" for st in s.statuses
+    )
     statuses = f'<ul class="statuses">{statuses}</ul>' if statuses else ""
     if s.notebooks:
         total = f"<b>Score: {s.score:g} / {s.max_score:g}</b>"
@@ -162,15 +187,16 @@ def page(s: StudentResult, course: Path) -> str:
 <div class="total">{total}</div>
 {statuses}
 {table}
-{''.join(sections)}
+{"".join(sections)}
 <p class="foot">Hidden tests ran your code on inputs you have not seen; their messages never show those inputs.
 Checked by the course's grading engine. Questions about a score: ask your instructor.</p>
 </body></html>
 """
 
 
-def write(course: str | Path, assignment: str, students: list[str] | None = None,
-          results: AssignmentResults | None = None) -> list[Path]:
+def write(
+    course: str | Path, assignment: str, students: list[str] | None = None, results: AssignmentResults | None = None
+) -> list[Path]:
     """Write the pages of ``assignment`` for every student (only ``students`` when given),
     those without a grade too: their page says why; paths back."""
     course = Path(course).resolve()

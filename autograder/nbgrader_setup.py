@@ -20,8 +20,7 @@ CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
 COURSE_ID = "pytorch-course"
 
 
-def configure(c: Config, root: str | Path, exchange: str | Path | None = None,
-              course_id: str = COURSE_ID) -> Config:
+def configure(c: Config, root: str | Path, exchange: str | Path | None = None, course_id: str = COURSE_ID) -> Config:
     root = Path(root).resolve()
     c.CourseDirectory.root = str(root)
     c.CourseDirectory.course_id = course_id
@@ -68,11 +67,13 @@ def config_text(exchange: str | Path | None = None, course_id: str = COURSE_ID) 
     a copied or moved course works on its own files (its gradebook, its submissions)."""
     args = "" if course_id == COURSE_ID else f", course_id={course_id!r}"
     exchange_arg = f", exchange={str(Path(exchange).resolve())!r}" if exchange else ""
-    return (f"{CONFIG_MARK}\n"
-            "# Every path is relative to this file's folder: copy or move the folder freely.\n"
-            "import os\n\n"
-            "from autograder.nbgrader_setup import configure\n\n"
-            f"configure(get_config(), os.path.dirname(os.path.abspath(__file__)){exchange_arg}{args})\n")
+    return (
+        f"{CONFIG_MARK}\n"
+        "# Every path is relative to this file's folder: copy or move the folder freely.\n"
+        "import os\n\n"
+        "from autograder.nbgrader_setup import configure\n\n"
+        f"configure(get_config(), os.path.dirname(os.path.abspath(__file__)){exchange_arg}{args})\n"
+    )
 
 
 def write_config_file(root: str | Path, exchange: str | Path | None = None, course_id: str = COURSE_ID) -> Path:
@@ -117,7 +118,7 @@ def _sub_marks_per_hour():
             points_per_hour = Float(1.0, help="Points taken off per started hour late.").tag(config=True)
 
             def late_submission_penalty(self, student_id, score, total_seconds_late):
-                hours = -(-float(total_seconds_late) // 3600)   # started hours
+                hours = -(-float(total_seconds_late) // 3600)  # started hours
                 return hours * self.points_per_hour if total_seconds_late > 0 else None
 
         SubMarksPerHour.__module__ = __name__
@@ -153,7 +154,9 @@ def write_late_policy(root: str | Path, points_per_hour: float | None) -> Path:
     if LATE_BLOCK_START in text:
         head, _, rest = text.partition(LATE_BLOCK_START)
         text = head.rstrip("\n") + "\n" + rest.partition(LATE_BLOCK_END)[2].lstrip("\n")
-    block = (f"\n{LATE_BLOCK_START}\nfrom autograder.nbgrader_setup import configure_late_policy\n\n"
-             f"configure_late_policy(get_config(), {points_per_hour!r})\n{LATE_BLOCK_END}\n")
+    block = (
+        f"\n{LATE_BLOCK_START}\nfrom autograder.nbgrader_setup import configure_late_policy\n\n"
+        f"configure_late_policy(get_config(), {points_per_hour!r})\n{LATE_BLOCK_END}\n"
+    )
     path.write_text(text.rstrip("\n") + "\n" + block)
     return path

@@ -39,8 +39,10 @@ def check_repository(url: str) -> str:
     """``https://github.com/OWNER/NAME`` (``.git`` and a trailing slash dropped), or a UsageError."""
     m = _GITHUB.fullmatch(url.strip())
     if not m:
-        raise UsageError(f"{url!r} is not a GitHub repository address",
-                         "give it as https://github.com/OWNER/NAME (Colab opens notebooks from GitHub)")
+        raise UsageError(
+            f"{url!r} is not a GitHub repository address",
+            "give it as https://github.com/OWNER/NAME (Colab opens notebooks from GitHub)",
+        )
     return f"https://github.com/{m.group(1)}/{m.group(2)}"
 
 
@@ -62,8 +64,10 @@ def set_repository(url: str, new_branch: str | None = None, project_file: Path |
         text, k = re.subn(r'^BRANCH = ".*"$', f'BRANCH = "{new_branch}"', text, flags=re.M)
         n = min(n, k)
     if n != 1:
-        raise UsageError(f"{project_file} has no single REPOSITORY/BRANCH line to change",
-                         "restore it from git (`git checkout course/project.py`)")
+        raise UsageError(
+            f"{project_file} has no single REPOSITORY/BRANCH line to change",
+            "restore it from git (`git checkout course/project.py`)",
+        )
     project_file.write_text(text)
     import course.project
 
@@ -80,10 +84,10 @@ def _git(*args: str, root: Path = ROOT) -> subprocess.CompletedProcess:
 class TagStatus:
     tag: str
     version: str
-    git: bool                        # is the repository a git checkout at all
-    commit: str | None = None        # the tag's commit, when it exists
+    git: bool  # is the repository a git checkout at all
+    commit: str | None = None  # the tag's commit, when it exists
     version_at_tag: str | None = None
-    package_changed: bool = False    # course/ or pyproject.toml differ between the tag and the tree
+    package_changed: bool = False  # course/ or pyproject.toml differ between the tag and the tree
 
     @property
     def exists(self) -> bool:
@@ -93,15 +97,21 @@ class TagStatus:
         if not self.git:
             return f"the notebooks pin {self.tag}; this is not a git checkout, so the tag was not checked"
         if not self.exists:
-            return (f"the notebooks pin {self.tag}, a tag this repository does not have: students' installs fail "
-                    f"until it exists; commit, then `python -m autograder release --tag` (and push the tag)")
+            return (
+                f"the notebooks pin {self.tag}, a tag this repository does not have: students' installs fail "
+                f"until it exists; commit, then `python -m autograder release --tag` (and push the tag)"
+            )
         if self.version_at_tag != self.version:
-            return (f"the tag {self.tag} ({self.commit[:10]}) holds course {self.version_at_tag}, not {self.version}: "
-                    "move or delete the tag")
+            return (
+                f"the tag {self.tag} ({self.commit[:10]}) holds course {self.version_at_tag}, not {self.version}: "
+                "move or delete the tag"
+            )
         if self.package_changed:
-            return (f"the notebooks pin {self.tag} ({self.commit[:10]}), whose course package is older than this "
-                    f"tree's: students get that one; release the changes as a new version (course.__version__) "
-                    "and tag it")
+            return (
+                f"the notebooks pin {self.tag} ({self.commit[:10]}), whose course package is older than this "
+                f"tree's: students get that one; release the changes as a new version (course.__version__) "
+                "and tag it"
+            )
         return f"the notebooks pin {self.tag} ({self.commit[:10]}), which holds this course package"
 
 
@@ -137,19 +147,25 @@ def make_tag(root: Path = ROOT) -> str:
     if status.exists:
         if status.version_at_tag != status.version or status.package_changed:
             raise UsageError(status.line(), "bump __version__ in course/__init__.py, release, commit, then tag")
-        return f"{status.line()}: nothing to do (push it if the public repository lacks it: git push origin {status.tag})"
+        return (
+            f"{status.line()}: nothing to do (push it if the public repository lacks it: git push origin {status.tag})"
+        )
     dirty = _git("status", "--porcelain", "--untracked-files=no", root=root).stdout.strip()
     if dirty:
-        raise UsageError(f"the tree has uncommitted changes ({dirty.splitlines()[0].strip()} ...)",
-                         "commit them (the released notebooks too), then run `release --tag` again")
+        raise UsageError(
+            f"the tree has uncommitted changes ({dirty.splitlines()[0].strip()} ...)",
+            "commit them (the released notebooks too), then run `release --tag` again",
+        )
     from course import __version__
 
     made = _git("tag", "-a", status.tag, "-m", f"course {__version__}", root=root)
     if made.returncode != 0:
         raise UsageError(f"git could not create {status.tag}: {made.stderr.strip()}", "see git's message")
     commit = _git("rev-parse", "--short", "HEAD", root=root).stdout.strip()
-    return (f"created the tag {status.tag} at {commit} (here only): push it with `git push origin {status.tag}` "
-            "so that the notebooks' install works")
+    return (
+        f"created the tag {status.tag} at {commit} (here only): push it with `git push origin {status.tag}` "
+        "so that the notebooks' install works"
+    )
 
 
 # -- the student bundle ---------------------------------------------------------------------------
@@ -164,12 +180,29 @@ def build_wheel(dest: Path, root: Path = ROOT) -> Path:
             else:
                 shutil.copy(root / name, src / name)
         env = {**os.environ, "PIP_NO_INDEX": "1", "PIP_CONFIG_FILE": os.devnull, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
-        done = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
-                               str(src), "-w", str(Path(tmp) / "dist")], env=env, capture_output=True, text=True,
-                              timeout=600)
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "wheel",
+                "-q",
+                "--no-deps",
+                "--no-build-isolation",
+                str(src),
+                "-w",
+                str(Path(tmp) / "dist"),
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         if done.returncode != 0:
-            raise UsageError(f"pip could not build the course wheel: {done.stderr.strip().splitlines()[-1:]}",
-                             "install setuptools into this environment (`pip install setuptools`)")
+            raise UsageError(
+                f"pip could not build the course wheel: {done.stderr.strip().splitlines()[-1:]}",
+                "install setuptools into this environment (`pip install setuptools`)",
+            )
         (wheel,) = (Path(tmp) / "dist").glob("*.whl")
         dest.mkdir(parents=True, exist_ok=True)
         return Path(shutil.copy(wheel, dest / wheel.name))
@@ -206,8 +239,14 @@ def student_bundle(dest: Path, notebooks: Path = NOTEBOOKS) -> Path:
         for name in ("LICENSE", "LICENSE-CONTENT"):
             shutil.copy(ROOT / name, stage / name)
         text = (TEMPLATES / "student_readme.md").read_text()
-        (stage / "README.md").write_text(text.format(version=__version__, wheel=wheel.name, repository=REPOSITORY,
-                                                     requirement=pinned_requirement(__version__)))
+        (stage / "README.md").write_text(
+            text.format(
+                version=__version__,
+                wheel=wheel.name,
+                repository=REPOSITORY,
+                requirement=pinned_requirement(__version__),
+            )
+        )
         (stage / BUNDLE_MARK).write_text(f"course {__version__}\n")
         if dest.exists():
             shutil.rmtree(dest)

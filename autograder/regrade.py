@@ -45,8 +45,9 @@ class Change:
         def f(x):
             return "-" if x is None else f"{x:g}"
 
-        return (f"{self.student}  {self.grade_id}  {f(self.old_points)} -> {f(self.new_points)}"
-                + (f"  ({self.old_status} -> {self.new_status})" if self.old_status != self.new_status else ""))
+        return f"{self.student}  {self.grade_id}  {f(self.old_points)} -> {f(self.new_points)}" + (
+            f"  ({self.old_status} -> {self.new_status})" if self.old_status != self.new_status else ""
+        )
 
 
 @dataclass
@@ -65,19 +66,25 @@ class RegradeReport:
         if not self.changed:
             lines.append("no checker of this assignment changed since grading: nothing to regrade")
         for ex, kind in sorted(self.changed.items()):
-            how = {"judge": "its judge changed: decided again from the kept data",
-                   "collect": "its cases or run changed: student code runs again",
-                   "named": "named with --exercise"}[kind]
+            how = {
+                "judge": "its judge changed: decided again from the kept data",
+                "collect": "its cases or run changed: student code runs again",
+                "named": "named with --exercise",
+            }[kind]
             lines.append(f"{ex}: {how}")
         lines += [f"  {c}" for c in self.changes]
         for s, why in sorted(self.skipped.items()):
             lines.append(f"  skipped {s}: {why}")
         if self.dry_run:
-            lines.append(f"dry run: {len(self.rejudged)} student(s) would be judged again, {len(self.rerun)} run "
-                         f"again, {len(self.skipped)} skipped; nothing was changed")
+            lines.append(
+                f"dry run: {len(self.rejudged)} student(s) would be judged again, {len(self.rerun)} run "
+                f"again, {len(self.skipped)} skipped; nothing was changed"
+            )
         else:
-            lines.append(f"{len(self.rejudged)} student(s) judged again, {len(self.rerun)} run again, "
-                         f"{len(self.changes)} score(s) changed, {len(self.skipped)} skipped, in {self.seconds:.1f} s")
+            lines.append(
+                f"{len(self.rejudged)} student(s) judged again, {len(self.rerun)} run again, "
+                f"{len(self.changes)} score(s) changed, {len(self.skipped)} skipped, in {self.seconds:.1f} s"
+            )
         return "\n".join(lines)
 
 
@@ -94,8 +101,9 @@ def changed_exercises(old: dict | None, now: dict) -> dict[str, str]:
 
 
 def _cells(entry: JournalEntry) -> dict[tuple[str, str], tuple[float | None, str]]:
-    return {(nb, gid): (v.score, str(v.status)) for nb, item in entry.notebooks.items()
-            for gid, v in item.row.cells.items()}
+    return {
+        (nb, gid): (v.score, str(v.status)) for nb, item in entry.notebooks.items() for gid, v in item.row.cells.items()
+    }
 
 
 def _diff(student: str, old: JournalEntry, new: JournalEntry) -> list[Change]:
@@ -116,10 +124,21 @@ class _Plan:
     rerun: dict[str, JournalEntry] = field(default_factory=dict)
 
 
-def regrade(assignment: str, course: str | Path, *, extra_checks=(), exercises: list[str] | None = None,
-            students: list[str] | None = None, rerun: bool = False, dry_run: bool = False,
-            limits=None, scheduler: str | None = None, workers: int | None = None, wait_s: float = 0.0,
-            progress: bool = False) -> RegradeReport:
+def regrade(
+    assignment: str,
+    course: str | Path,
+    *,
+    extra_checks=(),
+    exercises: list[str] | None = None,
+    students: list[str] | None = None,
+    rerun: bool = False,
+    dry_run: bool = False,
+    limits=None,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    wait_s: float = 0.0,
+    progress: bool = False,
+) -> RegradeReport:
     """Regrade what changed checkers touch (see the module docstring); the changes back."""
     from autograder.engine import scheduler as sched
 
@@ -141,8 +160,9 @@ def regrade(assignment: str, course: str | Path, *, extra_checks=(), exercises: 
         else:
             stamp = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
             for student, (old, kept) in plan.judge.items():
-                report.changes += _rejudge(g, student, old, kept, RegradeNote(stamp, "judged again from kept data",
-                                                                              sorted(report.changed)))
+                report.changes += _rejudge(
+                    g, student, old, kept, RegradeNote(stamp, "judged again from kept data", sorted(report.changed))
+                )
                 report.rejudged.append(student)
             if plan.rerun:
                 note = RegradeNote(stamp, "run again", sorted(report.changed))
@@ -158,13 +178,16 @@ def _plan(g, entries: dict[str, JournalEntry], named: set[str], rerun: bool, rep
     """Which students each kind of regrade takes (the others are skipped with the reason)."""
     unknown = named - set(g.fingerprints)
     if unknown:
-        raise ValueError(f"not an exercise of {g.assignment}: {', '.join(sorted(unknown))} "
-                         f"(these are: {', '.join(sorted(g.fingerprints))})")
+        raise ValueError(
+            f"not an exercise of {g.assignment}: {', '.join(sorted(unknown))} "
+            f"(these are: {', '.join(sorted(g.fingerprints))})"
+        )
     plan = _Plan()
     for student, entry in entries.items():
         if entry.key != g.key(student):
-            report.skipped[student] = ("the submission, the source or the limits changed since grading: "
-                                       "run `autograder grade` instead")
+            report.skipped[student] = (
+                "the submission, the source or the limits changed since grading: run `autograder grade` instead"
+            )
             continue
         changed = changed_exercises(entry.checkers or None, g.fingerprints)
         changed = {ex: k for ex, k in changed.items() if k != "unknown" or ex in named}
@@ -177,9 +200,14 @@ def _plan(g, entries: dict[str, JournalEntry], named: set[str], rerun: bool, rep
             report.changed.setdefault(ex, kind if kind != "unknown" else "named")
         kept = {nb: g.journal.kept(student, nb) for nb in g.sources}
         not_run = (RowStatus.MISSING, RowStatus.UNREADABLE)
-        needs_run = rerun or any(k == "collect" for k in changed.values()) or any(
-            kept[nb] is None and nb in entry.notebooks and entry.notebooks[nb].row.status not in not_run
-            for nb in g.sources)
+        needs_run = (
+            rerun
+            or any(k == "collect" for k in changed.values())
+            or any(
+                kept[nb] is None and nb in entry.notebooks and entry.notebooks[nb].row.status not in not_run
+                for nb in g.sources
+            )
+        )
         if needs_run:
             plan.rerun[student] = entry
         else:

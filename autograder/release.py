@@ -55,9 +55,19 @@ def sync_generated_cells(nb, notebook_name: str) -> None:
     badge = nbformat.v4.new_markdown_cell(badge_source(notebook_name))
     badge.metadata = {"tags": [BADGE_TAG], "editable": False, "deletable": False}
     boot = nbformat.v4.new_code_cell(bootstrap_source())
-    boot.metadata = {"tags": [BOOTSTRAP_TAG], "editable": False, "deletable": False,
-                     "nbgrader": {"grade": False, "solution": False, "locked": True, "task": False,
-                                  "grade_id": "bootstrap", "schema_version": 3}}
+    boot.metadata = {
+        "tags": [BOOTSTRAP_TAG],
+        "editable": False,
+        "deletable": False,
+        "nbgrader": {
+            "grade": False,
+            "solution": False,
+            "locked": True,
+            "task": False,
+            "grade_id": "bootstrap",
+            "schema_version": 3,
+        },
+    }
     title_at = 1 if nb.cells and nb.cells[0].cell_type == "markdown" else 0
     nb.cells.insert(title_at, badge)
     first_code = next((i for i, c in enumerate(nb.cells) if c.cell_type == "code"), len(nb.cells))
@@ -68,11 +78,14 @@ def sync_generated_cells(nb, notebook_name: str) -> None:
 
 #: A link to a file on GitHub: https://github.com/OWNER/NAME/blob/BRANCH/PATH (PATH up to a space, a
 #: bracket, a quote, an anchor or a closing punctuation mark).
-_FILE_LINK = re.compile(r"https://github\.com/[\w.-]+/[\w.-]+/blob/[\w./-]+?/(?P<path>[\w./-]+?)(?=[.,;:!?]?(?:[\s)\]\"'#]|$))")
+_FILE_LINK = re.compile(
+    r"https://github\.com/[\w.-]+/[\w.-]+/blob/[\w./-]+?/(?P<path>[\w./-]+?)(?=[.,;:!?]?(?:[\s)\]\"'#]|$))"
+)
 
 
 def sync_file_links(nb, root: Path = ROOT) -> None:
     """Point links to a file this repository holds at this repository (``course/project.py``)."""
+
     def repoint(m: re.Match) -> str:
         return file_url(m["path"]) if (root / m["path"]).is_file() else m[0]
 
@@ -123,7 +136,9 @@ def nbgrader_generate(sources: list[Path], out_dir: Path) -> list[Path]:
             shutil.copy(src, root / "source" / assignment / src.name)
             result = api.generate_assignment(assignment)
             if not result["success"]:
-                raise RuntimeError(f"nbgrader could not release {src.name}:\n{result.get('error') or result.get('log')}")
+                raise RuntimeError(
+                    f"nbgrader could not release {src.name}:\n{result.get('error') or result.get('log')}"
+                )
             released = root / "release" / assignment / src.name
             nb = nbformat.read(released, as_version=NB_VERSION)
             text = nbformat.writes(nb) + "\n"
@@ -134,8 +149,9 @@ def nbgrader_generate(sources: list[Path], out_dir: Path) -> list[Path]:
     return written
 
 
-def release(names: list[str] | None = None, out_dir: Path = NOTEBOOKS,
-            solutions_dir: Path = SOLUTIONS, normalise: bool = True) -> list[Path]:
+def release(
+    names: list[str] | None = None, out_dir: Path = NOTEBOOKS, solutions_dir: Path = SOLUTIONS, normalise: bool = True
+) -> list[Path]:
     """Release the given notebooks (file stems or names; all when None)."""
     sources = sorted(solutions_dir.glob("*.ipynb"))
     if names:

@@ -77,8 +77,13 @@ def _plots(results: AssignmentResults, graded, per_ex, codes) -> list[tuple[str,
     ax.set_ylabel("students")
     ax.set_title(f"Score distribution ({len(scores)} graded)")
     ax.yaxis.get_major_locator().set_params(integer=True)
-    out.append(("Histogram of the students' scores", _png(fig),
-                "Scores after manual grades and late penalties; students without a graded submission are left out."))
+    out.append(
+        (
+            "Histogram of the students' scores",
+            _png(fig),
+            "Scores after manual grades and late penalties; students without a graded submission are left out.",
+        )
+    )
 
     if per_ex:
         names = list(per_ex)
@@ -87,10 +92,24 @@ def _plots(results: AssignmentResults, graded, per_ex, codes) -> list[tuple[str,
         w = 0.38
         means = [per_ex[n]["mean_frac"] * 100 for n in names]
         rates = [per_ex[n]["pass_rate"] * 100 for n in names]
-        ax.bar([x - w / 2 for x in xs], means, w, label="mean score (% of max)", color=PALETTE[0],
-               edgecolor="black", hatch="//")
-        ax.bar([x + w / 2 for x in xs], rates, w, label="pass rate (% full marks)", color=PALETTE[1],
-               edgecolor="black", hatch="..")
+        ax.bar(
+            [x - w / 2 for x in xs],
+            means,
+            w,
+            label="mean score (% of max)",
+            color=PALETTE[0],
+            edgecolor="black",
+            hatch="//",
+        )
+        ax.bar(
+            [x + w / 2 for x in xs],
+            rates,
+            w,
+            label="pass rate (% full marks)",
+            color=PALETTE[1],
+            edgecolor="black",
+            hatch="..",
+        )
         ax.set_xticks(list(xs), names, rotation=30, ha="right")
         ax.set_ylim(0, 122)
         ax.set_yticks([0, 20, 40, 60, 80, 100])
@@ -98,9 +117,14 @@ def _plots(results: AssignmentResults, graded, per_ex, codes) -> list[tuple[str,
         ax.set_ylabel("percent")
         ax.set_title("Per exercise: mean score and pass rate")
         ax.legend(loc="upper center", ncol=2, fontsize=8, frameon=False)
-        out.append(("Bar chart of each exercise's mean score and pass rate", _png(fig),
-                    "Left bar (hatched //): mean score as a percentage of the exercise's points; "
-                    "right bar (dotted): share of graded students with full marks."))
+        out.append(
+            (
+                "Bar chart of each exercise's mean score and pass rate",
+                _png(fig),
+                "Left bar (hatched //): mean score as a percentage of the exercise's points; "
+                "right bar (dotted): share of graded students with full marks.",
+            )
+        )
 
     if codes:
         items = codes.most_common(12)[::-1]
@@ -110,17 +134,24 @@ def _plots(results: AssignmentResults, graded, per_ex, codes) -> list[tuple[str,
         ax.set_ylabel("misconception code")
         ax.set_title("Most frequent misconceptions")
         ax.xaxis.get_major_locator().set_params(integer=True)
-        out.append(("Bar chart of the most frequent misconception codes", _png(fig),
-                    "How often the checkers named each mistake (course.misconceptions)."))
+        out.append(
+            (
+                "Bar chart of the most frequent misconception codes",
+                _png(fig),
+                "How often the checkers named each mistake (course.misconceptions).",
+            )
+        )
     return out
 
 
 def _table(head: list[str], rows: list[list], numeric: set[int] = frozenset(), empty: str = "None.") -> str:
     if not rows:
         return f'<p class="muted">{_e(empty)}</p>'
-    th = "".join(f'<th{" class=num" if i in numeric else ""}>{_e(h)}</th>' for i, h in enumerate(head))
-    body = "".join("<tr>" + "".join(f'<td{" class=num" if i in numeric else ""}>{_e(v)}</td>'
-                                    for i, v in enumerate(r)) + "</tr>" for r in rows)
+    th = "".join(f"<th{' class=num' if i in numeric else ''}>{_e(h)}</th>" for i, h in enumerate(head))
+    body = "".join(
+        "<tr>" + "".join(f"<td{' class=num' if i in numeric else ''}>{_e(v)}</td>" for i, v in enumerate(r)) + "</tr>"
+        for r in rows
+    )
     return f"<table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
 
 
@@ -147,10 +178,15 @@ def page(results: AssignmentResults, slowest: int = 10, analysis=None) -> str:
         titles[gid] = rows[0].title
         maxp = max(e.max_points for e in rows) or 1.0
         pts = [float(e.points or 0) for e in rows]
-        per_ex[gid] = {"mean": statistics.fmean(pts), "max": maxp, "mean_frac": statistics.fmean(pts) / maxp,
-                       "pass_rate": sum(e.passed for e in rows) / len(rows), "n": len(rows),
-                       "codes": Counter(e.code for e in rows if e.code),
-                       "statuses": Counter(e.status for e in rows)}
+        per_ex[gid] = {
+            "mean": statistics.fmean(pts),
+            "max": maxp,
+            "mean_frac": statistics.fmean(pts) / maxp,
+            "pass_rate": sum(e.passed for e in rows) / len(rows),
+            "n": len(rows),
+            "codes": Counter(e.code for e in rows if e.code),
+            "statuses": Counter(e.status for e in rows),
+        }
     codes: Counter = Counter()
     examples: dict[str, list[tuple[str, str]]] = defaultdict(list)
     where: dict[str, Counter] = defaultdict(Counter)
@@ -165,41 +201,76 @@ def page(results: AssignmentResults, slowest: int = 10, analysis=None) -> str:
     scores = [s.score for s in graded]
     cards = [("students", len(students)), ("graded", len(graded))]
     if scores:
-        cards += [("mean score", f"{statistics.fmean(scores):.2f} / {results.max_score:g}"),
-                  ("median", f"{statistics.median(scores):g}")]
-    cards += [(k, status_counts[k]) for k in ("ok", "late", "restored", "flagged", "timeout", "crashed",
-                                              "not graded", "not placed") if status_counts[k]]
+        cards += [
+            ("mean score", f"{statistics.fmean(scores):.2f} / {results.max_score:g}"),
+            ("median", f"{statistics.median(scores):g}"),
+        ]
+    cards += [
+        (k, status_counts[k])
+        for k in ("ok", "late", "restored", "flagged", "timeout", "crashed", "not graded", "not placed")
+        if status_counts[k]
+    ]
     card_html = "".join(f'<div class="card"><b>{_e(v)}</b>{_e(k)}</div>' for k, v in cards)
-    figs = "".join(f'<figure><img alt="{_e(alt)}" src="{uri}"><figcaption>{_e(cap)}</figcaption></figure>'
-                   for alt, uri, cap in _plots(results, graded, per_ex, codes))
+    figs = "".join(
+        f'<figure><img alt="{_e(alt)}" src="{uri}"><figcaption>{_e(cap)}</figcaption></figure>'
+        for alt, uri, cap in _plots(results, graded, per_ex, codes)
+    )
 
-    ex_rows = [[gid, titles[gid], f"{d['mean']:.2f}", f"{d['max']:g}", f"{100 * d['pass_rate']:.0f}%", d["n"],
-                ", ".join(f"{k} {n}" for k, n in sorted(d["statuses"].items())),
-                ", ".join(f"{c} ({n})" for c, n in d["codes"].most_common(3))] for gid, d in per_ex.items()]
+    ex_rows = [
+        [
+            gid,
+            titles[gid],
+            f"{d['mean']:.2f}",
+            f"{d['max']:g}",
+            f"{100 * d['pass_rate']:.0f}%",
+            d["n"],
+            ", ".join(f"{k} {n}" for k, n in sorted(d["statuses"].items())),
+            ", ".join(f"{c} ({n})" for c, n in d["codes"].most_common(3)),
+        ]
+        for gid, d in per_ex.items()
+    ]
     mis_rows = []
     for code, n in codes.most_common(15):
         m = CATALOGUE.get(code)
         ex_txt = " / ".join(f"[{who}] {msg}" for who, msg in examples[code])
-        mis_rows.append([code, m.title if m else "(not in the catalogue)", n,
-                         ", ".join(f"{g} ({k})" for g, k in where[code].most_common()), ex_txt])
+        mis_rows.append(
+            [
+                code,
+                m.title if m else "(not in the catalogue)",
+                n,
+                ", ".join(f"{g} ({k})" for g, k in where[code].most_common()),
+                ex_txt,
+            ]
+        )
     slow = sorted((s for s in graded if s.notebooks), key=lambda s: -s.compute_s)[:slowest]
-    slow_rows = [[s.student, f"{s.compute_s:.2f}", sum(nb.timings.runs for nb in s.notebooks),
-                  s.status] for s in slow]
-    trouble = [[s.student, s.status, f"{s.score:g}", "; ".join(s.reasons)]
-               for s in students if s.status in ("crashed", "timeout")]
-    failed = [[s.student, f"{s.score:g}", ", ".join(e.grade_id for e in s.exercises if not e.passed)]
-              for s in graded if s.status not in ("crashed", "timeout", "flagged")
-              and any(e.status in ("failed", "not-run") for e in s.exercises)]
+    slow_rows = [[s.student, f"{s.compute_s:.2f}", sum(nb.timings.runs for nb in s.notebooks), s.status] for s in slow]
+    trouble = [
+        [s.student, s.status, f"{s.score:g}", "; ".join(s.reasons)]
+        for s in students
+        if s.status in ("crashed", "timeout")
+    ]
+    failed = [
+        [s.student, f"{s.score:g}", ", ".join(e.grade_id for e in s.exercises if not e.passed)]
+        for s in graded
+        if s.status not in ("crashed", "timeout", "flagged")
+        and any(e.status in ("failed", "not-run") for e in s.exercises)
+    ]
     flagged = [[s.student, f"{s.score:g}", "; ".join(s.reasons)] for s in students if s.status == "flagged"]
-    missing = [[s.student, s.status, "; ".join(s.reasons)] for s in students
-               if s.status in ("not placed", "not graded")]
+    missing = [
+        [s.student, s.status, "; ".join(s.reasons)] for s in students if s.status in ("not placed", "not graded")
+    ]
     unplaced = [[u.get("origin", ""), u.get("reason", ""), u.get("detail", "")] for u in results.unplaced]
-    other = [[s.student, s.status_text, f"{s.score:g}", "; ".join(s.reasons)] for s in students
-             if s.has("late") or s.has("restored")]
+    other = [
+        [s.student, s.status_text, f"{s.score:g}", "; ".join(s.reasons)]
+        for s in students
+        if s.has("late") or s.has("restored")
+    ]
     now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src '{SCRIPT_HASH}'">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src '{
+        SCRIPT_HASH
+    }'">
 <title>Report: {_e(results.assignment)}</title><style>{ANALYSIS_CSS}{CSS}</style></head><body><main>
 <h1>Grading report: {_e(results.assignment)}</h1>
 <p class="muted">Made {now} from the engine's journal, nbgrader's gradebook and collect's report
@@ -207,13 +278,17 @@ def page(results: AssignmentResults, slowest: int = 10, analysis=None) -> str:
 <div class="cards">{card_html}</div>
 <h2>Scores</h2><div class="plots">{figs}</div>
 <h2>Exercises</h2>
-{_table(["grade id", "title", "mean", "max", "pass rate", "graded", "statuses", "top misconceptions"], ex_rows,
-        {2, 3, 4, 5})}
+{
+        _table(
+            ["grade id", "title", "mean", "max", "pass rate", "graded", "statuses", "top misconceptions"],
+            ex_rows,
+            {2, 3, 4, 5},
+        )
+    }
 {item_section(analysis.items, analysis.history)}
 {similarity_summary(analysis.similar, similarity_name(results.assignment))}
 <h2>Most frequent misconceptions</h2>
-{_table(["code", "mistake", "count", "exercises", "example messages"], mis_rows, {2},
-        "The checkers named no mistake.")}
+{_table(["code", "mistake", "count", "exercises", "example messages"], mis_rows, {2}, "The checkers named no mistake.")}
 <h2>Flagged for review</h2>
 {_table(["student", "score", "why"], flagged, {1}, "No submission was flagged.")}
 <h2>Crashed or timed out</h2>
@@ -225,8 +300,16 @@ def page(results: AssignmentResults, slowest: int = 10, analysis=None) -> str:
 <h2>Late and restored</h2>
 {_table(["student", "status", "score", "detail"], other, {2}, "None late, none restored.")}
 <h2>Missing</h2>
-{_table(["student", "status", "why"], missing, set(), "Everyone on the roster handed in and was graded."
-        if students else "No student: import the roster (autograder roster) and collect the hand-ins.")}
+{
+        _table(
+            ["student", "status", "why"],
+            missing,
+            set(),
+            "Everyone on the roster handed in and was graded."
+            if students
+            else "No student: import the roster (autograder roster) and collect the hand-ins.",
+        )
+    }
 {_table(["file", "reason", "detail"], unplaced, set(), "collect placed every file.")}
 </main><script>{SORT_SCRIPT}</script></body></html>
 """
@@ -236,8 +319,9 @@ def similarity_name(assignment: str) -> str:
     return f"{assignment}_similarity.html"
 
 
-def write(course: str | Path, assignment: str, results: AssignmentResults | None = None, slowest: int = 10,
-          analysis=None) -> Path:
+def write(
+    course: str | Path, assignment: str, results: AssignmentResults | None = None, slowest: int = 10, analysis=None
+) -> Path:
     """The report and its similarity page; the report's path back."""
     from autograder.analysis import run
     from autograder.analysis.views import similarity_page
@@ -247,8 +331,10 @@ def write(course: str | Path, assignment: str, results: AssignmentResults | None
     analysis = analysis or run(course, results)
     folder = course / "reports"
     folder.mkdir(parents=True, exist_ok=True)
-    for name, text in ((similarity_name(assignment), similarity_page(analysis.similar, f"{assignment}.html")),
-                       (f"{assignment}.html", page(results, slowest, analysis))):
+    for name, text in (
+        (similarity_name(assignment), similarity_page(analysis.similar, f"{assignment}.html")),
+        (f"{assignment}.html", page(results, slowest, analysis)),
+    ):
         tmp = folder / f".{name}.tmp"
         tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, folder / name)

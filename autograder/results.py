@@ -47,7 +47,7 @@ PRIORITY = ("not placed", "not graded", "flagged", "timeout", "crashed", "restor
 class Status:
     """One status of a student's result and why it applies, in words."""
 
-    kind: str    #: one of STATUSES
+    kind: str  #: one of STATUSES
     reason: str
 
 
@@ -145,10 +145,22 @@ class AssignmentResults:
 
 # --- reading ----------------------------------------------------------------------------------
 
+
 def _exercise(v: Verdict) -> ExerciseResult:
     """A grade cell as the engine's verdict has it: its fields, never its text parsed back."""
-    return ExerciseResult(v.grade_id, v.exercise, v.title, v.score, v.max_score, str(v.status), v.message,
-                          v.code, v.hint, list(v.flags), auto_points=v.score)
+    return ExerciseResult(
+        v.grade_id,
+        v.exercise,
+        v.title,
+        v.score,
+        v.max_score,
+        str(v.status),
+        v.message,
+        v.code,
+        v.hint,
+        list(v.flags),
+        auto_points=v.score,
+    )
 
 
 def read_collect_report(course: Path, path: Path | None = None) -> dict:
@@ -189,8 +201,12 @@ def _gradebook(course: Path, assignment: str) -> tuple[dict, dict, float | None]
     students, subs, max_score = {}, {}, None
     with Gradebook(config.CourseDirectory.db_url, config.CourseDirectory.course_id) as gb:
         for s in gb.students:
-            students[s.id] = {"first_name": s.first_name or "", "last_name": s.last_name or "",
-                              "email": s.email or "", "lms_user_id": s.lms_user_id or ""}
+            students[s.id] = {
+                "first_name": s.first_name or "",
+                "last_name": s.last_name or "",
+                "email": s.email or "",
+                "lms_user_id": s.lms_user_id or "",
+            }
         try:
             a = gb.find_assignment(assignment)
             max_score = float(a.max_score)
@@ -200,27 +216,38 @@ def _gradebook(course: Path, assignment: str) -> tuple[dict, dict, float | None]
             grades = {}
             for nb in sub.notebooks:
                 for g in nb.grades:
-                    grades[(nb.name, g.name)] = {"auto": g.auto_score, "manual": g.manual_score,
-                                                 "score": g.score, "max": float(g.max_score)}
-            subs[sub.student.id] = {"timestamp": str(sub.timestamp) if sub.timestamp else None,
-                                    "seconds_late": float(sub.total_seconds_late or 0.0),
-                                    "penalty": float(sub.late_submission_penalty or 0.0), "grades": grades}
+                    grades[(nb.name, g.name)] = {
+                        "auto": g.auto_score,
+                        "manual": g.manual_score,
+                        "score": g.score,
+                        "max": float(g.max_score),
+                    }
+            subs[sub.student.id] = {
+                "timestamp": str(sub.timestamp) if sub.timestamp else None,
+                "seconds_late": float(sub.total_seconds_late or 0.0),
+                "penalty": float(sub.late_submission_penalty or 0.0),
+                "grades": grades,
+            }
     return students, subs, max_score
 
 
 #: What collect's reasons mean to the student whose file it was.
-_CAUSES = {"empty-file": "the file handed in was empty", "corrupt-json": "the file handed in is not a readable notebook "
-           "(damaged or cut short)", "not-a-notebook": "the file handed in is not a Jupyter notebook",
-           "not-a-notebook-file": "what was handed in is not a notebook (.ipynb) file",
-           "unsupported-nbformat": "the notebook is in an old format (nbformat 3)",
-           "invalid-notebook": "the notebook could not be repaired", "content-mismatch": "the notebook handed in "
-           "is not this assignment's", "unknown-assignment": "the notebook handed in is not this assignment's"}
+_CAUSES = {
+    "empty-file": "the file handed in was empty",
+    "corrupt-json": "the file handed in is not a readable notebook (damaged or cut short)",
+    "not-a-notebook": "the file handed in is not a Jupyter notebook",
+    "not-a-notebook-file": "what was handed in is not a notebook (.ipynb) file",
+    "unsupported-nbformat": "the notebook is in an old format (nbformat 3)",
+    "invalid-notebook": "the notebook could not be repaired",
+    "content-mismatch": "the notebook handed in is not this assignment's",
+    "unknown-assignment": "the notebook handed in is not this assignment's",
+}
 
 
 def _cause(unplaced: list[dict], student: str, assignment: str) -> str | None:
     """Why collect placed nothing for this student, from the files it knows were theirs."""
     mine = [u for u in unplaced if u.get("student") == student and u.get("assignment") in (assignment, None)]
-    mine.sort(key=lambda u: u.get("assignment") != assignment)   # this assignment's first
+    mine.sort(key=lambda u: u.get("assignment") != assignment)  # this assignment's first
     for u in mine:
         origin = str(u.get("origin", "")).split("!/")[-1]
         return f"{_CAUSES.get(u.get('reason'), u.get('reason'))} ({origin}: {u.get('detail', '')})"
@@ -238,8 +265,13 @@ def _status(s: StudentResult, submitted: bool, graded: bool, cause: str | None =
     if s.restored:
         out.append(Status("restored", f"collect restored the nbgrader metadata of {', '.join(s.restored)}"))
     if s.seconds_late > 0:
-        out.append(Status("late", f"submitted {s.seconds_late / 3600:.1f} hours after the due date"
-                                  + (f", {s.late_penalty:g} point(s) off" if s.late_penalty else "")))
+        out.append(
+            Status(
+                "late",
+                f"submitted {s.seconds_late / 3600:.1f} hours after the due date"
+                + (f", {s.late_penalty:g} point(s) off" if s.late_penalty else ""),
+            )
+        )
     return sorted(out, key=lambda st: PRIORITY.index(st.kind))
 
 
@@ -248,21 +280,29 @@ def _engine_statuses(s: StudentResult) -> list[Status]:
     crashed (or unreadable), missing."""
     out: list[Status] = []
     ex = s.exercises
-    flagged = [e for e in ex if e.status == "flagged"] or \
-        ([None] if any(nb.engine_status == "flagged" for nb in s.notebooks) else [])
+    flagged = [e for e in ex if e.status == "flagged"] or (
+        [None] if any(nb.engine_status == "flagged" for nb in s.notebooks) else []
+    )
     timeouts = [e for e in ex if e.status == "timeout"]
     crashed = [e for e in ex if e.status == "crashed"]
-    broken = [f"{nb.notebook}: {n}" for nb in s.notebooks if nb.engine_status in ("unreadable", "engine-error",
-                                                                                   "too-many-failures")
-              for n in (nb.notes[-1:] or [nb.engine_status])]
+    broken = [
+        f"{nb.notebook}: {n}"
+        for nb in s.notebooks
+        if nb.engine_status in ("unreadable", "engine-error", "too-many-failures")
+        for n in (nb.notes[-1:] or [nb.engine_status])
+    ]
     if flagged:
         out.append(Status("flagged", _why(flagged) or "the engine flagged the notebook for review"))
     if timeouts:
         out.append(Status("timeout", _why(timeouts)))
     if crashed or broken:
         out.append(Status("crashed", "; ".join(filter(None, [_why(crashed)] + broken))))
-    missing = [f"{nb.notebook}: {n}" for nb in s.notebooks if nb.engine_status == "missing"
-               for n in (nb.notes[-1:] or ["missing"])]
+    missing = [
+        f"{nb.notebook}: {n}"
+        for nb in s.notebooks
+        if nb.engine_status == "missing"
+        for n in (nb.notes[-1:] or ["missing"])
+    ]
     if missing:
         out.append(Status("not placed", "; ".join(missing)))
     return out
@@ -289,16 +329,22 @@ def load(course: str | Path, assignment: str, collect_report: str | Path | None 
             restored[str(p.get("student"))] = [str(g) for g in p["restored"]]
     unplaced = [u for u in report.get("unplaced") or [] if isinstance(u, dict)]
     submitted_root = course / "submitted"
-    submitted = {p.name for p in submitted_root.iterdir() if (p / assignment).is_dir()} \
-        if submitted_root.exists() else set()
+    submitted = (
+        {p.name for p in submitted_root.iterdir() if (p / assignment).is_dir()} if submitted_root.exists() else set()
+    )
     journal = Journal(course, assignment)
     journalled = set(journal.students())
     out = []
     everyone = set(roster) | submitted | journalled | set(subs)
     if roster:  # nobody off the roster is a result; their folders are listed, never graded or exported
         for student in sorted(everyone - set(roster)):
-            unplaced.append({"origin": f"submitted/{student}/{assignment}", "reason": "not-on-roster",
-                             "detail": f"{student!r} is not on the course's roster: not graded, not exported"})
+            unplaced.append(
+                {
+                    "origin": f"submitted/{student}/{assignment}",
+                    "reason": "not-on-roster",
+                    "detail": f"{student!r} is not on the course's roster: not graded, not exported",
+                }
+            )
         everyone = set(roster)
     for student in sorted(everyone):
         r = StudentResult(student, assignment, "ok", **roster.get(student, {}))
@@ -317,11 +363,13 @@ def load(course: str | Path, assignment: str, collect_report: str | Path | None 
         if entry is not None:
             r.late_penalty = round(sub.get("penalty") or _late_penalty(course, student, raw, r.seconds_late), 4)
         r.score = round(max(raw - r.late_penalty, 0.0), 4)
-        r.statuses = _status(r, student in submitted or student in subs, entry is not None,
-                             _cause(unplaced, student, assignment))
+        r.statuses = _status(
+            r, student in submitted or student in subs, entry is not None, _cause(unplaced, student, assignment)
+        )
         r.status = r.statuses[0].kind if r.statuses else "ok"
-        r.reasons = [f"{st.kind}: {st.reason}" if len(r.statuses) > 1 else st.reason for st in r.statuses] \
-            + ([journal.problems[student]] if student in journal.problems else [])
+        r.reasons = [f"{st.kind}: {st.reason}" if len(r.statuses) > 1 else st.reason for st in r.statuses] + (
+            [journal.problems[student]] if student in journal.problems else []
+        )
         out.append(r)
     total = max_score if max_score is not None else max((s.max_score for s in out), default=0.0)
     return AssignmentResults(assignment, course, out, total, unplaced)
@@ -331,8 +379,14 @@ def _notebook_result(nb_name: str, row, grades: dict) -> NotebookResult:
     """One notebook's row of the journal (an ``engine.records.Row``) with its points as the
     gradebook has them (``grades``: (notebook, grade id) -> scores; formgrader's manual
     score wins)."""
-    nbr = NotebookResult(nb_name, str(row.status), flags=list(row.flags), notes=list(row.notes),
-                         timings=row.timings, unchanged=list(row.unchanged))
+    nbr = NotebookResult(
+        nb_name,
+        str(row.status),
+        flags=list(row.flags),
+        notes=list(row.notes),
+        timings=row.timings,
+        unchanged=list(row.unchanged),
+    )
     for gid, v in row.cells.items():
         e = _exercise(v)
         g = grades.get((nb_name, gid))

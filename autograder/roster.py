@@ -49,11 +49,11 @@ class RosterEntry:
     first_name: str = ""
     last_name: str = ""
     email: str = ""
-    lms_user_id: str = ""   #: the LMS's internal user id (Canvas's "ID"): nbgrader's lms_user_id
-    sis_user_id: str = ""   #: the institution's student number (Canvas's "SIS User ID")
-    login: str = ""         #: the login (Canvas's "SIS Login ID", Blackboard's "Username")
+    lms_user_id: str = ""  #: the LMS's internal user id (Canvas's "ID"): nbgrader's lms_user_id
+    sis_user_id: str = ""  #: the institution's student number (Canvas's "SIS User ID")
+    login: str = ""  #: the login (Canvas's "SIS Login ID", Blackboard's "Username")
     section: str = ""
-    lms_name: str = ""      #: the name as the LMS writes it ("Curie, Marie"), for the LMS export
+    lms_name: str = ""  #: the name as the LMS writes it ("Curie, Marie"), for the LMS export
 
     def identities(self) -> set[str]:
         """Every string that names this student exactly (lower case): id, login, e-mail..."""
@@ -86,8 +86,19 @@ def _letters(text: str) -> str:
 # -- reading an export ------------------------------------------------------------------------
 #: Header spellings, compared lower-case without spaces, dashes, dots or underscores.
 LOGIN = {"sisloginid", "login", "loginid", "username", "user", "netid", "uid", "account", "userlogin"}
-NUMBER = {"sisuserid", "sisid", "studentid", "studentnumber", "idnumber", "matriculationnumber",
-          "registrationnumber", "studentno", "matrikelnummer", "personnumber", "enrolmentnumber"}
+NUMBER = {
+    "sisuserid",
+    "sisid",
+    "studentid",
+    "studentnumber",
+    "idnumber",
+    "matriculationnumber",
+    "registrationnumber",
+    "studentno",
+    "matrikelnummer",
+    "personnumber",
+    "enrolmentnumber",
+}
 PLAIN_ID = {"id", "userid", "identifier", "studentidentifier"}
 EMAIL = {"email", "emailaddress", "mail", "courriel", "emailadresse"}
 FIRST = {"firstname", "first", "givenname", "forename", "prenom", "vorname", "givennames"}
@@ -98,8 +109,11 @@ CANVAS_MARKS = {"sisuserid", "sisloginid"}
 
 _VALID_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _EMAIL = re.compile(r"^[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+$")
-_NOT_STUDENTS = {"points possible": "Canvas's \"Points Possible\" row",
-                 "student, test": "Canvas's test student", "test student": "the LMS's test student"}
+_NOT_STUDENTS = {
+    "points possible": 'Canvas\'s "Points Possible" row',
+    "student, test": "Canvas's test student",
+    "test student": "the LMS's test student",
+}
 
 
 @dataclass
@@ -121,20 +135,22 @@ class Columns:
 @dataclass
 class RosterReport:
     students: list[RosterEntry] = field(default_factory=list)
-    bad_rows: list[tuple[int, str]] = field(default_factory=list)   # (line number, what is wrong)
-    skipped: list[tuple[int, str]] = field(default_factory=list)    # (line number, which non-student row)
-    columns: dict[str, str] = field(default_factory=dict)            # our name -> the CSV's header
-    assumed: list[str] = field(default_factory=list)                 # what was assumed, in words
-    kind: str = "CSV"                                                # Canvas export, Moodle export...
-    new: int = 0                                                     # after import: students created
-    updated: int = 0                                                 #               students updated
+    bad_rows: list[tuple[int, str]] = field(default_factory=list)  # (line number, what is wrong)
+    skipped: list[tuple[int, str]] = field(default_factory=list)  # (line number, which non-student row)
+    columns: dict[str, str] = field(default_factory=dict)  # our name -> the CSV's header
+    assumed: list[str] = field(default_factory=list)  # what was assumed, in words
+    kind: str = "CSV"  # Canvas export, Moodle export...
+    new: int = 0  # after import: students created
+    updated: int = 0  #               students updated
 
     def summary(self) -> str:
         lines = [f"read as {self.kind}; columns: " + ", ".join(f"{k} = {v!r}" for k, v in self.columns.items())]
         lines += [f"  assumed: {a}" for a in self.assumed]
         lines += [f"  skipped line {n}: {why}" for n, why in self.skipped]
-        lines.append(f"{len(self.students)} student(s) imported, {len(self.bad_rows)} row(s) not imported"
-                     + (f" ({self.new} new, {self.updated} updated)" if self.new or self.updated else ""))
+        lines.append(
+            f"{len(self.students)} student(s) imported, {len(self.bad_rows)} row(s) not imported"
+            + (f" ({self.new} new, {self.updated} updated)" if self.new or self.updated else "")
+        )
         lines += [f"  line {n}: {why}" for n, why in self.bad_rows]
         return "\n".join(lines)
 
@@ -156,9 +172,11 @@ def read_text_file(path: str | Path) -> str:
     except OSError as exc:
         raise UsageError(f"cannot read {path} ({exc.strerror or exc})", "check that the file is readable") from None
     if raw[:4] == b"PK\x03\x04" or raw[:4] == b"\xd0\xcf\x11\xe0":
-        raise UsageError(f"{path} is an Excel workbook or a zip, not a CSV",
-                         "export the roster as CSV (Canvas: Grades > Export; Moodle: Grades > Export > Plain text; "
-                         "Blackboard: Grade Center > Work Offline > Download) or save the sheet as CSV")
+        raise UsageError(
+            f"{path} is an Excel workbook or a zip, not a CSV",
+            "export the roster as CSV (Canvas: Grades > Export; Moodle: Grades > Export > Plain text; "
+            "Blackboard: Grade Center > Work Offline > Download) or save the sheet as CSV",
+        )
     if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
         text = raw.decode("utf-16")
     else:
@@ -187,12 +205,16 @@ def _kind(headers: list[str]) -> str:
 def _profile(values: list[str]) -> dict:
     vals = [v for v in values if v]
     n = len(vals) or 1
-    return {"filled": len(vals), "fill": len(vals) / (len(values) or 1), "unique": len(set(vals)) == len(vals),
-            "ids": sum(bool(_VALID_ID.match(v)) for v in vals) / n,
-            "emails": sum(bool(_EMAIL.match(v)) for v in vals) / n,
-            "names": sum(bool(re.search(r"[A-Za-z]", v)) and bool(re.search(r"[\s,]", v.strip())) for v in vals) / n,
-            "digits": sum(v.isdigit() for v in vals) / n,
-            "with_digit": sum(any(c.isdigit() for c in v) for v in vals) / n}
+    return {
+        "filled": len(vals),
+        "fill": len(vals) / (len(values) or 1),
+        "unique": len(set(vals)) == len(vals),
+        "ids": sum(bool(_VALID_ID.match(v)) for v in vals) / n,
+        "emails": sum(bool(_EMAIL.match(v)) for v in vals) / n,
+        "names": sum(bool(re.search(r"[A-Za-z]", v)) and bool(re.search(r"[\s,]", v.strip())) for v in vals) / n,
+        "digits": sum(v.isdigit() for v in vals) / n,
+        "with_digit": sum(any(c.isdigit() for c in v) for v in vals) / n,
+    }
 
 
 def _columns(headers: list[str], rows: list[dict], id_column: str | None) -> Columns:
@@ -226,8 +248,10 @@ def _columns(headers: list[str], rows: list[dict], id_column: str | None) -> Col
 def _column_named(headers: list[str], id_column: str) -> str:
     match = next((h for h in headers if _norm(h) == _norm(id_column)), None)
     if match is None:
-        raise UsageError(f"no column {id_column!r} in the roster (columns: {', '.join(headers)})",
-                         "give one of its columns to --id-column")
+        raise UsageError(
+            f"no column {id_column!r} in the roster (columns: {', '.join(headers)})",
+            "give one of its columns to --id-column",
+        )
     return match
 
 
@@ -236,10 +260,21 @@ def _unnamed_id_column(headers: list[str], prof: dict, cols: Columns) -> str | N
     roster that names its students; None otherwise."""
     if not (cols.first or cols.last or cols.name):
         return None
-    known = {c for c in (cols.email, cols.first, cols.last, cols.name, cols.section, cols.login, cols.number,
-                         cols.lms_id)}
-    return next((h for h in headers if h not in known and prof[h]["filled"] and prof[h]["ids"] == 1.0
-                 and prof[h]["unique"] and prof[h]["with_digit"] >= 0.8), None)
+    known = {
+        c for c in (cols.email, cols.first, cols.last, cols.name, cols.section, cols.login, cols.number, cols.lms_id)
+    }
+    return next(
+        (
+            h
+            for h in headers
+            if h not in known
+            and prof[h]["filled"]
+            and prof[h]["ids"] == 1.0
+            and prof[h]["unique"]
+            and prof[h]["with_digit"] >= 0.8
+        ),
+        None,
+    )
 
 
 def _choose_id(cols: Columns, prof: dict, plain: str | None, by_values: str | None) -> None:
@@ -274,7 +309,7 @@ def _skip_reason(row: dict) -> str | None:
 
 
 def _split_name(name: str) -> tuple[str, str]:
-    if "," in name:   # "Last, First" (Canvas, most gradebooks)
+    if "," in name:  # "Last, First" (Canvas, most gradebooks)
         last, first = (p.strip() for p in name.split(",", 1))
         return first, last
     parts = name.split()
@@ -294,8 +329,9 @@ def _dialect(text: str):
         return Guessed
 
 
-def read_roster(csv_path: str | Path | None = None, text: str | None = None,
-                id_column: str | None = None) -> RosterReport:
+def read_roster(
+    csv_path: str | Path | None = None, text: str | None = None, id_column: str | None = None
+) -> RosterReport:
     """Parse a roster export (path or text) into entries, skipped and bad rows; no side effects."""
     if text is None:
         text = read_text_file(csv_path)
@@ -309,15 +345,17 @@ def read_roster(csv_path: str | Path | None = None, text: str | None = None,
     if cols.id is None and cols.email is None:
         report.bad_rows.append((1, f"no student id or e-mail column among {headers}"))
         return report
-    report.assumed.append(f"student id from {('column ' + repr(cols.id)) if cols.id else 'the e-mail'}: "
-                          f"{cols.id_why}")
+    report.assumed.append(f"student id from {('column ' + repr(cols.id)) if cols.id else 'the e-mail'}: {cols.id_why}")
     if cols.name and not (cols.first or cols.last):
-        report.assumed.append(f"names from {cols.name!r}, read as \"Last, First\" where there is a comma, "
-                              "else \"First Last\"")
+        report.assumed.append(
+            f'names from {cols.name!r}, read as "Last, First" where there is a comma, else "First Last"'
+        )
     from_email = _read_rows(rows, cols, report)
     if from_email and cols.id:
-        report.assumed.append(f"ids made from the e-mail for {len(from_email)} row(s) with no {cols.id!r}: "
-                              f"line(s) {', '.join(map(str, from_email[:10]))}{' ...' if len(from_email) > 10 else ''}")
+        report.assumed.append(
+            f"ids made from the e-mail for {len(from_email)} row(s) with no {cols.id!r}: "
+            f"line(s) {', '.join(map(str, from_email[:10]))}{' ...' if len(from_email) > 10 else ''}"
+        )
     return report
 
 
@@ -345,10 +383,12 @@ def _read_rows(rows: list[tuple[int, dict]], cols: Columns, report: RosterReport
     seen: dict[str, int] = {}
     for line, row in rows:
         if not any((v or "").strip() for v in row.values() if isinstance(v, str)):
-            continue   # a blank line
+            continue  # a blank line
         why = _skip_reason(row)
-        if why is None and not any(_field(row, c) for c in (cols.id, cols.email, cols.first, cols.last, cols.name,
-                                                            cols.login, cols.number, cols.lms_id)):
+        if why is None and not any(
+            _field(row, c)
+            for c in (cols.id, cols.email, cols.first, cols.last, cols.name, cols.login, cols.number, cols.lms_id)
+        ):
             why = "no student in this row (no id, name or e-mail: an LMS's extra row)"
         if why:
             report.skipped.append((line, why))
@@ -379,11 +419,16 @@ def _bad_row(sid: str, email: str, cols: Columns, seen: dict[str, int]) -> str |
     """Why the row cannot be a student (no id, one nbgrader cannot use, a bad e-mail, an id
     seen before); None when it can."""
     if not sid:
-        return (f"no student id ({cols.id!r} is empty) and no e-mail to make one from"
-                if cols.id else "no e-mail to make a student id from")
+        return (
+            f"no student id ({cols.id!r} is empty) and no e-mail to make one from"
+            if cols.id
+            else "no e-mail to make a student id from"
+        )
     if not _VALID_ID.match(sid):
-        return (f"student id {sid!r} has characters nbgrader cannot use in folder names "
-                "(letters, digits, '.', '_' and '-' only)")
+        return (
+            f"student id {sid!r} has characters nbgrader cannot use in folder names "
+            "(letters, digits, '.', '_' and '-' only)"
+        )
     if email and not _EMAIL.match(email):
         return f"e-mail {email!r} is not an e-mail address"
     if sid in seen:
@@ -396,14 +441,23 @@ def _entry(sid: str, row: dict, cols: Columns) -> RosterEntry:
     lms_name = _field(row, cols.name)
     if not (first or last) and lms_name:
         first, last = _split_name(lms_name)
-    return RosterEntry(sid, first, last, _field(row, cols.email), lms_user_id=_field(row, cols.lms_id),
-                       sis_user_id=_field(row, cols.number), login=_field(row, cols.login),
-                       section=_field(row, cols.section), lms_name=lms_name)
+    return RosterEntry(
+        sid,
+        first,
+        last,
+        _field(row, cols.email),
+        lms_user_id=_field(row, cols.lms_id),
+        sis_user_id=_field(row, cols.number),
+        login=_field(row, cols.login),
+        section=_field(row, cols.section),
+        lms_name=lms_name,
+    )
 
 
 # -- the course's roster ------------------------------------------------------------------------
-def import_roster(csv_path: str | Path, db_url: str, course_root: str | Path | None = None,
-                  report: RosterReport | None = None) -> RosterReport:
+def import_roster(
+    csv_path: str | Path, db_url: str, course_root: str | Path | None = None, report: RosterReport | None = None
+) -> RosterReport:
     """Create or update each good row's student in nbgrader's gradebook; with ``course_root``,
     keep the LMS identities in ``<course>/roster.json`` too."""
     from nbgrader.api import Gradebook, MissingEntry
@@ -416,8 +470,13 @@ def import_roster(csv_path: str | Path, db_url: str, course_root: str | Path | N
                 report.updated += 1
             except MissingEntry:
                 report.new += 1
-            gb.update_or_create_student(s.id, first_name=s.first_name or None, last_name=s.last_name or None,
-                                        email=s.email or None, lms_user_id=s.lms_user_id or None)
+            gb.update_or_create_student(
+                s.id,
+                first_name=s.first_name or None,
+                last_name=s.last_name or None,
+                email=s.email or None,
+                lms_user_id=s.lms_user_id or None,
+            )
     if course_root is not None:
         path = Path(course_root) / ROSTER_FILE
         kept = _read_roster_file(Path(course_root))
@@ -460,8 +519,10 @@ def roster_from_gradebook(db_url: str, course_root: str | Path | None = None) ->
 def lms_identities(course_root: str | Path) -> dict[str, RosterEntry]:
     """Student id -> the roster entry kept in ``roster.json`` (for the LMS export)."""
     names = {f.name for f in RosterEntry.__dataclass_fields__.values()} - {"id"}
-    return {sid: RosterEntry(sid, **{k: str(v) for k, v in d.items() if k in names and v})
-            for sid, d in _read_roster_file(Path(course_root)).items()}
+    return {
+        sid: RosterEntry(sid, **{k: str(v) for k, v in d.items() if k in names and v})
+        for sid, d in _read_roster_file(Path(course_root)).items()
+    }
 
 
 # -- due dates and the late policy ---------------------------------------------------------------
@@ -473,11 +534,15 @@ def time_zone(name: str | None) -> tuple[tzinfo | None, str]:
         try:
             return ZoneInfo(name), f"{name} (--tz)"
         except (ZoneInfoNotFoundError, ValueError):
-            raise UsageError(f"unknown time zone {name!r}",
-                             "give an IANA name such as Europe/Berlin, America/New_York or UTC") from None
+            raise UsageError(
+                f"unknown time zone {name!r}", "give an IANA name such as Europe/Berlin, America/New_York or UTC"
+            ) from None
     local = datetime.now().astimezone()
-    return None, f"the machine's time zone, {local.tzname()} (UTC{local.strftime('%z')[:3]}:{local.strftime('%z')[3:]}); " \
-                 "give --tz to choose another"
+    return (
+        None,
+        f"the machine's time zone, {local.tzname()} (UTC{local.strftime('%z')[:3]}:{local.strftime('%z')[3:]}); "
+        "give --tz to choose another",
+    )
 
 
 def parse_due(value: str | datetime, tz: tzinfo | None = timezone.utc) -> datetime:
@@ -487,15 +552,17 @@ def parse_due(value: str | datetime, tz: tzinfo | None = timezone.utc) -> dateti
         when = value
     else:
         text = value.strip().replace(" UTC", "+00:00").replace("Z", "+00:00")
-        named = re.fullmatch(r"(.*\d)\s+([A-Za-z_]+/[A-Za-z_/+-]+)", text)   # "2026-01-12 12:00 Europe/Berlin"
+        named = re.fullmatch(r"(.*\d)\s+([A-Za-z_]+/[A-Za-z_/+-]+)", text)  # "2026-01-12 12:00 Europe/Berlin"
         if named:
             tz, _ = time_zone(named.group(2))
             text = named.group(1)
         try:
             when = datetime.fromisoformat(text)
         except ValueError:
-            raise UsageError(f"bad date {value!r}", "write it as YYYY-MM-DD HH:MM, e.g. 2026-01-12 12:00 "
-                                                    "(optionally with a zone: +01:00 or Z)") from None
+            raise UsageError(
+                f"bad date {value!r}",
+                "write it as YYYY-MM-DD HH:MM, e.g. 2026-01-12 12:00 (optionally with a zone: +01:00 or Z)",
+            ) from None
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
             when = datetime.combine(when.date(), time(23, 59))
     if when.tzinfo is None:
@@ -517,4 +584,3 @@ def set_late_policy(course_root: str | Path, points_per_hour: float | None) -> P
     """Write the late policy into the course's ``nbgrader_config.py``: ``points_per_hour`` off
     per started hour late (nbgrader's LateSubmissionPlugin mechanism); None for no penalty."""
     return write_late_policy(course_root, points_per_hour)
-

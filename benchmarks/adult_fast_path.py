@@ -112,8 +112,12 @@ def scores(model, X_test, y_test) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("epochs", nargs="?", type=int, default=10)
-    parser.add_argument("--threads", type=int, default=1,
-                        help="CPU threads for torch: 1 (default) as in the notebook on a CPU; 0 for torch's own choice")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="CPU threads for torch: 1 (default) as in the notebook on a CPU; 0 for torch's own choice",
+    )
     parser.add_argument("--device", default="cpu", help="cpu (default) or cuda")
     args = parser.parse_args()
     device = torch.device(args.device)
@@ -121,9 +125,11 @@ def main() -> int:
         torch.set_num_threads(args.threads)
 
     X, y, X_test, y_test = load(device)
-    print(f"features {X.shape[1]}, train rows {len(X):,}, test rows {len(X_test):,}; "
-          f"device {device}, torch {torch.__version__}, {torch.get_num_threads()} CPU threads, "
-          f"{args.epochs} epochs")
+    print(
+        f"features {X.shape[1]}, train rows {len(X):,}, test rows {len(X_test):,}; "
+        f"device {device}, torch {torch.__version__}, {torch.get_num_threads()} CPU threads, "
+        f"{args.epochs} epochs"
+    )
     results = {}
     for name, train in (("DataLoader", train_dataloader), ("index slicing", train_sliced)):
         model, seconds = train(X, y, args.epochs, device)
@@ -135,8 +141,10 @@ def main() -> int:
         print(f"{name:<14} {statistics.median(seconds):>8.3f} {s['accuracy']:>9.4f} {s['f1']:>8.4f}")
     print(f"{'published':<14} {'':>8} {PUBLISHED['accuracy']:>9.4f} {PUBLISHED['f1']:>8.4f}")
     ratio = statistics.median(results["DataLoader"][0]) / statistics.median(results["index slicing"][0])
-    print(f"\nper-epoch ratio (median DataLoader / median index slicing): {ratio:.2f}x "
-          f"(required: at least {MIN_SPEEDUP}x)")
+    print(
+        f"\nper-epoch ratio (median DataLoader / median index slicing): {ratio:.2f}x "
+        f"(required: at least {MIN_SPEEDUP}x)"
+    )
 
     ok = ratio >= MIN_SPEEDUP
     if args.epochs == 10:

@@ -146,9 +146,10 @@ def _nb07_ex3(case, got):
 def _nb07_ex4_bars():
     from course.checks import nb07
 
-    return [Bar("standard errors from the expected mean, worse of the two", nb07.EX4_Z_FOR_FULL, False),
-            Bar("spread of single trials / expected spread, log-distance from 1",
-                math.log(nb07.EX4_SPREAD_FACTOR), False)]
+    return [
+        Bar("standard errors from the expected mean, worse of the two", nb07.EX4_Z_FOR_FULL, False),
+        Bar("spread of single trials / expected spread, log-distance from 1", math.log(nb07.EX4_SPREAD_FACTOR), False),
+    ]
 
 
 def _nb07_ex4(case, got):
@@ -167,9 +168,15 @@ def _nb07_ex4(case, got):
 def _nb08_ex2_bars():
     from course.checks import nb08
 
-    return [Bar(f"final loss above a correct run's, in allowances ({nb08.LOSS_SLACK:g} + "
-                f"{nb08.LOSS_SLACK_FRACTION:g} x its loss)", 1.0, False),
-            Bar("points misclassified where a correct run classifies all four", 0.0, False)]
+    return [
+        Bar(
+            f"final loss above a correct run's, in allowances ({nb08.LOSS_SLACK:g} + "
+            f"{nb08.LOSS_SLACK_FRACTION:g} x its loss)",
+            1.0,
+            False,
+        ),
+        Bar("points misclassified where a correct run classifies all four", 0.0, False),
+    ]
 
 
 def _nb08_ex2(case, got):
@@ -193,8 +200,10 @@ def _nb08_ex2(case, got):
 def _nb09_ex4_bars():
     from course.checks import nb09
 
-    return [Bar("accuracy on the held-out part", nb09.ACCURACY_FOR_FULL, True),
-            Bar(">50K recall on the held-out part", nb09.RECALL_FOR_FULL, True)]
+    return [
+        Bar("accuracy on the held-out part", nb09.ACCURACY_FOR_FULL, True),
+        Bar(">50K recall on the held-out part", nb09.RECALL_FOR_FULL, True),
+    ]
 
 
 def _nb09_ex4(case, got):
@@ -221,16 +230,19 @@ def _nb09_ex8(case, got):
     return [nb09.ex8_f1(case, got)]
 
 
-SPECS = {s.exercise: s for s in (
-    Spec("nb05.ex1", _nb05_ex1_bars, _nb05_ex1),
-    Spec("nb05.ex7", _nb05_ex7_bars, _nb05_ex7),
-    Spec("nb07.ex1", _nb07_ex1_bars, _nb07_ex1),
-    Spec("nb07.ex3", _nb07_ex3_bars, _nb07_ex3),
-    Spec("nb07.ex4", _nb07_ex4_bars, _nb07_ex4),
-    Spec("nb08.ex2", _nb08_ex2_bars, _nb08_ex2),
-    Spec("nb09.ex4", _nb09_ex4_bars, _nb09_ex4),
-    Spec("nb09.ex8", _nb09_ex8_bars, _nb09_ex8),
-)}
+SPECS = {
+    s.exercise: s
+    for s in (
+        Spec("nb05.ex1", _nb05_ex1_bars, _nb05_ex1),
+        Spec("nb05.ex7", _nb05_ex7_bars, _nb05_ex7),
+        Spec("nb07.ex1", _nb07_ex1_bars, _nb07_ex1),
+        Spec("nb07.ex3", _nb07_ex3_bars, _nb07_ex3),
+        Spec("nb07.ex4", _nb07_ex4_bars, _nb07_ex4),
+        Spec("nb08.ex2", _nb08_ex2_bars, _nb08_ex2),
+        Spec("nb09.ex4", _nb09_ex4_bars, _nb09_ex4),
+        Spec("nb09.ex8", _nb09_ex8_bars, _nb09_ex8),
+    )
+}
 
 
 # --- grading -------------------------------------------------------------------------------
@@ -291,8 +303,13 @@ def grade_once(spec: Spec, answer: tuple, secret: str):
     return result, values
 
 
-def calibrate(spec: Spec, secrets: list[str], progress: bool = True, wrong_secrets: int | None = None,
-              fewer: dict[str, int] | None = None) -> list[Tally]:
+def calibrate(
+    spec: Spec,
+    secrets: list[str],
+    progress: bool = True,
+    wrong_secrets: int | None = None,
+    fewer: dict[str, int] | None = None,
+) -> list[Tally]:
     """Grade every answer of ``spec`` on ``secrets``: wrong answers on the first ``wrong_secrets``,
     an answer named in ``fewer`` on its first ``fewer[name]``."""
     import torch
@@ -340,18 +357,23 @@ def report(spec: Spec, tallies: list[Tally], n: int) -> list[str]:
 
     ex = load_all()[spec.exercise]
     bars = spec.bars()
-    lines = [f"\n{spec.exercise} {ex.title} ({ex.points:g} points, {ex.hidden_cases} hidden case(s) per secret), "
-             f"{n} secrets (wrong answers: {max((t.secrets for t in tallies if t.kind != 'correct'), default=0)})"]
+    lines = [
+        f"\n{spec.exercise} {ex.title} ({ex.points:g} points, {ex.hidden_cases} hidden case(s) per secret), "
+        f"{n} secrets (wrong answers: {max((t.secrets for t in tallies if t.kind != 'correct'), default=0)})"
+    ]
     for i, bar in enumerate(bars):
         lines.append(f"  bar {i + 1}: {bar.metric} {'>=' if bar.higher_is_better else '<='} {_fmt(bar.value)}")
-    head = f"  {'answer':<44} {'lost points':>11}" + "".join(f" {'bar ' + str(i + 1) + ' worst/best':>18} {'margin':>9}"
-                                                             for i in range(len(bars)))
+    head = f"  {'answer':<44} {'lost points':>11}" + "".join(
+        f" {'bar ' + str(i + 1) + ' worst/best':>18} {'margin':>9}" for i in range(len(bars))
+    )
     lines.append(head)
     for t in tallies:
         if t.kind == "correct":
             lost = f"{len(t.lost)}/{t.secrets}"
-            cells = "".join(f" {_fmt(v):>18} {_fmt(bar.margin(v)) if v is not None else '-':>9}"
-                            for bar, v in zip(bars, t.extreme, strict=True))
+            cells = "".join(
+                f" {_fmt(v):>18} {_fmt(bar.margin(v)) if v is not None else '-':>9}"
+                for bar, v in zip(bars, t.extreme, strict=True)
+            )
         else:
             named = ", ".join(f"{c} x{k}" for c, k in sorted(t.codes.items(), key=lambda kv: -kv[1]))
             lost = f"{t.caught}/{t.secrets}"
@@ -373,8 +395,11 @@ def report(spec: Spec, tallies: list[Tally], n: int) -> list[str]:
                 b = best_wrong[0]
                 for v in best_wrong[1:]:
                     b = bar.better(b, v)
-                side = ("beyond the bar by " + _fmt(-bar.margin(b)) if bar.margin(b) < 0
-                        else "on the passing side: only its named check catches it")
+                side = (
+                    "beyond the bar by " + _fmt(-bar.margin(b))
+                    if bar.margin(b) < 0
+                    else "on the passing side: only its named check catches it"
+                )
                 text += f"; best wrong answer {_fmt(b)} ({side})"
             lines.append(text)
     return lines
@@ -385,10 +410,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("exercises", nargs="*", help="exercise ids (default: all)")
     parser.add_argument("--secrets", type=int, default=300)
     parser.add_argument("--first", type=int, default=0)
-    parser.add_argument("--wrong-secrets", type=int, default=None,
-                        help="grade the wrong answers on the first M secrets only (default: all N)")
-    parser.add_argument("--fewer", action="append", default=[], metavar="NAME=M",
-                        help="grade the answer NAME (as printed) on the first M secrets only")
+    parser.add_argument(
+        "--wrong-secrets",
+        type=int,
+        default=None,
+        help="grade the wrong answers on the first M secrets only (default: all N)",
+    )
+    parser.add_argument(
+        "--fewer",
+        action="append",
+        default=[],
+        metavar="NAME=M",
+        help="grade the answer NAME (as printed) on the first M secrets only",
+    )
     args = parser.parse_args(argv)
     import torch
 
@@ -405,7 +439,10 @@ def main(argv: list[str] | None = None) -> int:
         tallies = calibrate(spec, secrets, wrong_secrets=args.wrong_secrets, fewer=fewer)
         print("\n".join(report(spec, tallies, len(secrets))), flush=True)
         failed |= any(t.lost for t in tallies if t.kind == "correct")
-    print("\nverdict:", "a correct answer lost points" if failed else "every correct answer earned full marks on every secret")
+    print(
+        "\nverdict:",
+        "a correct answer lost points" if failed else "every correct answer earned full marks on every secret",
+    )
     return 1 if failed else 0
 
 

@@ -1,6 +1,6 @@
 """How long each checker takes on the reference solution (target: well under 100 ms).
 
-    python benchmarks/check_speed.py
+python benchmarks/check_speed.py
 """
 
 import statistics
@@ -32,8 +32,10 @@ def main() -> int:
         flag = "" if t < TARGET_S else "  SLOW"
         print(f"{ex_id:<12} {t * 1000:>10.1f}{flag}")
     slow = [r for r in rows if r[1] >= TARGET_S]
-    print(f"{len(rows)} checkers, {len(slow)} over target; slowest "
-          f"{max(rows, key=lambda r: r[1])[0]} {max(r[1] for r in rows) * 1000:.1f} ms")
+    print(
+        f"{len(rows)} checkers, {len(slow)} over target; slowest "
+        f"{max(rows, key=lambda r: r[1])[0]} {max(r[1] for r in rows) * 1000:.1f} ms"
+    )
     return 0
 
 

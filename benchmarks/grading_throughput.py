@@ -50,6 +50,7 @@ NOTEBOOKS = ("01_tensors", "09_adult_income")
 
 # --- the class ------------------------------------------------------------------------------
 
+
 def _answers(stem: str) -> dict[str, str]:
     """exercise id -> the solution's answer cell, as a student would type it."""
     import nbformat
@@ -97,6 +98,7 @@ def mixed_class(stem: str, n: int) -> tuple[dict, dict[str, str]]:
 
 
 # --- memory: PSS of a whole process tree -------------------------------------------------------
+
 
 def _cmdline(pid: int) -> str:
     try:
@@ -210,6 +212,7 @@ def timed(cmd: list[str], cwd: Path, env: dict) -> tuple[float, Memory, subproce
 
 # --- one measurement ------------------------------------------------------------------------
 
+
 @dataclass
 class Result:
     stem: str
@@ -233,8 +236,9 @@ def measure(stem: str, n: int, tmp: Path, engine_only: bool, workers: int | None
     plain_scores = None
     if not engine_only:
         plain_root = coursedir.prepare(tmp / f"plain-{stem}-{n}", [src], students)
-        plain_s, plain_mem, out = timed([sys.executable, "-m", "nbgrader", "autograde", stem, "--force"],
-                                        plain_root, env)
+        plain_s, plain_mem, out = timed(
+            [sys.executable, "-m", "nbgrader", "autograde", stem, "--force"], plain_root, env
+        )
         if out.returncode != 0:
             raise RuntimeError(f"nbgrader autograde failed:\n{out.stdout[-2000:]}\n{out.stderr[-2000:]}")
         plain_scores = coursedir.gradebook_scores(plain_root, stem)
@@ -257,6 +261,7 @@ def measure(stem: str, n: int, tmp: Path, engine_only: bool, workers: int | None
 
 # --- report ---------------------------------------------------------------------------------
 
+
 def fit(points: list[tuple[int, float]]) -> tuple[float, float] | None:
     """(fixed s, s per submission) of wall = fixed + n x per, least squares over the sizes measured."""
     if len({n for n, _ in points}) < 2:
@@ -269,22 +274,30 @@ def fit(points: list[tuple[int, float]]) -> tuple[float, float] | None:
 
 def report(results: list[Result]) -> None:
     print()
-    print("| assignment | N | plain s/sub | engine s/sub | ratio | identical | peak PSS plain | peak PSS engine "
-          "| memory ratio | load |")
+    print(
+        "| assignment | N | plain s/sub | engine s/sub | ratio | identical | peak PSS plain | peak PSS engine "
+        "| memory ratio | load |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         plain = f"{r.plain_s / r.n:.2f}" if r.plain_s is not None else "-"
         ratio = f"{r.plain_s / r.engine_s:.1f}x" if r.plain_s is not None else "-"
         same = f"{r.identical}/{r.n}" if r.identical is not None else "-"
         pmem = f"{r.plain_mem.total:.0f} MiB" if r.plain_mem is not None else "-"
-        mratio = f"{r.engine_mem.total / r.plain_mem.total:.1f}x" if r.plain_mem is not None and r.plain_mem.total else "-"
-        print(f"| {r.stem} | {r.n} | {plain} | {r.engine_s / r.n:.2f} | {ratio} | {same} | {pmem} | "
-              f"{r.engine_mem.total:.0f} MiB | {mratio} | {r.load[0]:.1f}-{r.load[1]:.1f} |")
+        mratio = (
+            f"{r.engine_mem.total / r.plain_mem.total:.1f}x" if r.plain_mem is not None and r.plain_mem.total else "-"
+        )
+        print(
+            f"| {r.stem} | {r.n} | {plain} | {r.engine_s / r.n:.2f} | {ratio} | {same} | {pmem} | "
+            f"{r.engine_mem.total:.0f} MiB | {mratio} | {r.load[0]:.1f}-{r.load[1]:.1f} |"
+        )
     print()
     for stem in dict.fromkeys(r.stem for r in results):
         mine = [r for r in results if r.stem == stem]
-        for name, points in (("plain nbgrader", [(r.n, r.plain_s) for r in mine if r.plain_s is not None]),
-                             ("engine", [(r.n, r.engine_s) for r in mine])):
+        for name, points in (
+            ("plain nbgrader", [(r.n, r.plain_s) for r in mine if r.plain_s is not None]),
+            ("engine", [(r.n, r.engine_s) for r in mine]),
+        ):
             line = fit(points)
             if line:
                 print(f"{stem}, {name}: fixed cost {line[0]:.1f} s, then {line[1]:.2f} s per submission")
@@ -317,8 +330,11 @@ def main() -> int:
             for n in args.n:
                 print(f"{stem}, N={n} ...", flush=True)
                 r = measure(stem, n, tmp, args.engine_only, args.workers)
-                print(f"  plain {r.plain_s if r.plain_s is None else round(r.plain_s, 1)} s, engine {r.engine_s:.1f} s, "
-                      f"load {r.load[0]:.1f}-{r.load[1]:.1f}", flush=True)
+                print(
+                    f"  plain {r.plain_s if r.plain_s is None else round(r.plain_s, 1)} s, engine {r.engine_s:.1f} s, "
+                    f"load {r.load[0]:.1f}-{r.load[1]:.1f}",
+                    flush=True,
+                )
                 results.append(r)
     finally:
         if args.keep:

@@ -98,8 +98,15 @@ def main() -> int:
     print(f"generic share {total_share:.1%} (target at most {TARGET:.0%}); secrets: {args.secrets}")
     if args.list:
         for v in verdicts:
-            notes = [n for n, on in (("generic", v.code == GENERIC), ("passes visibly", v.visible_passed),
-                                     ("keeps its points hidden", not v.hidden_lost)) if on]
+            notes = [
+                n
+                for n, on in (
+                    ("generic", v.code == GENERIC),
+                    ("passes visibly", v.visible_passed),
+                    ("keeps its points hidden", not v.hidden_lost),
+                )
+                if on
+            ]
             if notes:
                 print(f"  {v.exercise:<10} [{v.declared}] -> [{v.code}]: {', '.join(notes)}")
     return 0

@@ -27,7 +27,7 @@ from course.checks import nb10  # noqa: E402
 from support import solution_answers, variant_answers  # noqa: E402
 from variants.nb10 import WRONG  # noqa: E402
 
-_BINARY = '''
+_BINARY = """
 class BinaryNet(nn.Module):
     def __init__(self):
         super().__init__()
@@ -40,9 +40,9 @@ class BinaryNet(nn.Module):
 def predict(model, X):
     with torch.no_grad():
         return (model(X).squeeze(1) > 0).long()
-'''
+"""
 
-_CLASSES = '''
+_CLASSES = """
 class ClassNet(nn.Module):
     def __init__(self, n_classes=3):
         super().__init__()
@@ -50,9 +50,9 @@ class ClassNet(nn.Module):
 
     def forward(self, x):
         return self.layers(x)
-'''
+"""
 
-_TRAIN_ON = '''
+_TRAIN_ON = """
 def train_on(make_model, X, y, device, steps, lr):
     X, y = X.to(device), y.to(device)
     model = make_model()
@@ -66,21 +66,24 @@ def train_on(make_model, X, y, device, steps, lr):
         optimizer.step()
         losses.append(loss.item())
     return model, losses
-'''
+"""
 
 #: Other correct fixes: what the prompts allow besides the reference.
 CORRECT = {
     "nb10.ex4": {
         "width 32, tanh": _BINARY.format(layers="nn.Linear(2, 32), nn.Tanh(), nn.Linear(32, 1)"),
         "two hidden layers of 8": _BINARY.format(
-            layers="nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 1)"),
+            layers="nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 1)"
+        ),
     },
     "nb10.ex5": {
         "ends in LogSoftmax": _CLASSES.format(
-            layers="nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, n_classes), nn.LogSoftmax(dim=1)"),
+            layers="nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, n_classes), nn.LogSoftmax(dim=1)"
+        ),
         "width 32, tanh": _CLASSES.format(layers="nn.Linear(2, 32), nn.Tanh(), nn.Linear(32, n_classes)"),
         "two hidden layers of 8": _CLASSES.format(
-            layers="nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, n_classes)"),
+            layers="nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, n_classes)"
+        ),
     },
     "nb10.ex9": {
         "data first, model moved in place": _TRAIN_ON.format(params="model.parameters()"),
@@ -123,16 +126,20 @@ def main(argv: list[str]) -> int:
     n = int(argv[0]) if argv else 200
     only = {f"nb10.{name}" for name in argv[1:]}
     secrets = [f"calibration-{i}" for i in range(n)]
-    bars = {"nb10.ex4": ("last training loss", nb10.BINARY_LOSS_BAR, min),
-            "nb10.ex5": ("last training loss", nb10.CLASSES_LOSS_BAR, min),
-            "nb10.ex9": ("share of the fixed script's fall", nb10.FALL_SHARE, max)}
+    bars = {
+        "nb10.ex4": ("last training loss", nb10.BINARY_LOSS_BAR, min),
+        "nb10.ex5": ("last training loss", nb10.CLASSES_LOSS_BAR, min),
+        "nb10.ex9": ("share of the fixed script's fall", nb10.FALL_SHARE, max),
+    }
     t0 = time.perf_counter()
     for ex_id, (what, bar, better) in bars.items():
         if only and ex_id not in only:
             continue
         ex = getattr(nb10, ex_id.split(".")[1])
-        print(f"\n{ex_id} {ex.title}: {what}, full marks {'<=' if better is min else '>='} {bar:g} "
-              f"({n} secrets x {ex.hidden_cases} hidden cases)")
+        print(
+            f"\n{ex_id} {ex.title}: {what}, full marks {'<=' if better is min else '>='} {bar:g} "
+            f"({n} secrets x {ex.hidden_cases} hidden cases)"
+        )
         print(f"  {'answer':<42} {'worst':>8} {'best':>8} {'full marks':>11}  named")
         rows = [("reference", "correct", solution_answers(ex))]
         rows += [(name, "correct", variant_answers(ex, src)) for name, src in CORRECT[ex_id].items()]
@@ -146,12 +153,16 @@ def main(argv: list[str]) -> int:
             named = ", ".join(f"{c} {k}" for c, k in codes.most_common())
             print(f"  {name:<42} {worst:>8.4f} {best:>8.4f} {full:>5}/{n:<5}  {named}")
             if kind == "correct":
-                worst_correct = worst if worst_correct is None else (max if better is min else min)(worst_correct, worst)
+                worst_correct = (
+                    worst if worst_correct is None else (max if better is min else min)(worst_correct, worst)
+                )
             elif finite and kind not in RIGHT_MODEL:
                 best_wrong = best if best_wrong is None else better(best_wrong, best)
         margin = (bar - worst_correct) if better is min else (worst_correct - bar)
-        print(f"  correct fixes' worst case {worst_correct:.4f}: margin {margin:.4f} to the bar {bar:g}; "
-              f"best value of a wrong model {best_wrong:.4f} (margin {abs(best_wrong - bar):.4f})")
+        print(
+            f"  correct fixes' worst case {worst_correct:.4f}: margin {margin:.4f} to the bar {bar:g}; "
+            f"best value of a wrong model {best_wrong:.4f} (margin {abs(best_wrong - bar):.4f})"
+        )
     print(f"\n{time.perf_counter() - t0:.0f} s")
     return 0
 

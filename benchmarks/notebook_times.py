@@ -54,8 +54,9 @@ def run_notebook(path: Path) -> Timing:
     """Times of one fresh-kernel run; raises on the first error."""
     nb = nbformat.read(path, as_version=4)
     t0 = time.perf_counter()
-    client = NotebookClient(nb, timeout=600, kernel_name="python3", record_timing=True,
-                            resources={"metadata": {"path": str(ROOT)}})
+    client = NotebookClient(
+        nb, timeout=600, kernel_name="python3", record_timing=True, resources={"metadata": {"path": str(ROOT)}}
+    )
     with client.setup_kernel():
         kernel = time.perf_counter() - t0
         for index, cell in enumerate(nb.cells):
@@ -65,7 +66,7 @@ def run_notebook(path: Path) -> Timing:
     first = next((i for i, c in enumerate(code) if "course.setup(" in c.source), 0)
     upto = first + (first + 1 < len(code) and _imports_only(code[first + 1].source))
     setup = sum(_cell_seconds(c) for c in code[: upto + 1])
-    lesson = code[upto + 1:] or code
+    lesson = code[upto + 1 :] or code
     slowest = max(lesson, key=_cell_seconds)
     first_line = next((line for line in slowest.source.splitlines() if line.strip() and not line.startswith("#")), "")
     return Timing(total, kernel, setup, _cell_seconds(slowest), first_line.strip()[:38])
@@ -77,7 +78,9 @@ def main(names: list[str]) -> int:
     paths = sorted((ROOT / "solutions").glob("*.ipynb"))
     if names:
         paths = [p for p in paths if any(p.stem.startswith(n) for n in names)]
-    print(f"{'notebook':<24} {'seconds':>7} {'budget':>6}  {'verdict':<7} {'kernel':>6} {'setup':>6} {'lesson':>6}  slowest lesson cell")
+    print(
+        f"{'notebook':<24} {'seconds':>7} {'budget':>6}  {'verdict':<7} {'kernel':>6} {'setup':>6} {'lesson':>6}  slowest lesson cell"
+    )
     total = kernels = setups = 0.0
     over = 0
     for path in paths:
@@ -85,23 +88,34 @@ def main(names: list[str]) -> int:
         try:
             t = run_notebook(path)
         except Exception as exc:  # report and go on with the others
-            print(f"{path.stem:<24} {'error':>7} {budget:>6}  {type(exc).__name__}: {(str(exc).splitlines() or [''])[0][:80]}")
+            print(
+                f"{path.stem:<24} {'error':>7} {budget:>6}  {type(exc).__name__}: {(str(exc).splitlines() or [''])[0][:80]}"
+            )
             over += 1
             continue
         total, kernels, setups = total + t.total, kernels + t.kernel, setups + t.setup
         ok = budget is None or t.total <= budget
         over += not ok
         rest = t.total - t.kernel - t.setup
-        print(f"{path.stem:<24} {t.total:>7.1f} {budget:>6}  {'within' if ok else 'OVER':<7} {t.kernel:>6.1f} {t.setup:>6.1f} "
-              f"{rest:>6.1f}  {t.slowest:.1f} s: {t.slowest_cell}", flush=True)
+        print(
+            f"{path.stem:<24} {t.total:>7.1f} {budget:>6}  {'within' if ok else 'OVER':<7} {t.kernel:>6.1f} {t.setup:>6.1f} "
+            f"{rest:>6.1f}  {t.slowest:.1f} s: {t.slowest_cell}",
+            flush=True,
+        )
     rest = total - kernels - setups
-    print(f"{'total':<24} {total:>7.1f} {COURSE_BUDGET_S:>6}  {'within' if total <= COURSE_BUDGET_S else 'OVER':<7} "
-          f"{kernels:>6.1f} {setups:>6.1f} {rest:>6.1f}")
+    print(
+        f"{'total':<24} {total:>7.1f} {COURSE_BUDGET_S:>6}  {'within' if total <= COURSE_BUDGET_S else 'OVER':<7} "
+        f"{kernels:>6.1f} {setups:>6.1f} {rest:>6.1f}"
+    )
     if total:
-        print(f"kernel starts {kernels / total:.0%}, imports and setup {setups / total:.0%}, "
-              f"the lessons themselves {rest / total:.0%} of the course's time")
-    print(f"{len(paths)} notebooks, {over} over budget or failing (budgets are for a 2-core CPU; "
-          f"this machine: {os.cpu_count()} cores, device {os.environ.get('COURSE_DEVICE', 'auto')})")
+        print(
+            f"kernel starts {kernels / total:.0%}, imports and setup {setups / total:.0%}, "
+            f"the lessons themselves {rest / total:.0%} of the course's time"
+        )
+    print(
+        f"{len(paths)} notebooks, {over} over budget or failing (budgets are for a 2-core CPU; "
+        f"this machine: {os.cpu_count()} cores, device {os.environ.get('COURSE_DEVICE', 'auto')})"
+    )
     return 0
 
 

@@ -44,9 +44,11 @@ def planted_figures(settings: Settings) -> tuple[float, int, float]:
     seconds = time.perf_counter() - t0
     recall = len(found & planted.COPIES) / len(planted.COPIES)
     false = sorted(found - planted.COPIES)
-    print(f"planted set: {len(planted.COPIES)} planted pairs, recall {recall:.2f} "
-          f"({len(found & planted.COPIES)} found), {len(false)} false pair(s){': ' if false else ''}"
-          f"{', '.join('/'.join(f) for f in false)}  [{seconds:.2f} s]")
+    print(
+        f"planted set: {len(planted.COPIES)} planted pairs, recall {recall:.2f} "
+        f"({len(found & planted.COPIES)} found), {len(false)} false pair(s){': ' if false else ''}"
+        f"{', '.join('/'.join(f) for f in false)}  [{seconds:.2f} s]"
+    )
     for miss in sorted(planted.COPIES - found):
         print(f"  missed: {'/'.join(miss)}")
     return recall, len(false), seconds
@@ -74,8 +76,10 @@ def big_class(n: int, seed: int = 7) -> list[ExerciseAnswers]:
     """``n`` submissions of 02_autograd's eight exercises (deterministic for a seed)."""
     rng = random.Random(seed)
     released, solution = planted._release_and_solution()
-    pools = {gid: sorted(set(a for a in answers.values() if a != planted.TEXTBOOK))
-             for gid, answers in planted.SIMILARITY_EXERCISES.items()}
+    pools = {
+        gid: sorted(set(a for a in answers.values() if a != planted.TEXTBOOK))
+        for gid, answers in planted.SIMILARITY_EXERCISES.items()
+    }
     pools[planted.SHORT_EXERCISE] = sorted(set(planted._EX7_VARIANTS.values()))
     out = []
     for k in range(1, 9):
@@ -104,9 +108,10 @@ def main() -> int:
     exercises = big_class(args.students)
     answers = sum(len(e.answers) for e in exercises)
     pairs_total = sum(len(e.answers) * (len(e.answers) - 1) // 2 for e in exercises)
-    print(f"class: {args.students} submissions x {len(exercises)} exercises = {answers} answers, "
-          f"{pairs_total} pairs")
-    print(f"  load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (a shared machine slows the wall time)")
+    print(f"class: {args.students} submissions x {len(exercises)} exercises = {answers} answers, {pairs_total} pairs")
+    print(
+        f"  load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (a shared machine slows the wall time)"
+    )
     # CPU seconds per exercise, then the two workers' shares as the pool deals them (biggest first):
     # the busier worker's CPU seconds are the wall time on two idle cores, whatever the machine's load
     per_exercise = []
@@ -117,9 +122,11 @@ def main() -> int:
     loads = [0.0, 0.0]
     for _, cpu in sorted(per_exercise, reverse=True):
         loads[loads.index(min(loads))] += cpu
-    print(f"  CPU seconds per exercise: {', '.join(f'{c:.2f}' for _, c in per_exercise)}; total "
-          f"{sum(c for _, c in per_exercise):.2f}; on 2 idle cores about {max(loads):.2f} s "
-          f"({max(loads) / TARGET_S:.2f} of the {TARGET_S:g} s target)")
+    print(
+        f"  CPU seconds per exercise: {', '.join(f'{c:.2f}' for _, c in per_exercise)}; total "
+        f"{sum(c for _, c in per_exercise):.2f}; on 2 idle cores about {max(loads):.2f} s "
+        f"({max(loads) / TARGET_S:.2f} of the {TARGET_S:g} s target)"
+    )
     for workers in args.workers:
         cpu0 = _cpu()
         t0 = time.perf_counter()
@@ -128,8 +135,10 @@ def main() -> int:
         cpu = _cpu() - cpu0
         listed = sum(len(e.pairs) for e in result)
         notes = sum(1 for e in result if e.note)
-        print(f"  {workers} worker(s): {seconds:.2f} s wall ({seconds / TARGET_S:.2f} of the {TARGET_S:g} s target), "
-              f"{cpu:.2f} s CPU; {listed} similar pairs listed, {notes} exercise(s) too short to judge")
+        print(
+            f"  {workers} worker(s): {seconds:.2f} s wall ({seconds / TARGET_S:.2f} of the {TARGET_S:g} s target), "
+            f"{cpu:.2f} s CPU; {listed} similar pairs listed, {notes} exercise(s) too short to judge"
+        )
     return 0
 
 

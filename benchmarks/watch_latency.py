@@ -50,8 +50,13 @@ def main() -> int:
             log = tmp / f"{stem}.log"
             t_start = time.perf_counter()
             with open(log, "wb") as out:
-                proc = subprocess.Popen([sys.executable, "-m", "autograder", "watch", stem, "--course", str(root)],
-                                        stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
+                proc = subprocess.Popen(
+                    [sys.executable, "-m", "autograder", "watch", stem, "--course", str(root)],
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    env=env,
+                    cwd=ROOT,
+                )
             try:
                 while "watching" not in log.read_text():
                     if proc.poll() is not None:
@@ -77,9 +82,12 @@ def main() -> int:
                         time.sleep(0.02)
                     latencies.append(time.perf_counter() - t0)
                     in_gradebook = student in coursedir.gradebook_scores(root, stem)
-                    print(f"  {stem} {student} ({kinds[student]}): feedback page {latencies[-1]:.2f} s after the "
-                          f"write; gradebook row {'there' if in_gradebook else 'MISSING'}; "
-                          f"load {os.getloadavg()[0]:.1f}", flush=True)
+                    print(
+                        f"  {stem} {student} ({kinds[student]}): feedback page {latencies[-1]:.2f} s after the "
+                        f"write; gradebook row {'there' if in_gradebook else 'MISSING'}; "
+                        f"load {os.getloadavg()[0]:.1f}",
+                        flush=True,
+                    )
                 results[stem] = (ready, warm, latencies)
             finally:
                 proc.terminate()
@@ -88,8 +96,10 @@ def main() -> int:
         shutil.rmtree(tmp, ignore_errors=True)
     print()
     for stem, (ready, warm, latencies) in results.items():
-        print(f"{stem}: watching {ready:.1f} s and warm {warm:.1f} s after the start; hand-in -> feedback page: "
-              f"median {statistics.median(latencies):.2f} s, max {max(latencies):.2f} s over {len(latencies)} hand-ins")
+        print(
+            f"{stem}: watching {ready:.1f} s and warm {warm:.1f} s after the start; hand-in -> feedback page: "
+            f"median {statistics.median(latencies):.2f} s, max {max(latencies):.2f} s over {len(latencies)} hand-ins"
+        )
     print(f"load average at the end {os.getloadavg()[0]:.1f}")
     return 0 if all(max(lat) < 5 for _r, _w, lat in results.values()) else 1
 

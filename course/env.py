@@ -111,10 +111,7 @@ def describe(dev: torch.device | None = None) -> str:
     name = str(dev)
     if dev.type == "cuda":
         name += f" ({torch.cuda.get_device_name(dev)})"
-    return (
-        f"Python {platform.python_version()} | torch {torch.__version__} | "
-        f"device {name} | course {__version__}"
-    )
+    return f"Python {platform.python_version()} | torch {torch.__version__} | device {name} | course {__version__}"
 
 
 def setup(seed_value: int = DEFAULT_SEED, verbose: bool = True) -> torch.device:

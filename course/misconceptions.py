@@ -81,6 +81,7 @@ def url(code: str) -> str:
 
 # --- the cheat sheet -------------------------------------------------------------------
 
+
 def _markdown_text(text: str) -> str:
     """Catalogue text as Markdown: `code spans` kept, the characters Markdown reads elsewhere escaped."""
     parts = re.split(r"(`[^`]*`)", text)
@@ -120,8 +121,14 @@ def markdown() -> str:
     for topic, entries in topics.items():
         out += ["", f"## {topic}"]
         for m in entries:
-            out += ["", f"### {m.code}", "", f"**{_markdown_text(m.title)}**", "",
-                    f"- **Symptom:** {_markdown_text(m.symptom)}"]
+            out += [
+                "",
+                f"### {m.code}",
+                "",
+                f"**{_markdown_text(m.title)}**",
+                "",
+                f"- **Symptom:** {_markdown_text(m.symptom)}",
+            ]
             if m.message:
                 out.append(f"- **PyTorch says:** {_code_span(m.message)}")
             out += [f"- **Cause:** {_markdown_text(m.why)}", f"- **Fix:** {_markdown_text(m.fix)}"]
@@ -130,909 +137,1405 @@ def markdown() -> str:
 
 # --- General: any exercise ---------------------------------------------------------
 _section("General: any exercise")
-_add("not-implemented", "Exercise not attempted yet",
-     "The answer still raises NotImplementedError.",
-     "Replace the `raise NotImplementedError` line with your code.",
-     symptom="The check says Not yet and the answer cell raises NotImplementedError.")
-_add("raised-error", "Your code raised an error",
-     "Running your answer on the checker's inputs raised an exception.",
-     "Read the error message, run your code on a small input, and fix the line it names.",
-     symptom="The check reports an exception that your code raised on the checker's inputs.")
-_add("wrong-type", "Wrong type of object",
-     "The answer is not the kind of object the exercise asks for (a tensor subclass or a "
-     "look-alike object counts as wrong).",
-     "Return exactly the type asked for, e.g. a plain torch.Tensor.",
-     symptom="The check says the result is not the kind of object asked for: a list, a NumPy array, a "
-             "number or a tensor subclass where a plain torch.Tensor was expected, or the reverse.")
-_add("wrong-dtype", "Wrong dtype",
-     "The tensor holds a different number type than asked.",
-     "Create it with the dtype asked for, or convert with .to(dtype) / .float() / .long().",
-     symptom="The values look right but .dtype is not the one asked for (int64 where float32 was asked,"
-             " or the reverse).")
-_add("wrong-shape", "Wrong shape",
-     "The tensor has a different shape than asked.",
-     "Print .shape of your result and of each intermediate step.",
-     symptom="The result has another .shape than asked for, or a later step stops with a size error.")
-_add("wrong-values", "Wrong values",
-     "Type, dtype and shape are right but the numbers are not.",
-     "Compute a tiny example by hand and compare it with your function's output.",
-     symptom="Type, dtype and shape pass, but the numbers differ from the expected ones.")
-_add("mutated-input", "Input changed in place",
-     "Your function modified the tensor it was given; callers do not expect that.",
-     "Work on a new tensor (out-of-place ops such as x + 1, or x.clone()).",
-     symptom="The tensor you passed in holds different values after the call.")
-_add("result-requires-grad", "Result still attached to the graph",
-     "A value computed while autograd records keeps requires_grad=True and its graph: memory for nothing, "
-     "and .numpy() refuses it.",
-     "Compute it under torch.no_grad(), or call .detach() on the result.",
-     symptom="The result prints with grad_fn=..., and .numpy() on it stops with an error.")
-_add("hard-coded", "Answer hard-coded for the visible example",
-     "The answer is right for the example in the notebook but not for other inputs.",
-     "Compute the result from the inputs instead of writing the numbers in.",
-     symptom="The visible check passes and the hidden tests fail.")
-_add("float64-not-float32", "float64 where float32 is expected",
-     "NumPy and Python floats default to float64; PyTorch models use float32.",
-     "Convert with .float() or pass dtype=torch.float32.",
-     "must have the same dtype", "to have the same dtype", "expected scalar type Float but found Double",
-     "found dtype Double but expected Float",
-     symptom="The first layer (or the loss) stops with a dtype error on data that came from NumPy or "
-             "pandas.",
-     message="RuntimeError: mat1 and mat2 must have the same dtype, but got Double and Float")
-_add("device-mismatch", "Tensors on different devices",
-     "An operation mixed tensors that live on different devices.",
-     "Move everything to one device first: x.to(device), model.to(device).",
-     "Expected all tensors to be on the same device", "is not on the expected device",
-     symptom="The first operation that mixes CPU and GPU tensors stops with an error.",
-     message="RuntimeError: Expected all tensors to be on the same device, but found at least two "
-             "devices, cuda:0 and cpu!")
-_add("fill-value-wrong", "Filled with the wrong value",
-     "torch.zeros, torch.ones, torch.full and their _like forms fill a tensor with one value each; the "
-     "one picked is not the one asked for.",
-     "Pick the factory of the value asked for: torch.ones_like(x), or torch.full_like(x, value).",
-     symptom="The shape and dtype are right, and every value is the same wrong number.")
+_add(
+    "not-implemented",
+    "Exercise not attempted yet",
+    "The answer still raises NotImplementedError.",
+    "Replace the `raise NotImplementedError` line with your code.",
+    symptom="The check says Not yet and the answer cell raises NotImplementedError.",
+)
+_add(
+    "raised-error",
+    "Your code raised an error",
+    "Running your answer on the checker's inputs raised an exception.",
+    "Read the error message, run your code on a small input, and fix the line it names.",
+    symptom="The check reports an exception that your code raised on the checker's inputs.",
+)
+_add(
+    "wrong-type",
+    "Wrong type of object",
+    "The answer is not the kind of object the exercise asks for (a tensor subclass or a "
+    "look-alike object counts as wrong).",
+    "Return exactly the type asked for, e.g. a plain torch.Tensor.",
+    symptom="The check says the result is not the kind of object asked for: a list, a NumPy array, a "
+    "number or a tensor subclass where a plain torch.Tensor was expected, or the reverse.",
+)
+_add(
+    "wrong-dtype",
+    "Wrong dtype",
+    "The tensor holds a different number type than asked.",
+    "Create it with the dtype asked for, or convert with .to(dtype) / .float() / .long().",
+    symptom="The values look right but .dtype is not the one asked for (int64 where float32 was asked,"
+    " or the reverse).",
+)
+_add(
+    "wrong-shape",
+    "Wrong shape",
+    "The tensor has a different shape than asked.",
+    "Print .shape of your result and of each intermediate step.",
+    symptom="The result has another .shape than asked for, or a later step stops with a size error.",
+)
+_add(
+    "wrong-values",
+    "Wrong values",
+    "Type, dtype and shape are right but the numbers are not.",
+    "Compute a tiny example by hand and compare it with your function's output.",
+    symptom="Type, dtype and shape pass, but the numbers differ from the expected ones.",
+)
+_add(
+    "mutated-input",
+    "Input changed in place",
+    "Your function modified the tensor it was given; callers do not expect that.",
+    "Work on a new tensor (out-of-place ops such as x + 1, or x.clone()).",
+    symptom="The tensor you passed in holds different values after the call.",
+)
+_add(
+    "result-requires-grad",
+    "Result still attached to the graph",
+    "A value computed while autograd records keeps requires_grad=True and its graph: memory for nothing, "
+    "and .numpy() refuses it.",
+    "Compute it under torch.no_grad(), or call .detach() on the result.",
+    symptom="The result prints with grad_fn=..., and .numpy() on it stops with an error.",
+)
+_add(
+    "hard-coded",
+    "Answer hard-coded for the visible example",
+    "The answer is right for the example in the notebook but not for other inputs.",
+    "Compute the result from the inputs instead of writing the numbers in.",
+    symptom="The visible check passes and the hidden tests fail.",
+)
+_add(
+    "float64-not-float32",
+    "float64 where float32 is expected",
+    "NumPy and Python floats default to float64; PyTorch models use float32.",
+    "Convert with .float() or pass dtype=torch.float32.",
+    "must have the same dtype",
+    "to have the same dtype",
+    "expected scalar type Float but found Double",
+    "found dtype Double but expected Float",
+    symptom="The first layer (or the loss) stops with a dtype error on data that came from NumPy or pandas.",
+    message="RuntimeError: mat1 and mat2 must have the same dtype, but got Double and Float",
+)
+_add(
+    "device-mismatch",
+    "Tensors on different devices",
+    "An operation mixed tensors that live on different devices.",
+    "Move everything to one device first: x.to(device), model.to(device).",
+    "Expected all tensors to be on the same device",
+    "is not on the expected device",
+    symptom="The first operation that mixes CPU and GPU tensors stops with an error.",
+    message="RuntimeError: Expected all tensors to be on the same device, but found at least two "
+    "devices, cuda:0 and cpu!",
+)
+_add(
+    "fill-value-wrong",
+    "Filled with the wrong value",
+    "torch.zeros, torch.ones, torch.full and their _like forms fill a tensor with one value each; the "
+    "one picked is not the one asked for.",
+    "Pick the factory of the value asked for: torch.ones_like(x), or torch.full_like(x, value).",
+    symptom="The shape and dtype are right, and every value is the same wrong number.",
+)
 
 # --- Notebook 01: tensors ------------------------------------------------------------
 _section("Notebook 01: tensors")
-_add("mean-on-int", "mean() of an integer tensor",
-     "mean needs a floating-point tensor: integer tensors cannot hold the average.",
-     "Convert first: x.float().mean(...), or create the tensor with a float dtype.",
-     "mean(): could not infer output dtype",
-     symptom="x.mean() of integer or boolean values (class labels, counts, preds == y) stops with an "
-             "error.",
-     message="RuntimeError: mean(): could not infer output dtype. Input dtype must be either a floating"
-             " point or complex dtype. Got: Long")
-_add("wrong-reduction-dim", "Reduced along the wrong dimension",
-     "dim=k removes axis k; another axis was reduced.",
-     "Write the shape down, cross out the axis you reduce, and pass its index as dim.",
-     symptom="The result has the size of the wrong axis, for example (3,) where (2,) was expected.")
-_add("keepdim-mismatch", "keepdim used wrongly",
-     "keepdim=True keeps the reduced axis with size 1; without it the axis disappears.",
-     "Use keepdim=True only when the result must broadcast back against the input.",
-     symptom="The reduced result has an extra axis of size 1, or it no longer broadcasts against the "
-             "input.")
-_add("broadcast-n-by-n", "(N,) combined with (N,1) broadcast into (N,N)",
-     "A vector of shape (N,) and a column of shape (N,1) broadcast to an (N,N) matrix.",
-     "Make both the same shape first: .reshape(-1) or .unsqueeze(1).",
-     symptom="A result of shape (N, N) appears where (N,) or (N, 1) was expected. No error.")
-_add("view-non-contiguous", "view() on a non-contiguous tensor",
-     "After .t() or .permute() the memory order no longer matches, so view cannot work.",
-     "Use .reshape(...), or call .contiguous() before .view(...).",
-     "view size is not compatible with input tensor's size and stride",
-     symptom="view() after .t(), .transpose() or .permute() stops with an error.",
-     message="RuntimeError: view size is not compatible with input tensor's size and stride (at least "
-             "one dimension spans across two contiguous subspaces). Use .reshape(...) instead.")
-_add("reshape-scrambled-order", "Right shape, scrambled order",
-     "Transposing or permuting before reshaping keeps the shape but reorders the data.",
-     "reshape/view alone keep the row-major order; do not transpose first.",
-     symptom="The shape is right but the values come in another order than in the original.")
-_add("numpy-copy-not-shared", "A copy where shared memory was asked",
-     "torch.tensor(array) copies; changes to the array no longer show in the tensor.",
-     "Use torch.from_numpy(array) (or torch.as_tensor) to share memory.",
-     symptom="Changing the NumPy array no longer changes the tensor (or the reverse).")
-_add("numpy-shared-not-copied", "Shared memory where a copy was asked",
-     "torch.from_numpy shares memory: changing one changes the other.",
-     "Use torch.tensor(array) or .clone() to get an independent copy.",
-     symptom="Changing the tensor also changes the NumPy array it came from (or the reverse).")
-_add("numpy-requires-grad", ".numpy() on a tensor that requires grad",
-     "A tensor in the autograd graph cannot be turned into NumPy directly.",
-     "Call .detach().numpy() (and .cpu() first for GPU tensors).",
-     "Can't call numpy() on Tensor that requires grad",
-     symptom="Calling .numpy() on a model's output (to plot or print it) stops with an error.",
-     message="RuntimeError: Can't call numpy() on Tensor that requires grad. Use "
-             "tensor.detach().numpy() instead.")
-_add("numpy-on-gpu", ".numpy() on a tensor that lives on the GPU",
-     "NumPy arrays live in the computer's main memory; a CUDA (or MPS) tensor has to be copied there first.",
-     "Call .detach().cpu().numpy(); PyTorch checks the device before the graph, so .cpu() comes first.",
-     "device type tensor to numpy",
-     symptom="Turning a GPU tensor into NumPy (to plot it, say) stops with an error.",
-     message="TypeError: can't convert cuda:0 device type tensor to numpy. Use Tensor.cpu() to copy the"
-             " tensor to host memory first.")
-_add("len-not-numel", "len(x) taken as the number of elements",
-     "len(x) is the size of the first axis only; a (2, 3) tensor has len 2 but 6 elements.",
-     "Use x.numel() for the number of elements (x.shape[0] when you mean the first axis).",
-     symptom="A count comes out as the size of the first axis only: 2 for a (2, 3) tensor instead of 6.")
-_add("copy-not-view", "A copy where a view was possible",
-     "The result has the right values but its own memory: writes no longer show in the original, "
-     "and the copy costs time and memory.",
-     "Use x.reshape(...) or x.view(...) on a contiguous tensor; leave out .clone() and rebuilding from lists.",
-     symptom="Writing into the result no longer changes the original tensor.")
-_add("index-grid-not-pairs", "A slice and an index tensor pick a grid, not pairs",
-     "x[:, idx] takes the columns idx from every row: an (N, len(idx)) grid, not one element per row.",
-     "Index both axes with tensors to pick pairs: x[torch.arange(len(idx)), idx].",
-     symptom="The result is a square (N, N) grid where one value per row was expected.")
-_add("index-rows-not-elements", "One index tensor picks whole rows",
-     "x[idx] with a single index tensor selects rows of x; the second axis is left whole.",
-     "Give one index tensor per axis: x[torch.arange(N), idx] picks element (i, idx[i]) of each row i.",
-     symptom="The result has a whole row per index, shape (N, C), instead of one value per row.")
-_add("mask-flattens", "Boolean indexing flattens",
-     "x[mask] returns the selected elements as one 1-D tensor: the rows are gone, so a per-row "
-     "reduction after it is impossible.",
-     "Keep the shape: multiply by the mask (x * mask) or use torch.where(mask, x, 0), then reduce per row.",
-     symptom="The masked values come out as one flat vector; a later per-row sum or mean fails or mixes rows.")
-_add("masked-mean-wrong-count", "Masked mean divided by every entry",
-     "Zeroing the masked-out entries and calling .mean() still divides by all of them, "
-     "so rows with few selected entries come out too small.",
-     "Divide the masked sum by the number of selected entries: (x * mask).sum(dim) / mask.sum(dim).",
-     symptom="Rows with few selected entries get means that are too small; rows with all entries selected are right.")
-_add("cat-not-stack", "torch.cat where torch.stack was meant",
-     "cat joins tensors along an axis they already have, so N vectors of F values become one long "
-     "vector of N*F; stack puts them under a new axis: (N, F).",
-     "Use torch.stack(list_of_vectors) for a batch; torch.cat joins along an existing dim.",
-     symptom="A batch of N vectors of F values comes out as one long vector (N*F,) instead of (N, F).")
-_add("stack-wrong-dim", "Stacked along the wrong axis",
-     "torch.stack(ts, dim=1) puts the new axis second: N samples of F features become (F, N).",
-     "Stack samples along dim=0 (the default), so that the batch axis comes first.",
-     symptom="The batch comes out transposed: (F, N) instead of (N, F).")
-_add("cat-ndim-mismatch", "torch.cat of tensors with different numbers of axes",
-     "cat needs every tensor to have the same number of axes; a vector (N,) cannot join a matrix (N, F).",
-     "Give the vector the missing axis first: v.unsqueeze(1) (a column) or v[:, None].",
-     "Tensors must have same number of dimensions",
-     symptom="torch.cat stops with an error about the number of dimensions.",
-     message="RuntimeError: Tensors must have same number of dimensions: got 1 and 2")
-_add("cat-size-mismatch", "torch.cat of tensors whose other sizes differ",
-     "cat along dim d needs all other sizes equal: a row (1, N) cannot sit next to a matrix (N, F).",
-     "Print the shapes; to add a column use v.unsqueeze(1) (shape (N, 1)), not v.unsqueeze(0) (a row).",
-     "Sizes of tensors must match except in dimension",
-     symptom="torch.cat stops with an error about sizes that must match.",
-     message="RuntimeError: Sizes of tensors must match except in dimension 1. Expected size 1 but got size 3 for tensor number 1 in the list.")
-_add("index-drops-axis", "An integer index drops its axis",
-     "x[:, -1] picks one column and removes that axis: shape (N,), not the column (N, 1).",
-     "Slice to keep the axis, x[:, -1:], or add it back with .unsqueeze(1).",
-     symptom="A column taken with x[:, -1] has shape (N,) and broadcasts against (N, 1) tensors into an (N, N) grid.")
-_add("slice-rows-not-columns", "Sliced the rows instead of the columns",
-     "x[:-1] slices the first axis: it drops the last sample, not the last column.",
-     "Slice the second axis: x[:, :-1] and x[:, -1:].",
-     symptom="The features keep the label column and one sample is missing: the shapes are off by one in the wrong axis.")
-_add("batched-matmul-shapes", "Batched product with mismatched inner sizes",
-     "bmm (and @ on 3-D tensors) multiplies (B, N, D) by (B, D, H): the second operand's middle axis "
-     "must match the first's last axis. A weight stored like nn.Linear's, (B, H, D), does not.",
-     "Transpose the last two axes of such a weight: W.transpose(1, 2) (or W.mT), or use einsum with named axes.",
-     "Expected size for first two dimensions of batch2 tensor",
-     symptom="bmm or @ on 3-D tensors stops with an error about the sizes of batch2.",
-     message="RuntimeError: Expected size for first two dimensions of batch2 tensor to be: [2, 4] but got: [2, 5].")
-_add("einsum-output-order", "einsum output axes in the wrong order",
-     "The letters after -> decide the order of the result's axes; 'rhn' gives (R, H, N), not (R, N, H).",
-     "Write the output letters in the order you want the axes: '...->rnh' for (R, N, H).",
-     symptom="The einsum result has the right numbers in the wrong axis order: (R, H, N) instead of (R, N, H).")
-_add("compute-then-move", "Computed on the CPU, then moved",
-     "An operation runs where its inputs are: x @ w + b on CPU tensors runs on the CPU, and .to(device) "
-     "afterwards only copies the answer there (one more transfer, no GPU speed).",
-     "Move the inputs (and the model) to the device first, then compute with the moved tensors.",
-     symptom="The result is on the right device, but the work ran on the CPU and was copied over: no speed from the GPU, one more transfer.")
+_add(
+    "mean-on-int",
+    "mean() of an integer tensor",
+    "mean needs a floating-point tensor: integer tensors cannot hold the average.",
+    "Convert first: x.float().mean(...), or create the tensor with a float dtype.",
+    "mean(): could not infer output dtype",
+    symptom="x.mean() of integer or boolean values (class labels, counts, preds == y) stops with an error.",
+    message="RuntimeError: mean(): could not infer output dtype. Input dtype must be either a floating"
+    " point or complex dtype. Got: Long",
+)
+_add(
+    "wrong-reduction-dim",
+    "Reduced along the wrong dimension",
+    "dim=k removes axis k; another axis was reduced.",
+    "Write the shape down, cross out the axis you reduce, and pass its index as dim.",
+    symptom="The result has the size of the wrong axis, for example (3,) where (2,) was expected.",
+)
+_add(
+    "keepdim-mismatch",
+    "keepdim used wrongly",
+    "keepdim=True keeps the reduced axis with size 1; without it the axis disappears.",
+    "Use keepdim=True only when the result must broadcast back against the input.",
+    symptom="The reduced result has an extra axis of size 1, or it no longer broadcasts against the input.",
+)
+_add(
+    "broadcast-n-by-n",
+    "(N,) combined with (N,1) broadcast into (N,N)",
+    "A vector of shape (N,) and a column of shape (N,1) broadcast to an (N,N) matrix.",
+    "Make both the same shape first: .reshape(-1) or .unsqueeze(1).",
+    symptom="A result of shape (N, N) appears where (N,) or (N, 1) was expected. No error.",
+)
+_add(
+    "view-non-contiguous",
+    "view() on a non-contiguous tensor",
+    "After .t() or .permute() the memory order no longer matches, so view cannot work.",
+    "Use .reshape(...), or call .contiguous() before .view(...).",
+    "view size is not compatible with input tensor's size and stride",
+    symptom="view() after .t(), .transpose() or .permute() stops with an error.",
+    message="RuntimeError: view size is not compatible with input tensor's size and stride (at least "
+    "one dimension spans across two contiguous subspaces). Use .reshape(...) instead.",
+)
+_add(
+    "reshape-scrambled-order",
+    "Right shape, scrambled order",
+    "Transposing or permuting before reshaping keeps the shape but reorders the data.",
+    "reshape/view alone keep the row-major order; do not transpose first.",
+    symptom="The shape is right but the values come in another order than in the original.",
+)
+_add(
+    "numpy-copy-not-shared",
+    "A copy where shared memory was asked",
+    "torch.tensor(array) copies; changes to the array no longer show in the tensor.",
+    "Use torch.from_numpy(array) (or torch.as_tensor) to share memory.",
+    symptom="Changing the NumPy array no longer changes the tensor (or the reverse).",
+)
+_add(
+    "numpy-shared-not-copied",
+    "Shared memory where a copy was asked",
+    "torch.from_numpy shares memory: changing one changes the other.",
+    "Use torch.tensor(array) or .clone() to get an independent copy.",
+    symptom="Changing the tensor also changes the NumPy array it came from (or the reverse).",
+)
+_add(
+    "numpy-requires-grad",
+    ".numpy() on a tensor that requires grad",
+    "A tensor in the autograd graph cannot be turned into NumPy directly.",
+    "Call .detach().numpy() (and .cpu() first for GPU tensors).",
+    "Can't call numpy() on Tensor that requires grad",
+    symptom="Calling .numpy() on a model's output (to plot or print it) stops with an error.",
+    message="RuntimeError: Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.",
+)
+_add(
+    "numpy-on-gpu",
+    ".numpy() on a tensor that lives on the GPU",
+    "NumPy arrays live in the computer's main memory; a CUDA (or MPS) tensor has to be copied there first.",
+    "Call .detach().cpu().numpy(); PyTorch checks the device before the graph, so .cpu() comes first.",
+    "device type tensor to numpy",
+    symptom="Turning a GPU tensor into NumPy (to plot it, say) stops with an error.",
+    message="TypeError: can't convert cuda:0 device type tensor to numpy. Use Tensor.cpu() to copy the"
+    " tensor to host memory first.",
+)
+_add(
+    "len-not-numel",
+    "len(x) taken as the number of elements",
+    "len(x) is the size of the first axis only; a (2, 3) tensor has len 2 but 6 elements.",
+    "Use x.numel() for the number of elements (x.shape[0] when you mean the first axis).",
+    symptom="A count comes out as the size of the first axis only: 2 for a (2, 3) tensor instead of 6.",
+)
+_add(
+    "copy-not-view",
+    "A copy where a view was possible",
+    "The result has the right values but its own memory: writes no longer show in the original, "
+    "and the copy costs time and memory.",
+    "Use x.reshape(...) or x.view(...) on a contiguous tensor; leave out .clone() and rebuilding from lists.",
+    symptom="Writing into the result no longer changes the original tensor.",
+)
+_add(
+    "index-grid-not-pairs",
+    "A slice and an index tensor pick a grid, not pairs",
+    "x[:, idx] takes the columns idx from every row: an (N, len(idx)) grid, not one element per row.",
+    "Index both axes with tensors to pick pairs: x[torch.arange(len(idx)), idx].",
+    symptom="The result is a square (N, N) grid where one value per row was expected.",
+)
+_add(
+    "index-rows-not-elements",
+    "One index tensor picks whole rows",
+    "x[idx] with a single index tensor selects rows of x; the second axis is left whole.",
+    "Give one index tensor per axis: x[torch.arange(N), idx] picks element (i, idx[i]) of each row i.",
+    symptom="The result has a whole row per index, shape (N, C), instead of one value per row.",
+)
+_add(
+    "mask-flattens",
+    "Boolean indexing flattens",
+    "x[mask] returns the selected elements as one 1-D tensor: the rows are gone, so a per-row "
+    "reduction after it is impossible.",
+    "Keep the shape: multiply by the mask (x * mask) or use torch.where(mask, x, 0), then reduce per row.",
+    symptom="The masked values come out as one flat vector; a later per-row sum or mean fails or mixes rows.",
+)
+_add(
+    "masked-mean-wrong-count",
+    "Masked mean divided by every entry",
+    "Zeroing the masked-out entries and calling .mean() still divides by all of them, "
+    "so rows with few selected entries come out too small.",
+    "Divide the masked sum by the number of selected entries: (x * mask).sum(dim) / mask.sum(dim).",
+    symptom="Rows with few selected entries get means that are too small; rows with all entries selected are right.",
+)
+_add(
+    "cat-not-stack",
+    "torch.cat where torch.stack was meant",
+    "cat joins tensors along an axis they already have, so N vectors of F values become one long "
+    "vector of N*F; stack puts them under a new axis: (N, F).",
+    "Use torch.stack(list_of_vectors) for a batch; torch.cat joins along an existing dim.",
+    symptom="A batch of N vectors of F values comes out as one long vector (N*F,) instead of (N, F).",
+)
+_add(
+    "stack-wrong-dim",
+    "Stacked along the wrong axis",
+    "torch.stack(ts, dim=1) puts the new axis second: N samples of F features become (F, N).",
+    "Stack samples along dim=0 (the default), so that the batch axis comes first.",
+    symptom="The batch comes out transposed: (F, N) instead of (N, F).",
+)
+_add(
+    "cat-ndim-mismatch",
+    "torch.cat of tensors with different numbers of axes",
+    "cat needs every tensor to have the same number of axes; a vector (N,) cannot join a matrix (N, F).",
+    "Give the vector the missing axis first: v.unsqueeze(1) (a column) or v[:, None].",
+    "Tensors must have same number of dimensions",
+    symptom="torch.cat stops with an error about the number of dimensions.",
+    message="RuntimeError: Tensors must have same number of dimensions: got 1 and 2",
+)
+_add(
+    "cat-size-mismatch",
+    "torch.cat of tensors whose other sizes differ",
+    "cat along dim d needs all other sizes equal: a row (1, N) cannot sit next to a matrix (N, F).",
+    "Print the shapes; to add a column use v.unsqueeze(1) (shape (N, 1)), not v.unsqueeze(0) (a row).",
+    "Sizes of tensors must match except in dimension",
+    symptom="torch.cat stops with an error about sizes that must match.",
+    message="RuntimeError: Sizes of tensors must match except in dimension 1. Expected size 1 but got size 3 for tensor number 1 in the list.",
+)
+_add(
+    "index-drops-axis",
+    "An integer index drops its axis",
+    "x[:, -1] picks one column and removes that axis: shape (N,), not the column (N, 1).",
+    "Slice to keep the axis, x[:, -1:], or add it back with .unsqueeze(1).",
+    symptom="A column taken with x[:, -1] has shape (N,) and broadcasts against (N, 1) tensors into an (N, N) grid.",
+)
+_add(
+    "slice-rows-not-columns",
+    "Sliced the rows instead of the columns",
+    "x[:-1] slices the first axis: it drops the last sample, not the last column.",
+    "Slice the second axis: x[:, :-1] and x[:, -1:].",
+    symptom="The features keep the label column and one sample is missing: the shapes are off by one in the wrong axis.",
+)
+_add(
+    "batched-matmul-shapes",
+    "Batched product with mismatched inner sizes",
+    "bmm (and @ on 3-D tensors) multiplies (B, N, D) by (B, D, H): the second operand's middle axis "
+    "must match the first's last axis. A weight stored like nn.Linear's, (B, H, D), does not.",
+    "Transpose the last two axes of such a weight: W.transpose(1, 2) (or W.mT), or use einsum with named axes.",
+    "Expected size for first two dimensions of batch2 tensor",
+    symptom="bmm or @ on 3-D tensors stops with an error about the sizes of batch2.",
+    message="RuntimeError: Expected size for first two dimensions of batch2 tensor to be: [2, 4] but got: [2, 5].",
+)
+_add(
+    "einsum-output-order",
+    "einsum output axes in the wrong order",
+    "The letters after -> decide the order of the result's axes; 'rhn' gives (R, H, N), not (R, N, H).",
+    "Write the output letters in the order you want the axes: '...->rnh' for (R, N, H).",
+    symptom="The einsum result has the right numbers in the wrong axis order: (R, H, N) instead of (R, N, H).",
+)
+_add(
+    "compute-then-move",
+    "Computed on the CPU, then moved",
+    "An operation runs where its inputs are: x @ w + b on CPU tensors runs on the CPU, and .to(device) "
+    "afterwards only copies the answer there (one more transfer, no GPU speed).",
+    "Move the inputs (and the model) to the device first, then compute with the moved tensors.",
+    symptom="The result is on the right device, but the work ran on the CPU and was copied over: no speed from the GPU, one more transfer.",
+)
 
 # --- Notebook 02: autograd -----------------------------------------------------------
 _section("Notebook 02: autograd")
-_add("zero-grad-missing", "Gradients not zeroed",
-     "backward() adds into .grad, so gradients of earlier steps pile up.",
-     "Call optimizer.zero_grad() (or set p.grad = None) before each backward().",
-     symptom="The loss falls at first, then swings up and down or grows; .grad gets larger at every "
-             "step. No error.")
-_add("backward-non-scalar", "backward() on a non-scalar",
-     "backward() without arguments needs a single number to differentiate.",
-     "Reduce to a scalar first (e.g. .sum() or .mean()), or pass a gradient argument.",
-     "grad can be implicitly created only for scalar outputs",
-     symptom="backward() on a tensor with more than one element stops with an error.",
-     message="RuntimeError: grad can be implicitly created only for scalar outputs")
-_add("backward-twice", "backward() twice through a freed graph",
-     "The graph's saved values are freed after the first backward().",
-     "Rebuild the graph (recompute the forward pass) each step.",
-     "Trying to backward through the graph a second time",
-     symptom="A second backward() through the same forward pass stops with an error.",
-     message="RuntimeError: Trying to backward through the graph a second time (or directly access "
-             "saved tensors after they have already been freed).")
-_add("detached-graph", "Result cut off from the graph",
-     "torch.tensor(...), .item(), .detach() or no_grad() produce values with no grad_fn.",
-     "Keep the computation in torch operations on tensors that require grad.",
-     "does not require grad and does not have a grad_fn",
-     symptom="backward() stops with an error, or the parameters' .grad stays None.",
-     message="RuntimeError: element 0 of tensors does not require grad and does not have a grad_fn")
-_add("inplace-leaf-update", "In-place update of a leaf outside no_grad",
-     "Changing a parameter in place while autograd records is not allowed.",
-     "Do the update inside `with torch.no_grad():`.",
-     "a leaf Variable that requires grad is being used in an in-place operation",
-     "a view of a leaf Variable that requires grad",
-     symptom="A hand-written update such as w -= lr * w.grad stops with an error.",
-     message="RuntimeError: a leaf Variable that requires grad is being used in an in-place operation.")
-_add("inplace-needed-for-backward", "In-place change of a value backward needs",
-     "An in-place operation overwrote a tensor that the graph saved for backward.",
-     "Use the out-of-place form (x = x + 1, not x += 1).",
-     "modified by an inplace operation",
-     symptom="backward() stops with an error about a variable modified by an inplace operation.",
-     message="RuntimeError: one of the variables needed for gradient computation has been modified by "
-             "an inplace operation: [torch.FloatTensor [2]], which is output 0 of Sigmoid, is at "
-             "version 1; expected version 0 instead.")
-_add("rebinding-leaf", "w = w - lr * w.grad makes a new non-leaf tensor",
-     "The new w is a result of a computation, so next step its .grad is None.",
-     "Update in place under no_grad: with torch.no_grad(): w -= lr * w.grad.",
-     symptom="After the first hand-written update, w.grad is None: the next update fails or does "
-             "nothing.")
-_add("mse-half-factor", "MSE with a 1/2 factor",
-     "The textbook 1/2 (a - y)^2 halves the gradient; PyTorch's MSE has no 1/2.",
-     "For nn.MSELoss use dC/da = 2 (a - y) for one sample.",
-     symptom="Gradients computed by hand are exactly half of autograd's.")
-_add("missing-sigmoid-derivative", "Sigmoid derivative left out",
-     "The chain rule through a sigmoid multiplies by sigma(z) (1 - sigma(z)).",
-     "Multiply by a * (1 - a) where a is the sigmoid's output.",
-     symptom="Gradients computed by hand are larger than autograd's, by the factor a (1 - a).")
-_add("update-sign", "Update in the wrong direction",
-     "Adding the gradient climbs the loss instead of descending it.",
-     "Subtract: w_new = w - lr * dL/dw.",
-     symptom="The loss grows at every step instead of falling.")
-_add("int-requires-grad", "requires_grad on an integer tensor",
-     "Only floating-point tensors can have gradients.",
-     "Create the tensor with float values or dtype=torch.float32.",
-     "Only Tensors of floating point and complex dtype can require gradients",
-     symptom="Creating an integer tensor with requires_grad=True stops with an error.",
-     message="RuntimeError: Only Tensors of floating point and complex dtype can require gradients")
-_add("grad-not-accumulated", "Expected .grad to hold only the last gradient",
-     "backward() adds into .grad; a fresh leaf or a reset each time keeps only the last one.",
-     "Keep one leaf and call backward() on each result: .grad is then their sum.",
-     symptom=".grad holds only the last gradient where the sum of several was expected.")
-_add("activation-missing", "An activation left out of the forward pass",
-     "Without the layer's nonlinearity its output is just w * x + b, and layers stacked without one "
-     "collapse into a single linear map.",
-     "Apply the activation after every layer that has one (sigmoid in notebook 02, ReLU between hidden layers).",
-     symptom="The network computes a straight-line (affine) function of its input and cannot fit a "
-             "curve.")
-_add("fd-one-sided", "One-sided finite difference",
-     "(f(x + eps) - f(x)) / eps is off by about eps * f''(x) / 2, far more than the central form.",
-     "Use the central difference (f(x + eps) - f(x - eps)) / (2 * eps).",
-     symptom="The finite-difference estimate differs from autograd by far more than rounding.")
-_add("fd-perturb-all", "All inputs nudged at once",
-     "Adding eps to every entry measures the slope along all of them together, not each partial.",
-     "Nudge one entry at a time (a copy of x with only entry i changed) and loop over entries.",
-     symptom="Every entry of the numerical gradient holds the same number (the sum of the true ones).")
-_add("fd-step-width", "Central difference divided by eps",
-     "x - eps and x + eps are 2 * eps apart, so dividing their difference by eps doubles every slope.",
-     "Divide f(x + eps) - f(x - eps) by the distance between the two points.",
-     symptom="Every entry of the numerical gradient is twice autograd's.")
-_add("derivative-by-hand", "A gradient derived by hand, with a wrong rule",
-     "The exercise asks autograd for the gradient; a formula worked out by hand instead has a rule "
-     "wrong in it (the derivative of sin is cos, of x**2 is 2x).",
-     "Let autograd find it: leaves with requires_grad=True, compute the scalar, call backward(), read .grad.",
-     symptom="Some entries of the gradient differ from autograd's, with no error.")
-_add("layer-input-skipped", "A layer fed the network's input",
-     "Each layer takes the previous layer's output; feeding it x skips the layers in between.",
-     "Follow the chain: the output layer's input is the hidden layer's activation a1.",
-     symptom="A shape error, or gradients that differ from autograd's for the earlier layers.")
-_add("loss-derivative-sign", "The loss's derivative with its sign flipped",
-     "d/da (a - y)^2 is 2 (a - y); writing 2 (y - a) flips every gradient, and a step with them climbs the loss.",
-     "Differentiate the loss as written, (a2 - y)^2, and keep the order a2 - y.",
-     symptom="The gradients have the right size and the wrong sign; a step makes the loss grow.")
-_add("step-returned-gradients", "The gradients returned instead of the new parameters",
-     "A step function returns where the parameters go, not the direction it computed.",
-     "Return the parameters after the step, in the same order as p.",
-     symptom="The 'new parameters' are small numbers close to zero: the gradients themselves.")
+_add(
+    "zero-grad-missing",
+    "Gradients not zeroed",
+    "backward() adds into .grad, so gradients of earlier steps pile up.",
+    "Call optimizer.zero_grad() (or set p.grad = None) before each backward().",
+    symptom="The loss falls at first, then swings up and down or grows; .grad gets larger at every step. No error.",
+)
+_add(
+    "backward-non-scalar",
+    "backward() on a non-scalar",
+    "backward() without arguments needs a single number to differentiate.",
+    "Reduce to a scalar first (e.g. .sum() or .mean()), or pass a gradient argument.",
+    "grad can be implicitly created only for scalar outputs",
+    symptom="backward() on a tensor with more than one element stops with an error.",
+    message="RuntimeError: grad can be implicitly created only for scalar outputs",
+)
+_add(
+    "backward-twice",
+    "backward() twice through a freed graph",
+    "The graph's saved values are freed after the first backward().",
+    "Rebuild the graph (recompute the forward pass) each step.",
+    "Trying to backward through the graph a second time",
+    symptom="A second backward() through the same forward pass stops with an error.",
+    message="RuntimeError: Trying to backward through the graph a second time (or directly access "
+    "saved tensors after they have already been freed).",
+)
+_add(
+    "detached-graph",
+    "Result cut off from the graph",
+    "torch.tensor(...), .item(), .detach() or no_grad() produce values with no grad_fn.",
+    "Keep the computation in torch operations on tensors that require grad.",
+    "does not require grad and does not have a grad_fn",
+    symptom="backward() stops with an error, or the parameters' .grad stays None.",
+    message="RuntimeError: element 0 of tensors does not require grad and does not have a grad_fn",
+)
+_add(
+    "inplace-leaf-update",
+    "In-place update of a leaf outside no_grad",
+    "Changing a parameter in place while autograd records is not allowed.",
+    "Do the update inside `with torch.no_grad():`.",
+    "a leaf Variable that requires grad is being used in an in-place operation",
+    "a view of a leaf Variable that requires grad",
+    symptom="A hand-written update such as w -= lr * w.grad stops with an error.",
+    message="RuntimeError: a leaf Variable that requires grad is being used in an in-place operation.",
+)
+_add(
+    "inplace-needed-for-backward",
+    "In-place change of a value backward needs",
+    "An in-place operation overwrote a tensor that the graph saved for backward.",
+    "Use the out-of-place form (x = x + 1, not x += 1).",
+    "modified by an inplace operation",
+    symptom="backward() stops with an error about a variable modified by an inplace operation.",
+    message="RuntimeError: one of the variables needed for gradient computation has been modified by "
+    "an inplace operation: [torch.FloatTensor [2]], which is output 0 of Sigmoid, is at "
+    "version 1; expected version 0 instead.",
+)
+_add(
+    "rebinding-leaf",
+    "w = w - lr * w.grad makes a new non-leaf tensor",
+    "The new w is a result of a computation, so next step its .grad is None.",
+    "Update in place under no_grad: with torch.no_grad(): w -= lr * w.grad.",
+    symptom="After the first hand-written update, w.grad is None: the next update fails or does nothing.",
+)
+_add(
+    "mse-half-factor",
+    "MSE with a 1/2 factor",
+    "The textbook 1/2 (a - y)^2 halves the gradient; PyTorch's MSE has no 1/2.",
+    "For nn.MSELoss use dC/da = 2 (a - y) for one sample.",
+    symptom="Gradients computed by hand are exactly half of autograd's.",
+)
+_add(
+    "missing-sigmoid-derivative",
+    "Sigmoid derivative left out",
+    "The chain rule through a sigmoid multiplies by sigma(z) (1 - sigma(z)).",
+    "Multiply by a * (1 - a) where a is the sigmoid's output.",
+    symptom="Gradients computed by hand are larger than autograd's, by the factor a (1 - a).",
+)
+_add(
+    "update-sign",
+    "Update in the wrong direction",
+    "Adding the gradient climbs the loss instead of descending it.",
+    "Subtract: w_new = w - lr * dL/dw.",
+    symptom="The loss grows at every step instead of falling.",
+)
+_add(
+    "int-requires-grad",
+    "requires_grad on an integer tensor",
+    "Only floating-point tensors can have gradients.",
+    "Create the tensor with float values or dtype=torch.float32.",
+    "Only Tensors of floating point and complex dtype can require gradients",
+    symptom="Creating an integer tensor with requires_grad=True stops with an error.",
+    message="RuntimeError: Only Tensors of floating point and complex dtype can require gradients",
+)
+_add(
+    "grad-not-accumulated",
+    "Expected .grad to hold only the last gradient",
+    "backward() adds into .grad; a fresh leaf or a reset each time keeps only the last one.",
+    "Keep one leaf and call backward() on each result: .grad is then their sum.",
+    symptom=".grad holds only the last gradient where the sum of several was expected.",
+)
+_add(
+    "activation-missing",
+    "An activation left out of the forward pass",
+    "Without the layer's nonlinearity its output is just w * x + b, and layers stacked without one "
+    "collapse into a single linear map.",
+    "Apply the activation after every layer that has one (sigmoid in notebook 02, ReLU between hidden layers).",
+    symptom="The network computes a straight-line (affine) function of its input and cannot fit a curve.",
+)
+_add(
+    "fd-one-sided",
+    "One-sided finite difference",
+    "(f(x + eps) - f(x)) / eps is off by about eps * f''(x) / 2, far more than the central form.",
+    "Use the central difference (f(x + eps) - f(x - eps)) / (2 * eps).",
+    symptom="The finite-difference estimate differs from autograd by far more than rounding.",
+)
+_add(
+    "fd-perturb-all",
+    "All inputs nudged at once",
+    "Adding eps to every entry measures the slope along all of them together, not each partial.",
+    "Nudge one entry at a time (a copy of x with only entry i changed) and loop over entries.",
+    symptom="Every entry of the numerical gradient holds the same number (the sum of the true ones).",
+)
+_add(
+    "fd-step-width",
+    "Central difference divided by eps",
+    "x - eps and x + eps are 2 * eps apart, so dividing their difference by eps doubles every slope.",
+    "Divide f(x + eps) - f(x - eps) by the distance between the two points.",
+    symptom="Every entry of the numerical gradient is twice autograd's.",
+)
+_add(
+    "derivative-by-hand",
+    "A gradient derived by hand, with a wrong rule",
+    "The exercise asks autograd for the gradient; a formula worked out by hand instead has a rule "
+    "wrong in it (the derivative of sin is cos, of x**2 is 2x).",
+    "Let autograd find it: leaves with requires_grad=True, compute the scalar, call backward(), read .grad.",
+    symptom="Some entries of the gradient differ from autograd's, with no error.",
+)
+_add(
+    "layer-input-skipped",
+    "A layer fed the network's input",
+    "Each layer takes the previous layer's output; feeding it x skips the layers in between.",
+    "Follow the chain: the output layer's input is the hidden layer's activation a1.",
+    symptom="A shape error, or gradients that differ from autograd's for the earlier layers.",
+)
+_add(
+    "loss-derivative-sign",
+    "The loss's derivative with its sign flipped",
+    "d/da (a - y)^2 is 2 (a - y); writing 2 (y - a) flips every gradient, and a step with them climbs the loss.",
+    "Differentiate the loss as written, (a2 - y)^2, and keep the order a2 - y.",
+    symptom="The gradients have the right size and the wrong sign; a step makes the loss grow.",
+)
+_add(
+    "step-returned-gradients",
+    "The gradients returned instead of the new parameters",
+    "A step function returns where the parameters go, not the direction it computed.",
+    "Return the parameters after the step, in the same order as p.",
+    symptom="The 'new parameters' are small numbers close to zero: the gradients themselves.",
+)
 
 # --- Notebook 03: modules ------------------------------------------------------------
 _section("Notebook 03: modules")
-_add("plain-list-layers", "Layers kept in a plain Python list",
-     "A list hides its layers from the module: no parameters, not moved, not saved.",
-     "Use nn.ModuleList (or nn.Sequential / nn.ModuleDict).",
-     symptom="model.parameters() misses the layers in the list: the optimizer does not train them and "
-             ".to(device) does not move them.")
-_add("missing-super-init", "super().__init__() not called",
-     "nn.Module sets up its registries in __init__; without it layers cannot be assigned.",
-     "Call super().__init__() first in your __init__.",
-     "cannot assign module before Module.__init__() call",
-     "cannot assign parameters before Module.__init__() call",
-     "cannot assign buffer before Module.__init__() call",
-     symptom="Assigning the first layer in __init__ stops with an error.",
-     message="AttributeError: cannot assign module before Module.__init__() call")
-_add("weight-in-out-transposed", "Weight stored as (in, out)",
-     "nn.Linear stores its weight as (out_features, in_features) and computes x W^T + b.",
-     "Create the weight with shape (out, in) and use x @ W.T + b.",
-     symptom="A shape error in the matrix product, or outputs that differ from nn.Linear's with the "
-             "same numbers.")
-_add("buffer-as-parameter", "A running statistic registered as a Parameter",
-     "Parameters are trained by the optimizer; a statistic should not be.",
-     "Use self.register_buffer(name, tensor) for state that is saved but not trained.",
-     symptom="The statistic shows up in model.parameters() and changes when the optimizer steps.")
-_add("parameter-as-buffer", "A trainable weight registered as a buffer",
-     "Buffers are saved but never trained: the weight would stay at its initial value.",
-     "Wrap trainable tensors in nn.Parameter.",
-     symptom="The weight never changes during training and is missing from model.parameters().")
-_add("stale-state-dict", "state_dict taken before training",
-     "state_dict() returns references; a copy taken too early holds the old weights.",
-     "Save or copy the state_dict after training (copy.deepcopy for an in-memory copy).",
-     symptom="The saved or copied weights are the ones from before training.")
-_add("model-not-on-device", "Model not moved with its data",
-     "The inputs are on one device and the parameters on another.",
-     "Call model.to(device) once, and move each batch with .to(device).",  # named from facts: its error is device-mismatch's
-     symptom="The first forward pass on GPU data stops with a device error (see device-mismatch).")
-_add("forward-called-directly", "model.forward(x) instead of model(x)",
-     "Calling forward directly skips hooks and the rest of what __call__ does.",
-     "Call the module itself: model(x).",
-     symptom="Registered hooks do not run; the output is otherwise the same.")
-_add("shape-mismatch-linear", "Layer sizes do not match",
-     "The input's last dimension differs from the layer's in_features.",
-     "Print the shapes; make in_features of each layer equal the previous out_features.",
-     "mat1 and mat2 shapes cannot be multiplied",
-     symptom="The forward pass stops with a shape error in a Linear layer.",
-     message="RuntimeError: mat1 and mat2 shapes cannot be multiplied (4x5 and 3x2)")
-_add("unregistered-tensor", "Tensor kept as a plain attribute",
-     "A plain tensor attribute (even with requires_grad=True) is neither a parameter nor a "
-     "buffer: the module does not train, move or save it.",
-     "Wrap trainable tensors in nn.Parameter; register other state with self.register_buffer(name, t).",
-     symptom="The tensor is missing from model.parameters() and state_dict(), and stays behind on "
-             ".to(device).")
-_add("hook-not-removed", "Hook left registered",
-     "A hook stays on the module until removed and runs on every later call.",
-     "Keep the handle that register_forward_hook returns and call handle.remove() when done.",
-     symptom="A hook keeps printing or recording at every later call of the model.")
-_add("linear-init-wrong", "Weights not started like nn.Linear's",
-     "nn.Linear draws each weight uniformly in [-k, k] with k = 1/sqrt(in_features); all-equal weights "
-     "(zeros, ones) make every unit compute the same and get the same gradient, and randn's spread "
-     "is too wide for wide layers.",
-     "Draw the weights (and the bias) uniformly in [-k, k] with the in_features of the layer.",
-     symptom="Every unit of a layer computes the same output, or the outputs are far larger than nn.Linear's.")
-_add("buffer-updated-in-eval", "A running statistic updated in eval mode",
-     "In eval mode a module uses its saved statistics and changes nothing; updating them on test data "
-     "makes predictions depend on what was evaluated before.",
-     "Update the buffer only when self.training is True.",
-     symptom="Evaluating the model changes what it predicts next time.")
-_add("hook-read-input", "A forward hook read the module's input",
-     "A forward hook receives (module, inputs, output); inputs is what went into the layer, not what came out.",
-     "Use the third argument, output.",
-     symptom="The recorded activations have the layer's input shape, or hold the values that went in.")
-_add("state-dict-not-loaded", "Saved state read but never loaded into the model",
-     "torch.load only reads the saved tensors back; the model keeps its own weights until they are "
-     "copied into it.",
-     "Pass what torch.load returns to model.load_state_dict(...), then return the model.",
-     symptom="The 'loaded' model predicts like a freshly built one.")
-_add("saved-whole-model", "The model object saved instead of its state_dict",
-     "torch.load reads tensors only by default (weights_only=True), so a pickled nn.Module cannot be loaded "
-     "back; a state_dict can, into any model of the same structure.",
-     "Save model.state_dict() and load it with model.load_state_dict(torch.load(...)).",
-     "Weights only load failed",
-     symptom="torch.load of the saved file stops with an UnpicklingError.",
-     message="_pickle.UnpicklingError: Weights only load failed. This file can still be loaded, to do so "
-             "you have two options, do those steps only if you trust the source of the checkpoint. ...")
+_add(
+    "plain-list-layers",
+    "Layers kept in a plain Python list",
+    "A list hides its layers from the module: no parameters, not moved, not saved.",
+    "Use nn.ModuleList (or nn.Sequential / nn.ModuleDict).",
+    symptom="model.parameters() misses the layers in the list: the optimizer does not train them and "
+    ".to(device) does not move them.",
+)
+_add(
+    "missing-super-init",
+    "super().__init__() not called",
+    "nn.Module sets up its registries in __init__; without it layers cannot be assigned.",
+    "Call super().__init__() first in your __init__.",
+    "cannot assign module before Module.__init__() call",
+    "cannot assign parameters before Module.__init__() call",
+    "cannot assign buffer before Module.__init__() call",
+    symptom="Assigning the first layer in __init__ stops with an error.",
+    message="AttributeError: cannot assign module before Module.__init__() call",
+)
+_add(
+    "weight-in-out-transposed",
+    "Weight stored as (in, out)",
+    "nn.Linear stores its weight as (out_features, in_features) and computes x W^T + b.",
+    "Create the weight with shape (out, in) and use x @ W.T + b.",
+    symptom="A shape error in the matrix product, or outputs that differ from nn.Linear's with the same numbers.",
+)
+_add(
+    "buffer-as-parameter",
+    "A running statistic registered as a Parameter",
+    "Parameters are trained by the optimizer; a statistic should not be.",
+    "Use self.register_buffer(name, tensor) for state that is saved but not trained.",
+    symptom="The statistic shows up in model.parameters() and changes when the optimizer steps.",
+)
+_add(
+    "parameter-as-buffer",
+    "A trainable weight registered as a buffer",
+    "Buffers are saved but never trained: the weight would stay at its initial value.",
+    "Wrap trainable tensors in nn.Parameter.",
+    symptom="The weight never changes during training and is missing from model.parameters().",
+)
+_add(
+    "stale-state-dict",
+    "state_dict taken before training",
+    "state_dict() returns references; a copy taken too early holds the old weights.",
+    "Save or copy the state_dict after training (copy.deepcopy for an in-memory copy).",
+    symptom="The saved or copied weights are the ones from before training.",
+)
+_add(
+    "model-not-on-device",
+    "Model not moved with its data",
+    "The inputs are on one device and the parameters on another.",
+    "Call model.to(device) once, and move each batch with .to(device).",  # named from facts: its error is device-mismatch's
+    symptom="The first forward pass on GPU data stops with a device error (see device-mismatch).",
+)
+_add(
+    "forward-called-directly",
+    "model.forward(x) instead of model(x)",
+    "Calling forward directly skips hooks and the rest of what __call__ does.",
+    "Call the module itself: model(x).",
+    symptom="Registered hooks do not run; the output is otherwise the same.",
+)
+_add(
+    "shape-mismatch-linear",
+    "Layer sizes do not match",
+    "The input's last dimension differs from the layer's in_features.",
+    "Print the shapes; make in_features of each layer equal the previous out_features.",
+    "mat1 and mat2 shapes cannot be multiplied",
+    symptom="The forward pass stops with a shape error in a Linear layer.",
+    message="RuntimeError: mat1 and mat2 shapes cannot be multiplied (4x5 and 3x2)",
+)
+_add(
+    "unregistered-tensor",
+    "Tensor kept as a plain attribute",
+    "A plain tensor attribute (even with requires_grad=True) is neither a parameter nor a "
+    "buffer: the module does not train, move or save it.",
+    "Wrap trainable tensors in nn.Parameter; register other state with self.register_buffer(name, t).",
+    symptom="The tensor is missing from model.parameters() and state_dict(), and stays behind on .to(device).",
+)
+_add(
+    "hook-not-removed",
+    "Hook left registered",
+    "A hook stays on the module until removed and runs on every later call.",
+    "Keep the handle that register_forward_hook returns and call handle.remove() when done.",
+    symptom="A hook keeps printing or recording at every later call of the model.",
+)
+_add(
+    "linear-init-wrong",
+    "Weights not started like nn.Linear's",
+    "nn.Linear draws each weight uniformly in [-k, k] with k = 1/sqrt(in_features); all-equal weights "
+    "(zeros, ones) make every unit compute the same and get the same gradient, and randn's spread "
+    "is too wide for wide layers.",
+    "Draw the weights (and the bias) uniformly in [-k, k] with the in_features of the layer.",
+    symptom="Every unit of a layer computes the same output, or the outputs are far larger than nn.Linear's.",
+)
+_add(
+    "buffer-updated-in-eval",
+    "A running statistic updated in eval mode",
+    "In eval mode a module uses its saved statistics and changes nothing; updating them on test data "
+    "makes predictions depend on what was evaluated before.",
+    "Update the buffer only when self.training is True.",
+    symptom="Evaluating the model changes what it predicts next time.",
+)
+_add(
+    "hook-read-input",
+    "A forward hook read the module's input",
+    "A forward hook receives (module, inputs, output); inputs is what went into the layer, not what came out.",
+    "Use the third argument, output.",
+    symptom="The recorded activations have the layer's input shape, or hold the values that went in.",
+)
+_add(
+    "state-dict-not-loaded",
+    "Saved state read but never loaded into the model",
+    "torch.load only reads the saved tensors back; the model keeps its own weights until they are copied into it.",
+    "Pass what torch.load returns to model.load_state_dict(...), then return the model.",
+    symptom="The 'loaded' model predicts like a freshly built one.",
+)
+_add(
+    "saved-whole-model",
+    "The model object saved instead of its state_dict",
+    "torch.load reads tensors only by default (weights_only=True), so a pickled nn.Module cannot be loaded "
+    "back; a state_dict can, into any model of the same structure.",
+    "Save model.state_dict() and load it with model.load_state_dict(torch.load(...)).",
+    "Weights only load failed",
+    symptom="torch.load of the saved file stops with an UnpicklingError.",
+    message="_pickle.UnpicklingError: Weights only load failed. This file can still be loaded, to do so "
+    "you have two options, do those steps only if you trust the source of the checkpoint. ...",
+)
 
 # --- Notebook 04: activations and losses ---------------------------------------------
 _section("Notebook 04: activations and losses")
-_add("softmax-before-ce", "Softmax before CrossEntropyLoss",
-     "CrossEntropyLoss applies log-softmax itself; a softmax before it squashes the logits.",
-     "Pass raw logits to nn.CrossEntropyLoss.",
-     symptom="The loss stops falling well above zero (about 0.55 with three classes) and training is "
-             "slow. No error.")
-_add("sigmoid-before-bce-logits", "Sigmoid before BCEWithLogitsLoss (sigmoid twice)",
-     "BCEWithLogitsLoss applies the sigmoid itself; the model must output raw logits.",
-     "Remove the final sigmoid: the model returns logits and the loss applies the sigmoid stably.",
-     symptom="The loss never falls below about 0.31 (0.69 for samples of class 0), and every output of "
-             "the model lies between 0 and 1. No error.")
-_add("bce-on-logits", "BCELoss on logits",
-     "nn.BCELoss expects probabilities in [0, 1], not raw scores.",
-     "Use nn.BCEWithLogitsLoss on logits.",
-     "all elements of input should be between 0 and 1",
-     symptom="nn.BCELoss stops with an error as soon as a raw score lies outside [0, 1].",
-     message="RuntimeError: all elements of input should be between 0 and 1")
-_add("ce-float-targets", "Float targets to CrossEntropyLoss",
-     "With class-index targets CrossEntropyLoss wants a long tensor of shape (N,).",
-     "Pass targets as torch.long class indices: y.long().view(-1).",
-     "expected target dtype to be Long", "expected scalar type Long but found Float",
-     symptom="CrossEntropyLoss stops with a dtype error about the targets.",
-     message="RuntimeError: expected target dtype to be Long or Byte, but got Float")
-_add("ce-long-prob-targets", "Long targets of shape (N, C) to CrossEntropyLoss",
-     "Targets with a class dimension are read as probabilities and must be float.",
-     "Either pass class indices of shape (N,) or float probabilities of shape (N, C).",
-     "Expected floating point type for target with class probabilities",
-     symptom="CrossEntropyLoss stops with an error about the type of the targets.",
-     message="RuntimeError: Expected floating point type for target with class probabilities, got Long")
-_add("bce-long-targets", "Long targets to BCE",
-     "BCE losses compare probabilities with float targets.",
-     "Convert targets with .float().",
-     "Found dtype Long but expected Float", "result type Float can't be cast to the desired output type Long",
-     symptom="A BCE loss stops with a dtype error on integer targets.",
-     message="RuntimeError: result type Float can't be cast to the desired output type Long")
-_add("target-shape-n-vs-n1", "(N,) targets against (N,1) outputs",
-     "Shapes (N,) and (N,1) broadcast to (N,N) in MSE: the loss is silently wrong "
-     "(PyTorch only warns).",
-     "Make predictions and targets the same shape (.view(-1, 1) or .squeeze(1)).",
-     "Using a target size", "must be the same as input size",
-     symptom="MSE prints a UserWarning and its loss stays high; BCEWithLogitsLoss stops with an error "
-             "about sizes.",
-     message="UserWarning: Using a target size (torch.Size([4])) that is different to the input size "
-             "(torch.Size([4, 1])). This will likely lead to incorrect results due to broadcasting. "
-             "Please ensure they have the same size.")
-_add("loss-unreduced", "Loss left unreduced",
-     "reduction='none' returns one loss per element, not the scalar that backward needs.",
-     "Use the default reduction='mean' (or take .mean()).",
-     symptom="The loss prints as a vector, and backward() stops with \"grad can be implicitly created "
-             "only for scalar outputs\".")
-_add("leaky-slope-wrong", "Wrong LeakyReLU slope",
-     "The negative slope asked for is 0.01 (PyTorch's default).",
-     "Use nn.LeakyReLU(0.01) / F.leaky_relu(x, 0.01).",
-     symptom="Negative inputs come out as another multiple of the input than 0.01.")
-_add("unstable-bce", "Naive log-sigmoid overflows",
-     "log(sigmoid(z)) gives -inf or nan for large |z|.",
-     "Use the stable form max(z,0) - z*y + log(1 + exp(-|z|)).",
-     symptom="The loss is inf or nan when logits are large.")
-_add("sigmoid-sign-flipped", "Sigmoid with the sign of the exponent flipped",
-     "1 / (1 + exp(x)) is sigmoid(-x): it falls where the sigmoid rises, so large inputs give 0 instead of 1.",
-     "Check one value by hand: the sigmoid of a large positive number is close to 1.",
-     symptom="Outputs close to 0 for large positive inputs, where the sigmoid is close to 1.")
-_add("activation-derivative-on-input", "Derivative formula applied to the input",
-     "s(1 - s) and 1 - t^2 are written in terms of the activation's OUTPUT; plugging in x is wrong.",
-     "Compute the output first (s = sigmoid(x), t = tanh(x)), then s * (1 - s) or 1 - t**2.",
-     symptom="Derivatives computed by hand disagree with autograd except near 0.")
-_add("unstable-log-softmax", "Softmax or log-sum-exp without the max shift",
-     "exp of a large logit overflows to inf, and log of an underflowed probability is -inf.",
-     "Subtract each row's max before exp (log-sum-exp trick), or use torch.logsumexp / F.log_softmax.",
-     symptom="inf, -inf or nan appear as soon as a logit is large.")
-_add("loss-task-mismatch", "A loss that does not fit the task",
-     "Each task has its loss: regression MSE, binary and multi-label BCE, one-of-C cross-entropy.",
-     "Regression: MSELoss; binary or multi-label: BCEWithLogitsLoss on logits; "
-     "multi-class: CrossEntropyLoss on logits.",
-     symptom="Training runs, but the outputs do not fit the targets: probabilities outside [0, 1], "
-             "classes predicted as real numbers, a loss that stalls.")
-_add("ce-target-column", "Class targets of shape (N, 1) to CrossEntropyLoss",
-     "Class-index targets must be a flat (N,) vector; a column reads as several targets per sample.",
-     "Flatten them: y.view(-1) (and .long() if they are floats).",
-     "0D or 1D target tensor expected, multi-target not supported",
-     symptom="CrossEntropyLoss stops with an error about multi-target.",
-     message="RuntimeError: 0D or 1D target tensor expected, multi-target not supported")
-_add("activation-on-output", "An activation after the last Linear layer",
-     "A final ReLU, tanh or sigmoid clips or squashes the outputs that the loss needs raw.",
-     "End the model with nn.Linear; apply sigmoid or softmax only when you turn logits into predictions.",
-     symptom="The outputs are clipped (all >= 0 after a ReLU) or squeezed into a range (tanh, sigmoid),"
-             " and the loss stalls above zero.")
-_add("loss-weights-ignored", "Weights left out of the loss",
-     "The loss treats every sample (or class) alike, although the task gives them different weights.",
-     "Use reduction='none' and weight each loss before averaging, or pass the loss its weight argument "
-     "(pos_weight for BCEWithLogitsLoss).",
-     symptom="The loss does not change when the sample or class weights change.")
-_add("weighted-mean-normaliser", "Weighted mean divided by N",
-     "(w * loss).mean() divides by the number of samples, not by the total weight, so the result "
-     "changes when all weights are scaled.",
-     "Divide by the sum of the weights: (w * loss).sum() / w.sum().",
-     symptom="Scaling every weight by 2 doubles the loss, although the weighted mean should not change.")
-_add("pos-weight-inverted", "pos_weight upside down",
-     "pos_weight multiplies the loss of the positive samples; to balance rare positives it must be "
-     "(number of negatives) / (number of positives), which is above 1.",
-     "Count both classes and pass pos_weight = n_negative / n_positive.",
-     symptom="The rare class is predicted even less often than without weights: pos_weight is below 1.")
-_add("one-hot-needs-long", "F.one_hot of a float tensor",
-     "F.one_hot takes class indices, which must be integers (torch.long).",
-     "Convert first: F.one_hot(labels.view(-1).long(), num_classes).",
-     "one_hot is only applicable to index tensor",
-     symptom="F.one_hot stops with an error about an index tensor of type LongTensor.",
-     message="RuntimeError: one_hot is only applicable to index tensor of type LongTensor.")
-_add("soft-targets-not-distribution", "Probability targets whose rows do not sum to 1",
-     "Class-probability targets are a distribution per sample: non-negative, summing to 1. "
-     "Adding eps without taking it from the true class (or the reverse) breaks that.",
-     "Mix the one-hot row with the uniform one: (1 - eps) * one_hot + eps / C.",
-     symptom="The rows of the target do not sum to 1 (or have negative entries); the loss is off by a constant.")
-_add("smoothing-spread", "Smoothing spread over the other classes only",
-     "PyTorch's label_smoothing spreads eps over all C classes, the true one included (eps / C each); "
-     "eps / (C - 1) on the wrong classes only is another convention, and the losses differ.",
-     "Use (1 - eps) * one_hot + eps / C, which matches F.cross_entropy(..., label_smoothing=eps).",
-     symptom="The smoothed targets differ slightly from label_smoothing=eps: the true class keeps 1 - eps instead of 1 - eps + eps/C.")
+_add(
+    "softmax-before-ce",
+    "Softmax before CrossEntropyLoss",
+    "CrossEntropyLoss applies log-softmax itself; a softmax before it squashes the logits.",
+    "Pass raw logits to nn.CrossEntropyLoss.",
+    symptom="The loss stops falling well above zero (about 0.55 with three classes) and training is slow. No error.",
+)
+_add(
+    "sigmoid-before-bce-logits",
+    "Sigmoid before BCEWithLogitsLoss (sigmoid twice)",
+    "BCEWithLogitsLoss applies the sigmoid itself; the model must output raw logits.",
+    "Remove the final sigmoid: the model returns logits and the loss applies the sigmoid stably.",
+    symptom="The loss never falls below about 0.31 (0.69 for samples of class 0), and every output of "
+    "the model lies between 0 and 1. No error.",
+)
+_add(
+    "bce-on-logits",
+    "BCELoss on logits",
+    "nn.BCELoss expects probabilities in [0, 1], not raw scores.",
+    "Use nn.BCEWithLogitsLoss on logits.",
+    "all elements of input should be between 0 and 1",
+    symptom="nn.BCELoss stops with an error as soon as a raw score lies outside [0, 1].",
+    message="RuntimeError: all elements of input should be between 0 and 1",
+)
+_add(
+    "ce-float-targets",
+    "Float targets to CrossEntropyLoss",
+    "With class-index targets CrossEntropyLoss wants a long tensor of shape (N,).",
+    "Pass targets as torch.long class indices: y.long().view(-1).",
+    "expected target dtype to be Long",
+    "expected scalar type Long but found Float",
+    symptom="CrossEntropyLoss stops with a dtype error about the targets.",
+    message="RuntimeError: expected target dtype to be Long or Byte, but got Float",
+)
+_add(
+    "ce-long-prob-targets",
+    "Long targets of shape (N, C) to CrossEntropyLoss",
+    "Targets with a class dimension are read as probabilities and must be float.",
+    "Either pass class indices of shape (N,) or float probabilities of shape (N, C).",
+    "Expected floating point type for target with class probabilities",
+    symptom="CrossEntropyLoss stops with an error about the type of the targets.",
+    message="RuntimeError: Expected floating point type for target with class probabilities, got Long",
+)
+_add(
+    "bce-long-targets",
+    "Long targets to BCE",
+    "BCE losses compare probabilities with float targets.",
+    "Convert targets with .float().",
+    "Found dtype Long but expected Float",
+    "result type Float can't be cast to the desired output type Long",
+    symptom="A BCE loss stops with a dtype error on integer targets.",
+    message="RuntimeError: result type Float can't be cast to the desired output type Long",
+)
+_add(
+    "target-shape-n-vs-n1",
+    "(N,) targets against (N,1) outputs",
+    "Shapes (N,) and (N,1) broadcast to (N,N) in MSE: the loss is silently wrong (PyTorch only warns).",
+    "Make predictions and targets the same shape (.view(-1, 1) or .squeeze(1)).",
+    "Using a target size",
+    "must be the same as input size",
+    symptom="MSE prints a UserWarning and its loss stays high; BCEWithLogitsLoss stops with an error about sizes.",
+    message="UserWarning: Using a target size (torch.Size([4])) that is different to the input size "
+    "(torch.Size([4, 1])). This will likely lead to incorrect results due to broadcasting. "
+    "Please ensure they have the same size.",
+)
+_add(
+    "loss-unreduced",
+    "Loss left unreduced",
+    "reduction='none' returns one loss per element, not the scalar that backward needs.",
+    "Use the default reduction='mean' (or take .mean()).",
+    symptom='The loss prints as a vector, and backward() stops with "grad can be implicitly created '
+    'only for scalar outputs".',
+)
+_add(
+    "leaky-slope-wrong",
+    "Wrong LeakyReLU slope",
+    "The negative slope asked for is 0.01 (PyTorch's default).",
+    "Use nn.LeakyReLU(0.01) / F.leaky_relu(x, 0.01).",
+    symptom="Negative inputs come out as another multiple of the input than 0.01.",
+)
+_add(
+    "unstable-bce",
+    "Naive log-sigmoid overflows",
+    "log(sigmoid(z)) gives -inf or nan for large |z|.",
+    "Use the stable form max(z,0) - z*y + log(1 + exp(-|z|)).",
+    symptom="The loss is inf or nan when logits are large.",
+)
+_add(
+    "sigmoid-sign-flipped",
+    "Sigmoid with the sign of the exponent flipped",
+    "1 / (1 + exp(x)) is sigmoid(-x): it falls where the sigmoid rises, so large inputs give 0 instead of 1.",
+    "Check one value by hand: the sigmoid of a large positive number is close to 1.",
+    symptom="Outputs close to 0 for large positive inputs, where the sigmoid is close to 1.",
+)
+_add(
+    "activation-derivative-on-input",
+    "Derivative formula applied to the input",
+    "s(1 - s) and 1 - t^2 are written in terms of the activation's OUTPUT; plugging in x is wrong.",
+    "Compute the output first (s = sigmoid(x), t = tanh(x)), then s * (1 - s) or 1 - t**2.",
+    symptom="Derivatives computed by hand disagree with autograd except near 0.",
+)
+_add(
+    "unstable-log-softmax",
+    "Softmax or log-sum-exp without the max shift",
+    "exp of a large logit overflows to inf, and log of an underflowed probability is -inf.",
+    "Subtract each row's max before exp (log-sum-exp trick), or use torch.logsumexp / F.log_softmax.",
+    symptom="inf, -inf or nan appear as soon as a logit is large.",
+)
+_add(
+    "loss-task-mismatch",
+    "A loss that does not fit the task",
+    "Each task has its loss: regression MSE, binary and multi-label BCE, one-of-C cross-entropy.",
+    "Regression: MSELoss; binary or multi-label: BCEWithLogitsLoss on logits; multi-class: CrossEntropyLoss on logits.",
+    symptom="Training runs, but the outputs do not fit the targets: probabilities outside [0, 1], "
+    "classes predicted as real numbers, a loss that stalls.",
+)
+_add(
+    "ce-target-column",
+    "Class targets of shape (N, 1) to CrossEntropyLoss",
+    "Class-index targets must be a flat (N,) vector; a column reads as several targets per sample.",
+    "Flatten them: y.view(-1) (and .long() if they are floats).",
+    "0D or 1D target tensor expected, multi-target not supported",
+    symptom="CrossEntropyLoss stops with an error about multi-target.",
+    message="RuntimeError: 0D or 1D target tensor expected, multi-target not supported",
+)
+_add(
+    "activation-on-output",
+    "An activation after the last Linear layer",
+    "A final ReLU, tanh or sigmoid clips or squashes the outputs that the loss needs raw.",
+    "End the model with nn.Linear; apply sigmoid or softmax only when you turn logits into predictions.",
+    symptom="The outputs are clipped (all >= 0 after a ReLU) or squeezed into a range (tanh, sigmoid),"
+    " and the loss stalls above zero.",
+)
+_add(
+    "loss-weights-ignored",
+    "Weights left out of the loss",
+    "The loss treats every sample (or class) alike, although the task gives them different weights.",
+    "Use reduction='none' and weight each loss before averaging, or pass the loss its weight argument "
+    "(pos_weight for BCEWithLogitsLoss).",
+    symptom="The loss does not change when the sample or class weights change.",
+)
+_add(
+    "weighted-mean-normaliser",
+    "Weighted mean divided by N",
+    "(w * loss).mean() divides by the number of samples, not by the total weight, so the result "
+    "changes when all weights are scaled.",
+    "Divide by the sum of the weights: (w * loss).sum() / w.sum().",
+    symptom="Scaling every weight by 2 doubles the loss, although the weighted mean should not change.",
+)
+_add(
+    "pos-weight-inverted",
+    "pos_weight upside down",
+    "pos_weight multiplies the loss of the positive samples; to balance rare positives it must be "
+    "(number of negatives) / (number of positives), which is above 1.",
+    "Count both classes and pass pos_weight = n_negative / n_positive.",
+    symptom="The rare class is predicted even less often than without weights: pos_weight is below 1.",
+)
+_add(
+    "one-hot-needs-long",
+    "F.one_hot of a float tensor",
+    "F.one_hot takes class indices, which must be integers (torch.long).",
+    "Convert first: F.one_hot(labels.view(-1).long(), num_classes).",
+    "one_hot is only applicable to index tensor",
+    symptom="F.one_hot stops with an error about an index tensor of type LongTensor.",
+    message="RuntimeError: one_hot is only applicable to index tensor of type LongTensor.",
+)
+_add(
+    "soft-targets-not-distribution",
+    "Probability targets whose rows do not sum to 1",
+    "Class-probability targets are a distribution per sample: non-negative, summing to 1. "
+    "Adding eps without taking it from the true class (or the reverse) breaks that.",
+    "Mix the one-hot row with the uniform one: (1 - eps) * one_hot + eps / C.",
+    symptom="The rows of the target do not sum to 1 (or have negative entries); the loss is off by a constant.",
+)
+_add(
+    "smoothing-spread",
+    "Smoothing spread over the other classes only",
+    "PyTorch's label_smoothing spreads eps over all C classes, the true one included (eps / C each); "
+    "eps / (C - 1) on the wrong classes only is another convention, and the losses differ.",
+    "Use (1 - eps) * one_hot + eps / C, which matches F.cross_entropy(..., label_smoothing=eps).",
+    symptom="The smoothed targets differ slightly from label_smoothing=eps: the true class keeps 1 - eps instead of 1 - eps + eps/C.",
+)
 
 # --- Notebook 05: optimizers ---------------------------------------------------------
 _section("Notebook 05: optimizers")
-_add("step-before-backward", "optimizer.step() before loss.backward()",
-     "step() uses the gradients present at that moment: old ones or none.",
-     "Order: zero_grad(), forward, loss, backward(), step().",
-     symptom="The parameters do not move in the first step, or every step follows the previous step's "
-             "gradient.")
-_add("optimizer-wrong-params", "Optimizer over the wrong parameters",
-     "The optimizer updates only the tensors it was given.",
-     "Build it with model.parameters() of the model you train.",
-     symptom="Some layers never change during training.")
-_add("optimizer-before-to-device", "Optimizer built before the model moved",
-     "Build the optimizer after model.to(device) so it holds the moved parameters.",
-     "Move the model first, then create the optimizer.",
-     symptom="The loss never changes: the optimizer updates parameter objects that the model no longer "
-             "uses.")
-_add("adam-no-bias-correction", "Adam without bias correction",
-     "The moment estimates start at zero, so early steps are too small without correction.",
-     "Divide m by (1 - beta1**t) and v by (1 - beta2**t), with t counting from 1.",
-     symptom="The first steps are much smaller than those of torch.optim.Adam.")
-_add("momentum-buffer-init", "Momentum buffer initialised wrongly",
-     "PyTorch starts the velocity at the first gradient, not at zero scaled by (1 - dampening).",
-     "On the first step set v = g; afterwards v = momentum * v + g.",
-     symptom="The first step differs from torch.optim.SGD(momentum=...)'s; the rhythm of later steps is"
-             " off too.")
-_add("weight-decay-as-lr", "Weight decay confused with the learning rate",
-     "Weight decay adds wd * w to the gradient; it does not scale the step.",
-     "Use g = g + weight_decay * w, then the usual update with lr.",
-     symptom="The steps are far too small or too large next to torch.optim's.")
-_add("scheduler-per-batch", "Scheduler stepped per batch",
-     "The exercise's schedule counts epochs; stepping per batch runs it far too fast.",
-     "Call scheduler.step() once per epoch, after the optimizer steps of that epoch.",
-     symptom="The learning rate has shrunk to almost nothing after a few epochs, and the loss stops "
-             "falling early.")
-_add("lr-diverges", "Learning rate too large",
-     "Each step overshoots the minimum and the loss grows to inf or nan.",
-     "Lower the learning rate (try 10x smaller) and watch the first few losses.",
-     symptom="The loss grows to inf or nan within a few steps.")
-_add("optimizer-state-not-kept", "Optimizer state recreated at every step",
-     "Momentum's velocity and Adam's moments and step count must survive from one step to the next.",
-     "Create the state once (in __init__ or on the first step) and update it in place afterwards.",
-     symptom="Every step behaves like a first step: momentum and Adam's averages never build up.")
-_add("loss-history-tensors", "Loss history kept as tensors",
-     "Appending `loss` itself keeps every step's graph alive, so memory grows and you get tensors, not numbers.",
-     "Append loss.item(), a plain Python float.",
-     symptom="Memory grows epoch after epoch, the history holds tensors with a grad_fn, and plotting it"
-             " fails.")
-_add("sweep-shared-model", "One model shared by every run of a sweep",
-     "Each learning rate continued where the previous run stopped, so the runs are not comparable.",
-     "Build a fresh model (and a new optimizer) inside the loop over learning rates.",
-     symptom="Later learning rates of a sweep start from an already trained model and look better than "
-             "they are.")
-_add("gradients-cleared", "Gradients cleared by the step",
-     "An optimizer's step() reads .grad and leaves it there; clearing it is zero_grad()'s job, at the start "
-     "of the next step, and the exercise reads the gradients after the step.",
-     "Leave .grad as it is after the update; clear gradients before backward(), not after step().",
-     symptom="After the step the parameters' .grad are zero or None.")
-_add("optimizer-not-used", "The optimizer given was not used",
-     "A function that receives an optimizer must step it: one built inside ignores the caller's settings "
-     "(lr, momentum) and state.",
-     "Call step() and zero_grad() on the optimizer you were given; build no optimizer of your own.",
-     symptom="Changing the learning rate or momentum of the optimizer you pass in changes nothing.")
-_add("sweep-kept-diverged", "A diverged run picked as the best",
-     "A run that diverged ends in inf or nan; nan compares false with everything, so min() keeps it when it "
-     "comes first and argmin returns its index.",
-     "Leave out the runs whose final loss is not finite (math.isfinite) before taking the smallest.",
-     symptom="The 'best' learning rate is one whose loss was nan or inf.")
-_add("loss-recorded-after-step", "Loss recorded after the step",
-     "A second forward pass after optimizer.step() measures the next epoch's starting loss, and costs a "
-     "forward pass per epoch.",
-     "Append loss.item() of the loss you called backward() on, the one computed before the step.",
-     symptom="The recorded losses are each one epoch ahead, and an epoch takes two forward passes.")
-_add("optimizer-setting-missing", "An optimizer setting left out",
-     "An optimizer uses its default for every setting not passed (momentum 0, weight_decay 0), so the "
-     "update is not the one asked for.",
-     "Pass every setting the exercise names, by keyword.",
-     symptom="The steps differ from those of the optimizer with every setting passed.")
-_add("weight-decay-missing", "Weight decay left out of the update",
-     "With weight decay the gradient the step uses is p.grad + weight_decay * p; without that term the "
-     "weights are not pulled towards zero.",
-     "Add the decay term to the gradient before the step, as torch.optim.SGD does.",
-     symptom="The steps are plain SGD's: the weights are not pulled towards zero.")
-_add("momentum-stale-velocity", "The step taken with the previous velocity",
-     "Updating the parameters before the velocity uses last step's velocity: the first step does not move "
-     "at all and every later one lags a step behind.",
-     "Update the velocity with this step's gradient first, then move the parameters by it.",
-     symptom="The first step does not move the parameters at all.")
-_add("lr-read-after-step", "Learning rate read after scheduler.step()",
-     "After scheduler.step() the optimizer already holds next epoch's rate, so each recorded value is one "
-     "epoch early.",
-     "Read optimizer.param_groups[0]['lr'] at the start of the epoch, before training on it.",
-     symptom="The recorded learning rates are each one epoch early: the first value is missing.")
-_add("schedule-shape-wrong", "A schedule of another shape",
-     "The scheduler's kind or settings give a curve that drops at other epochs or by another factor than "
-     "the one asked for.",
-     "Read off the target curve how many epochs each value lasts and the ratio between two levels, and pick "
-     "the scheduler and settings that give them.",
-     symptom="The learning rate falls at other epochs or by another factor than the target curve.")
-_add("scheduler-before-optimizer", "scheduler.step() before optimizer.step()",
-     "Stepping the scheduler before the epoch's optimizer steps (at the start of the epoch, say) moves the "
-     "whole schedule one epoch early: the first value is skipped and every epoch trains with the next one's rate.",
-     "Call scheduler.step() once per epoch, at its end, after that epoch's optimizer.step() calls.",
-     "Detected call of `lr_scheduler.step()` before `optimizer.step()`",
-     symptom="The learning rate drops one epoch too soon, and PyTorch warns about the order of the "
-             "calls.",
-     message="UserWarning: Detected call of `lr_scheduler.step()` before `optimizer.step()`. In "
-             "PyTorch 1.1.0 and later, you should call them in the opposite order: "
-             "`optimizer.step()` before `lr_scheduler.step()`.")
+_add(
+    "step-before-backward",
+    "optimizer.step() before loss.backward()",
+    "step() uses the gradients present at that moment: old ones or none.",
+    "Order: zero_grad(), forward, loss, backward(), step().",
+    symptom="The parameters do not move in the first step, or every step follows the previous step's gradient.",
+)
+_add(
+    "optimizer-wrong-params",
+    "Optimizer over the wrong parameters",
+    "The optimizer updates only the tensors it was given.",
+    "Build it with model.parameters() of the model you train.",
+    symptom="Some layers never change during training.",
+)
+_add(
+    "optimizer-before-to-device",
+    "Optimizer built before the model moved",
+    "Build the optimizer after model.to(device) so it holds the moved parameters.",
+    "Move the model first, then create the optimizer.",
+    symptom="The loss never changes: the optimizer updates parameter objects that the model no longer uses.",
+)
+_add(
+    "adam-no-bias-correction",
+    "Adam without bias correction",
+    "The moment estimates start at zero, so early steps are too small without correction.",
+    "Divide m by (1 - beta1**t) and v by (1 - beta2**t), with t counting from 1.",
+    symptom="The first steps are much smaller than those of torch.optim.Adam.",
+)
+_add(
+    "momentum-buffer-init",
+    "Momentum buffer initialised wrongly",
+    "PyTorch starts the velocity at the first gradient, not at zero scaled by (1 - dampening).",
+    "On the first step set v = g; afterwards v = momentum * v + g.",
+    symptom="The first step differs from torch.optim.SGD(momentum=...)'s; the rhythm of later steps is off too.",
+)
+_add(
+    "weight-decay-as-lr",
+    "Weight decay confused with the learning rate",
+    "Weight decay adds wd * w to the gradient; it does not scale the step.",
+    "Use g = g + weight_decay * w, then the usual update with lr.",
+    symptom="The steps are far too small or too large next to torch.optim's.",
+)
+_add(
+    "scheduler-per-batch",
+    "Scheduler stepped per batch",
+    "The exercise's schedule counts epochs; stepping per batch runs it far too fast.",
+    "Call scheduler.step() once per epoch, after the optimizer steps of that epoch.",
+    symptom="The learning rate has shrunk to almost nothing after a few epochs, and the loss stops falling early.",
+)
+_add(
+    "lr-diverges",
+    "Learning rate too large",
+    "Each step overshoots the minimum and the loss grows to inf or nan.",
+    "Lower the learning rate (try 10x smaller) and watch the first few losses.",
+    symptom="The loss grows to inf or nan within a few steps.",
+)
+_add(
+    "optimizer-state-not-kept",
+    "Optimizer state recreated at every step",
+    "Momentum's velocity and Adam's moments and step count must survive from one step to the next.",
+    "Create the state once (in __init__ or on the first step) and update it in place afterwards.",
+    symptom="Every step behaves like a first step: momentum and Adam's averages never build up.",
+)
+_add(
+    "loss-history-tensors",
+    "Loss history kept as tensors",
+    "Appending `loss` itself keeps every step's graph alive, so memory grows and you get tensors, not numbers.",
+    "Append loss.item(), a plain Python float.",
+    symptom="Memory grows epoch after epoch, the history holds tensors with a grad_fn, and plotting it fails.",
+)
+_add(
+    "sweep-shared-model",
+    "One model shared by every run of a sweep",
+    "Each learning rate continued where the previous run stopped, so the runs are not comparable.",
+    "Build a fresh model (and a new optimizer) inside the loop over learning rates.",
+    symptom="Later learning rates of a sweep start from an already trained model and look better than they are.",
+)
+_add(
+    "gradients-cleared",
+    "Gradients cleared by the step",
+    "An optimizer's step() reads .grad and leaves it there; clearing it is zero_grad()'s job, at the start "
+    "of the next step, and the exercise reads the gradients after the step.",
+    "Leave .grad as it is after the update; clear gradients before backward(), not after step().",
+    symptom="After the step the parameters' .grad are zero or None.",
+)
+_add(
+    "optimizer-not-used",
+    "The optimizer given was not used",
+    "A function that receives an optimizer must step it: one built inside ignores the caller's settings "
+    "(lr, momentum) and state.",
+    "Call step() and zero_grad() on the optimizer you were given; build no optimizer of your own.",
+    symptom="Changing the learning rate or momentum of the optimizer you pass in changes nothing.",
+)
+_add(
+    "sweep-kept-diverged",
+    "A diverged run picked as the best",
+    "A run that diverged ends in inf or nan; nan compares false with everything, so min() keeps it when it "
+    "comes first and argmin returns its index.",
+    "Leave out the runs whose final loss is not finite (math.isfinite) before taking the smallest.",
+    symptom="The 'best' learning rate is one whose loss was nan or inf.",
+)
+_add(
+    "loss-recorded-after-step",
+    "Loss recorded after the step",
+    "A second forward pass after optimizer.step() measures the next epoch's starting loss, and costs a "
+    "forward pass per epoch.",
+    "Append loss.item() of the loss you called backward() on, the one computed before the step.",
+    symptom="The recorded losses are each one epoch ahead, and an epoch takes two forward passes.",
+)
+_add(
+    "optimizer-setting-missing",
+    "An optimizer setting left out",
+    "An optimizer uses its default for every setting not passed (momentum 0, weight_decay 0), so the "
+    "update is not the one asked for.",
+    "Pass every setting the exercise names, by keyword.",
+    symptom="The steps differ from those of the optimizer with every setting passed.",
+)
+_add(
+    "weight-decay-missing",
+    "Weight decay left out of the update",
+    "With weight decay the gradient the step uses is p.grad + weight_decay * p; without that term the "
+    "weights are not pulled towards zero.",
+    "Add the decay term to the gradient before the step, as torch.optim.SGD does.",
+    symptom="The steps are plain SGD's: the weights are not pulled towards zero.",
+)
+_add(
+    "momentum-stale-velocity",
+    "The step taken with the previous velocity",
+    "Updating the parameters before the velocity uses last step's velocity: the first step does not move "
+    "at all and every later one lags a step behind.",
+    "Update the velocity with this step's gradient first, then move the parameters by it.",
+    symptom="The first step does not move the parameters at all.",
+)
+_add(
+    "lr-read-after-step",
+    "Learning rate read after scheduler.step()",
+    "After scheduler.step() the optimizer already holds next epoch's rate, so each recorded value is one epoch early.",
+    "Read optimizer.param_groups[0]['lr'] at the start of the epoch, before training on it.",
+    symptom="The recorded learning rates are each one epoch early: the first value is missing.",
+)
+_add(
+    "schedule-shape-wrong",
+    "A schedule of another shape",
+    "The scheduler's kind or settings give a curve that drops at other epochs or by another factor than "
+    "the one asked for.",
+    "Read off the target curve how many epochs each value lasts and the ratio between two levels, and pick "
+    "the scheduler and settings that give them.",
+    symptom="The learning rate falls at other epochs or by another factor than the target curve.",
+)
+_add(
+    "scheduler-before-optimizer",
+    "scheduler.step() before optimizer.step()",
+    "Stepping the scheduler before the epoch's optimizer steps (at the start of the epoch, say) moves the "
+    "whole schedule one epoch early: the first value is skipped and every epoch trains with the next one's rate.",
+    "Call scheduler.step() once per epoch, at its end, after that epoch's optimizer.step() calls.",
+    "Detected call of `lr_scheduler.step()` before `optimizer.step()`",
+    symptom="The learning rate drops one epoch too soon, and PyTorch warns about the order of the calls.",
+    message="UserWarning: Detected call of `lr_scheduler.step()` before `optimizer.step()`. In "
+    "PyTorch 1.1.0 and later, you should call them in the opposite order: "
+    "`optimizer.step()` before `lr_scheduler.step()`.",
+)
 
 # --- Notebook 06: data ---------------------------------------------------------------
 _section("Notebook 06: data")
-_add("len-num-features", "__len__ returns the number of features",
-     "len(dataset) must be the number of samples, the first dimension.",
-     "Return len(self.X) or self.X.shape[0].",
-     symptom="len(dataset) is the number of columns: an epoch ends early or reads past the end.")
-_add("getitem-shape-dtype", "__getitem__ returns the wrong shape or dtype",
-     "One sample must have the per-sample shape and dtype the model expects.",
-     "Return (features as float32 of shape (F,), target of the agreed shape and dtype).",
-     symptom="Batches have the wrong shape or dtype, and the model's first layer complains.")
-_add("norm-stats-leak", "Normalisation statistics from the wrong rows",
-     "Statistics taken from all rows or from the test part leak test information.",
-     "Compute mean and std on the training part only and reuse them elsewhere.",
-     symptom="Nothing visible: the test score is a little too good, and changing a test row changes the"
-             " training features. No error.")
-_add("split-not-reproducible", "Split not reproducible",
-     "Without a seeded generator, random_split gives a different split each run.",
-     "Pass generator=torch.Generator().manual_seed(seed).",
-     symptom="Every run gives another split, and results cannot be compared between runs.")
-_add("shuffle-test-loader", "Shuffled test loader",
-     "Shuffling evaluation data only costs time and breaks row order in reports.",
-     "Use shuffle=False for validation and test loaders.",
-     symptom="Evaluation no longer lines up with the rows of the test table.")
-_add("batch-count-floor-ceil", "Batch count off by one",
-     "Without drop_last the last partial batch counts: ceil(N / B); with it: floor(N / B).",
-     "Use math.ceil(N / B) without drop_last and N // B with it.",
-     symptom="The number of steps per epoch is off by one.")
-_add("split-not-shuffled", "Split without shuffling",
-     "Cutting the rows in file order keeps whatever order the file has (by date, by class), "
-     "so the two parts come from different populations.",
-     "Shuffle the indices with a seeded generator before cutting (random_split or torch.randperm).",
-     symptom="The test part looks unlike the training part (other dates, other classes), and its score "
-             "surprises.")
-_add("train-loader-not-shuffled", "Training loader not shuffled",
-     "Without shuffle=True every epoch sees the same batches in file order; a file sorted by "
-     "class gives batches of one class.",
-     "Pass shuffle=True to the training loader (and shuffle=False to evaluation loaders).",
-     symptom="The loss jumps in the same pattern every epoch; a batch holds samples of one class.")
-_add("stack-unequal-sizes", "Stacking tensors of different shapes",
-     "torch.stack, and the DataLoader's default collate that uses it, needs tensors that all "
-     "have one shape.",
-     "Give them one shape first; for samples of different lengths, pad them to the longest in a "
-     "collate_fn (torch.nn.utils.rnn.pad_sequence).",
-     "stack expects each tensor to be equal size",
-     symptom="The DataLoader stops with an error when samples have different lengths.",
-     message="RuntimeError: stack expects each tensor to be equal size, but got [2] at entry 0 and [3] "
-             "at entry 1")
-_add("augmentation-fixed-noise", "Augmentation noise drawn once",
-     "Noise drawn in __init__ is the same at every read: the model sees one fixed noisy copy "
-     "of the data instead of fresh noise each epoch.",
-     "Draw the noise inside __getitem__, so that each read gets new noise.",
-     symptom="Two reads of the same sample return the same noisy values.")
-_add("noise-variance-as-std", "Noise scaled by the variance",
-     "torch.randn has standard deviation 1: multiplying it by sigma**2 (or passing sigma**2 to "
-     "torch.normal as std) gives noise of std sigma**2.",
-     "Scale standard normal noise by the standard deviation: x + sigma * torch.randn_like(x).",
-     symptom="The noise is much smaller (or larger) than sigma.")
-_add("feature-columns-wrong", "Features from the wrong columns, or in the wrong order",
-     "A model learns one weight per input position: columns in another order than asked (the table's order, "
-     "say), or extra columns such as an id, feed each weight the wrong quantity.",
-     "Select the feature columns by the list you are given, in its order: frame[features].",
-     symptom="The features have the wrong width, or the right width with the columns in another order.")
-_add("split-parts-swapped", "Training and test parts swapped",
-     "The larger part is for training; training on the small one and testing on the large one wastes data.",
-     "Return (train_indices, test_indices) in that order, the training part the larger.",
-     symptom="The training part is the smaller one.")
-_add("split-seed-ignored", "The seed not used by the split",
-     "A split that gives the same rows for every seed (a fixed seed, or none of the given one) cannot be "
-     "varied, and a hard-coded seed hides that the argument is unused.",
-     "Seed the generator with the seed argument: torch.Generator().manual_seed(seed).",
-     symptom="Every seed gives the same split.")
-_add("normalisation-missing", "Features not normalised",
-     "The model is trained on standardised features; features that reach it raw (a dataset that was "
-     "given the statistics but returned the raw values, or a part of the data left out) are on another scale.",
-     "Standardise every part with the training statistics: (x - mean) / std (in __getitem__ for a dataset).",
-     symptom="The features have their raw scale (means far from 0, spreads far from 1), and the test score is far worse than the training score.")
-_add("loader-drops-samples", "A loader drops its last batch",
-     "drop_last=True leaves out the last, partial batch: those samples are never trained on or evaluated.",
-     "Leave drop_last at its default (False) unless a layer cannot take a small batch; never on a test loader.",
-     symptom="An epoch sees fewer samples than the dataset holds.")
-_add("pin-memory-device", "pin_memory not tied to the device",
-     "Pinned memory speeds up copies to a CUDA GPU only; without one it does nothing but warn, and "
-     "without it a CUDA run copies more slowly.",
-     "Tie it to the device: pin_memory=(device.type == 'cuda').",
-     symptom="A warning that pin_memory is set but no accelerator is found, or slow copies on CUDA.")
-_add("padding-wrong", "Padding in the wrong place or with the wrong value",
-     "Padding goes after each sequence's values and holds zeros, so that position i is the i-th step "
-     "of every row and the lengths tell the model where each row ends.",
-     "pad_sequence(..., batch_first=True) pads at the end with 0 by default.",
-     symptom="The padded batch has the zeros in front, or padding values other than 0.")
-_add("noise-not-gaussian", "Noise drawn from the wrong distribution",
-     "torch.rand / rand_like draw uniformly from [0, 1): the noise is not centred and has another spread; "
-     "Gaussian noise comes from torch.randn / randn_like.",
-     "Draw standard normal noise and scale it by sigma.",
-     symptom="The noise is all positive, with a mean near sigma / 2 instead of 0.")
-_add("noise-one-per-sample", "One noise value for all features of a sample",
-     "A single random number added to every feature shifts the whole sample instead of blurring each feature.",
-     "Draw noise of the sample's shape, one value per feature (randn_like of the features).",
-     symptom="All features of a sample move by the same amount.")
-_add("augmentation-on-target", "Noise added to the target",
-     "Input augmentation changes the features only; a noisy target teaches the model wrong "
-     "answers.",
-     "Add the noise to the features and return the target unchanged.",
-     symptom="The target of a sample changes from read to read.")
-_add("last-batch-full", "The last batch counted as full",
-     "When N is not a multiple of B, the last batch holds only the N % B samples that are left.",
-     "Make every batch B samples except the last, which gets N - B * (N // B) (none when B divides N).",
-     symptom="The batch sizes add up to more than N: the last batch is counted as full.")
+_add(
+    "len-num-features",
+    "__len__ returns the number of features",
+    "len(dataset) must be the number of samples, the first dimension.",
+    "Return len(self.X) or self.X.shape[0].",
+    symptom="len(dataset) is the number of columns: an epoch ends early or reads past the end.",
+)
+_add(
+    "getitem-shape-dtype",
+    "__getitem__ returns the wrong shape or dtype",
+    "One sample must have the per-sample shape and dtype the model expects.",
+    "Return (features as float32 of shape (F,), target of the agreed shape and dtype).",
+    symptom="Batches have the wrong shape or dtype, and the model's first layer complains.",
+)
+_add(
+    "norm-stats-leak",
+    "Normalisation statistics from the wrong rows",
+    "Statistics taken from all rows or from the test part leak test information.",
+    "Compute mean and std on the training part only and reuse them elsewhere.",
+    symptom="Nothing visible: the test score is a little too good, and changing a test row changes the"
+    " training features. No error.",
+)
+_add(
+    "split-not-reproducible",
+    "Split not reproducible",
+    "Without a seeded generator, random_split gives a different split each run.",
+    "Pass generator=torch.Generator().manual_seed(seed).",
+    symptom="Every run gives another split, and results cannot be compared between runs.",
+)
+_add(
+    "shuffle-test-loader",
+    "Shuffled test loader",
+    "Shuffling evaluation data only costs time and breaks row order in reports.",
+    "Use shuffle=False for validation and test loaders.",
+    symptom="Evaluation no longer lines up with the rows of the test table.",
+)
+_add(
+    "batch-count-floor-ceil",
+    "Batch count off by one",
+    "Without drop_last the last partial batch counts: ceil(N / B); with it: floor(N / B).",
+    "Use math.ceil(N / B) without drop_last and N // B with it.",
+    symptom="The number of steps per epoch is off by one.",
+)
+_add(
+    "split-not-shuffled",
+    "Split without shuffling",
+    "Cutting the rows in file order keeps whatever order the file has (by date, by class), "
+    "so the two parts come from different populations.",
+    "Shuffle the indices with a seeded generator before cutting (random_split or torch.randperm).",
+    symptom="The test part looks unlike the training part (other dates, other classes), and its score surprises.",
+)
+_add(
+    "train-loader-not-shuffled",
+    "Training loader not shuffled",
+    "Without shuffle=True every epoch sees the same batches in file order; a file sorted by "
+    "class gives batches of one class.",
+    "Pass shuffle=True to the training loader (and shuffle=False to evaluation loaders).",
+    symptom="The loss jumps in the same pattern every epoch; a batch holds samples of one class.",
+)
+_add(
+    "stack-unequal-sizes",
+    "Stacking tensors of different shapes",
+    "torch.stack, and the DataLoader's default collate that uses it, needs tensors that all have one shape.",
+    "Give them one shape first; for samples of different lengths, pad them to the longest in a "
+    "collate_fn (torch.nn.utils.rnn.pad_sequence).",
+    "stack expects each tensor to be equal size",
+    symptom="The DataLoader stops with an error when samples have different lengths.",
+    message="RuntimeError: stack expects each tensor to be equal size, but got [2] at entry 0 and [3] at entry 1",
+)
+_add(
+    "augmentation-fixed-noise",
+    "Augmentation noise drawn once",
+    "Noise drawn in __init__ is the same at every read: the model sees one fixed noisy copy "
+    "of the data instead of fresh noise each epoch.",
+    "Draw the noise inside __getitem__, so that each read gets new noise.",
+    symptom="Two reads of the same sample return the same noisy values.",
+)
+_add(
+    "noise-variance-as-std",
+    "Noise scaled by the variance",
+    "torch.randn has standard deviation 1: multiplying it by sigma**2 (or passing sigma**2 to "
+    "torch.normal as std) gives noise of std sigma**2.",
+    "Scale standard normal noise by the standard deviation: x + sigma * torch.randn_like(x).",
+    symptom="The noise is much smaller (or larger) than sigma.",
+)
+_add(
+    "feature-columns-wrong",
+    "Features from the wrong columns, or in the wrong order",
+    "A model learns one weight per input position: columns in another order than asked (the table's order, "
+    "say), or extra columns such as an id, feed each weight the wrong quantity.",
+    "Select the feature columns by the list you are given, in its order: frame[features].",
+    symptom="The features have the wrong width, or the right width with the columns in another order.",
+)
+_add(
+    "split-parts-swapped",
+    "Training and test parts swapped",
+    "The larger part is for training; training on the small one and testing on the large one wastes data.",
+    "Return (train_indices, test_indices) in that order, the training part the larger.",
+    symptom="The training part is the smaller one.",
+)
+_add(
+    "split-seed-ignored",
+    "The seed not used by the split",
+    "A split that gives the same rows for every seed (a fixed seed, or none of the given one) cannot be "
+    "varied, and a hard-coded seed hides that the argument is unused.",
+    "Seed the generator with the seed argument: torch.Generator().manual_seed(seed).",
+    symptom="Every seed gives the same split.",
+)
+_add(
+    "normalisation-missing",
+    "Features not normalised",
+    "The model is trained on standardised features; features that reach it raw (a dataset that was "
+    "given the statistics but returned the raw values, or a part of the data left out) are on another scale.",
+    "Standardise every part with the training statistics: (x - mean) / std (in __getitem__ for a dataset).",
+    symptom="The features have their raw scale (means far from 0, spreads far from 1), and the test score is far worse than the training score.",
+)
+_add(
+    "loader-drops-samples",
+    "A loader drops its last batch",
+    "drop_last=True leaves out the last, partial batch: those samples are never trained on or evaluated.",
+    "Leave drop_last at its default (False) unless a layer cannot take a small batch; never on a test loader.",
+    symptom="An epoch sees fewer samples than the dataset holds.",
+)
+_add(
+    "pin-memory-device",
+    "pin_memory not tied to the device",
+    "Pinned memory speeds up copies to a CUDA GPU only; without one it does nothing but warn, and "
+    "without it a CUDA run copies more slowly.",
+    "Tie it to the device: pin_memory=(device.type == 'cuda').",
+    symptom="A warning that pin_memory is set but no accelerator is found, or slow copies on CUDA.",
+)
+_add(
+    "padding-wrong",
+    "Padding in the wrong place or with the wrong value",
+    "Padding goes after each sequence's values and holds zeros, so that position i is the i-th step "
+    "of every row and the lengths tell the model where each row ends.",
+    "pad_sequence(..., batch_first=True) pads at the end with 0 by default.",
+    symptom="The padded batch has the zeros in front, or padding values other than 0.",
+)
+_add(
+    "noise-not-gaussian",
+    "Noise drawn from the wrong distribution",
+    "torch.rand / rand_like draw uniformly from [0, 1): the noise is not centred and has another spread; "
+    "Gaussian noise comes from torch.randn / randn_like.",
+    "Draw standard normal noise and scale it by sigma.",
+    symptom="The noise is all positive, with a mean near sigma / 2 instead of 0.",
+)
+_add(
+    "noise-one-per-sample",
+    "One noise value for all features of a sample",
+    "A single random number added to every feature shifts the whole sample instead of blurring each feature.",
+    "Draw noise of the sample's shape, one value per feature (randn_like of the features).",
+    symptom="All features of a sample move by the same amount.",
+)
+_add(
+    "augmentation-on-target",
+    "Noise added to the target",
+    "Input augmentation changes the features only; a noisy target teaches the model wrong answers.",
+    "Add the noise to the features and return the target unchanged.",
+    symptom="The target of a sample changes from read to read.",
+)
+_add(
+    "last-batch-full",
+    "The last batch counted as full",
+    "When N is not a multiple of B, the last batch holds only the N % B samples that are left.",
+    "Make every batch B samples except the last, which gets N - B * (N // B) (none when B divides N).",
+    symptom="The batch sizes add up to more than N: the last batch is counted as full.",
+)
 
 # --- Projects 07-09 ------------------------------------------------------------------
 _section("Projects 07-09")
-_add("design-no-bias-column", "No column of ones for the bias",
-     "A least-squares fit or a curvature built from the features alone forces the line through the "
-     "origin: the model's bias has no column to belong to.",
-     "Append a column of ones to the features: A = torch.cat([features, torch.ones(N, 1)], dim=1).",
-     symptom="The fitted line passes through the origin, and its error is far above the noise level.")
-_add("normal-equations-float32", "Normal equations solved in float32",
-     "Solving A^T A w = A^T y squares the condition number of A; with polynomial features in float32 "
-     "(about 7 digits) the solution loses most of its digits.",
-     "Use torch.linalg.lstsq(A, y), which works on A itself (or compute in float64).",
-     symptom="Weights that differ from torch.linalg.lstsq's in the second or third digit, worse as the degree grows. No error.")
-_add("stability-bound-halved", "Stable learning rate taken as 1 / lambda_max",
-     "1 / lambda_max is the step that lands on the minimum along the steepest direction; gradient "
-     "descent only diverges above 2 / lambda_max.",
-     "The largest stable learning rate of gradient descent on a quadratic is 2 / lambda_max.",
-     symptom="A learning-rate limit half as large as the one at which training really starts to diverge.")
-_add("eigenvalue-min-not-max", "Smallest eigenvalue used for the learning-rate limit",
-     "The direction of largest curvature overshoots first, so it sets the limit.",
-     "Take the largest eigenvalue of the curvature: torch.linalg.eigvalsh(H)[-1].",
-     symptom="Training diverges at a learning rate below the limit you computed.")
-_add("singular-not-eigenvalue", "Singular value used as an eigenvalue",
-     "The eigenvalues of A^T A are the squares of the singular values of A.",
-     "Square the singular value, or take torch.linalg.eigvalsh(A.T @ A).",
-     symptom="A learning-rate limit off by a square: far too large or too small.")
-_add("mse-sum-not-mean", "Squared errors summed instead of averaged",
-     "A sum grows with the number of rows: its gradient and curvature are N times larger and "
-     "errors of parts of different sizes cannot be compared.",
-     "Use the mean: ((pred - y) ** 2).mean(), or F.mse_loss.",
-     symptom="Losses and curvatures that grow with the number of rows; a learning rate that worked diverges on more data.")
-_add("validation-on-training-rows", "Validation error measured on the training rows",
-     "The training rows are the ones the fit was chosen for: their error says nothing about new data.",
-     "Fit on the training rows, then measure the error on the validation rows (or on new noise).",
-     symptom="The validation error keeps falling as the model grows: it never shows the overfitting.")
-_add("poly-degree-off-by-one", "Polynomial powers off by one",
-     "range(degree) gives x^0 ... x^(degree-1): a constant column (the bias already has one) and "
-     "one power too few.",
-     "Use the powers 1 ... degree: [x ** k for k in range(1, degree + 1)].",
-     symptom="One feature too few, and a constant column beside the bias.")
-_add("noise-drawn-once", "Noise drawn once for every trial",
-     "Trials that reuse one noise draw are copies of one experiment: their mean has the spread of "
-     "a single trial.",
-     "Draw fresh noise inside the loop over trials.",
-     symptom="Averages over many trials that spread as much as one trial does.")
-_add("error-against-true-line", "Error on new data measured against the noise-free line",
-     "The distance to the true line is only the estimation error; new data bring their own noise "
-     "on top of it.",
-     "Compare the fitted values with new noisy targets, y_new = true line + sigma * noise.",
-     symptom="An error on new data below the noise variance, as if new data had no noise.")
+_add(
+    "design-no-bias-column",
+    "No column of ones for the bias",
+    "A least-squares fit or a curvature built from the features alone forces the line through the "
+    "origin: the model's bias has no column to belong to.",
+    "Append a column of ones to the features: A = torch.cat([features, torch.ones(N, 1)], dim=1).",
+    symptom="The fitted line passes through the origin, and its error is far above the noise level.",
+)
+_add(
+    "normal-equations-float32",
+    "Normal equations solved in float32",
+    "Solving A^T A w = A^T y squares the condition number of A; with polynomial features in float32 "
+    "(about 7 digits) the solution loses most of its digits.",
+    "Use torch.linalg.lstsq(A, y), which works on A itself (or compute in float64).",
+    symptom="Weights that differ from torch.linalg.lstsq's in the second or third digit, worse as the degree grows. No error.",
+)
+_add(
+    "stability-bound-halved",
+    "Stable learning rate taken as 1 / lambda_max",
+    "1 / lambda_max is the step that lands on the minimum along the steepest direction; gradient "
+    "descent only diverges above 2 / lambda_max.",
+    "The largest stable learning rate of gradient descent on a quadratic is 2 / lambda_max.",
+    symptom="A learning-rate limit half as large as the one at which training really starts to diverge.",
+)
+_add(
+    "eigenvalue-min-not-max",
+    "Smallest eigenvalue used for the learning-rate limit",
+    "The direction of largest curvature overshoots first, so it sets the limit.",
+    "Take the largest eigenvalue of the curvature: torch.linalg.eigvalsh(H)[-1].",
+    symptom="Training diverges at a learning rate below the limit you computed.",
+)
+_add(
+    "singular-not-eigenvalue",
+    "Singular value used as an eigenvalue",
+    "The eigenvalues of A^T A are the squares of the singular values of A.",
+    "Square the singular value, or take torch.linalg.eigvalsh(A.T @ A).",
+    symptom="A learning-rate limit off by a square: far too large or too small.",
+)
+_add(
+    "mse-sum-not-mean",
+    "Squared errors summed instead of averaged",
+    "A sum grows with the number of rows: its gradient and curvature are N times larger and "
+    "errors of parts of different sizes cannot be compared.",
+    "Use the mean: ((pred - y) ** 2).mean(), or F.mse_loss.",
+    symptom="Losses and curvatures that grow with the number of rows; a learning rate that worked diverges on more data.",
+)
+_add(
+    "validation-on-training-rows",
+    "Validation error measured on the training rows",
+    "The training rows are the ones the fit was chosen for: their error says nothing about new data.",
+    "Fit on the training rows, then measure the error on the validation rows (or on new noise).",
+    symptom="The validation error keeps falling as the model grows: it never shows the overfitting.",
+)
+_add(
+    "poly-degree-off-by-one",
+    "Polynomial powers off by one",
+    "range(degree) gives x^0 ... x^(degree-1): a constant column (the bias already has one) and one power too few.",
+    "Use the powers 1 ... degree: [x ** k for k in range(1, degree + 1)].",
+    symptom="One feature too few, and a constant column beside the bias.",
+)
+_add(
+    "noise-drawn-once",
+    "Noise drawn once for every trial",
+    "Trials that reuse one noise draw are copies of one experiment: their mean has the spread of a single trial.",
+    "Draw fresh noise inside the loop over trials.",
+    symptom="Averages over many trials that spread as much as one trial does.",
+)
+_add(
+    "error-against-true-line",
+    "Error on new data measured against the noise-free line",
+    "The distance to the true line is only the estimation error; new data bring their own noise on top of it.",
+    "Compare the fitted values with new noisy targets, y_new = true line + sigma * noise.",
+    symptom="An error on new data below the noise variance, as if new data had no noise.",
+)
 
-_add("threshold-logits-at-half", "Logits thresholded at 0.5",
-     "A logit of 0 is probability 0.5: thresholding logits at 0.5 shifts the boundary.",
-     "Threshold sigmoid(logits) at 0.5, or logits at 0.",
-     symptom="Fewer positive predictions than expected: samples with logits between 0 and 0.5 come out "
-             "as 0.")
-_add("weights-transposed-bridge", "Weights transposed between NumPy and PyTorch",
-     "A NumPy dense layer often stores W as (in, out); nn.Linear stores (out, in).",
-     "Copy W.T into linear.weight.",
-     symptom="A shape error when copying, or outputs that differ from the NumPy network's.")
-_add("batched-bias-broadcast", "Per-run bias added along the wrong axis",
-     "A bias of shape (R, H) against activations (R, N, H) lines up with the samples axis, "
-     "not the runs axis: an error, or silently wrong sums when N == R.",
-     "Give the bias its sample axis first: b.unsqueeze(1), shape (R, 1, H).",
-     symptom="A broadcasting error, or wrong sums that go unnoticed when the sizes happen to match.")
-_add("batched-loss-averaged", "Loss of many runs averaged instead of summed",
-     "The mean over R runs divides every run's gradient by R, as if each had lr / R.",
-     "Sum the per-run mean losses, so that each run's gradient is exactly its own.",
-     symptom="Each run learns as if its learning rate were divided by the number of runs.")
-_add("probabilities-not-classes", "Probabilities returned as predictions",
-     "sigmoid(logits) gives each point's probability of class 1; a prediction is the class itself, 0 or 1.",
-     "Compare the probabilities with 0.5 and turn the result into floats.",
-     symptom="Predictions between 0 and 1 such as 0.73, where 0 or 1 was expected.")
-_add("preprocessing-leak", "Scaler or encoder fitted on all rows",
-     "Fitting preprocessing on rows you evaluate on leaks their statistics.",
-     "Fit the ColumnTransformer on the training part only; only transform the rest.",
-     symptom="Nothing visible: the test score is slightly too good, because the scaler saw the test "
-             "rows.")
-_add("no-eval-dropout", "Evaluated without eval()",
-     "Dropout stays active in training mode, so predictions are noisy and worse.",
-     "Call model.eval() (and use torch.no_grad()) before evaluating.",
-     symptom="Two evaluations of the same data give different numbers, and the scores are worse than "
-             "they should be.")
-_add("majority-class", "Predicts the majority class",
-     "Predicting '<=50K' for everyone scores about 0.76 accuracy and finds no one.",
-     "Check the training loop actually learns: the loss must fall over epochs.",
-     symptom="Accuracy close to the share of the majority class, and not one positive prediction.")
-_add("train-on-test", "Trained on the test part",
-     "Training on rows used for evaluation makes the score meaningless.",
-     "Train on the training part only.",
-     symptom="A test score that is too good to be true.")
-_add("dropout-always-on", "F.dropout without training=self.training",
-     "F.dropout(h, p) defaults to training=True, so dropout stays on after model.eval().",
-     "Use an nn.Dropout(p) module, or pass training=self.training to F.dropout.",
-     symptom="After model.eval(), two predictions of the same rows still differ.")
-_add("optimizer-mixed-up", "A different optimizer than the one asked for",
-     "SGD with momentum is torch.optim.SGD(..., momentum=0.9); RMSprop and Adam are their own classes.",
-     "Map each name to its optimizer: SGD, SGD with momentum=0.9, RMSprop, Adam.",
-     symptom="The learning curve does not look like that of the optimizer you meant.")
-_add("lr-not-passed", "Learning rate not passed to the optimizer",
-     "Without lr=... an optimizer uses its default learning rate (1e-3 for SGD and Adam, 1e-2 for RMSprop).",
-     "Pass the learning rate: torch.optim.Adam(params, lr=lr).",
-     symptom="Training is far slower (or faster) than the learning rate you chose would give.")
+_add(
+    "threshold-logits-at-half",
+    "Logits thresholded at 0.5",
+    "A logit of 0 is probability 0.5: thresholding logits at 0.5 shifts the boundary.",
+    "Threshold sigmoid(logits) at 0.5, or logits at 0.",
+    symptom="Fewer positive predictions than expected: samples with logits between 0 and 0.5 come out as 0.",
+)
+_add(
+    "weights-transposed-bridge",
+    "Weights transposed between NumPy and PyTorch",
+    "A NumPy dense layer often stores W as (in, out); nn.Linear stores (out, in).",
+    "Copy W.T into linear.weight.",
+    symptom="A shape error when copying, or outputs that differ from the NumPy network's.",
+)
+_add(
+    "batched-bias-broadcast",
+    "Per-run bias added along the wrong axis",
+    "A bias of shape (R, H) against activations (R, N, H) lines up with the samples axis, "
+    "not the runs axis: an error, or silently wrong sums when N == R.",
+    "Give the bias its sample axis first: b.unsqueeze(1), shape (R, 1, H).",
+    symptom="A broadcasting error, or wrong sums that go unnoticed when the sizes happen to match.",
+)
+_add(
+    "batched-loss-averaged",
+    "Loss of many runs averaged instead of summed",
+    "The mean over R runs divides every run's gradient by R, as if each had lr / R.",
+    "Sum the per-run mean losses, so that each run's gradient is exactly its own.",
+    symptom="Each run learns as if its learning rate were divided by the number of runs.",
+)
+_add(
+    "probabilities-not-classes",
+    "Probabilities returned as predictions",
+    "sigmoid(logits) gives each point's probability of class 1; a prediction is the class itself, 0 or 1.",
+    "Compare the probabilities with 0.5 and turn the result into floats.",
+    symptom="Predictions between 0 and 1 such as 0.73, where 0 or 1 was expected.",
+)
+_add(
+    "preprocessing-leak",
+    "Scaler or encoder fitted on all rows",
+    "Fitting preprocessing on rows you evaluate on leaks their statistics.",
+    "Fit the ColumnTransformer on the training part only; only transform the rest.",
+    symptom="Nothing visible: the test score is slightly too good, because the scaler saw the test rows.",
+)
+_add(
+    "no-eval-dropout",
+    "Evaluated without eval()",
+    "Dropout stays active in training mode, so predictions are noisy and worse.",
+    "Call model.eval() (and use torch.no_grad()) before evaluating.",
+    symptom="Two evaluations of the same data give different numbers, and the scores are worse than they should be.",
+)
+_add(
+    "majority-class",
+    "Predicts the majority class",
+    "Predicting '<=50K' for everyone scores about 0.76 accuracy and finds no one.",
+    "Check the training loop actually learns: the loss must fall over epochs.",
+    symptom="Accuracy close to the share of the majority class, and not one positive prediction.",
+)
+_add(
+    "train-on-test",
+    "Trained on the test part",
+    "Training on rows used for evaluation makes the score meaningless.",
+    "Train on the training part only.",
+    symptom="A test score that is too good to be true.",
+)
+_add(
+    "dropout-always-on",
+    "F.dropout without training=self.training",
+    "F.dropout(h, p) defaults to training=True, so dropout stays on after model.eval().",
+    "Use an nn.Dropout(p) module, or pass training=self.training to F.dropout.",
+    symptom="After model.eval(), two predictions of the same rows still differ.",
+)
+_add(
+    "optimizer-mixed-up",
+    "A different optimizer than the one asked for",
+    "SGD with momentum is torch.optim.SGD(..., momentum=0.9); RMSprop and Adam are their own classes.",
+    "Map each name to its optimizer: SGD, SGD with momentum=0.9, RMSprop, Adam.",
+    symptom="The learning curve does not look like that of the optimizer you meant.",
+)
+_add(
+    "lr-not-passed",
+    "Learning rate not passed to the optimizer",
+    "Without lr=... an optimizer uses its default learning rate (1e-3 for SGD and Adam, 1e-2 for RMSprop).",
+    "Pass the learning rate: torch.optim.Adam(params, lr=lr).",
+    symptom="Training is far slower (or faster) than the learning rate you chose would give.",
+)
 # Project 09: training, checkpoints and early stopping
-_add("not-trained", "Predictions without training",
-     "Rules written by hand, or a model never stepped, are not what a training exercise asks for.",
-     "Train the model on the training part (optimizer steps over mini-batches), then predict.",
-     symptom="Scores near the majority class\"s share, or predictions that ignore the training rows.")
-_add("checkpoint-not-written", "Checkpoint not written to disk",
-     "A checkpoint kept in memory dies with the process it was meant to survive.",
-     "torch.save({...}, path) writes it; torch.load(path) reads it back in a new process.",
-     symptom="Resuming in a new process fails: there is no file to load (FileNotFoundError).")
-_add("checkpoint-loaded-into-copy", "Checkpoint loaded into new objects",
-     "Building a new model or optimizer inside the loading function leaves the caller's objects "
-     "as they were.",
-     "Call model.load_state_dict(...) and optimizer.load_state_dict(...) on the objects passed in.",
-     symptom="After loading, the model still predicts as it did before: its weights did not change.")
-_add("checkpoint-epoch-wrong", "Checkpoint's epoch off",
-     "Resuming from the wrong epoch repeats or skips epochs (and the schedule, if any).",
-     "Save the number of epochs completed and continue with range(epoch, total).",
-     symptom="A resumed run trains one epoch too many or too few compared with one that never stopped.")
-_add("checkpoint-missing-optimizer-state", "Checkpoint without the optimizer's state",
-     "Momentum, RMSprop and Adam keep running averages (and a step count) in the optimizer: a "
-     "resumed run without them takes different steps than one that never stopped.",
-     "Save optimizer.state_dict() next to model.state_dict() and load both.",
-     symptom="A resumed run\"s losses drift away from those of the run that never stopped.")
-_add("state-dict-not-copied", "Best weights kept as model.state_dict() without a copy",
-     "state_dict() returns the live parameter tensors: the epochs after it change them in place, "
-     "so the 'best' state ends up holding the last weights.",
-     "Keep a copy: copy.deepcopy(model.state_dict()), or {k: v.clone() for k, v in ...}.",
-     symptom="The \"best\" weights score exactly as the last epoch\"s on validation.")
-_add("early-stop-best-not-restored", "Best weights not restored after early stopping",
-     "Training stops `patience` epochs after the best one, so the model holds weights that are "
-     "worse on validation than the best epoch's.",
-     "Keep a copy of the best state and load it back when training stops.",
-     symptom="The final validation loss is worse than the best one printed during training.")
-_add("early-stop-patience-off-by-one", "Early stopping's patience off by one",
-     "Stopping after patience - 1 or patience + 1 epochs without improvement is not the rule asked for.",
-     "Count the epochs since the best one; stop when the count reaches `patience`.",
-     symptom="Training stops one epoch earlier or later than the patience says.")
-_add("early-stop-compares-previous", "Early stopping compares with the previous epoch",
-     "An epoch that beats the one before it but not the best so far is no improvement; resetting "
-     "the patience there lets training run on along a noisy plateau.",
-     "Compare each validation loss with the best one so far.",
-     symptom="Training runs on long after the validation loss stopped improving.")
+_add(
+    "not-trained",
+    "Predictions without training",
+    "Rules written by hand, or a model never stepped, are not what a training exercise asks for.",
+    "Train the model on the training part (optimizer steps over mini-batches), then predict.",
+    symptom='Scores near the majority class"s share, or predictions that ignore the training rows.',
+)
+_add(
+    "checkpoint-not-written",
+    "Checkpoint not written to disk",
+    "A checkpoint kept in memory dies with the process it was meant to survive.",
+    "torch.save({...}, path) writes it; torch.load(path) reads it back in a new process.",
+    symptom="Resuming in a new process fails: there is no file to load (FileNotFoundError).",
+)
+_add(
+    "checkpoint-loaded-into-copy",
+    "Checkpoint loaded into new objects",
+    "Building a new model or optimizer inside the loading function leaves the caller's objects as they were.",
+    "Call model.load_state_dict(...) and optimizer.load_state_dict(...) on the objects passed in.",
+    symptom="After loading, the model still predicts as it did before: its weights did not change.",
+)
+_add(
+    "checkpoint-epoch-wrong",
+    "Checkpoint's epoch off",
+    "Resuming from the wrong epoch repeats or skips epochs (and the schedule, if any).",
+    "Save the number of epochs completed and continue with range(epoch, total).",
+    symptom="A resumed run trains one epoch too many or too few compared with one that never stopped.",
+)
+_add(
+    "checkpoint-missing-optimizer-state",
+    "Checkpoint without the optimizer's state",
+    "Momentum, RMSprop and Adam keep running averages (and a step count) in the optimizer: a "
+    "resumed run without them takes different steps than one that never stopped.",
+    "Save optimizer.state_dict() next to model.state_dict() and load both.",
+    symptom='A resumed run"s losses drift away from those of the run that never stopped.',
+)
+_add(
+    "state-dict-not-copied",
+    "Best weights kept as model.state_dict() without a copy",
+    "state_dict() returns the live parameter tensors: the epochs after it change them in place, "
+    "so the 'best' state ends up holding the last weights.",
+    "Keep a copy: copy.deepcopy(model.state_dict()), or {k: v.clone() for k, v in ...}.",
+    symptom='The "best" weights score exactly as the last epoch"s on validation.',
+)
+_add(
+    "early-stop-best-not-restored",
+    "Best weights not restored after early stopping",
+    "Training stops `patience` epochs after the best one, so the model holds weights that are "
+    "worse on validation than the best epoch's.",
+    "Keep a copy of the best state and load it back when training stops.",
+    symptom="The final validation loss is worse than the best one printed during training.",
+)
+_add(
+    "early-stop-patience-off-by-one",
+    "Early stopping's patience off by one",
+    "Stopping after patience - 1 or patience + 1 epochs without improvement is not the rule asked for.",
+    "Count the epochs since the best one; stop when the count reaches `patience`.",
+    symptom="Training stops one epoch earlier or later than the patience says.",
+)
+_add(
+    "early-stop-compares-previous",
+    "Early stopping compares with the previous epoch",
+    "An epoch that beats the one before it but not the best so far is no improvement; resetting "
+    "the patience there lets training run on along a noisy plateau.",
+    "Compare each validation loss with the best one so far.",
+    symptom="Training runs on long after the validation loss stopped improving.",
+)
 
 
 # --- Notebook 10: debugging ----------------------------------------------------------
 _section("Notebook 10: debugging")
-_add("zero-grad-after-backward", "zero_grad() between backward() and step()",
-     "zero_grad() clears the gradients that backward() just computed, so step() finds none.",
-     "Order: zero_grad(), forward, loss, backward(), step(); zero_grad() comes before backward().",
-     symptom="The parameters never change and the loss stays where it started. No error.")
-_add("not-probabilities", "Scores returned where probabilities were asked",
-     "Logits and log-probabilities are not probabilities: they can be negative or above 1, and a "
-     "sample's class probabilities must add up to 1.",
-     "Turn logits into probabilities at the end: torch.sigmoid for one output, "
-     "F.softmax(logits, dim=1) for classes.",
-     symptom="'Probabilities' below 0 or above 1, or rows that do not add up to 1.")
-_add("softmax-wrong-dim", "Softmax over the wrong axis",
-     "softmax(dim=0) normalises each class over the batch: a sample's probabilities then depend on "
-     "the other samples, and its own do not add up to 1.",
-     "Normalise over the classes, the last axis of an (N, C) tensor: F.softmax(logits, dim=1).",
-     symptom="The rows do not add up to 1, and a sample's probabilities change when it is predicted "
-             "alone or in another batch. No error.")
-_add("train-mode-not-restored", "Model left in eval mode after evaluating",
-     "model.eval() switches dropout off until model.train() switches it on again; training after an "
-     "evaluation then runs without dropout.",
-     "Call model.train() again at the end of the evaluation (or right before the next epoch).",
-     symptom="After the first evaluation, training runs without dropout and the model overfits "
-             "more. No error.")
-_add("flatten-without-transpose", "Flattened without swapping the axes",
-     "Flattening (B, C, T) without the transpose, or reading it with view(B, T, C), which moves no "
-     "element, keeps the channels' order: the shape is right, the order is not.",
-     "Keep the transpose and flatten with .reshape(B, -1) (or .contiguous().view(B, -1)).",
-     symptom="The error is gone, but the features come in another order and the values are "
-             "scrambled. No error.")
-_add("integer-division", "Integer division where a fraction was meant",
-     "// rounds down: a count of 93 out of 100 gives 0, not 0.93.",
-     "Divide with /, or convert to float first: correct.float().mean().",
-     symptom="An accuracy (or a share) that is always 0, or 1 when everything is right.")
-_add("scheduler-not-stepped", "Learning-rate scheduler never stepped",
-     "The schedule only moves when scheduler.step() is called; without it the rate stays at its "
-     "start value.",
-     "Call scheduler.step() once per epoch, after that epoch's optimizer steps.",
-     symptom="The learning rate never changes: optimizer.param_groups[0]['lr'] is the starting "
-             "value in every epoch.")
+_add(
+    "zero-grad-after-backward",
+    "zero_grad() between backward() and step()",
+    "zero_grad() clears the gradients that backward() just computed, so step() finds none.",
+    "Order: zero_grad(), forward, loss, backward(), step(); zero_grad() comes before backward().",
+    symptom="The parameters never change and the loss stays where it started. No error.",
+)
+_add(
+    "not-probabilities",
+    "Scores returned where probabilities were asked",
+    "Logits and log-probabilities are not probabilities: they can be negative or above 1, and a "
+    "sample's class probabilities must add up to 1.",
+    "Turn logits into probabilities at the end: torch.sigmoid for one output, F.softmax(logits, dim=1) for classes.",
+    symptom="'Probabilities' below 0 or above 1, or rows that do not add up to 1.",
+)
+_add(
+    "softmax-wrong-dim",
+    "Softmax over the wrong axis",
+    "softmax(dim=0) normalises each class over the batch: a sample's probabilities then depend on "
+    "the other samples, and its own do not add up to 1.",
+    "Normalise over the classes, the last axis of an (N, C) tensor: F.softmax(logits, dim=1).",
+    symptom="The rows do not add up to 1, and a sample's probabilities change when it is predicted "
+    "alone or in another batch. No error.",
+)
+_add(
+    "train-mode-not-restored",
+    "Model left in eval mode after evaluating",
+    "model.eval() switches dropout off until model.train() switches it on again; training after an "
+    "evaluation then runs without dropout.",
+    "Call model.train() again at the end of the evaluation (or right before the next epoch).",
+    symptom="After the first evaluation, training runs without dropout and the model overfits more. No error.",
+)
+_add(
+    "flatten-without-transpose",
+    "Flattened without swapping the axes",
+    "Flattening (B, C, T) without the transpose, or reading it with view(B, T, C), which moves no "
+    "element, keeps the channels' order: the shape is right, the order is not.",
+    "Keep the transpose and flatten with .reshape(B, -1) (or .contiguous().view(B, -1)).",
+    symptom="The error is gone, but the features come in another order and the values are scrambled. No error.",
+)
+_add(
+    "integer-division",
+    "Integer division where a fraction was meant",
+    "// rounds down: a count of 93 out of 100 gives 0, not 0.93.",
+    "Divide with /, or convert to float first: correct.float().mean().",
+    symptom="An accuracy (or a share) that is always 0, or 1 when everything is right.",
+)
+_add(
+    "scheduler-not-stepped",
+    "Learning-rate scheduler never stepped",
+    "The schedule only moves when scheduler.step() is called; without it the rate stays at its start value.",
+    "Call scheduler.step() once per epoch, after that epoch's optimizer steps.",
+    symptom="The learning rate never changes: optimizer.param_groups[0]['lr'] is the starting value in every epoch.",
+)
 
 if __name__ == "__main__":
     if sys.argv[1:] != ["--markdown"]:

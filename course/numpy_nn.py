@@ -103,7 +103,7 @@ class MSE:
         if pred.shape != target.shape:
             raise ValueError(f"pred {pred.shape} and target {target.shape} differ")
         self._diff = pred - target
-        return float(np.mean(self._diff ** 2))
+        return float(np.mean(self._diff**2))
 
     def backward(self) -> np.ndarray:
         return 2.0 * self._diff / self._diff.size

@@ -34,13 +34,24 @@ def _axes(ax=None):
     return ax
 
 
-def curves(series: dict[str, Sequence[float]], xlabel: str = "epoch", ylabel: str = "loss",
-           title: str | None = None, logy: bool = False, ax=None):
+def curves(
+    series: dict[str, Sequence[float]],
+    xlabel: str = "epoch",
+    ylabel: str = "loss",
+    title: str | None = None,
+    logy: bool = False,
+    ax=None,
+):
     """Several named curves on one axes (learning curves, schedules); returns the axes."""
     ax = _axes(ax)
     for i, (name, ys) in enumerate(series.items()):
-        ax.plot(range(len(ys)), list(ys), label=name, color=PALETTE[i % len(PALETTE)],
-                linestyle=LINESTYLES[i % len(LINESTYLES)])
+        ax.plot(
+            range(len(ys)),
+            list(ys),
+            label=name,
+            color=PALETTE[i % len(PALETTE)],
+            linestyle=LINESTYLES[i % len(LINESTYLES)],
+        )
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if logy:
@@ -52,8 +63,15 @@ def curves(series: dict[str, Sequence[float]], xlabel: str = "epoch", ylabel: st
     return ax
 
 
-def scatter_fit(x: Iterable[float], y: Iterable[float], lines: dict[str, tuple[Sequence[float], Sequence[float]]],
-                xlabel: str = "x", ylabel: str = "y", title: str | None = None, ax=None):
+def scatter_fit(
+    x: Iterable[float],
+    y: Iterable[float],
+    lines: dict[str, tuple[Sequence[float], Sequence[float]]],
+    xlabel: str = "x",
+    ylabel: str = "y",
+    title: str | None = None,
+    ax=None,
+):
     """Data points and named lines (e.g. the true line and the fit); returns the axes."""
     ax = _axes(ax)
     ax.scatter(list(x), list(y), s=12, color=PALETTE[5], label="data", marker="o")
@@ -67,8 +85,17 @@ def scatter_fit(x: Iterable[float], y: Iterable[float], lines: dict[str, tuple[S
     return ax
 
 
-def decision_boundary(predict, X, y, resolution: int = 200, margin: float = 0.5, ax=None,
-                      xlabel: str = "x1", ylabel: str = "x2", title: str | None = None):
+def decision_boundary(
+    predict,
+    X,
+    y,
+    resolution: int = 200,
+    margin: float = 0.5,
+    ax=None,
+    xlabel: str = "x1",
+    ylabel: str = "x2",
+    title: str | None = None,
+):
     """Shade where ``predict`` (a function of an (N, 2) float tensor returning
     probabilities) says class 1, and draw the points with a marker per class."""
     import torch
@@ -77,8 +104,9 @@ def decision_boundary(predict, X, y, resolution: int = 200, margin: float = 0.5,
     X = torch.as_tensor(X, dtype=torch.float32).cpu()
     y = torch.as_tensor(y).reshape(-1).cpu()
     lo, hi = X.min(0).values - margin, X.max(0).values + margin
-    gx, gy = torch.meshgrid(torch.linspace(lo[0], hi[0], resolution),
-                            torch.linspace(lo[1], hi[1], resolution), indexing="xy")
+    gx, gy = torch.meshgrid(
+        torch.linspace(lo[0], hi[0], resolution), torch.linspace(lo[1], hi[1], resolution), indexing="xy"
+    )
     grid = torch.stack([gx.reshape(-1), gy.reshape(-1)], dim=1)
     with torch.no_grad():
         p = torch.as_tensor(predict(grid)).reshape(resolution, resolution).cpu()

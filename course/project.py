@@ -34,4 +34,6 @@ def file_url(path: str) -> str:
 
 def colab_url(notebook_path: str) -> str:
     """The "Open in Colab" address of a notebook in the repository (e.g. notebooks/01_tensors.ipynb)."""
-    return f"https://colab.research.google.com/github/{REPOSITORY.split('github.com/')[1]}/blob/{BRANCH}/{notebook_path}"
+    return (
+        f"https://colab.research.google.com/github/{REPOSITORY.split('github.com/')[1]}/blob/{BRANCH}/{notebook_path}"
+    )

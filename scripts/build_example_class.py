@@ -1,9 +1,9 @@
 """Build the example class (autograder/example_class.py): submissions.zip and roster.csv.
 
-    python scripts/build_example_class.py [OUT_DIR]              the hand-in only (default: out/example_class)
-    python scripts/build_example_class.py OUT_DIR --course DIR   also set up an nbgrader course in DIR with
-                                                                 nbgrader's tools (config, late policy,
-                                                                 generate, roster, due dates) and collect
+python scripts/build_example_class.py [OUT_DIR]              the hand-in only (default: out/example_class)
+python scripts/build_example_class.py OUT_DIR --course DIR   also set up an nbgrader course in DIR with
+                                                             nbgrader's tools (config, late policy,
+                                                             generate, roster, due dates) and collect
 """
 
 import argparse

@@ -29,8 +29,9 @@ ROOT = Path(__file__).resolve().parent.parent
 def _execute(path: Path, allow_errors: bool) -> tuple[float, nbformat.NotebookNode]:
     nb = nbformat.read(path, as_version=4)
     t0 = time.perf_counter()
-    NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=allow_errors,
-                   resources={"metadata": {"path": str(ROOT)}}).execute()
+    NotebookClient(
+        nb, timeout=600, kernel_name="python3", allow_errors=allow_errors, resources={"metadata": {"path": str(ROOT)}}
+    ).execute()
     return time.perf_counter() - t0, nb
 
 
@@ -61,6 +62,7 @@ def main(argv: list[str]) -> int:
     log = []
 
     import course  # the device line, as the notebooks will print it
+
     print(course.env.describe(course.device()))
     runs = [("solution", p) for p in sorted((ROOT / "solutions").glob("*.ipynb"))]
     runs += [("release", p) for p in sorted((ROOT / "notebooks").glob("*.ipynb"))]

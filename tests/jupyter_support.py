@@ -30,8 +30,18 @@ def jupyter(app: str, root: Path, home: Path, *args: str, env: dict[str, str] | 
     Jupyter config dir is ``home/.jupyter`` and its log ``home/<app>.log``.
     """
     port, token = _free_port(), secrets.token_hex(16)
-    cmd = [sys.executable, "-m", "jupyter", app, "--no-browser", f"--port={port}", "--ip=127.0.0.1",
-           f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}", *args]
+    cmd = [
+        sys.executable,
+        "-m",
+        "jupyter",
+        app,
+        "--no-browser",
+        f"--port={port}",
+        "--ip=127.0.0.1",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={root}",
+        *args,
+    ]
     if os.geteuid() == 0:
         cmd.append("--allow-root")
     env = dict(os.environ, JUPYTER_CONFIG_DIR=str(home / ".jupyter"), **(env or {}))

@@ -63,8 +63,9 @@ def replace_answers(notebook: Path, answers: dict[str, str]) -> nbformat.Noteboo
     return nb
 
 
-def autograde_class(root: Path, sources: list[Path], students: dict[str, dict[str, nbformat.NotebookNode]],
-                    secret: str | None = None) -> dict[str, dict[str, Graded]]:
+def autograde_class(
+    root: Path, sources: list[Path], students: dict[str, dict[str, nbformat.NotebookNode]], secret: str | None = None
+) -> dict[str, dict[str, Graded]]:
     """Release ``sources``, submit each student's notebooks, autograde, read the gradebook.
 
     ``students``: student id -> {assignment: notebook}. Returns student -> assignment -> Graded.

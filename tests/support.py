@@ -42,8 +42,9 @@ def cell_source(path: Path, grade_id: str) -> str:
 
 
 def strip_solution_markers(source: str) -> str:
-    return "\n".join(line for line in source.splitlines()
-                     if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION"))
+    return "\n".join(
+        line for line in source.splitlines() if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION")
+    )
 
 
 def variant_module(notebook_key: str):
@@ -98,6 +99,7 @@ def hardcoded_answers(exercise, reference: tuple) -> tuple:
             out = reference[i](*args, **kwargs)
             recorded.append((i, _frozen_copy(out)))
             return out
+
         return call
 
     for case in cases:
@@ -114,6 +116,7 @@ def hardcoded_answers(exercise, reference: tuple) -> tuple:
             out = outputs[state["n"] % len(outputs)]
             state["n"] += 1
             return _frozen_copy(out)
+
         return call
 
     return tuple(replay(i) for i in range(len(reference)))
@@ -156,8 +159,13 @@ def run_like_a_student(path: Path, timeout: int = 600):
 
     nb = nbformat.read(path, as_version=4)
     with _students_environment():
-        NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=True,
-                       resources={"metadata": {"path": str(Path(path).parent)}}).execute()
+        NotebookClient(
+            nb,
+            timeout=timeout,
+            kernel_name="python3",
+            allow_errors=True,
+            resources={"metadata": {"path": str(Path(path).parent)}},
+        ).execute()
     return nb
 
 

@@ -20,7 +20,9 @@ from course.checks import load_all
 from support import ROOT, variant_answers
 from variants.correct import CORRECT, NOT_IMPROVED
 
-_spec = importlib.util.spec_from_file_location("behaviour_calibration", ROOT / "benchmarks" / "behaviour_calibration.py")
+_spec = importlib.util.spec_from_file_location(
+    "behaviour_calibration", ROOT / "benchmarks" / "behaviour_calibration.py"
+)
 calibration = sys.modules["behaviour_calibration"] = importlib.util.module_from_spec(_spec)  # dataclasses need it
 _spec.loader.exec_module(calibration)
 

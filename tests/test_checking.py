@@ -47,6 +47,7 @@ def double_ex():
 
 # --- results and rendering --------------------------------------------------------
 
+
 def test_pass_is_said_in_words_and_symbol(double_ex):
     r = double_ex.evaluate(lambda x: x * 2)
     assert r.passed and r.points == 2 and r.status == "passed"
@@ -91,6 +92,7 @@ def test_result_record_has_the_fields_a_grader_needs(double_ex):
 
 
 # --- modes ------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("mode", ["autograde", "validate"])
 def test_grade_raises_under_grading_and_returns_none_on_pass(double_ex, capsys, monkeypatch, mode):
@@ -200,6 +202,7 @@ def test_duplicate_exercise_ids_are_refused():
 
 # --- exact types: spoofing is rejected -------------------------------------------
 
+
 class SubTensor(torch.Tensor):
     pass
 
@@ -224,12 +227,15 @@ class LyingFloat(float):
         return True
 
 
-@pytest.mark.parametrize("spoof", [
-    lambda x: (x * 2).as_subclass(SubTensor),
-    lambda x: AlwaysEqual(),
-    lambda x: (x * 2).numpy(),
-    lambda x: (x * 2).tolist(),
-])
+@pytest.mark.parametrize(
+    "spoof",
+    [
+        lambda x: (x * 2).as_subclass(SubTensor),
+        lambda x: AlwaysEqual(),
+        lambda x: (x * 2).numpy(),
+        lambda x: (x * 2).tolist(),
+    ],
+)
 def test_look_alikes_do_not_pass(double_ex, spoof):
     r = double_ex.evaluate(spoof)
     assert not r.passed and r.code == "wrong-type"
@@ -246,14 +252,17 @@ def test_number_checks_reject_float_subclasses():
         v.number(True, "x")
 
 
-@pytest.mark.parametrize("value, code, words", [
-    ((0.5, 0.25), None, None),
-    ([0.5], "wrong-shape", "has 1 entries; expected 2 losses, one per epoch"),
-    ("0.5 0.25", "wrong-type", "should be a list of losses"),
-    ([0.5, describe(torch.tensor(0.25))], "wrong-type", "Use .item()"),
-    ([0.5, describe(torch.tensor(0.25, requires_grad=True) * 2)], "loss-history-tensors", "attached to the graph"),
-    ([0.5, True], "wrong-type", "one entry is a bool"),
-])
+@pytest.mark.parametrize(
+    "value, code, words",
+    [
+        ((0.5, 0.25), None, None),
+        ([0.5], "wrong-shape", "has 1 entries; expected 2 losses, one per epoch"),
+        ("0.5 0.25", "wrong-type", "should be a list of losses"),
+        ([0.5, describe(torch.tensor(0.25))], "wrong-type", "Use .item()"),
+        ([0.5, describe(torch.tensor(0.25, requires_grad=True) * 2)], "loss-history-tensors", "attached to the graph"),
+        ([0.5, True], "wrong-type", "one entry is a bool"),
+    ],
+)
 def test_a_list_of_numbers_names_its_usual_wrong_forms(value, code, words):
     from course.checking.judge import Judge
 
@@ -274,6 +283,7 @@ def test_unknown_misconception_code_is_a_checker_bug():
 
 # --- the catalogue ----------------------------------------------------------------
 
+
 def test_catalogue_entries_are_complete():
     assert len(CATALOGUE) >= 40
     for code, m in CATALOGUE.items():
@@ -291,19 +301,25 @@ def _message_of(fn):
     raise AssertionError("expected an error")
 
 
-@pytest.mark.parametrize("code,fn", [
-    ("mean-on-int", lambda: torch.tensor([1, 2, 3]).mean()),
-    ("view-non-contiguous", lambda: torch.randn(2, 3).t().view(6)),
-    ("numpy-requires-grad", lambda: torch.ones(2, requires_grad=True).numpy()),
-    ("numpy-on-gpu", lambda: torch.ones(2, device="meta").numpy()),  # the GPU's message, with "meta" for "cuda:0"
-    ("backward-non-scalar", lambda: (torch.ones(2, requires_grad=True) * 2).backward()),
-    ("detached-graph", lambda: torch.ones(2).sum().backward()),
-    ("shape-mismatch-linear", lambda: torch.nn.Linear(3, 2)(torch.ones(4, 5))),
-    ("float64-not-float32", lambda: torch.nn.Linear(3, 2)(torch.ones(4, 3, dtype=torch.float64))),
-    ("ce-float-targets", lambda: torch.nn.functional.cross_entropy(torch.randn(4, 3), torch.tensor([0., 1, 2, 1]))),
-    ("device-mismatch", lambda: torch.ones(2) + torch.ones(2, device="meta")),
-    ("saved-whole-model", lambda: torch.load(_saved(torch.nn.Linear(2, 1)))),
-])
+@pytest.mark.parametrize(
+    "code,fn",
+    [
+        ("mean-on-int", lambda: torch.tensor([1, 2, 3]).mean()),
+        ("view-non-contiguous", lambda: torch.randn(2, 3).t().view(6)),
+        ("numpy-requires-grad", lambda: torch.ones(2, requires_grad=True).numpy()),
+        ("numpy-on-gpu", lambda: torch.ones(2, device="meta").numpy()),  # the GPU's message, with "meta" for "cuda:0"
+        ("backward-non-scalar", lambda: (torch.ones(2, requires_grad=True) * 2).backward()),
+        ("detached-graph", lambda: torch.ones(2).sum().backward()),
+        ("shape-mismatch-linear", lambda: torch.nn.Linear(3, 2)(torch.ones(4, 5))),
+        ("float64-not-float32", lambda: torch.nn.Linear(3, 2)(torch.ones(4, 3, dtype=torch.float64))),
+        (
+            "ce-float-targets",
+            lambda: torch.nn.functional.cross_entropy(torch.randn(4, 3), torch.tensor([0.0, 1, 2, 1])),
+        ),
+        ("device-mismatch", lambda: torch.ones(2) + torch.ones(2, device="meta")),
+        ("saved-whole-model", lambda: torch.load(_saved(torch.nn.Linear(2, 1)))),
+    ],
+)
 def test_real_pytorch_errors_are_named(code, fn):
     assert match_error(_message_of(fn)) == code
 
@@ -327,6 +343,7 @@ def test_real_pytorch_warnings_are_named():
 
 # --- plain-data values --------------------------------------------------------------
 
+
 def test_describe_keeps_tensor_facts_and_copies_data():
     x = torch.ones(2, 3, requires_grad=True)
     y = (x * 2).t()
@@ -346,9 +363,16 @@ def test_describe_turns_unknown_objects_opaque():
 
 
 def test_encode_decode_round_trip_without_pickle():
-    value = describe({"t": torch.arange(6.0).reshape(2, 3), "n": 3, "f": float("nan"),
-                      "tup": (torch.zeros(1, dtype=torch.int64), "x"), "dev": torch.device("cpu"),
-                      "meta": torch.ones(2, device="meta")})
+    value = describe(
+        {
+            "t": torch.arange(6.0).reshape(2, 3),
+            "n": 3,
+            "f": float("nan"),
+            "tup": (torch.zeros(1, dtype=torch.int64), "x"),
+            "dev": torch.device("cpu"),
+            "meta": torch.ones(2, device="meta"),
+        }
+    )
     obj, tensors = encode(value)
     import json
 

@@ -63,8 +63,11 @@ def wheel(tmp_path_factory) -> Path:
             src.mkdir(exist_ok=True)
             shutil.copy(ROOT / name, src / name)
     env = {**os.environ, "PIP_NO_INDEX": "1", "PIP_CONFIG_FILE": os.devnull}
-    _run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", src, "-w", tmp / "dist"],
-         env, tmp)
+    _run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", src, "-w", tmp / "dist"],
+        env,
+        tmp,
+    )
     (built,) = (tmp / "dist").glob("pytorch_course-*.whl")
     _newer_torch(tmp / "dist")
     return built
@@ -98,16 +101,29 @@ def colab(tmp_path_factory, wheel):
     (site_packages / "_preinstalled.pth").write_text(f"{preinstalled}\n")
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "PYTHON", "VIRTUAL_ENV", "CONDA"))}
-    env.update(PATH=f"{venv / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}", VIRTUAL_ENV=str(venv),
-               COURSE_WHEEL=str(wheel), PIP_NO_INDEX="1", PIP_FIND_LINKS=str(wheel.parent), PIP_CONFIG_FILE=os.devnull,
-               PIP_NO_CACHE_DIR="1", PIP_DISABLE_PIP_VERSION_CHECK="1")
+    env.update(
+        PATH=f"{venv / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
+        VIRTUAL_ENV=str(venv),
+        COURSE_WHEEL=str(wheel),
+        PIP_NO_INDEX="1",
+        PIP_FIND_LINKS=str(wheel.parent),
+        PIP_CONFIG_FILE=os.devnull,
+        PIP_NO_CACHE_DIR="1",
+        PIP_DISABLE_PIP_VERSION_CHECK="1",
+    )
     work = tmp / "work"  # the notebook's folder: not the repository, so `course` is not on its path
     work.mkdir()
     kernels = tmp / "kernels"
     (kernels / "colab").mkdir(parents=True)
-    (kernels / "colab" / "kernel.json").write_text(json.dumps({
-        "argv": [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "Colab-like", "language": "python"}))
+    (kernels / "colab" / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "Colab-like",
+                "language": "python",
+            }
+        )
+    )
     return {"python": python, "site": site_packages, "env": env, "work": work, "kernels": kernels, "wheel": wheel}
 
 
@@ -122,8 +138,7 @@ def _torch_line(freeze: list[str]) -> str:
 
 def _snapshot(site: Path) -> dict[str, int]:
     """Every file of the venv's site-packages with its mtime (bytecode caches aside)."""
-    return {str(p.relative_to(site)): p.stat().st_mtime_ns for p in site.rglob("*")
-            if "__pycache__" not in p.parts}
+    return {str(p.relative_to(site)): p.stat().st_mtime_ns for p in site.rglob("*") if "__pycache__" not in p.parts}
 
 
 def _execute(nb, colab):
@@ -131,10 +146,12 @@ def _execute(nb, colab):
     from jupyter_client.manager import AsyncKernelManager
     from nbclient import NotebookClient
 
-    km = AsyncKernelManager(kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(colab["kernels"])]),
-                            kernel_name="colab")
-    NotebookClient(nb, km=km, timeout=180, allow_errors=True,
-                   resources={"metadata": {"path": str(colab["work"])}}).execute(env=colab["env"])
+    km = AsyncKernelManager(
+        kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(colab["kernels"])]), kernel_name="colab"
+    )
+    NotebookClient(
+        nb, km=km, timeout=180, allow_errors=True, resources={"metadata": {"path": str(colab["work"])}}
+    ).execute(env=colab["env"])
     return nb
 
 
@@ -153,8 +170,10 @@ def _bootstrap_text(nb) -> str:
 
 
 def _import_course(colab) -> subprocess.CompletedProcess:
-    code = ("import course, importlib.metadata as m; d = m.distribution('pytorch-course'); "
-            "print(course.__file__); print(course.__version__); print(d.read_text('direct_url.json'))")
+    code = (
+        "import course, importlib.metadata as m; d = m.distribution('pytorch-course'); "
+        "print(course.__file__); print(course.__version__); print(d.read_text('direct_url.json'))"
+    )
     return _run([colab["python"], "-c", code], colab["env"], colab["work"], check=False)
 
 
@@ -171,6 +190,7 @@ def test_bootstrap_installs_course_offline_and_leaves_torch_alone(colab):
     setup = SETUP_LINE.search(_bootstrap_text(nb))
     assert setup, _bootstrap_text(nb)
     import torch
+
     assert setup.group(1, 2, 4) == (platform.python_version(), torch.__version__, __version__)
 
     after = _import_course(colab)
@@ -182,8 +202,9 @@ def test_bootstrap_installs_course_offline_and_leaves_torch_alone(colab):
     freeze_after = _freeze(colab)
     assert _torch_line(freeze_after) == _torch_line(freeze_before)
     added = set(freeze_after) - set(freeze_before)
-    assert set(freeze_before) <= set(freeze_after) and len(added) == 1 and added.pop().startswith("pytorch-course"), \
+    assert set(freeze_before) <= set(freeze_after) and len(added) == 1 and added.pop().startswith("pytorch-course"), (
         "the bootstrap installed or changed something besides the course"
+    )
 
     # Run again (a new session): `course` is found, pip does not run, nothing changes.
     site_before = _snapshot(colab["site"])
@@ -196,8 +217,10 @@ def test_bootstrap_installs_course_offline_and_leaves_torch_alone(colab):
 
 
 BADGE_URL = re.compile(r"\[!\[Open In Colab\]\([^)]*\)\]\((?P<url>[^)\s]+)\)")
-COLAB_FORM = re.compile(r"https://colab\.research\.google\.com/github/(?P<owner>[\w.-]+)/(?P<repo>[\w.-]+)"
-                        r"/blob/(?P<branch>[\w./-]+?)/(?P<path>notebooks/[\w.-]+\.ipynb)")
+COLAB_FORM = re.compile(
+    r"https://colab\.research\.google\.com/github/(?P<owner>[\w.-]+)/(?P<repo>[\w.-]+)"
+    r"/blob/(?P<branch>[\w./-]+?)/(?P<path>notebooks/[\w.-]+\.ipynb)"
+)
 
 
 @pytest.mark.parametrize("path", sorted(NOTEBOOKS.glob("*.ipynb")), ids=lambda p: p.stem)

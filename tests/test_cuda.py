@@ -19,8 +19,10 @@ from course.checks import nb01, nb03
 from course.misconceptions import match_error
 from support import solution_answers
 
-pytestmark = [pytest.mark.cuda,
-              pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device on this machine")]
+pytestmark = [
+    pytest.mark.cuda,
+    pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device on this machine"),
+]
 
 
 def test_setup_picks_cuda_and_names_the_card(monkeypatch, capsys):
@@ -38,13 +40,16 @@ def _message(action) -> str:
     return str(info.value)
 
 
-@pytest.mark.parametrize("mistake, code", [
-    ("cuda tensor + cpu tensor", "device-mismatch"),
-    ("cuda model, cpu batch", "device-mismatch"),
-    ("cpu model, cuda batch", "device-mismatch"),
-    ("cuda tensor .numpy()", "numpy-on-gpu"),
-    ("cuda tensor that requires grad .numpy()", "numpy-on-gpu"),  # the device is checked first
-])
+@pytest.mark.parametrize(
+    "mistake, code",
+    [
+        ("cuda tensor + cpu tensor", "device-mismatch"),
+        ("cuda model, cpu batch", "device-mismatch"),
+        ("cpu model, cuda batch", "device-mismatch"),
+        ("cuda tensor .numpy()", "numpy-on-gpu"),
+        ("cuda tensor that requires grad .numpy()", "numpy-on-gpu"),  # the device is checked first
+    ],
+)
 def test_real_cuda_errors_are_named_by_the_catalogue(mistake, code):
     cuda = torch.device("cuda")
     actions = {

@@ -235,9 +235,7 @@ def test_openml_path_gives_the_same_frame(monkeypatch, capsys, network_allowed, 
     found = {"did": 1590, "name": "adult", "version": 2, "status": "active"}
     api = "/api/v1/json/data"
     routes = {
-        f"{api}/list/data_name/adult/limit/2/data_version/2": json.dumps(
-            {"data": {"dataset": [found]}}
-        ).encode(),
+        f"{api}/list/data_name/adult/limit/2/data_version/2": json.dumps({"data": {"dataset": [found]}}).encode(),
         f"{api}/features/1590": fixture("api-v1-jdf-1590.json.gz"),
         f"{api}/qualities/1590": fixture("api-v1-jdq-1590.json.gz"),
         "/data/v1/download/1595261/adult.arff": arff,

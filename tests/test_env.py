@@ -88,10 +88,17 @@ def test_one_thread_restores_the_setting():
     assert torch.get_num_threads() == before
 
 
-@pytest.mark.parametrize("a, b, same", [
-    ("cpu", "cpu", True), ("cpu", torch.device("cpu"), True), ("cpu", "meta", False),
-    ("cuda", "cuda:0", True),  # a tensor made with device="cuda" reports cuda:0
-    ("cuda:1", "cuda:0", False), ("cuda:0", "cpu", False), ("mps", "mps:0", True),
-])
+@pytest.mark.parametrize(
+    "a, b, same",
+    [
+        ("cpu", "cpu", True),
+        ("cpu", torch.device("cpu"), True),
+        ("cpu", "meta", False),
+        ("cuda", "cuda:0", True),  # a tensor made with device="cuda" reports cuda:0
+        ("cuda:1", "cuda:0", False),
+        ("cuda:0", "cpu", False),
+        ("mps", "mps:0", True),
+    ],
+)
 def test_same_device_reads_a_plain_cuda_as_the_current_card(a, b, same):
     assert env.same_device(a, b) is same and env.same_device(b, a) is same

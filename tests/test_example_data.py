@@ -15,10 +15,12 @@ STALE = "stale: run `.venv/bin/python scripts/refresh_example_class.py` and comm
 
 def test_the_notebooks_are_the_repositorys():
     for assignment in ASSIGNMENTS:
-        assert (EXAMPLE / "source" / f"{assignment}.ipynb").read_bytes() == \
-            (SOLUTIONS / f"{assignment}.ipynb").read_bytes(), STALE
-        assert (EXAMPLE / "release" / f"{assignment}.ipynb").read_bytes() == \
-            (NOTEBOOKS / f"{assignment}.ipynb").read_bytes(), STALE
+        assert (EXAMPLE / "source" / f"{assignment}.ipynb").read_bytes() == (
+            SOLUTIONS / f"{assignment}.ipynb"
+        ).read_bytes(), STALE
+        assert (EXAMPLE / "release" / f"{assignment}.ipynb").read_bytes() == (
+            NOTEBOOKS / f"{assignment}.ipynb"
+        ).read_bytes(), STALE
 
 
 def test_the_wrong_answers_are_the_first_variants():

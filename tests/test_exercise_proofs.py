@@ -16,7 +16,7 @@ import pytest
 import torch
 
 from course.checks import load_all
-from support import (hardcoded_answers, solution_answers, variant_answers, variant_module)
+from support import hardcoded_answers, solution_answers, variant_answers, variant_module
 
 EXERCISES = load_all()
 IDS = sorted(i for i in EXERCISES if i.startswith("nb"))
@@ -66,8 +66,9 @@ def _hidden_only(ex_id, code):
     return getattr(variant_module(ex_id.split(".")[0]), "HIDDEN_ONLY", {}).get(ex_id, {}).get(code)
 
 
-@pytest.mark.parametrize("ex_id,code,source", [pytest.param(e, c, src, id=f"{e}-{c}-{i}")
-                                               for i, (e, c, src) in enumerate(WRONG_CASES)])
+@pytest.mark.parametrize(
+    "ex_id,code,source", [pytest.param(e, c, src, id=f"{e}-{c}-{i}") for i, (e, c, src) in enumerate(WRONG_CASES)]
+)
 def test_wrong_answer_is_named_seen_before_submitting_and_loses_points(ex_id, code, source, monkeypatch):
     """Named by its misconception; the student's visible check already fails it (unless the
     variant file says why only hidden inputs can show it); the hidden cases take points for
@@ -98,8 +99,9 @@ def test_few_wrong_answers_end_in_the_generic_code(notebook):
     # the codes the variants declare: the test above proves that each ends in its declared code
     codes = [code for ex_id in IDS if ex_id.startswith(notebook + ".") for code, _ in _variants(ex_id)]
     generic = [code for code in codes if code == "wrong-values"]
-    assert codes and len(generic) <= GENERIC_SHARE * len(codes), \
+    assert codes and len(generic) <= GENERIC_SHARE * len(codes), (
         f"{notebook}: {len(generic)} of {len(codes)} wrong answers end in [wrong-values]; name their mistakes"
+    )
 
 
 @pytest.mark.parametrize("ex_id", IDS)

@@ -10,8 +10,7 @@ import sys
 import pytest
 
 from course.checking.result import CheckResult
-from course.misconceptions import (CATALOGUE, SHEET_PATH, SHEET_URL, Misconception, _slug, markdown, match_error,
-                                   url)
+from course.misconceptions import CATALOGUE, SHEET_PATH, SHEET_URL, Misconception, _slug, markdown, match_error, url
 from support import ROOT, SOLUTIONS
 
 SHEET = ROOT / SHEET_PATH
@@ -44,8 +43,16 @@ def test_every_entry_has_what_the_sheet_needs():
 def test_an_entry_without_symptom_or_message_is_reported():
     bare = Misconception("new-mistake", "A new mistake", "why", "fix", ("some error",), topic="T")
     assert [p.split(": ")[1][:12] for p in _problems([bare])] == ["no symptom= ", "has errors= "]
-    unmatched = Misconception("new-mistake", "A new mistake", "why", "fix", ("some error",),
-                              symptom="s", message="RuntimeError: another error", topic="T")
+    unmatched = Misconception(
+        "new-mistake",
+        "A new mistake",
+        "why",
+        "fix",
+        ("some error",),
+        symptom="s",
+        message="RuntimeError: another error",
+        topic="T",
+    )
     assert _problems([unmatched]) == ["new-mistake: its message= is named None by match_error"]
 
 
@@ -74,14 +81,22 @@ def test_the_check_box_links_the_named_mistake():
 
 
 def test_the_documented_command_writes_the_sheet():
-    out = subprocess.run([sys.executable, "-m", "course.misconceptions", "--markdown"], cwd=ROOT,
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "course.misconceptions", "--markdown"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert out == SHEET.read_text()
 
 
 def test_every_notebook_summary_links_the_sheet():
     for path in sorted(SOLUTIONS.glob("*.ipynb")):
-        summaries = ["".join(c["source"]) for c in json.loads(path.read_text())["cells"]
-                     if c["cell_type"] == "markdown" and "## Summary" in "".join(c["source"])]
+        summaries = [
+            "".join(c["source"])
+            for c in json.loads(path.read_text())["cells"]
+            if c["cell_type"] == "markdown" and "## Summary" in "".join(c["source"])
+        ]
         assert len(summaries) == 1, f"{path.name}: one summary cell"
         assert f"]({SHEET_URL})" in summaries[0], f"{path.name}: its summary does not link the cheat sheet"

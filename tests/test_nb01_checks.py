@@ -50,15 +50,19 @@ def test_other_ways_to_pick_and_mask_are_accepted(monkeypatch):
 
 
 def test_picking_each_rows_largest_logit_is_not_the_target():
-    result = nb01.ex1.evaluate(lambda logits, target: logits.max(dim=1).values,
-                               lambda x, mask: (x * mask).sum(1) / mask.sum(1))
+    result = nb01.ex1.evaluate(
+        lambda logits, target: logits.max(dim=1).values, lambda x, mask: (x * mask).sum(1) / mask.sum(1)
+    )
     assert not result.passed and result.code == "wrong-values" and "largest logit" in result.message, str(result)
 
 
-@pytest.mark.parametrize("answer,code", [
-    (lambda counts: counts.float().mean(dim=0), "wrong-reduction-dim"),
-    (lambda counts: counts.float().mean(dim=1, keepdim=True), "keepdim-mismatch"),
-])
+@pytest.mark.parametrize(
+    "answer,code",
+    [
+        (lambda counts: counts.float().mean(dim=0), "wrong-reduction-dim"),
+        (lambda counts: counts.float().mean(dim=1, keepdim=True), "keepdim-mismatch"),
+    ],
+)
 def test_reduction_mistakes_named_in_hidden_mode_without_values(answer, code, monkeypatch):
     monkeypatch.setenv("COURSE_SECRET", "charlie")
     result = nb01.ex2.evaluate(answer, hidden=True)
@@ -121,11 +125,17 @@ def test_computing_on_cpu_then_moving_fails_visibly_and_hidden(monkeypatch):
     assert hidden.points == 0 and hidden.code == "compute-then-move", str(hidden)
 
 
-@pytest.mark.parametrize("answer", [
-    lambda x, w, b, device: F.linear(x.to(device), w.to(device).t(), b.to(device)),
-    lambda x, w, b, device: torch.addmm(b.to(device), x.to(device), w.to(device)),
-    lambda x, w, b, device: x.float().contiguous().to(device) @ w.to(device) + b.to(device),  # no product on the CPU
-], ids=["linear", "addmm", "convert-then-move"])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        lambda x, w, b, device: F.linear(x.to(device), w.to(device).t(), b.to(device)),
+        lambda x, w, b, device: torch.addmm(b.to(device), x.to(device), w.to(device)),
+        lambda x, w, b, device: (
+            x.float().contiguous().to(device) @ w.to(device) + b.to(device)
+        ),  # no product on the CPU
+    ],
+    ids=["linear", "addmm", "convert-then-move"],
+)
 def test_computing_on_the_device_passes_however_written(answer):
     assert nb01.ex8.evaluate(answer).passed
     assert nb01.ex8.evaluate(answer, hidden=True).passed
@@ -138,12 +148,15 @@ def test_the_recorder_does_not_outlive_the_answer():
     assert not _get_current_function_mode_stack()
 
 
-@pytest.mark.parametrize("code,fn", [
-    ("cat-ndim-mismatch", lambda: torch.cat([torch.zeros(2, 3), torch.zeros(2)], dim=1)),
-    ("cat-size-mismatch", lambda: torch.cat([torch.zeros(2, 3), torch.zeros(1, 2)], dim=1)),
-    ("batched-matmul-shapes", lambda: torch.bmm(torch.zeros(3, 4, 5), torch.zeros(3, 2, 5))),
-    ("batched-matmul-shapes", lambda: torch.zeros(3, 4, 5) @ torch.zeros(3, 2, 5)),
-])
+@pytest.mark.parametrize(
+    "code,fn",
+    [
+        ("cat-ndim-mismatch", lambda: torch.cat([torch.zeros(2, 3), torch.zeros(2)], dim=1)),
+        ("cat-size-mismatch", lambda: torch.cat([torch.zeros(2, 3), torch.zeros(1, 2)], dim=1)),
+        ("batched-matmul-shapes", lambda: torch.bmm(torch.zeros(3, 4, 5), torch.zeros(3, 2, 5))),
+        ("batched-matmul-shapes", lambda: torch.zeros(3, 4, 5) @ torch.zeros(3, 2, 5)),
+    ],
+)
 def test_real_pytorch_errors_of_the_new_sections_are_named(code, fn):
     with pytest.raises(RuntimeError) as err:
         fn()
@@ -164,15 +177,19 @@ def test_joining_and_batched_products_accept_other_correct_forms(monkeypatch):
     for hidden in (False, True):
         assert nb01.ex9.evaluate(make_batch, split_batch, hidden=hidden).passed
         assert nb01.ex10.evaluate(many_linear, hidden=hidden).passed
-        assert nb01.ex10.evaluate(lambda x, W, b: torch.stack([x[r] @ W[r].T + b[r] for r in range(len(x))]),
-                                  hidden=hidden).passed
+        assert nb01.ex10.evaluate(
+            lambda x, W, b: torch.stack([x[r] @ W[r].T + b[r] for r in range(len(x))]), hidden=hidden
+        ).passed
 
 
 CHANGED = ("nb01.ex1", "nb01.ex8", "nb01.ex9", "nb01.ex10")
 
 
-@pytest.mark.parametrize("ex_id,code,source", [(e, c, s) for e in CHANGED for c, s in WRONG[e]],
-                         ids=lambda v: v if isinstance(v, str) and len(v) < 40 else "")
+@pytest.mark.parametrize(
+    "ex_id,code,source",
+    [(e, c, s) for e in CHANGED for c, s in WRONG[e]],
+    ids=lambda v: v if isinstance(v, str) and len(v) < 40 else "",
+)
 def test_the_visible_check_names_each_wrong_answer(ex_id, code, source):
     """Issue 20: what the hidden cases catch, the visible check catches first, by name."""
     ex = load_all()[ex_id]

@@ -90,7 +90,7 @@ def test_named_mistake_in_hidden_mode_shows_no_numbers(monkeypatch):
 
 def test_accumulation_example_of_the_notebook():
     x = torch.tensor(2.0, requires_grad=True)
-    (x ** 2).backward()
-    (x ** 3).backward()
+    (x**2).backward()
+    (x**3).backward()
     assert x.grad.item() == 16.0
     assert F.mse_loss(torch.tensor(0.5), torch.tensor(1.0)).item() == 0.25  # no 1/2 factor

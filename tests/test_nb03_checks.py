@@ -27,6 +27,7 @@ def _passes(ex, *answers):
 
 # -- other correct styles --------------------------------------------------------------
 
+
 class SimpleNetworkFunctional(nn.Module):
     """ReLU as a module attribute (registers no parameters) and F.linear inside nn.Linear."""
 
@@ -45,7 +46,7 @@ class MyLinearFLinear(nn.Module):
         super().__init__()
         self.weight = nn.Parameter(torch.empty(out_features, in_features))
         self.bias = nn.Parameter(torch.empty(out_features))
-        k = 1 / in_features ** 0.5
+        k = 1 / in_features**0.5
         nn.init.uniform_(self.weight, -k, k)
         nn.init.uniform_(self.bias, -k, k)
 
@@ -86,8 +87,13 @@ class RunningCenterReassign(nn.Module):
 def relu_stats_tensors(model, x):
     """Values as one-element tensors, hooks removed in a finally block."""
     stats = {}
-    handles = [m.register_forward_hook(lambda mod, inp, out, n=n: stats.__setitem__(n, [out.mean(), (out == 0).float().mean()]))
-               for n, m in model.named_modules() if isinstance(m, nn.ReLU)]
+    handles = [
+        m.register_forward_hook(
+            lambda mod, inp, out, n=n: stats.__setitem__(n, [out.mean(), (out == 0).float().mean()])
+        )
+        for n, m in model.named_modules()
+        if isinstance(m, nn.ReLU)
+    ]
     try:
         with torch.no_grad():
             model(x)
@@ -131,6 +137,7 @@ def test_other_correct_styles_pass(secret, monkeypatch):
 
 
 # -- look-alikes and other wrong shapes of answers --------------------------------------
+
 
 class _Sneaky(torch.Tensor):
     pass
@@ -186,7 +193,7 @@ def test_bias_missing_in_my_linear_is_reported_by_name():
     class NoBias(nn.Module):
         def __init__(self, in_features, out_features):
             super().__init__()
-            k = 1 / in_features ** 0.5
+            k = 1 / in_features**0.5
             self.weight = nn.Parameter(torch.empty(out_features, in_features).uniform_(-k, k))
 
         def forward(self, x):
@@ -201,8 +208,11 @@ def test_hooks_on_linear_layers_are_reported():
         stats, handles = {}, []
         for name, m in model.named_modules():
             if isinstance(m, nn.Linear):
-                handles.append(m.register_forward_hook(
-                    lambda mod, inp, out, n=name: stats.__setitem__(n, (out.mean().item(), 0.0))))
+                handles.append(
+                    m.register_forward_hook(
+                        lambda mod, inp, out, n=name: stats.__setitem__(n, (out.mean().item(), 0.0))
+                    )
+                )
         model(x)
         for h in handles:
             h.remove()
@@ -213,6 +223,7 @@ def test_hooks_on_linear_layers_are_reported():
 
 
 # -- hidden cases: the mistake is named, no expected value is shown ------------------------
+
 
 @pytest.mark.parametrize("secret", SECRETS)
 def test_hidden_failures_name_the_mistake_without_values(secret, monkeypatch):

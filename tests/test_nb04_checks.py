@@ -28,8 +28,9 @@ def test_tensor_subclass_is_refused():
 @pytest.mark.parametrize("secret", SECRETS)
 def test_broadcast_warning_is_named_in_hidden_mode_without_numbers(secret, monkeypatch):
     monkeypatch.setenv("COURSE_SECRET", secret)
-    result = nb04.ex3.evaluate(lambda pred, y, w: (w * F.mse_loss(pred, y, reduction="none")).sum() / w.sum(),
-                               hidden=True)
+    result = nb04.ex3.evaluate(
+        lambda pred, y, w: (w * F.mse_loss(pred, y, reduction="none")).sum() / w.sum(), hidden=True
+    )
     assert result.code == "target-shape-n-vs-n1", str(result)
     assert not re.search(r"expected -?\d", result.message), result.message
 

@@ -26,8 +26,10 @@ def test_solution_passes_many_hidden_draws(ex, monkeypatch):
         assert result.passed, f"{secret}: {result}"
 
 
-@pytest.mark.parametrize("ex_id,code", [("nb05.ex6", "scheduler-per-batch"), ("nb05.ex7", "sweep-shared-model"),
-                                        ("nb05.ex4", "optimizer-state-not-kept")])
+@pytest.mark.parametrize(
+    "ex_id,code",
+    [("nb05.ex6", "scheduler-per-batch"), ("nb05.ex7", "sweep-shared-model"), ("nb05.ex4", "optimizer-state-not-kept")],
+)
 def test_mistake_named_on_hidden_cases_without_values(ex_id, code, monkeypatch):
     ex = getattr(nb05, ex_id.split(".")[1])
     source = next(src for c, src in WRONG[ex_id] if c == code)
@@ -97,5 +99,3 @@ def test_sweep_reference_matches_a_real_training_loop():
             finals.append(loss.item())
         got = torch.tensor(finals, dtype=torch.float64)
         assert nb05._same_finals(Judge(), got, nb05._sweep(case))
-
-

@@ -23,7 +23,7 @@ def test_noise_check_gives_the_same_verdict_and_leaves_the_global_generator_alon
 
 
 def test_a_tensor_subclass_from_getitem_fails():
-    source = '''
+    source = """
 from torch.utils.data import Dataset
 
 
@@ -41,22 +41,22 @@ class TableDataset(Dataset):
 
     def __getitem__(self, i):
         return self.X[i], self.y[i]
-'''
+"""
     result = nb06.ex1.evaluate(*variant_answers(nb06.ex1, source))
     assert not result.passed and result.code == "getitem-shape-dtype", str(result)
 
 
 def test_split_may_return_index_tensors():
-    source = '''
+    source = """
 def split_indices(n, seed):
     perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
     return perm[n // 5:], perm[: n // 5]
-'''
+"""
     assert nb06.ex2.evaluate(*variant_answers(nb06.ex2, source)).passed
 
 
 def test_table_dataset_reading_rows_one_by_one_passes(monkeypatch):
-    source = '''
+    source = """
 from torch.utils.data import Dataset
 
 
@@ -71,7 +71,7 @@ class TableDataset(Dataset):
         row = self.frame.iloc[i]
         return (torch.tensor(row[self.features].to_numpy(dtype=np.float32)),
                 torch.tensor([row[self.target]], dtype=torch.float32))
-'''
+"""
     answers = variant_answers(nb06.ex1, source)
     assert nb06.ex1.evaluate(*answers).passed
     monkeypatch.setenv("COURSE_SECRET", "delta")
@@ -79,11 +79,11 @@ class TableDataset(Dataset):
 
 
 def test_hidden_messages_name_the_mistake_without_numbers(monkeypatch):
-    source = '''
+    source = """
 def batch_sizes(n, batch_size, drop_last):
     count = n // batch_size if drop_last else n // batch_size + 1
     return [batch_size] * (n // batch_size) + [n % batch_size] * (count - n // batch_size)
-'''
+"""
     monkeypatch.setenv("COURSE_SECRET", "echo")
     result = nb06.ex4.evaluate(*variant_answers(nb06.ex4, source), hidden=True)
     assert result.code == "batch-count-floor-ceil"
@@ -103,7 +103,7 @@ def test_the_batch_sizes_match_a_real_data_loader():
 
 
 def test_biased_std_is_accepted(monkeypatch):
-    source = '''
+    source = """
 from torch.utils.data import Dataset
 
 
@@ -122,7 +122,7 @@ class NormalizedDataset(Dataset):
 
     def __getitem__(self, i):
         return self.X[i], self.y[i]
-'''
+"""
     answers = variant_answers(nb06.ex3, source)
     assert nb06.ex3.evaluate(*answers).passed
     monkeypatch.setenv("COURSE_SECRET", "foxtrot")

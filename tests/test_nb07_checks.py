@@ -48,6 +48,7 @@ def test_least_squares_accepts_other_correct_methods(monkeypatch):
 
 def test_gradient_descent_is_not_a_closed_form():
     """A few hundred epochs of gradient descent do not reach the optimum: named by value, no code."""
+
     def by_descent(features, y):
         A = _design(features)
         c = torch.zeros(A.shape[1], requires_grad=True)

@@ -99,8 +99,10 @@ def fit_predict(train_df, test_df, epochs, seed):
 
 
 def test_predictions_as_numpy_or_subclass_are_refused():
-    for body in ("return np.zeros(len(test_df), dtype=np.int64)",
-                 "return torch.zeros(len(test_df), dtype=torch.long).as_subclass(Sneaky)"):
+    for body in (
+        "return np.zeros(len(test_df), dtype=np.int64)",
+        "return torch.zeros(len(test_df), dtype=torch.long).as_subclass(Sneaky)",
+    ):
         src = f"""
 class Sneaky(torch.Tensor):
     def __eq__(self, other):

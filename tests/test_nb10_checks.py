@@ -31,20 +31,27 @@ def _exercise(ex_id):
 
 def _lesson_code() -> list[str]:
     nb = json.loads((SOLUTIONS / "10_debugging.ipynb").read_text())
-    return ["".join(c["source"]) for c in nb["cells"]
-            if c["cell_type"] == "code" and not c.get("metadata", {}).get("nbgrader", {}).get("grade_id")]
+    return [
+        "".join(c["source"])
+        for c in nb["cells"]
+        if c["cell_type"] == "code" and not c.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+    ]
 
 
 @pytest.mark.parametrize("ex_id", EXERCISES)
 def test_first_wrong_answer_is_the_notebooks_broken_script(ex_id):
     """So the unfixed script, exactly as the notebook runs it, is proven to fail with its code."""
     code, source = WRONG[ex_id][0]
-    assert any(source.strip() in cell for cell in _lesson_code()), \
+    assert any(source.strip() in cell for cell in _lesson_code()), (
         f"{ex_id}: the first wrong answer [{code}] is not the broken script shown in the notebook"
+    )
 
 
-@pytest.mark.parametrize("ex_id,code,source", [(e, c, s) for e in EXERCISES for c, s in WRONG[e]],
-                         ids=[f"{e}-{c}-{i}" for e in EXERCISES for i, (c, _) in enumerate(WRONG[e])])
+@pytest.mark.parametrize(
+    "ex_id,code,source",
+    [(e, c, s) for e in EXERCISES for c, s in WRONG[e]],
+    ids=[f"{e}-{c}-{i}" for e in EXERCISES for i, (c, _) in enumerate(WRONG[e])],
+)
 def test_wrong_answer_loses_points_on_hidden_cases_named_the_same(ex_id, code, source, monkeypatch):
     ex = _exercise(ex_id)
     for secret in SECRETS:
@@ -55,15 +62,15 @@ def test_wrong_answer_loses_points_on_hidden_cases_named_the_same(ex_id, code, s
 
 
 _OTHER_FIXES = {
-    "nb10.ex1": '''
+    "nb10.ex1": """
 def accuracy(logits, y):
     return ((logits.argmax(dim=1) == y).sum() / len(y)).item()
-''',
-    "nb10.ex2": '''
+""",
+    "nb10.ex2": """
 def to_features(x):
     return x.permute(0, 2, 1).contiguous().view(x.shape[0], -1)
-''',
-    "nb10.ex3": '''
+""",
+    "nb10.ex3": """
 def train_line(model, X, y, lr, steps):
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
     losses = []
@@ -74,8 +81,8 @@ def train_line(model, X, y, lr, steps):
         model.zero_grad()
         losses.append(loss.item())
     return losses
-''',
-    "nb10.ex4": '''
+""",
+    "nb10.ex4": """
 class BinaryNet(nn.Module):
     def __init__(self):
         super().__init__()
@@ -89,8 +96,8 @@ class BinaryNet(nn.Module):
 def predict(model, X):
     with torch.no_grad():
         return (model(X) > 0).long().reshape(-1)
-''',
-    "nb10.ex5": '''
+""",
+    "nb10.ex5": """
 class ClassNet(nn.Module):
     def __init__(self, n_classes=3):
         super().__init__()
@@ -98,12 +105,12 @@ class ClassNet(nn.Module):
 
     def forward(self, x):
         return self.layers(x)
-''',
-    "nb10.ex6": '''
+""",
+    "nb10.ex6": """
 def class_proba(model, X):
     return torch.softmax(model(X).detach(), dim=-1)
-''',
-    "nb10.ex7": '''
+""",
+    "nb10.ex7": """
 def evaluate(model, X, y):
     was_training = model.training
     model.eval()
@@ -111,8 +118,8 @@ def evaluate(model, X, y):
         logits = model(X)
     model.train(was_training)
     return F.cross_entropy(logits, y).item(), (logits.argmax(dim=1) == y).float().mean().item()
-''',
-    "nb10.ex8": '''
+""",
+    "nb10.ex8": """
 def split_and_standardise(X, y, seed):
     gen = torch.Generator().manual_seed(seed)
     perm = torch.randperm(len(X), generator=gen)
@@ -120,8 +127,8 @@ def split_and_standardise(X, y, seed):
     train = X[perm[n_test:]]
     mean, std = train.mean(dim=0, keepdim=True), train.std(dim=0, unbiased=False, keepdim=True)
     return (train - mean) / std, y[perm[n_test:]], (X[perm[:n_test]] - mean) / std, y[perm[:n_test]]
-''',
-    "nb10.ex9": '''
+""",
+    "nb10.ex9": """
 def train_on(make_model, X, y, device, steps, lr):
     model = make_model()
     model.to(device)
@@ -134,8 +141,8 @@ def train_on(make_model, X, y, device, steps, lr):
         optimizer.step()
         losses.append(float(loss))
     return model, losses
-''',
-    "nb10.ex10": '''
+""",
+    "nb10.ex10": """
 def train_scheduled(model, batches, epochs, lr):
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
     scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=2, gamma=0.5)
@@ -151,7 +158,7 @@ def train_scheduled(model, batches, epochs, lr):
         history.append(sum(losses) / len(losses))
         scheduler.step()
     return history
-''',
+""",
 }
 
 

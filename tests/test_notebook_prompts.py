@@ -23,8 +23,7 @@ def _source(cell) -> str:
 
 def _asks(text: str) -> bool:
     """A prediction prompt whose answer sits in a closed <details> block with a summary."""
-    return ("Predict first" in text and text.count("<details>") == text.count("</details>") >= 1
-            and "<summary>" in text)
+    return "Predict first" in text and text.count("<details>") == text.count("</details>") >= 1 and "<summary>" in text
 
 
 @pytest.mark.parametrize("path", TOPICS, ids=[p.stem for p in TOPICS])

@@ -72,8 +72,11 @@ def graded(tmp_path_factory):
 def _written(src) -> set[str]:
     """Grade ids of the written answers (graded by hand) of a solution notebook."""
     nb = nbformat.read(src, as_version=4)
-    return {c.metadata["nbgrader"]["grade_id"] for c in nb.cells
-            if c.cell_type == "markdown" and c.metadata.get("nbgrader", {}).get("grade")}
+    return {
+        c.metadata["nbgrader"]["grade_id"]
+        for c in nb.cells
+        if c.cell_type == "markdown" and c.metadata.get("nbgrader", {}).get("grade")
+    }
 
 
 @pytest.mark.parametrize("src", SOURCES, ids=[s.stem for s in SOURCES])
@@ -83,8 +86,9 @@ def test_solution_earns_full_marks_and_runs_clean(graded, src):
     written = _written(src)
     assert g.max_total > 0, f"{src.name} has no graded cells"
     auto = {k for k in g.scores if k not in written}
-    assert all(g.scores[k] == g.max_scores[k] for k in auto), \
-        {k: (g.scores[k], g.outputs[k][-300:]) for k in auto if g.scores[k] < g.max_scores[k]}
+    assert all(g.scores[k] == g.max_scores[k] for k in auto), {
+        k: (g.scores[k], g.outputs[k][-300:]) for k in auto if g.scores[k] < g.max_scores[k]
+    }
     assert g.needs_manual == written, (g.needs_manual, written)
     assert not g.errors_outside_tests, g.errors_outside_tests
 
@@ -109,8 +113,12 @@ def test_blank_and_wrong_answers_earn_zero_each_named(graded, src):
 @pytest.mark.parametrize("src", SOURCES, ids=[s.stem for s in SOURCES])
 def test_blank_release_runs_every_cell_like_run_all(src):
     nb = run_like_a_student(NOTEBOOKS / src.name)
-    failed = [f"cell {i}: {o.get('ename')}: {o.get('evalue', '')[:200]}" for i, c in enumerate(nb.cells)
-              for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    failed = [
+        f"cell {i}: {o.get('ename')}: {o.get('evalue', '')[:200]}"
+        for i, c in enumerate(nb.cells)
+        for o in c.get("outputs", [])
+        if o.get("output_type") == "error"
+    ]
     assert not failed, failed  # Run All would have stopped at the first of these
     tests = [c for c in nb.cells if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")]
     assert tests, f"{src.name} has no graded cells"  # (a written answer is graded by hand: no box)

@@ -82,7 +82,12 @@ def test_one_step_matches_pytorch(seed):
     opt.step()
 
     assert abs(loss_np - loss_t.item()) < 1e-9
-    pairs = [(grads_np[0], grads_t[0].T), (grads_np[1], grads_t[1]), (grads_np[2], grads_t[2].T), (grads_np[3], grads_t[3])]
+    pairs = [
+        (grads_np[0], grads_t[0].T),
+        (grads_np[1], grads_t[1]),
+        (grads_np[2], grads_t[2].T),
+        (grads_np[3], grads_t[3]),
+    ]
     for g_np, g_t in pairs:
         np.testing.assert_allclose(g_np, g_t.numpy(), atol=1e-9)
     after = [model[0].weight.T, model[0].bias, model[2].weight.T, model[2].bias]

@@ -114,23 +114,25 @@ def test_a_class_that_names_itself_after_a_library_class_is_a_lookalike():
     assert isinstance(described, Opaque) and described.note == "look-alike"
 
 
-_SETUP = ("def setup_training(model, device, lr, weight_decay):\n    model = model.to(device)\n"
-          "    return model, {optimizer}\n")
+_SETUP = (
+    "def setup_training(model, device, lr, weight_decay):\n    model = model.to(device)\n"
+    "    return model, {optimizer}\n"
+)
 #: optimizers that are not torch.optim.SGD, each with SGD's settings in its param_groups
 IMPOSTORS = {
     "named_like_sgd": "import torch\nclass SGD:\n    def __init__(self, params, lr, momentum, weight_decay):\n"
-                      "        self.param_groups = [{'params': list(params), 'lr': lr, 'momentum': momentum,\n"
-                      "                              'weight_decay': weight_decay}]\n"
-                      "    def step(self):\n        pass\nSGD.__module__ = 'torch.optim.sgd'\n"
-                      + _SETUP.format(optimizer="SGD(model.parameters(), lr, 0.9, weight_decay)"),
+    "        self.param_groups = [{'params': list(params), 'lr': lr, 'momentum': momentum,\n"
+    "                              'weight_decay': weight_decay}]\n"
+    "    def step(self):\n        pass\nSGD.__module__ = 'torch.optim.sgd'\n"
+    + _SETUP.format(optimizer="SGD(model.parameters(), lr, 0.9, weight_decay)"),
     "adam_renamed": "import torch\nclass SGD(torch.optim.Adam):\n    pass\nSGD.__module__ = 'torch.optim.sgd'\n"
-                    "def _adam(params, lr, weight_decay):\n    opt = SGD(params, lr=lr, weight_decay=weight_decay)\n"
-                    "    opt.param_groups[0]['momentum'] = 0.9\n    return opt\n"
-                    + _SETUP.format(optimizer="_adam(model.parameters(), lr, weight_decay)"),
+    "def _adam(params, lr, weight_decay):\n    opt = SGD(params, lr=lr, weight_decay=weight_decay)\n"
+    "    opt.param_groups[0]['momentum'] = 0.9\n    return opt\n"
+    + _SETUP.format(optimizer="_adam(model.parameters(), lr, weight_decay)"),
     "sgd_stepping_like_adam": "import torch\ndef _sgd(params, lr, weight_decay):\n    params = list(params)\n"
-                              "    opt = torch.optim.SGD(params, lr=lr, momentum=0.9, weight_decay=weight_decay)\n"
-                              "    opt.step = torch.optim.Adam(params, lr=lr).step\n    return opt\n"
-                              + _SETUP.format(optimizer="_sgd(model.parameters(), lr, weight_decay)"),
+    "    opt = torch.optim.SGD(params, lr=lr, momentum=0.9, weight_decay=weight_decay)\n"
+    "    opt.step = torch.optim.Adam(params, lr=lr).step\n    return opt\n"
+    + _SETUP.format(optimizer="_sgd(model.parameters(), lr, weight_decay)"),
 }
 
 

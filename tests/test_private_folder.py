@@ -17,12 +17,17 @@ def test_release_reads_a_private_solutions_folder_and_keeps_its_hidden_tests_out
     for cell in nb["cells"]:
         if cell["metadata"].get("nbgrader", {}).get("grade_id") == "nb00-ex1":
             cell["source"] = "".join(cell["source"]).replace(
-                "### END HIDDEN TESTS", "assert ones_like_shape(torch.zeros(7, 1)).sum() == 7  # instructor-only\n"
-                                        "### END HIDDEN TESTS")
+                "### END HIDDEN TESTS",
+                "assert ones_like_shape(torch.zeros(7, 1)).sum() == 7  # instructor-only\n### END HIDDEN TESTS",
+            )
     (private / "00_start_here.ipynb").write_text(json.dumps(nb, indent=1))
     out = tmp_path / "release"
-    run = subprocess.run([sys.executable, "-m", "autograder", "release", "--solutions", str(private), "--out", str(out)],
-                         capture_output=True, text=True, timeout=300)
+    run = subprocess.run(
+        [sys.executable, "-m", "autograder", "release", "--solutions", str(private), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert run.returncode == 0, run.stderr
     released = (out / "00_start_here.ipynb").read_text()
     assert "instructor-only" not in released and "hidden=True" not in released

@@ -19,8 +19,12 @@ from course import __version__
 from course.project import pinned_requirement, tag
 from support import ROOT
 
-IDENTITY = {"GIT_AUTHOR_NAME": "Course", "GIT_AUTHOR_EMAIL": "course@example.org",
-            "GIT_COMMITTER_NAME": "Course", "GIT_COMMITTER_EMAIL": "course@example.org"}
+IDENTITY = {
+    "GIT_AUTHOR_NAME": "Course",
+    "GIT_AUTHOR_EMAIL": "course@example.org",
+    "GIT_COMMITTER_NAME": "Course",
+    "GIT_COMMITTER_EMAIL": "course@example.org",
+}
 
 
 def test_the_tag_the_notebooks_pin_exists():
@@ -50,7 +54,7 @@ def test_release_tag_creates_the_tag_only_on_a_committed_tree_and_checks_it(tmp_
     (repo / "pyproject.toml").write_text("[project]\nname = 'x'\n")
     _git(repo, "init", "-q")
     assert not tag_status(repo).exists and "does not have" in tag_status(repo).line()
-    with pytest.raises(UsageError, match="uncommitted"):   # nothing committed yet: nothing to tag
+    with pytest.raises(UsageError, match="uncommitted"):  # nothing committed yet: nothing to tag
         _git(repo, "add", "-A")
         make_tag(repo)
     _git(repo, "commit", "-q", "-m", "release")
@@ -59,12 +63,12 @@ def test_release_tag_creates_the_tag_only_on_a_committed_tree_and_checks_it(tmp_
     status = tag_status(repo)
     assert status.exists and status.version_at_tag == __version__ and not status.package_changed
     assert _git(repo, "rev-parse", f"{tag(__version__)}^{{commit}}") == _git(repo, "rev-parse", "HEAD")
-    assert "nothing to do" in make_tag(repo)   # run again: checks, changes nothing
+    assert "nothing to do" in make_tag(repo)  # run again: checks, changes nothing
     (repo / "course" / "checks.py").write_text("# a changed checker\n")
     _git(repo, "add", "-A")
     _git(repo, "commit", "-q", "-m", "change the package")
     assert tag_status(repo).package_changed and "older than" in tag_status(repo).line()
-    with pytest.raises(UsageError, match="bump __version__"):   # the tag holds another package: say so
+    with pytest.raises(UsageError, match="bump __version__"):  # the tag holds another package: say so
         make_tag(repo)
 
 
@@ -90,15 +94,24 @@ def fork(tmp_path_factory):
 
 
 def _cli(root: Path, *args) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "autograder", *map(str, args)], cwd=root, capture_output=True,
-                          text=True, timeout=900)
+    return subprocess.run(
+        [sys.executable, "-m", "autograder", *map(str, args)], cwd=root, capture_output=True, text=True, timeout=900
+    )
 
 
 def test_a_fork_points_the_course_at_itself_and_hands_out_a_bundle_without_answers(fork, tmp_path):
     ours = (ROOT / "course" / "project.py").read_text()
     bundle = tmp_path / "bundle"
-    done = _cli(fork, "release", "--repository", "https://github.com/someone/fork.git", "--branch", "spring",
-                "--student-bundle", bundle)
+    done = _cli(
+        fork,
+        "release",
+        "--repository",
+        "https://github.com/someone/fork.git",
+        "--branch",
+        "spring",
+        "--student-bundle",
+        bundle,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     # one command repoints the course: course/project.py, then every badge and bootstrap cell
     project = (fork / "course" / "project.py").read_text()
@@ -107,9 +120,9 @@ def test_a_fork_points_the_course_at_itself_and_hands_out_a_bundle_without_answe
     text = "".join("".join(c["source"]) for c in cells)
     assert "colab.research.google.com/github/someone/fork/blob/spring/notebooks/00_start_here.ipynb" in text
     assert f"pytorch-course @ git+https://github.com/someone/fork@v{__version__}" in text
-    assert "github.com/someone/fork/blob/spring/docs/mistakes.md" in text   # the cheat sheet's link too
+    assert "github.com/someone/fork/blob/spring/docs/mistakes.md" in text  # the cheat sheet's link too
     assert "pytorch-course/pytorch-course" not in text
-    assert (ROOT / "course" / "project.py").read_text() == ours   # the repository's own is untouched
+    assert (ROOT / "course" / "project.py").read_text() == ours  # the repository's own is untouched
     # the students' bundle: released notebooks, the course wheel, a README; no answers, no tests
     names = {p.relative_to(bundle).as_posix() for p in bundle.rglob("*") if p.is_file()}
     (wheel,) = [n for n in names if n.endswith(".whl")]

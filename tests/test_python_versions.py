@@ -60,10 +60,31 @@ TEMPLATE = ROOT / "autograder" / "templates" / "bootstrap.py"
 #: Modules removed in 3.12 (PEP 632 distutils, imp, asynchat, asyncore, smtpd) and in
 #: 3.13 (PEP 594's dead batteries, lib2to3).
 REMOVED_MODULES = {
-    "distutils", "imp", "asynchat", "asyncore", "smtpd",
-    "aifc", "audioop", "cgi", "cgitb", "chunk", "crypt", "imghdr", "mailcap", "msilib",
-    "nis", "nntplib", "ossaudiodev", "pipes", "sndhdr", "spwd", "sunau", "telnetlib",
-    "uu", "xdrlib", "lib2to3",
+    "distutils",
+    "imp",
+    "asynchat",
+    "asyncore",
+    "smtpd",
+    "aifc",
+    "audioop",
+    "cgi",
+    "cgitb",
+    "chunk",
+    "crypt",
+    "imghdr",
+    "mailcap",
+    "msilib",
+    "nis",
+    "nntplib",
+    "ossaudiodev",
+    "pipes",
+    "sndhdr",
+    "spwd",
+    "sunau",
+    "telnetlib",
+    "uu",
+    "xdrlib",
+    "lib2to3",
 }
 
 #: Standard-library names removed in 3.12/3.13, or that warn there, which ruff's rules
@@ -98,12 +119,17 @@ REMOVED_OR_WARNING_APIS = {
 WARNING_KEYWORDS = {("shutil", "rmtree", "onerror"): "a DeprecationWarning from 3.12 on (use onexc)"}
 
 VERMIN_OPTIONS = [
-    "--no-config-file", "--violations", "--format", "parsable", "--no-tips",
+    "--no-config-file",
+    "--violations",
+    "--format",
+    "parsable",
+    "--no-tips",
     # annotations are evaluated in notebook cells (no `from __future__ import annotations`)
     "--eval-annotations",
     # torch's `tensor.long()` looks to vermin like Python 2's `long` (py3 "!3"): a false
     # finding which, in vermin's default format, also hides that file's real 3.11+ ones
-    "--exclude", "long",
+    "--exclude",
+    "long",
 ]
 
 
@@ -181,8 +207,11 @@ def test_declared_versions_agree_with_these_checks():
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
     project, ruff = pyproject["project"], pyproject["tool"]["ruff"]
     assert project["requires-python"] == ">={}.{}".format(*OLDEST)
-    declared = {c.rsplit(" :: ", 1)[1] for c in project["classifiers"]
-                if re.fullmatch(r"Programming Language :: Python :: 3\.\d+", c)}
+    declared = {
+        c.rsplit(" :: ", 1)[1]
+        for c in project["classifiers"]
+        if re.fullmatch(r"Programming Language :: Python :: 3\.\d+", c)
+    }
     assert declared == {f"3.{minor}" for minor in range(OLDEST[1], NEWEST[1] + 1)}
     assert ruff["target-version"] == "py{}{}".format(*OLDEST)
     assert ruff["per-file-target-version"] == {"tests/**": "py{}{}".format(*TESTS_OLDEST)}
@@ -190,11 +219,18 @@ def test_declared_versions_agree_with_these_checks():
 
 # ---------------------------------------------------------------- vermin
 
+
 def _vermin(paths: list[Path], oldest: tuple[int, int]) -> tuple[int, list[str], str]:
     """Run vermin; return its exit code, its findings (`path:line:col:py2:py3:feature`,
     one for each line of code that needs a newer Python) and all it printed."""
-    cmd = [sys.executable, "-c", "import sys, vermin; sys.exit(vermin.main())",
-           *VERMIN_OPTIONS, "-t={}.{}-".format(*oldest), *map(str, paths)]
+    cmd = [
+        sys.executable,
+        "-c",
+        "import sys, vermin; sys.exit(vermin.main())",
+        *VERMIN_OPTIONS,
+        "-t={}.{}-".format(*oldest),
+        *map(str, paths),
+    ]
     run = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     findings = [line for line in run.stdout.splitlines() if re.match(r"[^:]+:\d+:", line)]
     assert not run.stderr.strip(), run.stderr
@@ -250,8 +286,9 @@ def test_vermin_can_fail(tmp_path):
     )
     code, findings, out = _vermin([sample], OLDEST)
     assert code == 1, out
-    assert {f.split(":", 5)[-1] for f in findings} == {
-        "'tomllib' module", "`except*`", "'itertools.batched' member"}, findings
+    assert {f.split(":", 5)[-1] for f in findings} == {"'tomllib' module", "`except*`", "'itertools.batched' member"}, (
+        findings
+    )
 
 
 # ---------------------------------------------------------------- ruff
@@ -272,9 +309,19 @@ def version_rules() -> list[str]:
 
 
 def _ruff(paths: list[Path], *options: str) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "ruff", "check", "--no-cache", "--config", str(ROOT / "pyproject.toml"),
-           "--output-format", "concise", *options,
-           *(_rel(p) if p.is_relative_to(ROOT) else str(p) for p in paths)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "ruff",
+        "check",
+        "--no-cache",
+        "--config",
+        str(ROOT / "pyproject.toml"),
+        "--output-format",
+        "concise",
+        *options,
+        *(_rel(p) if p.is_relative_to(ROOT) else str(p) for p in paths),
+    ]
     return subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=120)
 
 
@@ -291,6 +338,24 @@ def test_ruff_passes():
     itself, magics included); files named on the command line are linted even where
     pyproject.toml excludes them from a plain `ruff check`."""
     run = _ruff([*RUNTIME_FILES, *TEST_FILES, *SOLUTION_NOTEBOOKS])
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_the_code_is_formatted():
+    """One layout (``ruff format``, 120 columns): a change shows what it changes, not its
+    author's spacing. Run ``ruff format`` before committing."""
+    cmd = [
+        sys.executable,
+        "-m",
+        "ruff",
+        "format",
+        "--check",
+        "--no-cache",
+        "--config",
+        str(ROOT / "pyproject.toml"),
+        *(_rel(p) for p in [*RUNTIME_FILES, *TEST_FILES]),
+    ]
+    run = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert run.returncode == 0, run.stdout + run.stderr
 
 
@@ -314,21 +379,45 @@ def test_ruff_can_fail(tmp_path):
         "def remember(x, seen=[]):\n    seen.append(x)\n    return seen\n"
         "later = []\nfor k in range(3):\n    later.append(lambda: k)\n"
         "pairs = list(zip([1, 2], [3]))\n"
-        "def branchy(x):\n" + "".join(f"    if x == {k}:\n        return {k}\n" for k in range(10))
-        + "    return -1\n"
+        "def branchy(x):\n" + "".join(f"    if x == {k}:\n        return {k}\n" for k in range(10)) + "    return -1\n"
     )
     notebook = tmp_path / "sample.ipynb"
     cells = ["%pip install -q something\n!ls\nimport datetime\nimport os", "stamp = datetime.datetime.utcnow()"]
-    notebook.write_text(json.dumps({
-        "nbformat": 4, "nbformat_minor": 5, "metadata": {"language_info": {"name": "python"}},
-        "cells": [{"cell_type": "code", "id": f"c{i}", "metadata": {}, "execution_count": None,
-                   "outputs": [], "source": src} for i, src in enumerate(cells)]}))
+    notebook.write_text(
+        json.dumps(
+            {
+                "nbformat": 4,
+                "nbformat_minor": 5,
+                "metadata": {"language_info": {"name": "python"}},
+                "cells": [
+                    {
+                        "cell_type": "code",
+                        "id": f"c{i}",
+                        "metadata": {},
+                        "execution_count": None,
+                        "outputs": [],
+                        "source": src,
+                    }
+                    for i, src in enumerate(cells)
+                ],
+            }
+        )
+    )
     run = _ruff([sample, notebook])
     assert run.returncode == 1
     out = run.stdout
     assert "except*` on Python 3.10" in out and "type parameter lists on Python 3.10" in out, out
-    for code in ("DTZ003", "B034", "W605", "F821",  # the version rules
-                 "F401", "B006", "B023", "B905", "C901"):  # the clean-code rules
+    for code in (
+        "DTZ003",
+        "B034",
+        "W605",
+        "F821",  # the version rules
+        "F401",
+        "B006",
+        "B023",
+        "B905",
+        "C901",
+    ):  # the clean-code rules
         assert re.search(rf"sample\.py:\d+:\d+: {code}", out), (code, out)
     assert re.search(r"sample\.ipynb:cell 2:\d+:\d+: DTZ003", out), out
     assert re.search(r"sample\.ipynb:cell 1:\d+:\d+: F401 .*`os`", out), out
@@ -340,6 +429,7 @@ def test_ruff_can_fail(tmp_path):
 
 
 # ---------------------------------------------------------------- the interpreter's own checks
+
 
 def _parse(source: str, **kwargs) -> ast.AST:
     with warnings.catch_warnings():
@@ -383,9 +473,13 @@ def removed_module_imports(unit: Unit) -> list[str]:
             names = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             names = [node.module]
-        elif (isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant)
-              and isinstance(node.args[0].value, str)
-              and ast.unparse(node.func) in ("importlib.import_module", "__import__")):
+        elif (
+            isinstance(node, ast.Call)
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+            and ast.unparse(node.func) in ("importlib.import_module", "__import__")
+        ):
             names = [node.args[0].value]
         else:
             continue
@@ -464,17 +558,28 @@ def test_code_in_scope_passes(check):
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.parametrize("check, source, expected", [
-    ("grammar", "try:\n    pass\nexcept* ValueError:\n    pass\n", 1),
-    ("grammar", "match command:\n    case [x, *rest]:\n        pass\n", 0),  # 3.10 is fine
-    ("compile warnings", "pattern = '\\d+'\n", 1),
-    ("compile warnings", "same = 1 is 1\n", 1),
-    ("removed modules", "import imp\nfrom distutils.util import strtobool\nimport telnetlib as t\n"
-                        "import importlib\nimportlib.import_module('cgi')\nimport lib2to3.pytree\n", 5),
-    ("removed or warning APIs", "import ast, shutil\nimport unittest as ut\nfrom locale import resetlocale\n"
-                                "from shutil import rmtree\nast.Num(1)\nut.makeSuite(object)\n"
-                                "shutil.rmtree('x', onerror=print)\nrmtree('x', onerror=print)\n", 5),
-])
+@pytest.mark.parametrize(
+    "check, source, expected",
+    [
+        ("grammar", "try:\n    pass\nexcept* ValueError:\n    pass\n", 1),
+        ("grammar", "match command:\n    case [x, *rest]:\n        pass\n", 0),  # 3.10 is fine
+        ("compile warnings", "pattern = '\\d+'\n", 1),
+        ("compile warnings", "same = 1 is 1\n", 1),
+        (
+            "removed modules",
+            "import imp\nfrom distutils.util import strtobool\nimport telnetlib as t\n"
+            "import importlib\nimportlib.import_module('cgi')\nimport lib2to3.pytree\n",
+            5,
+        ),
+        (
+            "removed or warning APIs",
+            "import ast, shutil\nimport unittest as ut\nfrom locale import resetlocale\n"
+            "from shutil import rmtree\nast.Num(1)\nut.makeSuite(object)\n"
+            "shutil.rmtree('x', onerror=print)\nrmtree('x', onerror=print)\n",
+            5,
+        ),
+    ],
+)
 def test_check_can_fail(check, source, expected):
     problems = CHECKS[check](Unit("sample.py", source, OLDEST))
     assert len(problems) == expected, problems

@@ -95,8 +95,10 @@ def test_bootstrap_never_installs_torch():
     code = [line for line in source.splitlines() if not line.lstrip().startswith("#")]
     pip_lines = [line for line in code if "pip install" in line]
     assert pip_lines and not any(re.search(r"(?<![\w-])torch(?![\w-])", line) for line in code)
-    assert not any(re.search(r"\s(-U|--upgrade|--force-reinstall|--upgrade-strategy|-I|--ignore-installed)\b", line)
-                   for line in pip_lines)
+    assert not any(
+        re.search(r"\s(-U|--upgrade|--force-reinstall|--upgrade-strategy|-I|--ignore-installed)\b", line)
+        for line in pip_lines
+    )
     assert 'os.environ.get("COURSE_WHEEL", ' in source and "course.setup()" in source
 
 
@@ -178,8 +180,9 @@ def test_blank_answer_cells_still_define_what_the_checks_call(path):
         defined = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
         defined |= {t.id for n in tree.body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)}
         raising_at_top = [n for n in tree.body if isinstance(n, ast.Raise)]
-        raising_classes = [n.name for n in tree.body if isinstance(n, ast.ClassDef)
-                           and any(isinstance(s, ast.Raise) for s in n.body)]
+        raising_classes = [
+            n.name for n in tree.body if isinstance(n, ast.ClassDef) and any(isinstance(s, ast.Raise) for s in n.body)
+        ]
         exercise = exercises[gid.removesuffix("-answer")]
         names = (exercise.answers,) if isinstance(exercise.answers, str) else exercise.answers
         missing = [n for n in names if n not in defined]

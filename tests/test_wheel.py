@@ -50,23 +50,44 @@ def _run(cmd: list[str], cwd: Path, timeout: float = 600) -> subprocess.Complete
 def installed(tmp_path_factory) -> tuple[Path, Path]:
     """(the fresh environment's python, a work folder outside the checkout)."""
     tmp = tmp_path_factory.mktemp("wheel")
-    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp / "dist"),
-          str(ROOT)], cwd=tmp)
+    _run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp / "dist"),
+            str(ROOT),
+        ],
+        cwd=tmp,
+    )
     wheel = next((tmp / "dist").glob("*.whl"))
     venv.create(tmp / "env", with_pip=False)
     python = tmp / "env" / "bin" / "python"
     _run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-deps", str(wheel)], cwd=tmp)
     here = sysconfig.get_paths()["purelib"]  # this environment's packages, without its .pth files (the checkout)
-    theirs = Path(_run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                       cwd=tmp).stdout.strip())
+    theirs = Path(
+        _run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], cwd=tmp).stdout.strip()
+    )
     (theirs / "zz_dependencies.pth").write_text(here + "\n")
     return python, tmp / "work"
 
 
 def test_the_wheel_ships_the_package_and_not_the_tests(installed):
     python, _ = installed
-    out = _run([str(python), "-c", "import autograder, course, importlib.util as u; print(autograder.__file__); "
-                "print(u.find_spec('coursedir'), u.find_spec('nbgrader_batch'))"], cwd=installed[0].parent)
+    out = _run(
+        [
+            str(python),
+            "-c",
+            "import autograder, course, importlib.util as u; print(autograder.__file__); "
+            "print(u.find_spec('coursedir'), u.find_spec('nbgrader_batch'))",
+        ],
+        cwd=installed[0].parent,
+    )
     location, test_modules = out.stdout.splitlines()
     assert str(ROOT) not in location and "site-packages" in location, location
     assert test_modules == "None None"
@@ -75,8 +96,10 @@ def test_the_wheel_ships_the_package_and_not_the_tests(installed):
 def _set_up(python: Path, work: Path) -> None:
     """The example class's course (nbgrader's own steps, from the installed package), a few students kept."""
     work.mkdir(parents=True, exist_ok=True)
-    code = ("from autograder.example_class import setup_course; "
-            f"setup_course('course', 'handin', assignments=({ASSIGNMENT!r},))")
+    code = (
+        "from autograder.example_class import setup_course; "
+        f"setup_course('course', 'handin', assignments=({ASSIGNMENT!r},))"
+    )
     _run([str(python), "-c", code], cwd=work)
     for folder in (work / "course" / "submitted").iterdir():
         if folder.name not in STUDENTS:

@@ -79,17 +79,45 @@ def build(results, analysis: ItemAnalysis, similar: SimilarityReport) -> ReportD
 
     students = []
     for s in results.students:
-        rec = StudentRecord(s.student, s.status, s.score if s.notebooks else None, s.max_score, s.late_penalty,
-                            round(s.seconds_late / 3600, 2), late_days(s.seconds_late), s.timestamp, list(s.reasons))
+        rec = StudentRecord(
+            s.student,
+            s.status,
+            s.score if s.notebooks else None,
+            s.max_score,
+            s.late_penalty,
+            round(s.seconds_late / 3600, 2),
+            late_days(s.seconds_late),
+            s.timestamp,
+            list(s.reasons),
+        )
         for nb in s.notebooks:
             for x in nb.exercises:
                 m = CATALOGUE.get(x.code) if x.code else None
-                rec.exercises.append(ExerciseRecord(
-                    x.grade_id, x.exercise, x.title, x.points, x.max_points, x.status, attempted(x, nb), x.code,
-                    m.title if m else None, sorted(p.other(s.student) for p in similar.similar_to(s.student, x.grade_id))))
+                rec.exercises.append(
+                    ExerciseRecord(
+                        x.grade_id,
+                        x.exercise,
+                        x.title,
+                        x.points,
+                        x.max_points,
+                        x.status,
+                        attempted(x, nb),
+                        x.code,
+                        m.title if m else None,
+                        sorted(p.other(s.student) for p in similar.similar_to(s.student, x.grade_id)),
+                    )
+                )
         students.append(rec)
-    return ReportData(SCHEMA, results.assignment, results.max_score, students, analysis.items, analysis.thresholds,
-                      similar.exercises, similar.settings)
+    return ReportData(
+        SCHEMA,
+        results.assignment,
+        results.max_score,
+        students,
+        analysis.items,
+        analysis.thresholds,
+        similar.exercises,
+        similar.settings,
+    )
 
 
 def _plain(obj):

@@ -79,8 +79,11 @@ def code_spans(text: str) -> str:
 
 def page(title: str, body: str, *, script: bool = False, images: bool = False, css: str = "") -> str:
     """A whole HTML document around ``body`` (already HTML)."""
-    csp = "default-src 'none'; style-src 'unsafe-inline'" + ("; img-src data:" if images else "") + \
-        (f"; script-src '{SCRIPT_HASH}'" if script else "")
+    csp = (
+        "default-src 'none'; style-src 'unsafe-inline'"
+        + ("; img-src data:" if images else "")
+        + (f"; script-src '{SCRIPT_HASH}'" if script else "")
+    )
     tail = f"<script>{SORT_SCRIPT}</script>" if script else ""
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -91,8 +94,16 @@ def page(title: str, body: str, *, script: bool = False, images: bool = False, c
 """
 
 
-def table(head: list[str], rows: list[list], *, numeric: set[int] = frozenset(), sortable: bool = False,
-          caption: str | None = None, empty: str = "None.", raw: set[int] = frozenset()) -> str:
+def table(
+    head: list[str],
+    rows: list[list],
+    *,
+    numeric: set[int] = frozenset(),
+    sortable: bool = False,
+    caption: str | None = None,
+    empty: str = "None.",
+    raw: set[int] = frozenset(),
+) -> str:
     """A table of escaped cells; a cell given as ``(text, sort_key)`` sorts by its key;
     columns in ``raw`` hold HTML made by the caller (already escaped)."""
     if not rows:
@@ -108,12 +119,15 @@ def table(head: list[str], rows: list[list], *, numeric: set[int] = frozenset(),
             v, key = v
         text = v if i in raw else e(v)
         attr = f' data-sort="{e(key)}"' if key is not None else ""
-        return f'<td{" class=num" if i in numeric else ""}{attr}>{text}</td>'
+        return f"<td{' class=num' if i in numeric else ''}{attr}>{text}</td>"
 
     cap = f"<caption>{e(caption)}</caption>" if caption else ""
     body = "".join("<tr>" + "".join(td(i, v) for i, v in enumerate(r)) + "</tr>" for r in rows)
-    return (f'<table{" class=sortable" if sortable else ""}>{cap}<thead><tr>'
-            + "".join(th(i, h) for i, h in enumerate(head)) + f"</tr></thead><tbody>{body}</tbody></table>")
+    return (
+        f"<table{' class=sortable' if sortable else ''}>{cap}<thead><tr>"
+        + "".join(th(i, h) for i, h in enumerate(head))
+        + f"</tr></thead><tbody>{body}</tbody></table>"
+    )
 
 
 def png(fig) -> str:

@@ -135,6 +135,7 @@ class ItemAnalysis:
 
 # --- attempts ------------------------------------------------------------------------------------
 
+
 def attempted(e, nb) -> bool:
     """Whether a student attempted an exercise (``e``: an ``ExerciseResult`` of notebook
     ``nb``): the answer was changed from the release and no longer raises
@@ -145,6 +146,7 @@ def attempted(e, nb) -> bool:
 
 
 # --- statistics ------------------------------------------------------------------------------------
+
 
 def wilson(k: float, n: int, z: float = Z90) -> Interval | None:
     """Wilson's score interval of a proportion k/n."""
@@ -203,6 +205,7 @@ def upper_lower(x: list[float], rest: list[float], share: float = 0.27) -> float
 
 # --- the analysis ------------------------------------------------------------------------------------
 
+
 def _pct(x: float) -> str:
     return f"{100 * x:.0f}%"
 
@@ -219,8 +222,11 @@ def analyse(results, thresholds: Thresholds = Thresholds()) -> ItemAnalysis:
     participants = [s for s in graded if any(attempted(e, nb) for e, nb in rows[s.student].values())]
     items = []
     for gid in results.exercise_ids():
-        present = [(s, *rows[s.student][gid]) for s in participants
-                   if gid in rows[s.student] and rows[s.student][gid][0].points is not None]
+        present = [
+            (s, *rows[s.student][gid])
+            for s in participants
+            if gid in rows[s.student] and rows[s.student][gid][0].points is not None
+        ]
         if not present:
             continue
         e0 = present[0][1]
@@ -239,8 +245,9 @@ def analyse(results, thresholds: Thresholds = Thresholds()) -> ItemAnalysis:
         it.failed_attempts = len(failed)
         codes = Counter(e.code for e, _ in failed if e.code and e.code not in NOT_A_MISTAKE)
         it.mistakes = [MistakeCount(c, CATALOGUE[c].title if c in CATALOGUE else c, k) for c, k in codes.most_common(3)]
-        times = [float(nb.timings.exercise_s[e.exercise]) for _, e, nb in present
-                 if e.exercise in nb.timings.exercise_s]
+        times = [
+            float(nb.timings.exercise_s[e.exercise]) for _, e, nb in present if e.exercise in nb.timings.exercise_s
+        ]
         if times:
             it.grading_s_median, it.grading_s_max = statistics.median(times), max(times)
         if it.n < t.min_participants:
@@ -271,16 +278,23 @@ def _flag_pass_rate(it: ItemStats, t: Thresholds) -> None:
     k = round(it.pass_rate * n)
     iv = it.pass_interval
     if it.pass_rate >= t.easy_rate and iv.low >= t.easy_floor:
-        it.flags.append(ItemFlag(Flag.EASY, f"{k} of {n} passed (90% interval {_pct(iv.low)} to {_pct(iv.high)}): "
-                                 "the item tells no one apart; is it checking what it should?"))
+        it.flags.append(
+            ItemFlag(
+                Flag.EASY,
+                f"{k} of {n} passed (90% interval {_pct(iv.low)} to {_pct(iv.high)}): "
+                "the item tells no one apart; is it checking what it should?",
+            )
+        )
     elif it.pass_rate <= t.hard_rate and iv.high <= t.hard_ceiling:
         why = f"{k} of {n} passed (90% interval {_pct(iv.low)} to {_pct(iv.high)})"
         if it.not_attempted and it.not_attempted >= 0.5:
             why += f"; {_pct(it.not_attempted)} did not attempt it (time, or its place in the notebook?)"
         it.flags.append(ItemFlag(Flag.HARD, why + ": a broken checker, or a prompt that asks for something else?"))
     elif it.pass_rate >= t.easy_rate or it.pass_rate <= t.hard_rate:
-        it.notes.append(f"{k} of {n} passed: near the edge, but with {n} participants the 90% interval "
-                        f"({_pct(iv.low)} to {_pct(iv.high)}) is too wide to call it.")
+        it.notes.append(
+            f"{k} of {n} passed: near the edge, but with {n} participants the 90% interval "
+            f"({_pct(iv.low)} to {_pct(iv.high)}) is too wide to call it."
+        )
 
 
 def _flag_discrimination(it: ItemStats, t: Thresholds) -> None:
@@ -292,14 +306,25 @@ def _flag_discrimination(it: ItemStats, t: Thresholds) -> None:
     lo, hi = it.r_interval.low, it.r_interval.high
     evidence = f"r = {it.r:+.2f} (90% interval {lo:+.2f} to {hi:+.2f}), D = {it.d:+.2f}"
     if hi < 0:
-        it.flags.append(ItemFlag(Flag.NEGATIVE, f"{evidence}: students who do well on the rest do worse on "
-                                 "this one; is the checker mis-keyed or broken?"))
+        it.flags.append(
+            ItemFlag(
+                Flag.NEGATIVE,
+                f"{evidence}: students who do well on the rest do worse on "
+                "this one; is the checker mis-keyed or broken?",
+            )
+        )
     elif -t.weak_r < lo and hi < t.weak_r:
-        it.flags.append(ItemFlag(Flag.NEAR_ZERO, f"{evidence}: the item barely relates to the rest; a broken "
-                                 "checker, or it measures something else?"))
+        it.flags.append(
+            ItemFlag(
+                Flag.NEAR_ZERO,
+                f"{evidence}: the item barely relates to the rest; a broken checker, or it measures something else?",
+            )
+        )
     elif lo <= 0:
-        it.notes.append(f"{evidence}: with {it.attempts} attempts too uncertain to tell a working item from a "
-                        "broken one; not flagged.")
+        it.notes.append(
+            f"{evidence}: with {it.attempts} attempts too uncertain to tell a working item from a "
+            "broken one; not flagged."
+        )
 
 
 def _flag_one_mistake(it: ItemStats, t: Thresholds) -> None:
@@ -307,9 +332,14 @@ def _flag_one_mistake(it: ItemStats, t: Thresholds) -> None:
         return
     top = it.mistakes[0]
     if top.count >= t.mistake_min and top.count / it.failed_attempts > t.mistake_share:
-        it.flags.append(ItemFlag(Flag.ONE_MISTAKE, f"{top.count} of {it.failed_attempts} failed attempts are "
-                                 f"'{top.title}' [{top.code}]: does the prompt lead there, or does the "
-                                 "checker's key disagree with it?"))
+        it.flags.append(
+            ItemFlag(
+                Flag.ONE_MISTAKE,
+                f"{top.count} of {it.failed_attempts} failed attempts are "
+                f"'{top.title}' [{top.code}]: does the prompt lead there, or does the "
+                "checker's key disagree with it?",
+            )
+        )
 
 
 def graded_assignments(course) -> list[str]:
@@ -319,8 +349,9 @@ def graded_assignments(course) -> list[str]:
     return sorted(p.name for p in (Path(course) / "engine" / "results").glob("*") if p.is_dir())
 
 
-def course_history(course, assignments: list[str] | None = None,
-                   thresholds: Thresholds = Thresholds()) -> list[ItemStats]:
+def course_history(
+    course, assignments: list[str] | None = None, thresholds: Thresholds = Thresholds()
+) -> list[ItemStats]:
     """Every item of every graded assignment of a course, in assignment order: each
     exercise's history across the term (and across re-uses of the same exercise)."""
     from autograder.results import load

@@ -28,11 +28,47 @@ import re
 from dataclasses import dataclass, field
 
 #: method names that change the object they are called on (besides PyTorch's ``x.add_``)
-MUTATORS = frozenset({"append", "extend", "insert", "pop", "remove", "clear", "update", "add", "discard",
-                      "setdefault", "sort", "reverse", "backward", "step", "zero_grad", "register_buffer",
-                      "register_parameter", "register_forward_hook", "load_state_dict", "manual_seed"})
-_BARRIERS = (ast.Return, ast.Raise, ast.Break, ast.Continue, ast.Global, ast.Nonlocal, ast.Delete,
-             ast.For, ast.AsyncFor, ast.While, ast.If, ast.With, ast.AsyncWith, ast.Try, ast.Assert)
+MUTATORS = frozenset(
+    {
+        "append",
+        "extend",
+        "insert",
+        "pop",
+        "remove",
+        "clear",
+        "update",
+        "add",
+        "discard",
+        "setdefault",
+        "sort",
+        "reverse",
+        "backward",
+        "step",
+        "zero_grad",
+        "register_buffer",
+        "register_parameter",
+        "register_forward_hook",
+        "load_state_dict",
+        "manual_seed",
+    }
+)
+_BARRIERS = (
+    ast.Return,
+    ast.Raise,
+    ast.Break,
+    ast.Continue,
+    ast.Global,
+    ast.Nonlocal,
+    ast.Delete,
+    ast.For,
+    ast.AsyncFor,
+    ast.While,
+    ast.If,
+    ast.With,
+    ast.AsyncWith,
+    ast.Try,
+    ast.Assert,
+)
 _MAGIC = re.compile(r"^[ \t]*[%!]")
 
 
@@ -95,12 +131,17 @@ def canonical(source: str) -> Canonical:
 
 # --- statement order -----------------------------------------------------------------------------
 
+
 def _strip_docstrings(tree: ast.AST) -> None:
     for node in ast.walk(tree):
         if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             body = node.body
-            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
-                    and isinstance(body[0].value.value, str):
+            if (
+                body
+                and isinstance(body[0], ast.Expr)
+                and isinstance(body[0].value, ast.Constant)
+                and isinstance(body[0].value.value, str)
+            ):
                 node.body = body[1:] or [ast.copy_location(ast.Pass(), body[0])]
 
 
@@ -161,7 +202,7 @@ class _Effects:
                     self.writes.add(p)
 
     def assignment(self, node: ast.Assign | ast.AugAssign | ast.AnnAssign) -> None:
-        for t in (node.targets if isinstance(node, ast.Assign) else [node.target]):
+        for t in node.targets if isinstance(node, ast.Assign) else [node.target]:
             self.target(t)
         if isinstance(node, ast.AugAssign):  # ``a += 1`` reads a too
             p = _base(node.target)
@@ -171,8 +212,11 @@ class _Effects:
     def load(self, node: ast.AST) -> None:
         """A name or attribute path read, unless it is part of a target or of a longer path
         read already (the walk meets ``a.b.c`` before ``a.b`` and ``a``)."""
-        if isinstance(node, (ast.Name, ast.Attribute)) and isinstance(getattr(node, "ctx", None), ast.Load) \
-                and id(node) not in self.chain:
+        if (
+            isinstance(node, (ast.Name, ast.Attribute))
+            and isinstance(getattr(node, "ctx", None), ast.Load)
+            and id(node) not in self.chain
+        ):
             p = _path(node)
             if p:
                 self.reads.add(p)
@@ -281,6 +325,7 @@ def _reorder(node: ast.AST) -> None:
 
 # --- back to the student's lines ----------------------------------------------------------------
 
+
 def _line_map(original: ast.AST, canonical_tree: ast.AST) -> dict[int, tuple[int, int]]:
     """Canonical line -> (first, last) line of the student's statement it came from.
 
@@ -291,13 +336,18 @@ def _line_map(original: ast.AST, canonical_tree: ast.AST) -> dict[int, tuple[int
     out: dict[int, tuple[int, int]] = {}
     # not strict, as before: trees of another shape pair up as far as they go (a statement
     # of another type among the pairs gives up below), they are no error
-    pairs = [(a, b) for a, b in zip(ast.walk(original), ast.walk(canonical_tree), strict=False)
-             if isinstance(a, ast.stmt) and isinstance(b, ast.stmt)]
+    pairs = [
+        (a, b)
+        for a, b in zip(ast.walk(original), ast.walk(canonical_tree), strict=False)
+        if isinstance(a, ast.stmt) and isinstance(b, ast.stmt)
+    ]
     if any(type(a) is not type(b) for a, b in pairs):
         return out
     for a, b in sorted(pairs, key=lambda p: (p[1].end_lineno or p[1].lineno) - p[1].lineno, reverse=True):
-        compound = any(isinstance(getattr(a, f, None), list) and getattr(a, f) and isinstance(getattr(a, f)[0], ast.stmt)
-                       for f in ("body", "orelse", "finalbody", "handlers"))
+        compound = any(
+            isinstance(getattr(a, f, None), list) and getattr(a, f) and isinstance(getattr(a, f)[0], ast.stmt)
+            for f in ("body", "orelse", "finalbody", "handlers")
+        )
         span = (a.lineno, a.lineno) if compound else (a.lineno, a.end_lineno or a.lineno)
         for line in range(b.lineno, (b.end_lineno or b.lineno) + 1):
             out[line] = span  # narrower statements come later and overwrite

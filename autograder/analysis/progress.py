@@ -26,9 +26,14 @@ from autograder.analysis.items import attempted
 
 #: status -> (symbol, words): never colour alone
 LOOK = {
-    "passed": ("\u2714", "passed"), "partial": ("\u25d0", "partly right"), "failed": ("\u2718", "not yet"),
-    "timeout": ("\u25f7", "timed out"), "crashed": ("\u2718", "crashed"), "flagged": ("\u2691", "flagged for review"),
-    "not-run": ("\u2718", "did not run"), "manual": ("\u270e", "graded by hand"),
+    "passed": ("\u2714", "passed"),
+    "partial": ("\u25d0", "partly right"),
+    "failed": ("\u2718", "not yet"),
+    "timeout": ("\u25f7", "timed out"),
+    "crashed": ("\u2718", "crashed"),
+    "flagged": ("\u2691", "flagged for review"),
+    "not-run": ("\u2718", "did not run"),
+    "manual": ("\u270e", "graded by hand"),
 }
 REPEATED = 2  #: a mistake named this often (or more) over the term is "repeated"
 
@@ -127,8 +132,9 @@ def assignments_of(course: Path) -> list[str]:
     return sorted(names)
 
 
-def from_results(all_results: list, sections_of: dict[str, dict[str, str]] | None = None,
-                 feedback=None) -> dict[str, StudentProgress]:
+def from_results(
+    all_results: list, sections_of: dict[str, dict[str, str]] | None = None, feedback=None
+) -> dict[str, StudentProgress]:
     """Every student's progress from the results of each assignment (``autograder.results.
     AssignmentResults``, in term order); ``sections_of``: assignment -> :func:`sections`;
     ``feedback(student, assignment)``: the link to a feedback page, or None."""
@@ -140,14 +146,32 @@ def from_results(all_results: list, sections_of: dict[str, dict[str, str]] | Non
         a = results.assignment
         for s in results.students:
             rec = out.setdefault(s.student, StudentProgress(s.student))
-            ap = AssignmentProgress(a, s.status, s.score if s.notebooks else None, s.max_score, s.late_penalty,
-                                    round(s.seconds_late / 3600, 2), late_days(s.seconds_late), s.timestamp)
+            ap = AssignmentProgress(
+                a,
+                s.status,
+                s.score if s.notebooks else None,
+                s.max_score,
+                s.late_penalty,
+                round(s.seconds_late / 3600, 2),
+                late_days(s.seconds_late),
+                s.timestamp,
+            )
             ap.feedback = feedback(s.student, a) if feedback else None
             for nb in s.notebooks:
                 for x in nb.exercises:
                     m = CATALOGUE.get(x.code) if x.code else None
-                    ap.exercises.append(ExerciseProgress(x.grade_id, x.title, x.status, x.points, x.max_points,
-                                                         attempted(x, nb), x.code, m.title if m else None))
+                    ap.exercises.append(
+                        ExerciseProgress(
+                            x.grade_id,
+                            x.title,
+                            x.status,
+                            x.points,
+                            x.max_points,
+                            attempted(x, nb),
+                            x.code,
+                            m.title if m else None,
+                        )
+                    )
                     if x.code and x.code != "not-implemented" and not x.passed:
                         where.setdefault(s.student, {}).setdefault(x.code, []).append((a, x.grade_id))
             rec.assignments.append(ap)
@@ -156,8 +180,16 @@ def from_results(all_results: list, sections_of: dict[str, dict[str, str]] | Non
         for code, places in codes.items():
             m = CATALOGUE.get(code)
             secs = [(sections_of or {}).get(a, {}).get(g) for a, g in places]
-            revisit.append(Revisit(code, m.title if m else code, m.fix if m else "", len(places),
-                                   [f"{a} {g}" for a, g in places], list(dict.fromkeys(x for x in secs if x))))
+            revisit.append(
+                Revisit(
+                    code,
+                    m.title if m else code,
+                    m.fix if m else "",
+                    len(places),
+                    [f"{a} {g}" for a, g in places],
+                    list(dict.fromkeys(x for x in secs if x)),
+                )
+            )
         out[student].revisit = sorted(revisit, key=lambda r: (-r.count, r.code))
     return dict(sorted(out.items()))
 
@@ -173,11 +205,11 @@ def collect(course: str | Path, assignments: list[str] | None = None) -> dict[st
         page_path = course / "feedback_html" / student / f"{assignment}.html"
         return os.path.relpath(page_path, course / "progress_html") if page_path.exists() else None
 
-    return from_results([load(course, a) for a in assignments], {a: sections(course, a) for a in assignments},
-                        feedback)
+    return from_results([load(course, a) for a in assignments], {a: sections(course, a) for a in assignments}, feedback)
 
 
 # --- pages ---------------------------------------------------------------------------------------
+
 
 def page_name(student: str) -> str:
     """The file name of a student's page (an id that is no safe file name is quoted)."""
@@ -198,20 +230,24 @@ def student_page(p: StudentProgress) -> str:
         late = f"{a.hours_late:g} h ({a.late_days} day{'s' if a.late_days != 1 else ''})" if a.late_days else ""
         score = "no submission" if a.score is None else f"{_pts(a.score)} / {_pts(a.max_score)}"
         summary.append([a.assignment, a.status, score, late, f"{_pts(a.late_penalty)}" if a.late_penalty else ""])
-    parts = [f"<h1>Progress: {e(p.student)}</h1>",
-             "<p>Every assignment of the course so far, every exercise's result and the mistakes the checkers named, "
-             "with where in the notebooks to look again. Only your own results are on this page.</p>",
-             "<h2>Assignments</h2>",
-             table(["assignment", "status", "score", "late", "points off for lateness"], summary),
-             f"<p>Late days used: {p.late_days}.</p>"]
+    parts = [
+        f"<h1>Progress: {e(p.student)}</h1>",
+        "<p>Every assignment of the course so far, every exercise's result and the mistakes the checkers named, "
+        "with where in the notebooks to look again. Only your own results are on this page.</p>",
+        "<h2>Assignments</h2>",
+        table(["assignment", "status", "score", "late", "points off for lateness"], summary),
+        f"<p>Late days used: {p.late_days}.</p>",
+    ]
     parts.append("<h2>What to revisit</h2>")
     if p.revisit:
         items = []
         for r in p.revisit:
             again = " (named more than once: worth a second look)" if r.count >= REPEATED else ""
             look = "; ".join(code_spans(s) for s in r.sections) or "the exercise's section"
-            items.append(f"<li><b>{e(r.title)}</b> <code>[{e(r.code)}]</code>, {r.count} time{'s' if r.count != 1 else ''}"
-                         f"{e(again)}: {e(', '.join(r.where))}.<br>Revisit: {look}.<br>Fix: {e(r.fix)}</li>")
+            items.append(
+                f"<li><b>{e(r.title)}</b> <code>[{e(r.code)}]</code>, {r.count} time{'s' if r.count != 1 else ''}"
+                f"{e(again)}: {e(', '.join(r.where))}.<br>Revisit: {look}.<br>Fix: {e(r.fix)}</li>"
+            )
         parts.append("<ul>" + "".join(items) + "</ul>")
     else:
         parts.append('<p class="note">No mistake was named in your graded work so far.</p>')
@@ -247,26 +283,47 @@ def overview_page(progress: dict[str, StudentProgress]) -> str:
             if a is None or a.score is None:
                 cells.append(("missing", -1))
             else:
-                cells.append((f"{_pts(a.score)} / {_pts(a.max_score)}" + (" (nothing attempted)" if a.nothing_attempted
-                                                                          else ""), a.score))
+                cells.append(
+                    (
+                        f"{_pts(a.score)} / {_pts(a.max_score)}"
+                        + (" (nothing attempted)" if a.nothing_attempted else ""),
+                        a.score,
+                    )
+                )
         link = f'<a href="../progress_html/{e(page_name(p.student))}">{e(p.student)}</a>'
-        rows.append([link, (str(signals), signals)] + cells + [
-            ", ".join(p.missing), ", ".join(p.empty),
-            ", ".join(f"{r.code} \u00d7{r.count}" for r in p.repeated), (str(p.late_days), p.late_days)])
+        rows.append(
+            [link, (str(signals), signals)]
+            + cells
+            + [
+                ", ".join(p.missing),
+                ", ".join(p.empty),
+                ", ".join(f"{r.code} \u00d7{r.count}" for r in p.repeated),
+                (str(p.late_days), p.late_days),
+            ]
+        )
     rows.sort(key=lambda r: -r[1][1])
     n = len(assignments)
-    body = ["<h1>Class overview</h1>",
-            "<p>Who may be falling behind: an assignment missing, handed in with nothing attempted or no point, a "
-            f"mistake named {REPEATED} or more times over the term. Signals counts these; sorted by it (select a "
-            "header to sort otherwise).</p>",
-            table(["student", "signals"] + assignments + ["missing", "nothing attempted or zero", "repeated mistakes",
-                                                          "late days"], rows,
-                  numeric=set(range(1, 2 + n)) | {5 + n}, sortable=True, raw={0})]
+    body = [
+        "<h1>Class overview</h1>",
+        "<p>Who may be falling behind: an assignment missing, handed in with nothing attempted or no point, a "
+        f"mistake named {REPEATED} or more times over the term. Signals counts these; sorted by it (select a "
+        "header to sort otherwise).</p>",
+        table(
+            ["student", "signals"]
+            + assignments
+            + ["missing", "nothing attempted or zero", "repeated mistakes", "late days"],
+            rows,
+            numeric=set(range(1, 2 + n)) | {5 + n},
+            sortable=True,
+            raw={0},
+        ),
+    ]
     return page("Class overview: progress", "\n".join(body), script=True)
 
 
-def write(course: str | Path, students: list[str] | None = None,
-          assignments: list[str] | None = None) -> tuple[list[Path], Path]:
+def write(
+    course: str | Path, students: list[str] | None = None, assignments: list[str] | None = None
+) -> tuple[list[Path], Path]:
     """The pages (only ``students`` when given) and the overview; their paths back."""
     course = Path(course).resolve()
     progress = collect(course, assignments)

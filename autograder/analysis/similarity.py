@@ -127,6 +127,7 @@ class SimilarityReport:
 
 # --- comparing ---------------------------------------------------------------------------------
 
+
 def _fingerprint(text: str, k: int):
     from copydetect import CodeFingerprint
 
@@ -162,28 +163,42 @@ def compare_exercise(ex: ExerciseAnswers, settings: Settings = Settings()) -> Ex
     lengths = sorted(int(prints[s].token_coverage) for s in students)
     result.median_length = lengths[len(lengths) // 2]
     if result.median_length < settings.min_length:
-        result.note = (f"Too short to judge: the median answer keeps {result.median_length} characters of code "
-                       f"once the stub, the solution and what the class shares are left out (fewer than "
-                       f"{settings.min_length}); identical answers are what honest students write here.")
+        result.note = (
+            f"Too short to judge: the median answer keeps {result.median_length} characters of code "
+            f"once the stub, the solution and what the class shares are left out (fewer than "
+            f"{settings.min_length}); identical answers are what honest students write here."
+        )
         return result
     for a, b in _screened_pairs(students, prints, settings.threshold / 2):
         _, (share_a, share_b), slices = compare_files(prints[a], prints[b])
         share_a, share_b = float(share_a), float(share_b)
         if min(share_a, share_b) >= settings.threshold:
-            result.pairs.append(Pair(ex.grade_id, a, b, round(min(share_a, share_b), 3), round(share_a, 3),
-                                     round(share_b, 3), _lines(forms[a], slices[0]), _lines(forms[b], slices[1])))
+            result.pairs.append(
+                Pair(
+                    ex.grade_id,
+                    a,
+                    b,
+                    round(min(share_a, share_b), 3),
+                    round(share_a, 3),
+                    round(share_b, 3),
+                    _lines(forms[a], slices[0]),
+                    _lines(forms[b], slices[1]),
+                )
+            )
     result.pairs.sort(key=lambda p: (-p.similarity, p.a, p.b))
     return result
 
 
-def _own_fingerprints(ex: ExerciseAnswers, students: list[str], forms: dict[str, Canonical],
-                      settings: Settings) -> dict:
+def _own_fingerprints(
+    ex: ExerciseAnswers, students: list[str], forms: dict[str, Canonical], settings: Settings
+) -> dict:
     """Each student's fingerprints less what was given (stub, solution) and what at least
     ``common_answers`` (or ``common_share``) of the class wrote."""
     by_text: dict[str, object] = {}  # equal canonical texts (the textbook answer...) are fingerprinted once
-    prints = {s: by_text.get(forms[s].text) or by_text.setdefault(forms[s].text, _fingerprint(forms[s].text,
-                                                                                              settings.k))
-              for s in students}
+    prints = {
+        s: by_text.get(forms[s].text) or by_text.setdefault(forms[s].text, _fingerprint(forms[s].text, settings.k))
+        for s in students
+    }
     given: set = set()
     for text in ex.boilerplate:
         given |= _fingerprint(canonical(text).text, settings.k).hashes
@@ -222,8 +237,9 @@ def _screened_pairs(students: list[str], prints: dict, share: float) -> list[tup
     return [(students[i], students[j]) for i, j in zip(ii.tolist(), jj.tolist(), strict=True)]
 
 
-def compare(exercises: list[ExerciseAnswers], settings: Settings = Settings(),
-            workers: int | None = None) -> list[ExerciseSimilarity]:
+def compare(
+    exercises: list[ExerciseAnswers], settings: Settings = Settings(), workers: int | None = None
+) -> list[ExerciseSimilarity]:
     """:func:`compare_exercise` for each exercise, on ``workers`` processes (default: one
     per core when there is enough to do, else in this process)."""
     total = sum(len(e.answers) for e in exercises)
@@ -236,15 +252,16 @@ def compare(exercises: list[ExerciseAnswers], settings: Settings = Settings(),
     # the biggest first, so that the workers finish together. A fork starts at once with
     # everything imported, but forking a process with threads can deadlock: then spawn.
     order = sorted(range(len(exercises)), key=lambda i: -sum(map(len, exercises[i].answers.values())))
-    method = "fork" if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods() \
-        else "spawn"
+    method = "fork" if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods() else "spawn"
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method)) as pool:
-        done = dict(zip(order, pool.map(compare_exercise, [exercises[i] for i in order],
-                                         [settings] * len(order)), strict=True))
+        done = dict(
+            zip(order, pool.map(compare_exercise, [exercises[i] for i in order], [settings] * len(order)), strict=True)
+        )
     return [done[i] for i in range(len(exercises))]
 
 
 # --- a graded assignment ------------------------------------------------------------------------
+
 
 def _cells(path: Path, role: str) -> dict[str, str]:
     """grade id -> source of a notebook's answer cells (``role="answer"``) or, for the
@@ -262,8 +279,9 @@ def _cells(path: Path, role: str) -> dict[str, str]:
             src = cell.get("source", "")
             src = "".join(src) if isinstance(src, list) else str(src)
             if role == "solution":
-                src = "\n".join(ln for ln in src.splitlines()
-                                if ln.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION"))
+                src = "\n".join(
+                    ln for ln in src.splitlines() if ln.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION")
+                )
             out[meta["grade_id"]] = src
     return out
 
@@ -278,8 +296,9 @@ def _stubs(course: Path, assignment: str, notebook: str) -> dict[str, str]:
     import re
 
     block = re.compile(r"^[ \t]*### BEGIN SOLUTION.*?^[ \t]*### END SOLUTION[^\n]*\n?", re.M | re.S)
-    return {g: block.sub("", s) for g, s in _cells(course / "source" / assignment / f"{notebook}.ipynb",
-                                                    "answer").items()}
+    return {
+        g: block.sub("", s) for g, s in _cells(course / "source" / assignment / f"{notebook}.ipynb", "answer").items()
+    }
 
 
 def answers_of(course: Path, results) -> list[ExerciseAnswers]:
@@ -302,20 +321,25 @@ def answers_of(course: Path, results) -> list[ExerciseAnswers]:
                     solutions = _cells(course / "source" / results.assignment / f"{nb.notebook}.ipynb", "solution")
                     mine = [g for g in {**stubs, **solutions} if g == e.grade_id or g.startswith(e.grade_id + "-")]
                     ex = by_gid[e.grade_id] = ExerciseAnswers(
-                        e.grade_id, e.title, {}, [stubs[g] for g in mine if g in stubs] +
-                        [solutions[g] for g in mine if g in solutions])
+                        e.grade_id,
+                        e.title,
+                        {},
+                        [stubs[g] for g in mine if g in stubs] + [solutions[g] for g in mine if g in solutions],
+                    )
                 if not attempted(e, nb):
                     continue
-                text = "\n\n".join(src for gid, src in sorted(cells.items())
-                                   if gid == e.grade_id or gid.startswith(e.grade_id + "-"))
+                text = "\n\n".join(
+                    src for gid, src in sorted(cells.items()) if gid == e.grade_id or gid.startswith(e.grade_id + "-")
+                )
                 if text.strip():
                     ex.answers[s.student] = text
     order = results.exercise_ids()
     return sorted(by_gid.values(), key=lambda x: order.index(x.grade_id) if x.grade_id in order else len(order))
 
 
-def for_assignment(course: str | Path, results, settings: Settings = Settings(),
-                   workers: int | None = None) -> SimilarityReport:
+def for_assignment(
+    course: str | Path, results, settings: Settings = Settings(), workers: int | None = None
+) -> SimilarityReport:
     """The similarity report of a graded assignment."""
     exercises = answers_of(Path(course), results)
     found = compare(exercises, settings, workers)

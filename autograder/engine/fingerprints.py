@@ -82,8 +82,10 @@ def fingerprint(exercise) -> dict[str, str]:
     module = getattr(exercise._judge or exercise._run, "__module__", "")
     runs = repr((exercise.answers, exercise.visible_cases, exercise.hidden_cases, exercise.may_mutate_inputs))
     says = repr((exercise.title, exercise.points))
-    return {"collect": _digest([exercise._cases, exercise._run], module) + _short(runs + _library("collect")),
-            "judge": _digest([exercise._judge], module) + _short(says + _library("judge"))}
+    return {
+        "collect": _digest([exercise._cases, exercise._run], module) + _short(runs + _library("collect")),
+        "judge": _digest([exercise._judge], module) + _short(says + _library("judge")),
+    }
 
 
 #: the checking library's own files, by the side of the trust boundary they act on

@@ -16,7 +16,6 @@ import warnings
 from pathlib import Path
 
 
-
 class GradebookWriter:
     """Holds one connection for a whole grading run (only the driver writes). nbgrader is
     imported here, not with the module: the driver starts its sandboxes before it needs it."""
@@ -47,8 +46,15 @@ class GradebookWriter:
         nb = self.gb.find_notebook(notebook, assignment)
         return {c.name: c.checksum for c in nb.source_cells if c.name in {s.name for s in nb.solution_cells}}
 
-    def record(self, assignment: str, student: str, notebook: str, scores: dict[str, float | None],
-               comments: dict[str, str | None], timestamp: str | None) -> None:
+    def record(
+        self,
+        assignment: str,
+        student: str,
+        notebook: str,
+        scores: dict[str, float | None],
+        comments: dict[str, str | None],
+        timestamp: str | None,
+    ) -> None:
         from nbgrader.api import MissingEntry
 
         gb = self.gb
@@ -89,7 +95,8 @@ class GradebookWriter:
             if self._late is None:  # nbgrader's preprocessors import nbconvert: only when someone is late
                 self._late = late_policy(self.course)
             penalty = self._late.plugin_inst.late_submission_penalty(  # type: ignore[attr-defined]
-                student, nb.score, submission.total_seconds_late)
+                student, nb.score, submission.total_seconds_late
+            )
             if penalty is not None:
                 nb.late_submission_penalty = min(max(penalty, 0.0), nb.score)
         gb.db.commit()

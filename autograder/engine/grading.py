@@ -26,8 +26,18 @@ from typing import Callable
 
 from autograder.engine import judge as judging
 from autograder.engine import notebook as nbmod
-from autograder.engine.records import (FAULT_ROW, FAULT_VERDICT, Fault, Row, RowStatus, RunResult, RunStatus, Timings,
-                                       Verdict, VerdictStatus)
+from autograder.engine.records import (
+    FAULT_ROW,
+    FAULT_VERDICT,
+    Fault,
+    Row,
+    RowStatus,
+    RunResult,
+    RunStatus,
+    Timings,
+    Verdict,
+    VerdictStatus,
+)
 
 
 @dataclass(frozen=True)
@@ -73,8 +83,11 @@ class Grading:
         return self.result.bad if self.result is not None else {}
 
     def code_cell(self, k: int | None) -> dict | None:
-        return self.cells[k] if k is not None and 0 <= k < len(self.cells) and \
-            self.cells[k]["cell_type"] == "code" else None
+        return (
+            self.cells[k]
+            if k is not None and 0 <= k < len(self.cells) and self.cells[k]["cell_type"] == "code"
+            else None
+        )
 
     def by_exercise(self) -> dict[str, Verdict]:
         return {v.exercise: v for v in self.verdicts.values() if v.exercise}
@@ -92,8 +105,9 @@ def note_left_out_cells(g: Grading) -> None:
     for k, bad in g.bad.items():
         cell = g.code_cell(k)
         if cell is not None:
-            cell["outputs"] = cell.get("outputs", []) + [judging.note(
-                f"[grading engine] This cell was left out: it {bad.reason} ({bad.fault}).")]
+            cell["outputs"] = cell.get("outputs", []) + [
+                judging.note(f"[grading engine] This cell was left out: it {bad.reason} ({bad.fault}).")
+            ]
     for k in g.plan.skipped:
         cell = g.code_cell(k)
         if cell is not None and k not in g.steps:
@@ -114,16 +128,29 @@ def _verdict(g: Grading, s: nbmod.SourceCell) -> Verdict:
         return judging.not_run(gid, s.exercise, max_score, g.not_run.why)
     if s.role != nbmod.TEST:  # manually graded answers: nbgrader's rule
         score = _manual_score(g.cells, gid, g.released_checksums.get(gid))
-        return Verdict(gid, None, gid, score, max_score, VerdictStatus.MANUAL,
-                       "No response." if score == 0.0 else "Needs manual grading.")
+        return Verdict(
+            gid,
+            None,
+            gid,
+            score,
+            max_score,
+            VerdictStatus.MANUAL,
+            "No response." if score == 0.0 else "Needs manual grading.",
+        )
     if gid in g.plan.by_outputs:
         cell = g.code_cell(k)
         if k not in g.steps or cell is None:
             return judging.not_run(gid, None, max_score, "The cell did not run.")
         return judging.by_outputs(gid, max_score, cell)
     step = g.steps.get(k) if k is not None else None
-    verdict, outputs = judging.decide(gid, s.exercise or "", max_score, step, g.result.blobs.get(k, b"")
-                                      if g.result is not None and k is not None else b"", g.cases)
+    verdict, outputs = judging.decide(
+        gid,
+        s.exercise or "",
+        max_score,
+        step,
+        g.result.blobs.get(k, b"") if g.result is not None and k is not None else b"",
+        g.cases,
+    )
     cell = g.code_cell(k)
     if cell is not None and outputs:
         cell["outputs"] = outputs
@@ -202,12 +229,18 @@ def roll_up_status(g: Grading) -> None:
 
 def make_row(g: Grading) -> None:
     verdicts = g.verdicts
-    row = Row(g.student, g.notebook, g.status,
-              score=round(sum(v.score or 0 for v in verdicts.values()), 4),
-              max_score=sum(v.max_score for v in verdicts.values()), cells=verdicts,
-              flags=[f"{gid}: {f}" for gid, v in verdicts.items() for f in v.flags],
-              notes=list(g.plan.notes) + ([g.not_run.why] if g.not_run is not None else []),
-              timings=_timings(g.result), unchanged=_unchanged_answers(g.cells))
+    row = Row(
+        g.student,
+        g.notebook,
+        g.status,
+        score=round(sum(v.score or 0 for v in verdicts.values()), 4),
+        max_score=sum(v.max_score for v in verdicts.values()),
+        cells=verdicts,
+        flags=[f"{gid}: {f}" for gid, v in verdicts.items() for f in v.flags],
+        notes=list(g.plan.notes) + ([g.not_run.why] if g.not_run is not None else []),
+        timings=_timings(g.result),
+        unchanged=_unchanged_answers(g.cells),
+    )
     row.timings.exercise_s = _exercise_seconds(g)
     row.timings.judge_s = time.perf_counter() - g.t0
     g.row = row
@@ -218,8 +251,9 @@ def _exercise_seconds(g: Grading) -> dict[str, float]:
     stopped at the time limit counts the limit."""
     seconds = {k: float(step.seconds) for k, step in g.steps.items()}
     if g.result is not None:
-        seconds.update({k: g.cell_timeout_s for k, bad in g.result.bad.items()
-                        if k >= 0 and bad.fault == Fault.TIMEOUT})
+        seconds.update(
+            {k: g.cell_timeout_s for k, bad in g.result.bad.items() if k >= 0 and bad.fault == Fault.TIMEOUT}
+        )
     out: dict[str, float] = {}
     for k, s in seconds.items():
         ex = g.plan.owner.get(k)
@@ -232,10 +266,17 @@ def _timings(result: RunResult | None) -> Timings:
     if result is None:
         return Timings()
     t = result.timings
-    return Timings(startup_s=t.startup_s, compute_s=t.compute_s, runs=len(result.runs), maxrss_kb=t.maxrss_kb,
-                   worker_pid=t.worker_pid, zygote_pid=t.zygote_pid,
-                   zygote_start_s=t.zygote_start_s, worker_maxrss_kb=t.worker_maxrss_kb,
-                   zygote_rss_kb=t.zygote_rss_kb)
+    return Timings(
+        startup_s=t.startup_s,
+        compute_s=t.compute_s,
+        runs=len(result.runs),
+        maxrss_kb=t.maxrss_kb,
+        worker_pid=t.worker_pid,
+        zygote_pid=t.zygote_pid,
+        zygote_start_s=t.zygote_start_s,
+        worker_maxrss_kb=t.worker_maxrss_kb,
+        zygote_rss_kb=t.zygote_rss_kb,
+    )
 
 
 def _unchanged_answers(cells: list[dict]) -> list[str]:
@@ -257,8 +298,15 @@ def _unchanged_answers(cells: list[dict]) -> list[str]:
 
 #: What happens to a submission notebook, in order (see the module docstring).
 STEPS: tuple[Callable[[Grading], None], ...] = (
-    fill_outputs, note_left_out_cells, judge_cells, apply_bad_cells, flag_missing_answers, flag_altered_cells,
-    roll_up_status, make_row)
+    fill_outputs,
+    note_left_out_cells,
+    judge_cells,
+    apply_bad_cells,
+    flag_missing_answers,
+    flag_altered_cells,
+    roll_up_status,
+    make_row,
+)
 
 
 def grade_notebook(g: Grading) -> tuple[Row, dict]:
@@ -273,7 +321,11 @@ def grade_notebook(g: Grading) -> tuple[Row, dict]:
 
 def failed_row(student: str, notebook: str, source: nbmod.Source, max_scores: dict[str, float], why: str) -> Row:
     """The row of a notebook whose grading itself failed: every graded cell not run, with the reason."""
-    cells = {gid: judging.not_run(gid, s.exercise, max_scores.get(gid, float(s.points or 0)), why)
-             for s in source.tests for gid in [s.grade_id or ""]}
-    return Row(student, notebook, RowStatus.ENGINE_ERROR, 0.0, sum(v.max_score for v in cells.values()), cells,
-               notes=[why])
+    cells = {
+        gid: judging.not_run(gid, s.exercise, max_scores.get(gid, float(s.points or 0)), why)
+        for s in source.tests
+        for gid in [s.grade_id or ""]
+    }
+    return Row(
+        student, notebook, RowStatus.ENGINE_ERROR, 0.0, sum(v.max_score for v in cells.values()), cells, notes=[why]
+    )

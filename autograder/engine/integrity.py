@@ -47,42 +47,111 @@ from typing import Any, Callable, NamedTuple
 #: Modules whose namespaces ``verify`` compares (name -> also every loaded submodule); of a
 #: library, only its code (callables, modules, dicts): its data (a counter, a cache) may change.
 WATCHED_MODULES = {
-    "builtins": False, "torch": False, "torch.nn": False, "torch.nn.functional": False,
-    "torch.testing": True, "torch.nn.modules.module": False, "torch._tensor": False,
-    "torch.storage": False, "torch.optim": False, "torch.optim.sgd": False, "torch.optim.optimizer": False,
-    "torch.overrides": False, "torch.utils._python_dispatch": False,
-    "numpy": False, "numpy.testing": True, "copy": False, "copyreg": False, "warnings": False, "json": False,
-    "hashlib": False, "math": False, "os": False, "gc": False, "signal": False, "threading": False,
-    "_thread": False, "faulthandler": False, "safetensors.torch": False, "msgspec": False,
-    "course": True, "autograder": True, "IPython.core.interactiveshell": False,
+    "builtins": False,
+    "torch": False,
+    "torch.nn": False,
+    "torch.nn.functional": False,
+    "torch.testing": True,
+    "torch.nn.modules.module": False,
+    "torch._tensor": False,
+    "torch.storage": False,
+    "torch.optim": False,
+    "torch.optim.sgd": False,
+    "torch.optim.optimizer": False,
+    "torch.overrides": False,
+    "torch.utils._python_dispatch": False,
+    "numpy": False,
+    "numpy.testing": True,
+    "copy": False,
+    "copyreg": False,
+    "warnings": False,
+    "json": False,
+    "hashlib": False,
+    "math": False,
+    "os": False,
+    "gc": False,
+    "signal": False,
+    "threading": False,
+    "_thread": False,
+    "faulthandler": False,
+    "safetensors.torch": False,
+    "msgspec": False,
+    "course": True,
+    "autograder": True,
+    "IPython.core.interactiveshell": False,
 }
 
 #: Classes whose attributes are compared (tensor comparisons, conversions, storage, optimizers).
-WATCHED_CLASSES = ("torch.Tensor", "torch._C.TensorBase", "torch.nn.Parameter", "torch.nn.Module",
-                   "torch.UntypedStorage", "torch.TypedStorage", "torch.storage._StorageBase",
-                   "torch.optim.SGD", "torch.optim.Optimizer", "torch.overrides.TorchFunctionMode",
-                   "torch.utils._python_dispatch.TorchDispatchMode", "warnings.catch_warnings", "numpy.ndarray")
+WATCHED_CLASSES = (
+    "torch.Tensor",
+    "torch._C.TensorBase",
+    "torch.nn.Parameter",
+    "torch.nn.Module",
+    "torch.UntypedStorage",
+    "torch.TypedStorage",
+    "torch.storage._StorageBase",
+    "torch.optim.SGD",
+    "torch.optim.Optimizer",
+    "torch.overrides.TorchFunctionMode",
+    "torch.utils._python_dispatch.TorchDispatchMode",
+    "warnings.catch_warnings",
+    "numpy.ndarray",
+)
 
 #: What no object may be turned into by ``__class__`` assignment (it would pass for the real thing).
-CLAIMED_CLASSES = ("torch.Tensor", "torch.nn.Parameter", "torch.optim.SGD", "torch.optim.Optimizer",
-                   "torch.UntypedStorage")
+CLAIMED_CLASSES = (
+    "torch.Tensor",
+    "torch.nn.Parameter",
+    "torch.optim.SGD",
+    "torch.optim.Optimizer",
+    "torch.UntypedStorage",
+)
 
 #: The libraries' comparison functions (student code and the checks' own helpers use them).
 COMPARISONS = ("equal", "allclose", "isclose", "assert_close", "assert_allclose", "array_equal")
 
 #: Shell methods a student could replace on the instance.
-SHELL_METHODS = ("run_cell", "run_cell_async", "run_code", "run_ast_nodes", "transform_cell", "showtraceback",
-                 "_showtraceback", "showsyntaxerror", "ex", "ev", "excepthook", "get_ipython", "safe_execfile")
+SHELL_METHODS = (
+    "run_cell",
+    "run_cell_async",
+    "run_code",
+    "run_ast_nodes",
+    "transform_cell",
+    "showtraceback",
+    "_showtraceback",
+    "showsyntaxerror",
+    "ex",
+    "ev",
+    "excepthook",
+    "get_ipython",
+    "safe_execfile",
+)
 
 #: Libraries whose namespaces the grader itself reads after student code ran (``verify``).
-READ_MODULES = ("torch", "torch.nn", "numpy", "os", "gc", "signal", "threading", "_thread", "faulthandler",
-                "warnings", "msgspec", "safetensors.torch", "struct", "time")
+READ_MODULES = (
+    "torch",
+    "torch.nn",
+    "numpy",
+    "os",
+    "gc",
+    "signal",
+    "threading",
+    "_thread",
+    "faulthandler",
+    "warnings",
+    "msgspec",
+    "safetensors.torch",
+    "struct",
+    "time",
+)
 
 #: Names of the grader's modules that change while a sandbox runs (the current output capture).
-CHANGING = {"autograder.engine.sandbox": ("CAPTURE", "SEALED"),
-            "course.checking.pristine": ("SETTLE",),  # set to ``verify`` after the snapshot; ``verify`` checks it
-            "builtins": ("exit", "quit", "get_ipython"),  # IPython takes them out and puts them back per cell
-            "warnings": ("showwarning", "_showwarnmsg_impl", "filters")}  # warnings.catch_warnings swaps them
+CHANGING = {
+    "autograder.engine.sandbox": ("CAPTURE", "SEALED"),
+    "course.checking.pristine": ("SETTLE",),  # set to ``verify`` after the snapshot; ``verify`` checks it
+    "builtins": ("exit", "quit", "get_ipython"),  # IPython takes them out and puts them back per cell
+    "warnings": ("showwarning", "_showwarnmsg_impl", "filters"),
+}  # warnings.catch_warnings swaps them
 #: Names Python or a library adds to a namespace on its own (a warning's registry, a lazy cache).
 LAZY_NAMES = ("__warningregistry__", "__slotnames__", "__annotations__", "__msgspec_cache__", "__abstractmethods__")
 
@@ -145,6 +214,7 @@ def own_functions() -> list[types.FunctionType]:
 
 # --- 1. the audit hook --------------------------------------------------------------------------
 
+
 def _report(what: str) -> bytes:
     """A ``tampered`` record, framed ahead of time (the hook and :func:`verify` encode nothing)."""
     from autograder.engine import protocol
@@ -166,22 +236,42 @@ def hook_data(baseline: "Baseline | None" = None) -> HookData:
     """The hook's reports: the grader's functions, and those of the Watcher's ``baseline`` (the
     libraries' comparisons, its own probes), by the ids they have for good (all of them live
     as long as the sandbox)."""
-    functions = {id(fn): _report(f"{fn.__module__}.{fn.__qualname__} (its code or defaults)")
-                 for fn in own_functions()}
+    functions = {id(fn): _report(f"{fn.__module__}.{fn.__qualname__} (its code or defaults)") for fn in own_functions()}
     if baseline is not None:
-        functions.update({id(fn): _report(f"{label} (its code or defaults)") for label, fn, _facts in baseline.functions})
-        functions.update({id(probe): _report(f"the tripwire's probe of {label} (its code or defaults)")
-                          for label, probe, _expected in baseline.calls if isinstance(probe, types.FunctionType)})
+        functions.update(
+            {id(fn): _report(f"{label} (its code or defaults)") for label, fn, _facts in baseline.functions}
+        )
+        functions.update(
+            {
+                id(probe): _report(f"the tripwire's probe of {label} (its code or defaults)")
+                for label, probe, _expected in baseline.calls
+                if isinstance(probe, types.FunctionType)
+            }
+        )
     functions.update({id(m): _report(f"the module {m.__name__} (its class)") for m in own_modules()})
-    classes = {id(c): _report(f"the class of an object of {c.__module__}.{c.__qualname__}")
-               for c in own_classes()}
-    claimed = {id(c): _report(f"an object turned into {name} (__class__ assigned)")
-               for name in CLAIMED_CLASSES for c in [_resolve(name)] if c is not None}
+    classes = {id(c): _report(f"the class of an object of {c.__module__}.{c.__qualname__}") for c in own_classes()}
+    claimed = {
+        id(c): _report(f"an object turned into {name} (__class__ assigned)")
+        for name in CLAIMED_CLASSES
+        for c in [_resolve(name)]
+        if c is not None
+    }
     return HookData(functions, classes, claimed, _report("another audit hook added"))
 
 
-def audit_hook(event, args, functions=None, classes=None, claimed=None, added_hook=None, fd=-1, write=None,
-               leave=None, type_of=None, id_of=None):
+def audit_hook(
+    event,
+    args,
+    functions=None,
+    classes=None,
+    claimed=None,
+    added_hook=None,
+    fd=-1,
+    write=None,
+    leave=None,
+    type_of=None,
+    id_of=None,
+):
     """Installed in the sandbox (``sys.addaudithook``): reports what the module docstring says, then exits.
 
     It uses only its defaults (set by :func:`sealed_functions` in the zygote) and their
@@ -206,6 +296,7 @@ def audit_hook(event, args, functions=None, classes=None, claimed=None, added_ho
 
 
 # --- 2. verify before use ------------------------------------------------------------------------
+
 
 def _verify(snapshot=(), missing=None, size_of=None, fd=-1, write=None, leave=None):
     """Nothing in ``snapshot`` changed; else its report is written to the channel and the sandbox
@@ -256,8 +347,12 @@ def library_modules() -> list[str]:
     where it says so)."""
     wanted = [(m, sub) for m, sub in WATCHED_MODULES.items() if not _own(m) and m != "builtins"]  # those: all
     wanted += [(m, False) for m in READ_MODULES]
-    return sorted(name for name, module in list(sys.modules.items()) if isinstance(module, types.ModuleType) and any(
-        name == m or (sub and name.startswith(m + ".")) for m, sub in wanted))
+    return sorted(
+        name
+        for name, module in list(sys.modules.items())
+        if isinstance(module, types.ModuleType)
+        and any(name == m or (sub and name.startswith(m + ".")) for m, sub in wanted)
+    )
 
 
 def _submodule_names(module: types.ModuleType) -> tuple[str, ...]:
@@ -275,12 +370,19 @@ def snapshot() -> tuple:
     out = []
     for label, mapping, count, every in _mappings():
         changing = CHANGING.get(label, ())
-        keys = [k for k, v in list(mapping.items()) if isinstance(k, str) and k not in changing and k not in LAZY_NAMES
-                and (every or callable(v) or isinstance(v, (types.ModuleType, dict)))]
+        keys = [
+            k
+            for k, v in list(mapping.items())
+            if isinstance(k, str)
+            and k not in changing
+            and k not in LAZY_NAMES
+            and (every or callable(v) or isinstance(v, (types.ModuleType, dict)))
+        ]
         if label == "sys.modules":
             keys = [k for k in keys if k in own_names or k in WATCHED_MODULES]
-        items = tuple((k, mapping[k], _report(f"sys.modules[{k}]" if label == "sys.modules" else f"{label}.{k}"))
-                      for k in keys)
+        items = tuple(
+            (k, mapping[k], _report(f"sys.modules[{k}]" if label == "sys.modules" else f"{label}.{k}")) for k in keys
+        )
         # names that come and go on their own (a submodule imported later is added to its package)
         uncounted = LAZY_NAMES + changing + (_submodule_names(sys.modules[label]) if label in own_names else ())
         size = len(mapping) - sum(1 for name in uncounted if name in mapping) if count else -1
@@ -301,9 +403,12 @@ def sealed_functions(fd: int, data: HookData, snap: tuple) -> tuple[Callable[[],
     verify = types.FunctionType(_verify.__code__, {"__builtins__": {}}, "verify", defaults)
     settle = ((vars(pristine), (("SETTLE", verify, _report("course.checking.pristine.SETTLE")),), -1, b"", ()),)
     verify.__defaults__ = (snap + settle,) + defaults[1:]  # it checks that checkers reach it
-    hook = types.FunctionType(audit_hook.__code__, {"__builtins__": {}}, "audit_hook",
-                              (data.functions, data.classes, data.claimed, data.added_hook, fd, os.write, os._exit,
-                               type, id))
+    hook = types.FunctionType(
+        audit_hook.__code__,
+        {"__builtins__": {}},
+        "audit_hook",
+        (data.functions, data.classes, data.claimed, data.added_hook, fd, os.write, os._exit, type, id),
+    )
     for fn in (verify, hook):
         fn.__module__, fn.__qualname__ = __name__, fn.__name__  # what it is, for anyone who looks
         data.functions[id(fn)] = _report(f"the tripwire's own {fn.__name__} (its code or defaults)")
@@ -311,6 +416,7 @@ def sealed_functions(fd: int, data: HookData, snap: tuple) -> tuple[Callable[[],
 
 
 # --- 3. the Watcher ------------------------------------------------------------------------------
+
 
 class Baseline(NamedTuple):
     """The Watcher's probes, frozen (tuples): what :func:`check` compares after every step."""
@@ -407,17 +513,25 @@ class Watcher:
             return tuple(_ids(t for t in fn if t is not device_mode)), tuple(_ids(dispatch))
 
         self._call("torch's function or dispatch mode stack (a mode left on)", modes)
-        self._call("torch's __torch_function__ state", lambda: (torch._C._is_torch_function_enabled(),
-                                                                torch._C._is_torch_function_mode_enabled()))
-        self._call("torch's dispatch keys (included or excluded)",
-                   lambda: (repr(torch._C._dispatch_tls_local_include_set()),
-                            repr(torch._C._dispatch_tls_local_exclude_set())))
+        self._call(
+            "torch's __torch_function__ state",
+            lambda: (torch._C._is_torch_function_enabled(), torch._C._is_torch_function_mode_enabled()),
+        )
+        self._call(
+            "torch's dispatch keys (included or excluded)",
+            lambda: (
+                repr(torch._C._dispatch_tls_local_include_set()),
+                repr(torch._C._dispatch_tls_local_exclude_set()),
+            ),
+        )
 
     def _tables(self) -> None:
         """Tables that decide how objects are copied and pickled (a home-made copier can lie)."""
-        for label, table in (("copy._deepcopy_dispatch", getattr(copy, "_deepcopy_dispatch", {})),
-                             ("copy._copy_dispatch", getattr(copy, "_copy_dispatch", {})),
-                             ("copyreg.dispatch_table", copyreg.dispatch_table)):
+        for label, table in (
+            ("copy._deepcopy_dispatch", getattr(copy, "_deepcopy_dispatch", {})),
+            ("copy._copy_dispatch", getattr(copy, "_copy_dispatch", {})),
+            ("copyreg.dispatch_table", copyreg.dispatch_table),
+        ):
             self._call(label, lambda table=table: tuple(sorted((id(k), id(v)) for k, v in list(table.items()))))
 
     def _own_records(self) -> Callable[[], bool]:
@@ -429,9 +543,12 @@ class Watcher:
 
         def probe(w=self, cls=cls, lists=lists, held=held, attributes=attributes) -> bool:
             now = {k: v for k, v in vars(w).items() if k != "baseline"}
-            return type(w) is cls and now.keys() == attributes.keys() and all(
-                now[k] is v for k, v in attributes.items()) and all(
-                _same(tuple(lst), items) for lst, items in zip(lists, held, strict=True))
+            return (
+                type(w) is cls
+                and now.keys() == attributes.keys()
+                and all(now[k] is v for k, v in attributes.items())
+                and all(_same(tuple(lst), items) for lst, items in zip(lists, held, strict=True))
+            )
 
         return probe
 
@@ -454,7 +571,9 @@ class Watcher:
 
     def _shell(self) -> None:
         sh = self.shell
-        watched = sorted({k for k, v in sh.__dict__.items() if callable(v) and not isinstance(v, type)} | set(SHELL_METHODS))
+        watched = sorted(
+            {k for k, v in sh.__dict__.items() if callable(v) and not isinstance(v, type)} | set(SHELL_METHODS)
+        )
         self._call("shell.methods", lambda: _ids(sh.__dict__.get(k) for k in watched))
         self._call("shell.class", lambda: (id(type(sh)),) + _ids(vars(type(sh)).values()))
         for cls in type(sh).__mro__:
@@ -474,6 +593,7 @@ class Watcher:
 
 
 # -- after every step ----------------------------------------------------------------------------
+
 
 def check(baseline: Baseline) -> list[str]:
     """Names changed since ``baseline`` (at most 20); empty when untouched."""

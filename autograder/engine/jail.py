@@ -90,6 +90,7 @@ def prctl(option: int, arg: int) -> bool:
 
 # --- the whole jail ---------------------------------------------------------------------------
 
+
 def lock_in(workdir: str, uid: int | None, limits: Limits) -> dict[str, bool]:
     """Every defence of the module docstring, in order; {defence: active} of :func:`isolate`."""
     root = uid is not None and os.geteuid() == 0
@@ -165,6 +166,7 @@ def _count_tasks() -> int:
 
 
 # --- namespaces -------------------------------------------------------------------------------
+
 
 def isolate(workdir: str | None, scratch_mb: int) -> dict[str, bool]:
     """As root, before the uid drop: own mount, IPC and network namespaces; {defence: active}.
@@ -250,8 +252,16 @@ def hide(paths, mode: str = "0555") -> bool:
     libc = _libc()
     ok = True
     for path in paths:
-        ok &= libc.mount(b"tmpfs", path.encode(), b"tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                         f"size=4k,mode={mode}".encode()) == 0
+        ok &= (
+            libc.mount(
+                b"tmpfs",
+                path.encode(),
+                b"tmpfs",
+                MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                f"size=4k,mode={mode}".encode(),
+            )
+            == 0
+        )
     return ok
 
 
@@ -268,6 +278,7 @@ def _under(path: str, folder: str) -> bool:
 
 
 # --- the private scratch tmpfs ----------------------------------------------------------------
+
 
 @dataclass
 class _WorkDir:
@@ -391,8 +402,9 @@ def _copy_workdir(work: _WorkDir, places: list[str], slots: list[str], mounted: 
         _bind(copy, work.path, mounted)
 
 
-def _bind_slots(slots: list[str], places: list[str], carried: dict[int, list[tuple[str, int]]],
-                mounted: list[str]) -> None:
+def _bind_slots(
+    slots: list[str], places: list[str], carried: dict[int, list[tuple[str, int]]], mounted: list[str]
+) -> None:
     """What was carried into each slot, then each slot on its place (the first one last)."""
     for i, slot in enumerate(slots):
         for relative, fd in carried[i]:

@@ -99,8 +99,9 @@ class Journal:
     def new_entry(self, key: str, rows: list[Row], checkers: dict, limits: Limits, regraded=()) -> JournalEntry:
         from autograder.engine.records import NotebookEntry
 
-        return JournalEntry(FORMAT, key, False, {r.notebook: NotebookEntry(r) for r in rows}, checkers, limits,
-                            list(regraded))
+        return JournalEntry(
+            FORMAT, key, False, {r.notebook: NotebookEntry(r) for r in rows}, checkers, limits, list(regraded)
+        )
 
     def write(self, student: str, entry: JournalEntry) -> None:
         """Atomically (a grader killed mid-write leaves the old entry or the new one)."""

@@ -50,8 +50,10 @@ class Cases:
             ex = REGISTRY[ex_id]
             self.cases[ex_id] = {"visible": ex.make_cases(False), "hidden": ex.make_cases(True, secret)}
         tensors: dict = {}
-        encoded = {ex: {part: encode(describe(cs), tensors)[0] for part, cs in parts.items()}
-                   for ex, parts in self.cases.items()}
+        encoded = {
+            ex: {part: encode(describe(cs), tensors)[0] for part, cs in parts.items()}
+            for ex, parts in self.cases.items()
+        }
         self.json = json.dumps(encoded).encode()
         from safetensors.torch import save
 
@@ -60,14 +62,23 @@ class Cases:
 
 def _outcomes(parts: list[CaseOutcome], tensors: dict) -> list[Outcome]:
     """The sandbox's encoded outcomes as the checker's ``Outcome`` records (data only)."""
-    return [Outcome(decode(item.value, tensors), [str(w)[:400] for w in item.warnings][:20],
-                    None if item.inputs_after is None else decode(item.inputs_after, tensors)) for item in parts]
+    return [
+        Outcome(
+            decode(item.value, tensors),
+            [str(w)[:400] for w in item.warnings][:20],
+            None if item.inputs_after is None else decode(item.inputs_after, tensors),
+        )
+        for item in parts
+    ]
 
 
 def rendered(result: CheckResult) -> dict:
     """A check result as the display output the notebook would show."""
-    return {"output_type": "display_data", "metadata": {},
-            "data": {"text/plain": str(result), "text/html": result._repr_html_()}}
+    return {
+        "output_type": "display_data",
+        "metadata": {},
+        "data": {"text/plain": str(result), "text/html": result._repr_html_()},
+    }
 
 
 def note(text: str) -> dict:
@@ -83,8 +94,9 @@ def not_run(grade_id: str, exercise_id: str | None, max_score: float, why: str) 
     return Verdict(grade_id, exercise_id, title_of(exercise_id, grade_id), 0.0, max_score, VerdictStatus.NOT_RUN, why)
 
 
-def decide(grade_id: str, exercise_id: str, max_score: float, step: DoneStep | None, blob: bytes,
-           cases: Cases) -> tuple[Verdict, list[dict]]:
+def decide(
+    grade_id: str, exercise_id: str, max_score: float, step: DoneStep | None, blob: bytes, cases: Cases
+) -> tuple[Verdict, list[dict]]:
     """One exercise's verdict from its collected data (visible and hidden), and the test cell's outputs."""
     if step is None:
         return not_run(grade_id, exercise_id, max_score, "The exercise was not reached."), []
@@ -106,10 +118,13 @@ def decide(grade_id: str, exercise_id: str, max_score: float, step: DoneStep | N
     verdict.score = round(max_score * fraction, 4)
     verdict.result = next((r for r in results if not r.passed), results[-1])
     verdict.message = verdict.result.message
-    verdict.status = VerdictStatus.PASSED if fraction >= 1 else VerdictStatus.PARTIAL if fraction > 0 \
-        else VerdictStatus.FAILED
-    verdict.flags = [f"returned an object no check reads by value: {name} (a class of the notebook or a look-alike "
-                     "of a torch type)" for name in _lookalikes(step.collected)]
+    verdict.status = (
+        VerdictStatus.PASSED if fraction >= 1 else VerdictStatus.PARTIAL if fraction > 0 else VerdictStatus.FAILED
+    )
+    verdict.flags = [
+        f"returned an object no check reads by value: {name} (a class of the notebook or a look-alike of a torch type)"
+        for name in _lookalikes(step.collected)
+    ]
     if verdict.flags and not verdict.score:
         verdict.status = VerdictStatus.FLAGGED
     return verdict, outputs + [rendered(r) for r in results]
@@ -148,8 +163,9 @@ def _lookalikes(collected: Collected) -> list[str]:
             if set(obj) == {"$opaque"} and isinstance(obj["$opaque"], list) and len(obj["$opaque"]) == 2:
                 name, note = obj["$opaque"]
                 named_like = note == "look-alike"  # its class names a library class it is not (values.describe)
-                if isinstance(name, str) and (named_like or not note and (name.startswith("__main__.")
-                                                                          or name in _LOOKALIKE_NAMES)):
+                if isinstance(name, str) and (
+                    named_like or not note and (name.startswith("__main__.") or name in _LOOKALIKE_NAMES)
+                ):
                     if name not in found:
                         found.append(name)
                 return
@@ -168,5 +184,13 @@ def by_outputs(grade_id: str, max_score: float, cell: dict) -> Verdict:
     node = nbformat.from_dict(cell)
     score, _ = determine_grade(node)
     status = VerdictStatus.PASSED if score == max_score else VerdictStatus.PARTIAL if score else VerdictStatus.FAILED
-    return Verdict(grade_id, None, grade_id, score, max_score, status, "Scored by its outputs (no checker).",
-                   ["scored by outputs: no course checker for this cell"])
+    return Verdict(
+        grade_id,
+        None,
+        grade_id,
+        score,
+        max_score,
+        status,
+        "Scored by its outputs (no checker).",
+        ["scored by outputs: no course checker for this cell"],
+    )

@@ -25,8 +25,11 @@ import time
 from typing import Iterable, NamedTuple
 
 #: Timers of a process (``setitimer``; ``alarm`` is ITIMER_REAL).
-TIMERS = (("ITIMER_REAL (setitimer or alarm)", signal.ITIMER_REAL),
-          ("ITIMER_VIRTUAL", signal.ITIMER_VIRTUAL), ("ITIMER_PROF", signal.ITIMER_PROF))
+TIMERS = (
+    ("ITIMER_REAL (setitimer or alarm)", signal.ITIMER_REAL),
+    ("ITIMER_VIRTUAL", signal.ITIMER_VIRTUAL),
+    ("ITIMER_PROF", signal.ITIMER_PROF),
+)
 #: Signals whose handler a cell cannot change (the kernel's own).
 FIXED_SIGNALS = (signal.SIGKILL, signal.SIGSTOP)
 #: How long threads that are ending get to go before they count as left running.
@@ -155,7 +158,9 @@ class Look:
                 found.append(pid)
         if not found:
             return []
-        return [f"{len(found)} process{'es' if len(found) > 1 else ''} still running (pid {', '.join(map(str, found[:5]))})"]
+        return [
+            f"{len(found)} process{'es' if len(found) > 1 else ''} still running (pid {', '.join(map(str, found[:5]))})"
+        ]
 
 
 def _os_threads() -> int:

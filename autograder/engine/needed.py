@@ -54,23 +54,117 @@ from dataclasses import dataclass, field
 DEMONSTRATION_TAG = "demonstration"
 
 #: Builtins that neither change nor use up (iterate) their arguments.
-_PURE_BUILTINS = frozenset({
-    "print", "len", "isinstance", "issubclass", "type", "repr", "str", "int", "float", "bool", "complex",
-    "hash", "id", "format", "hasattr", "getattr", "callable", "round", "abs", "divmod", "pow", "chr", "ord",
-    "bin", "hex", "oct", "range", "slice", "display"})
+_PURE_BUILTINS = frozenset(
+    {
+        "print",
+        "len",
+        "isinstance",
+        "issubclass",
+        "type",
+        "repr",
+        "str",
+        "int",
+        "float",
+        "bool",
+        "complex",
+        "hash",
+        "id",
+        "format",
+        "hasattr",
+        "getattr",
+        "callable",
+        "round",
+        "abs",
+        "divmod",
+        "pow",
+        "chr",
+        "ord",
+        "bin",
+        "hex",
+        "oct",
+        "range",
+        "slice",
+        "display",
+    }
+)
 #: Builtins whose only effect on their arguments is iterating them (which uses up an iterator,
 #: but changes no list, dict or tuple).
-_ITERATING_BUILTINS = frozenset({"list", "tuple", "set", "frozenset", "dict", "sorted", "sum", "min", "max", "any",
-                                 "all", "enumerate", "zip", "reversed", "map", "filter", "iter"})
+_ITERATING_BUILTINS = frozenset(
+    {
+        "list",
+        "tuple",
+        "set",
+        "frozenset",
+        "dict",
+        "sorted",
+        "sum",
+        "min",
+        "max",
+        "any",
+        "all",
+        "enumerate",
+        "zip",
+        "reversed",
+        "map",
+        "filter",
+        "iter",
+    }
+)
 #: Calls that reach past names: a cell that makes one always runs.
-_OPAQUE_CALLS = frozenset({"exec", "eval", "compile", "globals", "locals", "vars", "setattr", "delattr",
-                           "__import__", "get_ipython", "breakpoint", "input", "open"})
+_OPAQUE_CALLS = frozenset(
+    {
+        "exec",
+        "eval",
+        "compile",
+        "globals",
+        "locals",
+        "vars",
+        "setattr",
+        "delattr",
+        "__import__",
+        "get_ipython",
+        "breakpoint",
+        "input",
+        "open",
+    }
+)
 #: Calls that write files, start programs or change the process, by the called name.
-_IO_CALLS = frozenset({
-    "save", "savez", "savez_compressed", "savetxt", "tofile", "to_csv", "to_parquet", "to_pickle", "to_json",
-    "to_excel", "to_hdf", "to_feather", "savefig", "write_text", "write_bytes", "mkdir", "makedirs",
-    "unlink", "rmdir", "rmtree", "copyfile", "copytree", "system", "popen", "Popen",
-    "urlretrieve", "chdir", "putenv", "unsetenv", "setrecursionlimit", "setdefaulttimeout", "open"})
+_IO_CALLS = frozenset(
+    {
+        "save",
+        "savez",
+        "savez_compressed",
+        "savetxt",
+        "tofile",
+        "to_csv",
+        "to_parquet",
+        "to_pickle",
+        "to_json",
+        "to_excel",
+        "to_hdf",
+        "to_feather",
+        "savefig",
+        "write_text",
+        "write_bytes",
+        "mkdir",
+        "makedirs",
+        "unlink",
+        "rmdir",
+        "rmtree",
+        "copyfile",
+        "copytree",
+        "system",
+        "popen",
+        "Popen",
+        "urlretrieve",
+        "chdir",
+        "putenv",
+        "unsetenv",
+        "setrecursionlimit",
+        "setdefaulttimeout",
+        "open",
+    }
+)
 #: ... only when called on a library (``os.remove``, ``json.dump``): on the notebook's own objects
 #: (``handle.remove()``, ``items.remove(x)``) they are methods that change that object.
 _LIBRARY_IO_CALLS = frozenset({"remove", "rename", "replace", "dump"})
@@ -79,25 +173,101 @@ _TEMPORARY_DIRS = frozenset({"TemporaryDirectory"})
 #: A file in memory: what is written into it is the object's, no file's.
 _MEMORY_FILES = frozenset({"BytesIO", "StringIO"})
 #: Called on a library (an imported name), these change the library's or the process's state.
-_SWITCH_CALLS = frozenset({
-    "use", "rc", "rcdefaults", "filterwarnings", "simplefilter", "resetwarnings", "setup", "seterr", "enable",
-    "disable", "register", "import_module", "reload", "append", "extend", "insert", "pop", "remove", "clear",
-    "update", "setdefault", "sort", "reverse", "add", "discard", "popitem"})
+_SWITCH_CALLS = frozenset(
+    {
+        "use",
+        "rc",
+        "rcdefaults",
+        "filterwarnings",
+        "simplefilter",
+        "resetwarnings",
+        "setup",
+        "seterr",
+        "enable",
+        "disable",
+        "register",
+        "import_module",
+        "reload",
+        "append",
+        "extend",
+        "insert",
+        "pop",
+        "remove",
+        "clear",
+        "update",
+        "setdefault",
+        "sort",
+        "reverse",
+        "add",
+        "discard",
+        "popitem",
+    }
+)
 _SWITCH_PREFIXES = ("set_", "_set", "use_", "enable_", "disable_")
 _WARNING_FILTERS = frozenset({"filterwarnings", "simplefilter", "resetwarnings"})
 #: Library functions that change their arguments (besides names ending in ``_`` and ``out=``).
-_MUTATING_LIBRARY = frozenset({"shuffle", "heappush", "heappop", "heapify", "heapreplace", "heappushpop", "insort",
-                               "insort_left", "insort_right", "copyto", "put", "place", "putmask",
-                               "fill_diagonal", "backward"})
+_MUTATING_LIBRARY = frozenset(
+    {
+        "shuffle",
+        "heappush",
+        "heappop",
+        "heapify",
+        "heapreplace",
+        "heappushpop",
+        "insort",
+        "insort_left",
+        "insort_right",
+        "copyto",
+        "put",
+        "place",
+        "putmask",
+        "fill_diagonal",
+        "backward",
+    }
+)
 #: Called on a library, these return values that cannot change (``torch.device``, ``course.setup()``).
 _IMMUTABLE_CALLS = frozenset({"device", "setup", "dtype"})
-_IMMUTABLE_BUILTINS = frozenset({"int", "float", "str", "bool", "complex", "len", "round", "abs", "repr", "hash",
-                                 "format", "chr", "ord", "bin", "hex", "oct", "id", "frozenset", "tuple"})
+_IMMUTABLE_BUILTINS = frozenset(
+    {
+        "int",
+        "float",
+        "str",
+        "bool",
+        "complex",
+        "len",
+        "round",
+        "abs",
+        "repr",
+        "hash",
+        "format",
+        "chr",
+        "ord",
+        "bin",
+        "hex",
+        "oct",
+        "id",
+        "frozenset",
+        "tuple",
+    }
+)
 _IMMUTABLE_ATTRS = frozenset({"shape", "ndim", "dtype", "device", "is_cuda", "requires_grad"})
 _IMMUTABLE_METHODS = frozenset({"item", "numel", "dim", "size", "nelement", "element_size", "stride", "is_contiguous"})
 #: Receivers that are new objects (``(a + b).sum()``): calling a method on them changes nothing else.
-_FRESH = (ast.BinOp, ast.UnaryOp, ast.Compare, ast.Constant, ast.JoinedStr, ast.List, ast.Tuple, ast.Dict, ast.Set,
-          ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+_FRESH = (
+    ast.BinOp,
+    ast.UnaryOp,
+    ast.Compare,
+    ast.Constant,
+    ast.JoinedStr,
+    ast.List,
+    ast.Tuple,
+    ast.Dict,
+    ast.Set,
+    ast.ListComp,
+    ast.SetComp,
+    ast.DictComp,
+    ast.GeneratorExp,
+)
 
 _MAGIC_LINE = re.compile(r"^(\s*)(%|!)")
 _MAGIC_ASSIGN = re.compile(r"^(\s*[\w\s,]+?)=\s*[%!]")
@@ -160,13 +330,25 @@ def facts(source: str) -> Facts:
     top_uses = {s.get_name() for s in top if s.is_referenced()} | _immediate_uses(table)
     uses = top_uses | body_uses
     immutable = {n: c for n, c in w.immutable.items() if n not in w.mutable_binds}
-    return Facts(frozenset(binds), frozenset(uses), frozenset(w.mutates), tuple(w.calls), frozenset(w.body_mutates),
-                 tuple(w.body_calls), frozenset(w.callables - w.other_binds),
-                 frozenset(w.library - w.other_binds - w.callables), tuple(sorted(w.imports.items())),
-                 frozenset(w.containers - w.other_binds_not_containers),
-                 frozenset(w.constants - w.other_binds_not_constants), tuple(sorted(immutable.items())),
-                 tuple(sorted((k, frozenset(v)) for k, v in w.derived.items())), why or w.unsafe,
-                 frozenset(body_uses), frozenset(top_uses), _definite(tree))
+    return Facts(
+        frozenset(binds),
+        frozenset(uses),
+        frozenset(w.mutates),
+        tuple(w.calls),
+        frozenset(w.body_mutates),
+        tuple(w.body_calls),
+        frozenset(w.callables - w.other_binds),
+        frozenset(w.library - w.other_binds - w.callables),
+        tuple(sorted(w.imports.items())),
+        frozenset(w.containers - w.other_binds_not_containers),
+        frozenset(w.constants - w.other_binds_not_constants),
+        tuple(sorted(immutable.items())),
+        tuple(sorted((k, frozenset(v)) for k, v in w.derived.items())),
+        why or w.unsafe,
+        frozenset(body_uses),
+        frozenset(top_uses),
+        _definite(tree),
+    )
 
 
 def _definite(tree: ast.Module) -> tuple[tuple[str, frozenset[str]], ...]:
@@ -176,8 +358,11 @@ def _definite(tree: ast.Module) -> tuple[tuple[str, frozenset[str]], ...]:
     for stmt in tree.body:
         if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None:
             targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
-            names = set().union(*(_stored(t) for t in targets)) if all(
-                isinstance(t, (ast.Name, ast.Tuple, ast.List)) for t in targets) else set()
+            names = (
+                set().union(*(_stored(t) for t in targets))
+                if all(isinstance(t, (ast.Name, ast.Tuple, ast.List)) for t in targets)
+                else set()
+            )
             for n in names:
                 out[n] = _shares(stmt.value)
         elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -319,11 +504,12 @@ def _shares(node: ast.AST | None) -> set[str]:
 def _constant_display(node: ast.AST | None) -> bool:
     """A list, tuple, set or dict written out of values that cannot change (``["age", "fnlwgt"]``)."""
     return isinstance(node, _DISPLAYS) and all(
-        _immutable_value(e) == "" for e in ast.iter_child_nodes(node) if not isinstance(e, ast.expr_context))
+        _immutable_value(e) == "" for e in ast.iter_child_nodes(node) if not isinstance(e, ast.expr_context)
+    )
 
 
 def _immutable_value(node: ast.AST | None) -> str | None:
-    """"" when the value of ``node`` cannot change once bound (a number, a string, a shape), the
+    """ "" when the value of ``node`` cannot change once bound (a number, a string, a shape), the
     root name when that holds if the root is a library (``course.setup()``), else None."""
     if isinstance(node, (ast.Constant, ast.JoinedStr, ast.Compare)):
         return ""  # a comparison: a bool, or a new tensor nobody else holds
@@ -391,7 +577,13 @@ class _Walker(ast.NodeVisitor):
         if root is not None and root not in self.globals:
             root, name = None, None  # a method of a local object: only its arguments matter
         (self.body_calls if self.depth else self.calls).append(
-            Call(root, name, frozenset(n for n in args if n in self.globals), frozenset(n for n in out if n in self.globals)))
+            Call(
+                root,
+                name,
+                frozenset(n for n in args if n in self.globals),
+                frozenset(n for n in out if n in self.globals),
+            )
+        )
 
     def _refuse(self, why: str) -> None:
         self.unsafe = self.unsafe or why
@@ -467,8 +659,10 @@ class _Walker(ast.NodeVisitor):
     def visit_Assign(self, node: ast.Assign) -> None:
         for target in node.targets:
             self._target(target, node.value)
-        if isinstance(node.value, ast.Call) and \
-                getattr(node.value.func, "attr", getattr(node.value.func, "id", "")) in _MEMORY_FILES:
+        if (
+            isinstance(node.value, ast.Call)
+            and getattr(node.value.func, "attr", getattr(node.value.func, "id", "")) in _MEMORY_FILES
+        ):
             self.temporary |= {t.id for t in node.targets if isinstance(t, ast.Name)}
         self.visit(node.value)
 
@@ -557,11 +751,17 @@ class _Walker(ast.NodeVisitor):
             self.scoped = expr  # `with torch.set_grad_enabled(False):` is undone at the end of the block
             self.visit(expr)
             self.scoped = None
-            if isinstance(expr, ast.Call) and isinstance(expr.func, (ast.Name, ast.Attribute)) and \
-                    getattr(expr.func, "attr", getattr(expr.func, "id", "")) == "catch_warnings":
+            if (
+                isinstance(expr, ast.Call)
+                and isinstance(expr.func, (ast.Name, ast.Attribute))
+                and getattr(expr.func, "attr", getattr(expr.func, "id", "")) == "catch_warnings"
+            ):
                 self.catching = True  # filters set inside are undone at the end of the block
-            if isinstance(expr, ast.Call) and getattr(expr.func, "attr", getattr(expr.func, "id", "")) in \
-                    _TEMPORARY_DIRS and isinstance(item.optional_vars, ast.Name):
+            if (
+                isinstance(expr, ast.Call)
+                and getattr(expr.func, "attr", getattr(expr.func, "id", "")) in _TEMPORARY_DIRS
+                and isinstance(item.optional_vars, ast.Name)
+            ):
                 self.temporary.add(item.optional_vars.id)  # removed with what is in it at the end of the block
         for stmt in node.body:
             self.visit(stmt)
@@ -591,8 +791,11 @@ class _Walker(ast.NodeVisitor):
             if temporary and func.attr in _IO_CALLS | _LIBRARY_IO_CALLS:
                 self._mutate(args & self.temporary)  # what is written there: a later cell may read the buffer
             root = _root(func)
-            scoped = node is self.scoped or (self.catching and func.attr in _WARNING_FILTERS) or \
-                (temporary and func.attr in _LIBRARY_IO_CALLS)
+            scoped = (
+                node is self.scoped
+                or (self.catching and func.attr in _WARNING_FILTERS)
+                or (temporary and func.attr in _LIBRARY_IO_CALLS)
+            )
             if isinstance(root, ast.Name):
                 self._call(root.id, "" if scoped else func.attr, args, out)
             elif not isinstance(root, _FRESH):
@@ -605,6 +808,7 @@ class _Walker(ast.NodeVisitor):
 
 
 # --- the notebook ------------------------------------------------------------------------------
+
 
 @dataclass
 class CodeStep:
@@ -666,8 +870,14 @@ def decide(steps: list[CodeStep], tests: list[TestStep]) -> Decision:
     return Decision(dict(sorted(skipped.items())), {c: why for c, why in needed.items() if c in candidates})
 
 
-def _why_needed(s: CodeStep, info: dict[int, Facts], kinds: "_Kinds", needed: dict[int, str],
-                readers: dict[int, set[str]], imported: set[str]) -> str | None:
+def _why_needed(
+    s: CodeStep,
+    info: dict[int, Facts],
+    kinds: "_Kinds",
+    needed: dict[int, str],
+    readers: dict[int, set[str]],
+    imported: set[str],
+) -> str | None:
     """Why a step that runs after ``s`` depends on it (None: none does)."""
     f = info[s.cell]
     effects = set() if s.demonstration else kinds.effects(f)
@@ -706,8 +916,15 @@ class _Kinds:
         for f in all_facts:
             immutable = dict(f.immutable)
             for n in f.binds:
-                kind = ("library" if n in f.library else "callable" if n in f.callables
-                        else "immutable" if n in immutable else "object")
+                kind = (
+                    "library"
+                    if n in f.library
+                    else "callable"
+                    if n in f.callables
+                    else "immutable"
+                    if n in immutable
+                    else "object"
+                )
                 bound.setdefault(n, set()).add(kind)
                 if immutable.get(n):
                     conditions.setdefault(n, set()).add(immutable[n])
@@ -720,13 +937,23 @@ class _Kinds:
         self.bound = set(bound)
         self.library = {n for n, k in bound.items() if k == {"library"}}
         self.callables = {n for n, k in bound.items() if k == {"callable"}}
-        self.immutable = {n for n, k in bound.items() if k == {"immutable"} and conditions.get(n, set()) <= self.library}
+        self.immutable = {
+            n for n, k in bound.items() if k == {"immutable"} and conditions.get(n, set()) <= self.library
+        }
         #: bound only to lists, dicts, sets or tuples (or a library's objects): iterating them uses nothing up
-        self.containers = {n for n, k in bound.items() if k <= {"immutable", "object", "library"} and all(
-            n in f.containers or n in f.library for f in all_facts if n in f.binds)}
+        self.containers = {
+            n
+            for n, k in bound.items()
+            if k <= {"immutable", "object", "library"}
+            and all(n in f.containers or n in f.library for f in all_facts if n in f.binds)
+        }
         #: ... whose elements cannot change either: a copy of one shares nothing that can change
-        self.constants = {n for n, k in bound.items() if k <= {"immutable", "object", "library"} and all(
-            n in f.constants or n in f.library for f in all_facts if n in f.binds)}
+        self.constants = {
+            n
+            for n, k in bound.items()
+            if k <= {"immutable", "object", "library"}
+            and all(n in f.constants or n in f.library for f in all_facts if n in f.binds)
+        }
         #: imported everywhere from one place: importing it again changes nothing
         self.same_import = {n for n in self.library if len(targets.get(n, ())) == 1}
 
@@ -758,12 +985,17 @@ class _Kinds:
 
     def unsafe(self, f: Facts) -> str | None:
         """Why running ``f`` changes a library's state (so it must run), or None."""
-        for who, mutates, calls in [("it", f.mutates, f.calls)] + \
-                [(f"calling `{n}`", b.body_mutates, b.body_calls) for n, b in self._reached(f)]:
+        for who, mutates, calls in [("it", f.mutates, f.calls)] + [
+            (f"calling `{n}`", b.body_mutates, b.body_calls) for n, b in self._reached(f)
+        ]:
             for root in sorted(mutates & self.library):
                 return f"{who} assigns into the library object `{root}`"
             for c in calls:
-                if c.root in self.library and c.name and (c.name in _SWITCH_CALLS or c.name.startswith(_SWITCH_PREFIXES)):
+                if (
+                    c.root in self.library
+                    and c.name
+                    and (c.name in _SWITCH_CALLS or c.name.startswith(_SWITCH_PREFIXES))
+                ):
                     return f"{who} changes a library's state (`{c.root}.….{c.name}(...)`)"
                 if c.root in self.library and c.name in _LIBRARY_IO_CALLS:
                     return f"{who} calls `{c.root}.….{c.name}(...)` (files, programs or the process)"
@@ -835,5 +1067,4 @@ class _Kinds:
 
     def fresh(self, f: Facts) -> set[str]:
         """Names ``f`` rebinds, whatever happens, to objects that share nothing of the notebook's."""
-        return {n for n, shared in f.definite
-                if not self._plain({m.lstrip("~") for m in shared}) - self.callables}
+        return {n for n, shared in f.definite if not self._plain({m.lstrip("~") for m in shared}) - self.callables}

@@ -66,9 +66,21 @@ def read_cells(data: bytes) -> list[dict]:
         if not isinstance(raw, dict):
             continue
         meta: dict = raw["metadata"] if isinstance(raw.get("metadata"), dict) else {}
-        cell_id = raw.get("id") if isinstance(raw.get("id"), str) else meta.get("id") if isinstance(meta.get("id"), str) else None
-        cells.append({"cell_type": raw.get("cell_type") if raw.get("cell_type") in ("code", "markdown", "raw") else "raw",
-                      "source": _text(raw.get("source")), "metadata": meta, "id": cell_id})
+        cell_id = (
+            raw.get("id")
+            if isinstance(raw.get("id"), str)
+            else meta.get("id")
+            if isinstance(meta.get("id"), str)
+            else None
+        )
+        cells.append(
+            {
+                "cell_type": raw.get("cell_type") if raw.get("cell_type") in ("code", "markdown", "raw") else "raw",
+                "source": _text(raw.get("source")),
+                "metadata": meta,
+                "id": cell_id,
+            }
+        )
     return cells
 
 
@@ -101,8 +113,12 @@ class Source:
         nb = json.loads(data)
         out = []
         for i, raw in enumerate(nb["cells"]):
-            cell = {"cell_type": raw["cell_type"], "source": _text(raw.get("source")),
-                    "metadata": raw.get("metadata", {}), "id": raw.get("id")}
+            cell = {
+                "cell_type": raw["cell_type"],
+                "source": _text(raw.get("source")),
+                "metadata": raw.get("metadata", {}),
+                "id": raw.get("id"),
+            }
             nbg = _nbgrader(cell)
             gid = nbg.get("grade_id")
             if cell["cell_type"] != "code":
@@ -155,18 +171,26 @@ _KINDS = {TEST: "test", LOCKED: "locked", ANSWER: "answer"}
 def _ref(s: SourceCell, answers_of) -> matcher.RefCell:
     """A source cell as the matcher looks for it."""
     names = tuple(answers_of(s.exercise) or ()) if s.role == ANSWER else ()
-    return matcher.RefCell(s.index, s.cell["cell_type"], _KINDS.get(s.role, "other"), s.grade_id,
-                           frozenset(i for i in (s.cell.get("id"), s.grade_id) if i),
-                           frozenset({_fingerprint(s.released), _fingerprint(s.cell["source"])}),
-                           tuple(matcher.norm_lines(s.released)), names)
+    return matcher.RefCell(
+        s.index,
+        s.cell["cell_type"],
+        _KINDS.get(s.role, "other"),
+        s.grade_id,
+        frozenset(i for i in (s.cell.get("id"), s.grade_id) if i),
+        frozenset({_fingerprint(s.released), _fingerprint(s.cell["source"])}),
+        tuple(matcher.norm_lines(s.released)),
+        names,
+    )
 
 
 def match(source: Source, cells: list[dict], answers_of) -> tuple[dict[int, int], list[str]]:
     """source index -> submission index, and notes on what was found how (``autograder.cells``)."""
     m = matcher.match([_ref(s, answers_of) for s in source.cells], cells, by_position=True)
-    notes = [f"{source.cells[i].grade_id}: found by position (its metadata was lost or changed)"
-             for i, (_j, how) in sorted(m.found.items())
-             if how in (matcher.How.NAMES, matcher.How.POSITION) and source.cells[i].grade_id]
+    notes = [
+        f"{source.cells[i].grade_id}: found by position (its metadata was lost or changed)"
+        for i, (_j, how) in sorted(m.found.items())
+        if how in (matcher.How.NAMES, matcher.How.POSITION) and source.cells[i].grade_id
+    ]
     return {i: j for i, (j, _how) in m.found.items()}, notes
 
 
@@ -199,9 +223,15 @@ def _recognised(source: Source, cells: list[dict], matched: dict[int, int]) -> b
     """Some graded cell of the source is in the submission by its grade id, its id or its text."""
     for s in source.cells:
         j = matched.get(s.index)
-        if s.grade_id and j is not None and (
-                _nbgrader(cells[j]).get("grade_id") == s.grade_id or cells[j]["id"] == s.cell.get("id")
-                or _fingerprint(cells[j]["source"]) in (_fingerprint(s.released), _fingerprint(s.cell["source"]))):
+        if (
+            s.grade_id
+            and j is not None
+            and (
+                _nbgrader(cells[j]).get("grade_id") == s.grade_id
+                or cells[j]["id"] == s.cell.get("id")
+                or _fingerprint(cells[j]["source"]) in (_fingerprint(s.released), _fingerprint(s.cell["source"]))
+            )
+        ):
             return True
     return False
 
@@ -214,13 +244,17 @@ def _changes(source: Source, s: SourceCell, cells: list[dict], matched: dict[int
     if j is None:
         return [] if s.role == ANSWER else [f"{name} was deleted or changed (the source's cell ran)"]
     out = []
-    if s.role != ANSWER and _fingerprint(cells[j]["source"]) not in (_fingerprint(s.released),
-                                                                    _fingerprint(s.cell["source"])):
+    if s.role != ANSWER and _fingerprint(cells[j]["source"]) not in (
+        _fingerprint(s.released),
+        _fingerprint(s.cell["source"]),
+    ):
         out.append(f"{name} was edited (the source's cell ran)")
     theirs, mine = _nbgrader(cells[j]), _nbgrader(s.cell)
     changed = [k for k in _ROLE_KEYS if theirs and theirs.get(k) != mine.get(k)]
     if changed and not (s.role == ANSWER and theirs.get("grade_id") != s.grade_id):  # found by position: not its own
-        out.append(f"the nbgrader metadata of {s.grade_id or what} was changed ({', '.join(changed)}; the source's is used)")
+        out.append(
+            f"the nbgrader metadata of {s.grade_id or what} was changed ({', '.join(changed)}; the source's is used)"
+        )
     if s.role == TEST:
         answer = next((a for a in source.cells if a.role == ANSWER and a.exercise == s.exercise), None)
         if answer is not None and matched.get(answer.index, -1) > j:
@@ -248,8 +282,9 @@ def plan(source: Source, cells: list[dict], answers_of, *, all_cells: bool = Fal
 Placed = list[tuple[str, "SourceCell | None", dict]]
 
 
-def _submission_cells(source: Source, cells: list[dict], matched: dict[int, int], notes: list[str],
-                      altered: dict[str, list[str]]) -> Placed:
+def _submission_cells(
+    source: Source, cells: list[dict], matched: dict[int, int], notes: list[str], altered: dict[str, list[str]]
+) -> Placed:
     """The submission's own cells in its order, with the source's metadata on those it matched;
     test and locked cells are left for the source's copies."""
     owner = {j: source.cells[i] for i, j in matched.items()}
@@ -273,8 +308,9 @@ def _submission_cells(source: Source, cells: list[dict], matched: dict[int, int]
 def _ignore_claim(source: Source, gid, notes: list[str], altered: dict[str, list[str]]) -> None:
     claimed = next((t for t in source.cells if t.grade_id == gid), None)
     if claimed is not None and claimed.section:
-        altered.setdefault(claimed.section, []).append(f"a cell of the submission claims grade id {claimed.grade_id} "
-                                                       "(ignored)")
+        altered.setdefault(claimed.section, []).append(
+            f"a cell of the submission claims grade id {claimed.grade_id} (ignored)"
+        )
     notes.append(f"a cell claims grade id {gid!r} that the source gives another cell or none: the claim is ignored")
 
 
@@ -285,10 +321,14 @@ def _insert_source_cells(source: Source, matched: dict[int, int], out: Placed, n
             continue
         if s.index not in matched and s.role == TEST:
             notes.append(f"{s.grade_id}: the test cell was missing or changed; restored from the source")
-        cell = {"cell_type": s.cell["cell_type"], "source": s.cell["source"],
-                "metadata": copy.deepcopy(s.cell["metadata"]), "id": s.cell.get("id")}
+        cell = {
+            "cell_type": s.cell["cell_type"],
+            "source": s.cell["source"],
+            "metadata": copy.deepcopy(s.cell["metadata"]),
+            "id": s.cell.get("id"),
+        }
         placed = {id(x[1]): k for k, x in enumerate(out) if x[1] is not None}
-        anchor = next((placed[id(p)] for p in reversed(source.cells[:s.index]) if id(p) in placed), -1)
+        anchor = next((placed[id(p)] for p in reversed(source.cells[: s.index]) if id(p) in placed), -1)
         at = anchor + 1
         while at < len(out) and out[at][0] == "added":
             at += 1
@@ -337,11 +377,18 @@ def _leave_out_unneeded(placed: Placed, answers_of, result: Plan) -> None:
             continue
         instructors = s is not None and (
             (origin == "source" and s.role == LOCKED)
-            or (origin == "submission" and s.role == CODE and _as_released(cell["source"]) == _as_released(s.cell["source"])))
+            or (
+                origin == "submission"
+                and s.role == CODE
+                and _as_released(cell["source"]) == _as_released(s.cell["source"])
+            )
+        )
         tags = s.cell["metadata"].get("tags") if s is not None and isinstance(s.cell["metadata"], dict) else None
         demo = isinstance(tags, list) and needed.DEMONSTRATION_TAG in tags
         code.append(needed.CodeStep(step.cell, step.source, instructors, instructors and demo))
     result.skipped = needed.decide(code, tests).skipped
     result.steps = [step for step in result.steps if step.cell not in result.skipped]
     if result.skipped:
-        result.notes.append(f"{len(result.skipped)} of the instructor's cells not run: no graded answer depends on them")
+        result.notes.append(
+            f"{len(result.skipped)} of the instructor's cells not run: no graded answer depends on them"
+        )

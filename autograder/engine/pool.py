@@ -88,8 +88,9 @@ class LocalPool:
     def _spawn(self, launched: Launched | None = None, zygote: worker.Zygote | None = None) -> None:
         slot = _Slot(self, launched, zygote)
         self.slots.append(slot)
-        thread = threading.Thread(target=self._serve, args=(slot,), name=f"autograder-zygote-{len(self.slots)}",
-                                  daemon=True)
+        thread = threading.Thread(
+            target=self._serve, args=(slot,), name=f"autograder-zygote-{len(self.slots)}", daemon=True
+        )
         self.threads.append(thread)
         thread.start()
 
@@ -157,8 +158,10 @@ class LocalPool:
         try:
             clone = zygote.clone()
         except (worker.ZygoteError, OSError, RuntimeError) as exc:
-            print(f"autograder: a second zygote could not be cloned ({exc}); grading goes on with "
-                  f"{len(self.slots)}", file=sys.stderr)
+            print(
+                f"autograder: a second zygote could not be cloned ({exc}); grading goes on with {len(self.slots)}",
+                file=sys.stderr,
+            )
             return
         with self.cond:
             if self.closed:

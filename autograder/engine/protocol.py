@@ -23,8 +23,18 @@ import struct
 from typing import Any
 
 from autograder.engine import records
-from autograder.engine.records import (Broken, ChannelError, Crash, DoneStep, End, Hello, SandboxRecord, Start,
-                                       StepKind, Tampered)
+from autograder.engine.records import (
+    Broken,
+    ChannelError,
+    Crash,
+    DoneStep,
+    End,
+    Hello,
+    SandboxRecord,
+    Start,
+    StepKind,
+    Tampered,
+)
 
 MAGIC = b"AGR1"
 _HEAD = struct.Struct(">4sQQ")
@@ -110,8 +120,8 @@ class Channel:
         end = _HEAD.size + n_head + n_blob
         if len(self.buffer) < end:
             return None
-        header = bytes(self.buffer[_HEAD.size:_HEAD.size + n_head])
-        blob = bytes(self.buffer[_HEAD.size + n_head:end])
+        header = bytes(self.buffer[_HEAD.size : _HEAD.size + n_head])
+        blob = bytes(self.buffer[_HEAD.size + n_head : end])
         del self.buffer[:end]
         return header, blob
 
@@ -180,5 +190,12 @@ class Channel:
 
 
 def _name(record: SandboxRecord) -> str:
-    return {Hello: "hello", Start: "start", DoneStep: "done-step", Tampered: "tampered", Broken: "broken",
-            Crash: "crash", End: "end"}[type(record)]
+    return {
+        Hello: "hello",
+        Start: "start",
+        DoneStep: "done-step",
+        Tampered: "tampered",
+        Broken: "broken",
+        Crash: "crash",
+        End: "end",
+    }[type(record)]

@@ -102,10 +102,15 @@ class VerdictStatus(Word):
 
 
 #: The verdict a cell's fault gives its exercise.
-FAULT_VERDICT = {Fault.TAMPERED: VerdictStatus.FLAGGED, Fault.CHANNEL: VerdictStatus.FLAGGED,
-                 Fault.TIMEOUT: VerdictStatus.TIMEOUT, Fault.DIED: VerdictStatus.CRASHED,
-                 Fault.CPU_LIMIT: VerdictStatus.CRASHED, Fault.LEFT_BEHIND: VerdictStatus.FLAGGED,
-                 Fault.ENGINE_ERROR: VerdictStatus.CRASHED}
+FAULT_VERDICT = {
+    Fault.TAMPERED: VerdictStatus.FLAGGED,
+    Fault.CHANNEL: VerdictStatus.FLAGGED,
+    Fault.TIMEOUT: VerdictStatus.TIMEOUT,
+    Fault.DIED: VerdictStatus.CRASHED,
+    Fault.CPU_LIMIT: VerdictStatus.CRASHED,
+    Fault.LEFT_BEHIND: VerdictStatus.FLAGGED,
+    Fault.ENGINE_ERROR: VerdictStatus.CRASHED,
+}
 
 
 class RowStatus(Word):
@@ -121,9 +126,15 @@ class RowStatus(Word):
 
 
 #: The row status a run's fault gives when no cell is to blame for it.
-FAULT_ROW = {Fault.TAMPERED: RowStatus.FLAGGED, Fault.CHANNEL: RowStatus.FLAGGED, Fault.TIMEOUT: RowStatus.ERRORS,
-             Fault.DIED: RowStatus.ERRORS, Fault.CPU_LIMIT: RowStatus.ERRORS, Fault.LEFT_BEHIND: RowStatus.FLAGGED,
-             Fault.ENGINE_ERROR: RowStatus.ENGINE_ERROR}
+FAULT_ROW = {
+    Fault.TAMPERED: RowStatus.FLAGGED,
+    Fault.CHANNEL: RowStatus.FLAGGED,
+    Fault.TIMEOUT: RowStatus.ERRORS,
+    Fault.DIED: RowStatus.ERRORS,
+    Fault.CPU_LIMIT: RowStatus.ERRORS,
+    Fault.LEFT_BEHIND: RowStatus.FLAGGED,
+    Fault.ENGINE_ERROR: RowStatus.ENGINE_ERROR,
+}
 
 
 class ChannelError(ValueError):
@@ -131,6 +142,7 @@ class ChannelError(ValueError):
 
 
 # --- driver -> worker -> sandbox: the job ---------------------------------------------------
+
 
 class Step(Struct, frozen=True, forbid_unknown_fields=True):
     """One thing a sandbox does, in order: run a cell's source, or collect at a test position."""
@@ -175,6 +187,7 @@ class SandboxJob(Struct, frozen=True, forbid_unknown_fields=True):
 
 
 # --- worker <-> zygote ----------------------------------------------------------------------
+
 
 class ForkRequest(Struct, frozen=True, tag="fork", tag_field="t", forbid_unknown_fields=True):
     job_dir: str
@@ -227,6 +240,7 @@ ZygoteMessage = Union[Ready, Forked, Exited, Cloned]
 
 
 # --- sandbox -> worker: the channel (untrusted) ----------------------------------------------
+
 
 class Hello(Struct, frozen=True, tag="hello", tag_field="t", forbid_unknown_fields=True):
     pid: int
@@ -339,8 +353,14 @@ def prime() -> None:
     job = SandboxJob([Step(0, StepKind.CODE)], Limits())
     msgspec.json.decode(encode(job), type=SandboxJob)
     msgspec.json.decode(encode(ForkRequest("", "")), type=ZygoteRequest)
-    step = DoneStep(0, StepKind.TEST, [Output("stream", name="stdout", text="")], 0.0, [],
-                    collected=Collected([CaseOutcome(None)], []))
+    step = DoneStep(
+        0,
+        StepKind.TEST,
+        [Output("stream", name="stdout", text="")],
+        0.0,
+        [],
+        collected=Collected([CaseOutcome(None)], []),
+    )
     decode_sandbox_record(encode(step))
     msgspec.convert([{"output_type": "stream", "name": "stdout", "text": ""}], list[Output])
     for record in (Hello(0, 0.0, {}), Start(0), Tampered(""), Broken(0), Crash(""), End()):
@@ -387,6 +407,7 @@ def _short(exc: BaseException) -> str:
 
 
 # --- worker -> driver: a submission's runs ---------------------------------------------------
+
 
 class BadCell(Struct, frozen=True, forbid_unknown_fields=True):
     """A cell left out of a submission's runs, and why (in words, for the flag)."""
@@ -435,6 +456,7 @@ class RunResult(Struct, forbid_unknown_fields=True):
 
 # --- the driver: verdicts, rows, the journal --------------------------------------------------
 
+
 class Verdict(Struct, forbid_unknown_fields=True):
     """The score of one graded cell and why, with what the checker decided as data."""
 
@@ -458,8 +480,12 @@ class Verdict(Struct, forbid_unknown_fields=True):
     @property
     def hint(self) -> str | None:
         """The checker's hint, else the catalogue's fix for the misconception."""
-        judged = self.status in (VerdictStatus.FAILED, VerdictStatus.PARTIAL, VerdictStatus.PASSED,
-                                 VerdictStatus.FLAGGED)
+        judged = self.status in (
+            VerdictStatus.FAILED,
+            VerdictStatus.PARTIAL,
+            VerdictStatus.PASSED,
+            VerdictStatus.FLAGGED,
+        )
         return self.result.fix() if judged and self.result is not None else None
 
 

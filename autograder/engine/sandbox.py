@@ -33,8 +33,21 @@ from typing import Any, Callable, NamedTuple
 import msgspec
 
 from autograder.engine import integrity, jail, leftovers, protocol
-from autograder.engine.records import (Broken, CaseOutcome, Collected, Crash, DoneStep, End, ForkRequest, Hello,
-                                       Output, SandboxJob, Start, Step, StepKind)
+from autograder.engine.records import (
+    Broken,
+    CaseOutcome,
+    Collected,
+    Crash,
+    DoneStep,
+    End,
+    ForkRequest,
+    Hello,
+    Output,
+    SandboxJob,
+    Start,
+    Step,
+    StepKind,
+)
 from safetensors.torch import save
 
 from course.checking.exercise import Outcome, collect_cases
@@ -48,15 +61,26 @@ SEALED: Any = None  #: Sealed: made in the zygote by seal(), read by a sandbox b
 #: (a tuple: no cell can change it): ``_BROKEN[cell + 1]``, ``_BROKEN[0]`` for no cell.
 _BROKEN = tuple(protocol.frame(Broken(i)) for i in range(-1, 4000))
 
+
 #: Environment the student's code sees (everything else is dropped: no COURSE_SECRET).
 def _clean_env(workdir: str) -> dict:
-    return {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": workdir, "TMPDIR": workdir,
-            "LANG": "C.UTF-8", "MPLBACKEND": "module://matplotlib_inline.backend_inline",
-            "MPLCONFIGDIR": workdir, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-            "COURSE_OFFLINE": "1", "COURSE_DEVICE": "cpu", "NBGRADER_EXECUTION": "autograde"}
+    return {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": workdir,
+        "TMPDIR": workdir,
+        "LANG": "C.UTF-8",
+        "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+        "MPLCONFIGDIR": workdir,
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "COURSE_OFFLINE": "1",
+        "COURSE_DEVICE": "cpu",
+        "NBGRADER_EXECUTION": "autograde",
+    }
 
 
 # --- the shell -------------------------------------------------------------------------
+
 
 class _Capture:
     """Where a cell's outputs go, in nbformat's shape, with a cap on text."""
@@ -161,8 +185,14 @@ def _shell():
             pass
 
         def _showtraceback(self, etype, evalue, stb):
-            CAPTURE.outputs.append({"output_type": "error", "ename": getattr(etype, "__name__", str(etype)),
-                                    "evalue": str(evalue), "traceback": list(stb)})
+            CAPTURE.outputs.append(
+                {
+                    "output_type": "error",
+                    "ename": getattr(etype, "__name__", str(etype)),
+                    "evalue": str(evalue),
+                    "traceback": list(stb),
+                }
+            )
 
     c = Config()
     c.HistoryManager.enabled = False
@@ -230,8 +260,9 @@ def seal() -> None:
     from course.checking import pristine
     from course.checking.exercise import REGISTRY
 
-    exercises = types.MappingProxyType({ex_id: (ex._run, ex.answers, ex.may_mutate_inputs)
-                                        for ex_id, ex in REGISTRY.items()})
+    exercises = types.MappingProxyType(
+        {ex_id: (ex._run, ex.answers, ex.may_mutate_inputs) for ex_id, ex in REGISTRY.items()}
+    )
     baseline = WATCHER.take_baseline(fresh=True)
     data, snap = integrity.hook_data(baseline), integrity.snapshot()
     gc.collect()
@@ -242,6 +273,7 @@ def seal() -> None:
 
 
 # --- the run ---------------------------------------------------------------------------
+
 
 def _live(value):
     """Decoded case data -> the objects ``run`` expects (tensors, arrays, numbers)."""
@@ -319,8 +351,9 @@ def _collect(exercise_id: str, cases: dict, limits, verify) -> tuple[Collected, 
     return Collected(visible, hidden), blob
 
 
-def _outcomes(run, may_mutate: bool, objects: tuple, missing: list[str], cases: list, tensors: dict,
-              verify) -> list[CaseOutcome]:
+def _outcomes(
+    run, may_mutate: bool, objects: tuple, missing: list[str], cases: list, tensors: dict, verify
+) -> list[CaseOutcome]:
     """``collect_cases`` on the student's objects, encoded (values and inputs after the call)."""
     if missing:
         outcomes = [Outcome(Raised("NameError", f"name {missing[0]!r} is not defined"), []) for _ in cases]
@@ -332,8 +365,14 @@ def _outcomes(run, may_mutate: bool, objects: tuple, missing: list[str], cases: 
             verify()
             outcomes = [Outcome(Raised(*why), []) for _ in cases]
     with modes_off():  # what the student's code left on does not touch the grader's own tensors
-        return [CaseOutcome(encode(o.value, tensors)[0], [str(w)[:400] for w in o.warnings][:20],
-                            None if o.inputs_after is None else encode(o.inputs_after, tensors)[0]) for o in outcomes]
+        return [
+            CaseOutcome(
+                encode(o.value, tensors)[0],
+                [str(w)[:400] for w in o.warnings][:20],
+                None if o.inputs_after is None else encode(o.inputs_after, tensors)[0],
+            )
+            for o in outcomes
+        ]
 
 
 def _step(step: Step, cases: dict, limits, verify) -> tuple[DoneStep, bytes]:

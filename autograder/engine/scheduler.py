@@ -43,6 +43,7 @@ class GraderBusy(RuntimeError):
 
 # --- lock ---------------------------------------------------------------------------------
 
+
 class CourseLock:
     """``flock`` on ``<course>/engine/lock``, held for a whole run; the holder's pid is written in it."""
 
@@ -63,8 +64,10 @@ class CourseLock:
                     self.file.seek(0)
                     holder = self.file.read().strip() or "another process"
                     self.file.close()
-                    raise GraderBusy(f"another grader is already grading this course ({holder}); "
-                                     f"wait for it to finish or use --wait SECONDS") from None
+                    raise GraderBusy(
+                        f"another grader is already grading this course ({holder}); "
+                        f"wait for it to finish or use --wait SECONDS"
+                    ) from None
                 time.sleep(0.2)
         self.file.seek(0)
         self.file.truncate()
@@ -80,6 +83,7 @@ class CourseLock:
 
 
 # --- the assignment -------------------------------------------------------------------------
+
 
 class Grader:
     """What grading one assignment needs: its sources, points, checkers, cases and journal."""
@@ -104,8 +108,12 @@ class Grader:
         load_all(self.extra_checks, errors=broken, only=modules)  # this assignment's checkers, no other
         self._refuse_broken_checkers(broken)
         self.collected = repairs.placed(self.course, assignment)  #: student -> what collect repaired
-        exercises = [c.exercise for s in self.sources.values() for c in s.tests
-                     if c.exercise and judging.answers_of(c.exercise) is not None]
+        exercises = [
+            c.exercise
+            for s in self.sources.values()
+            for c in s.tests
+            if c.exercise and judging.answers_of(c.exercise) is not None
+        ]
         self.cases = judging.Cases(exercises, judging.load_secret(self.course))
         self.fingerprints = fingerprints(exercises)  # for `autograder regrade`
         self.zygote = zygote_spec(list(self.source_bytes.values()), self.extra_checks)
@@ -139,8 +147,10 @@ class Grader:
                     scores[nb_name] = self.writer.grade_cells(self.assignment, nb_name)
                     checksums[nb_name] = self.writer.solution_cells(self.assignment, nb_name)
                 except Exception:
-                    raise RuntimeError(f"{self.assignment}/{nb_name}.ipynb is not in the gradebook: run "
-                                       f"`nbgrader generate_assignment {self.assignment}` first") from None
+                    raise RuntimeError(
+                        f"{self.assignment}/{nb_name}.ipynb is not in the gradebook: run "
+                        f"`nbgrader generate_assignment {self.assignment}` first"
+                    ) from None
             self._max_scores, self._released_checksums = scores, checksums
         return self._max_scores
 
@@ -160,8 +170,9 @@ class Grader:
             for c in s.tests:
                 module = (c.exercise or "").split(".")[0]
                 if module in broken:
-                    raise RuntimeError(f"the checkers of {c.grade_id} (course.checks.{module}) do not import: "
-                                       f"{broken[module]}")
+                    raise RuntimeError(
+                        f"the checkers of {c.grade_id} (course.checks.{module}) do not import: {broken[module]}"
+                    )
 
     # -- submissions -------------------------------------------------------------------
     def students(self) -> list[str]:
@@ -196,8 +207,9 @@ class Grader:
         return Job(REHEARSAL, nb_name, plan.steps, self.limits, {f"{nb_name}.ipynb": data}, self.zygote), plan
 
     # -- judging -----------------------------------------------------------------------
-    def judge(self, student: str, nb_name: str, plan: nbmod.Plan, result: RunResult | None,
-              not_run: grading.NotRun | None) -> tuple[Row, dict | None]:
+    def judge(
+        self, student: str, nb_name: str, plan: nbmod.Plan, result: RunResult | None, not_run: grading.NotRun | None
+    ) -> tuple[Row, dict | None]:
         """The row and the feedback notebook (None when grading it failed: the row says why).
 
         On one torch thread: the checkers' tensors are small, and the cores are the sandboxes'
@@ -205,9 +217,18 @@ class Grader:
         two busy cores, 0.3 s on one thread)."""
         from course.env import one_thread
 
-        g = grading.Grading(student, nb_name, self.sources[nb_name], plan, result, not_run,
-                            self.max_scores[nb_name], self.cases, self.limits.cell_timeout_s,
-                            self.released_checksums.get(nb_name, {}))
+        g = grading.Grading(
+            student,
+            nb_name,
+            self.sources[nb_name],
+            plan,
+            result,
+            not_run,
+            self.max_scores[nb_name],
+            self.cases,
+            self.limits.cell_timeout_s,
+            self.released_checksums.get(nb_name, {}),
+        )
         try:
             with one_thread():
                 return grading.grade_notebook(g)
@@ -222,8 +243,9 @@ class Grader:
             if s.role == nbmod.ANSWER and s.grade_id:
                 test = next((v for v in row.cells.values() if v.exercise == s.exercise), None)
                 text = "; ".join(test.flags) if test and test.flags else None
-                parts = (["No response."] if s.grade_id in row.unchanged else []) + \
-                    ([f"Grading engine: {text}"] if text else [])
+                parts = (["No response."] if s.grade_id in row.unchanged else []) + (
+                    [f"Grading engine: {text}"] if text else []
+                )
                 comments[s.grade_id] = " ".join(parts) or None
         return scores, comments
 
@@ -249,6 +271,7 @@ class Grader:
 
 # --- one grading run ------------------------------------------------------------------------
 
+
 class Run:
     """One pass over the submissions: resume what the journal holds, run the rest, judge, save."""
 
@@ -261,8 +284,11 @@ class Run:
                 self.todo.append(student)
         older = [s for s, why in g.journal.problems.items() if s in self.todo]
         if older and progress:
-            print(f"{len(older)} journal entr{'y' if len(older) == 1 else 'ies'} could not be used "
-                  f"({g.journal.problems[older[0]]}): graded again", file=sys.stderr)
+            print(
+                f"{len(older)} journal entr{'y' if len(older) == 1 else 'ies'} could not be used "
+                f"({g.journal.problems[older[0]]}): graded again",
+                file=sys.stderr,
+            )
         self.bar = _progress(len(students), len(self.rows), progress)
         self.pending: dict[str, dict[str, tuple]] = {s: {} for s in self.todo}
         self.jobs: list[tuple[Job, str, str, nbmod.Plan]] = []
@@ -294,8 +320,9 @@ class Run:
         for student in self.todo:
             self.finish(student)
 
-    def arrived(self, student: str, nb_name: str, plan: nbmod.Plan, result: RunResult | None,
-                not_run: grading.NotRun | None) -> None:
+    def arrived(
+        self, student: str, nb_name: str, plan: nbmod.Plan, result: RunResult | None, not_run: grading.NotRun | None
+    ) -> None:
         self.pending[student][nb_name] = (plan, result, not_run)
         self.finish(student)
 
@@ -338,8 +365,10 @@ class Run:
             try:
                 result, not_run = future.result(), None
             except Exception as exc:  # the worker itself died twice: still a row
-                result, not_run = None, grading.NotRun(RowStatus.ENGINE_ERROR,
-                                                       f"engine-error: {type(exc).__name__}: {exc}")
+                result, not_run = (
+                    None,
+                    grading.NotRun(RowStatus.ENGINE_ERROR, f"engine-error: {type(exc).__name__}: {exc}"),
+                )
             self.arrived(student, nb_name, plan, result, not_run)
 
     def close(self) -> list[Row]:
@@ -371,8 +400,9 @@ def zygote_spec(sources: list[bytes], extra_checks=()) -> ZygoteSpec:
     return msgspec.convert(needs(sources, extra_checks).spec(extra_checks), ZygoteSpec)
 
 
-def _anything_to_run(course: Path, assignment: str, limits: Limits, students: list[str] | None,
-                     variant: str = "") -> bool:
+def _anything_to_run(
+    course: Path, assignment: str, limits: Limits, students: list[str] | None, variant: str = ""
+) -> bool:
     """Cheap look at the journal (no gradebook), to start workers early or not at all."""
     sources = {p.stem: p.read_bytes() for p in sorted((course / "source" / assignment).glob("*.ipynb"))}
     root = course / "submitted"
@@ -399,8 +429,9 @@ def _client(scheduler: str | None, workers: int | None):
     if scheduler:
         return Client(scheduler), None
     n = workers or os.cpu_count() or 1
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                           memory_limit=0, silence_logs=40)
+    cluster = LocalCluster(
+        n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None, memory_limit=0, silence_logs=40
+    )
     return Client(cluster), cluster
 
 
@@ -408,10 +439,21 @@ def _source_bytes(course: Path, assignment: str) -> list[bytes]:
     return [p.read_bytes() for p in sorted((course / "source" / assignment).glob("*.ipynb"))]
 
 
-def grade(assignment: str, course: str | Path, *, scheduler: str | None = None, workers: int | None = None,
-          limits: Limits | None = None, extra_checks=(), wait_s: float = 0.0, progress: bool = True,
-          students: list[str] | None = None, client=None, all_cells: bool = False,
-          launched: Launched | None = None) -> list[Row]:
+def grade(
+    assignment: str,
+    course: str | Path,
+    *,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    limits: Limits | None = None,
+    extra_checks=(),
+    wait_s: float = 0.0,
+    progress: bool = True,
+    students: list[str] | None = None,
+    client=None,
+    all_cells: bool = False,
+    launched: Launched | None = None,
+) -> list[Row]:
     """Grade every submission of ``assignment`` in nbgrader course ``course``; rows back.
 
     On this machine (no ``scheduler``, no ``client``) the submissions run in the driver's own
@@ -428,8 +470,12 @@ def grade(assignment: str, course: str | Path, *, scheduler: str | None = None, 
             if os.geteuid() == 0:
                 os.chmod(course, 0o700)  # sandboxes run as other uids: nothing in here is theirs to read
             warming: list = []
-            if client is None and _anything_to_run(course, assignment, limits, students, ALL_CELLS if all_cells else ""):
-                spec = zygote_spec(_source_bytes(course, assignment), tuple(str(Path(p).resolve()) for p in extra_checks))
+            if client is None and _anything_to_run(
+                course, assignment, limits, students, ALL_CELLS if all_cells else ""
+            ):
+                spec = zygote_spec(
+                    _source_bytes(course, assignment), tuple(str(Path(p).resolve()) for p in extra_checks)
+                )
                 executor, own = _executor(scheduler, workers, spec, launched)
                 launched = None
                 if scheduler:  # workers start their zygotes (seconds: torch...) while this process sets up
@@ -456,8 +502,14 @@ def _executor(scheduler: str | None, workers: int | None, spec: ZygoteSpec, laun
     return pool, [pool]
 
 
-def grade_locked(g: Grader, students: list[str] | None, progress: bool, executor, scheduler: str | None = None,
-                 workers: int | None = None) -> list[Row]:
+def grade_locked(
+    g: Grader,
+    students: list[str] | None,
+    progress: bool,
+    executor,
+    scheduler: str | None = None,
+    workers: int | None = None,
+) -> list[Row]:
     """The body of :func:`grade`, under the lock, with the zygotes or workers (if any) starting."""
     run = Run(g, students or g.students(), progress)
     late: list = []
@@ -498,8 +550,10 @@ class _progress:
         elapsed = time.perf_counter() - self.t0
         left = (self.total - self.done) * elapsed / rate_n if rate_n else float("nan")
         eta = f"{left:5.0f} s left" if rate_n else "  ... s left"
-        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} graded, "
-                         f"{self.failed} not clean, {eta}")
+        sys.stderr.write(
+            f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} graded, "
+            f"{self.failed} not clean, {eta}"
+        )
         sys.stderr.flush()
 
     def close(self) -> None:

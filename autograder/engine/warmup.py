@@ -44,9 +44,25 @@ PATHS = {
     "meta": re.compile(r"['\"]meta['\"]"),
 }
 #: Imported by every zygote: small modules that code reaches for lazily.
-BASE_IMPORTS = ("encodings.ascii", "encodings.latin_1", "encodings.utf_16", "encodings.utf_32", "encodings.idna",
-                "cProfile", "pstats", "copy", "io", "tempfile", "csv", "zipfile", "gzip", "pickle", "tqdm.auto",
-                "torch.nn.init", "torch.autograd.functional")
+BASE_IMPORTS = (
+    "encodings.ascii",
+    "encodings.latin_1",
+    "encodings.utf_16",
+    "encodings.utf_32",
+    "encodings.idna",
+    "cProfile",
+    "pstats",
+    "copy",
+    "io",
+    "tempfile",
+    "csv",
+    "zipfile",
+    "gzip",
+    "pickle",
+    "tqdm.auto",
+    "torch.nn.init",
+    "torch.autograd.functional",
+)
 _GRADE_ID = re.compile(r"^(nb\d+)-ex\d+$")
 
 
@@ -59,8 +75,12 @@ class Needs:
 
     def spec(self, extra_checks=()) -> dict:
         """The ``ZygoteSpec`` as plain data (this module does not import the records)."""
-        return {"extra_checks": list(extra_checks), "warm_imports": list(self.imports), "warm_paths": list(self.paths),
-                "all_checkers": False}
+        return {
+            "extra_checks": list(extra_checks),
+            "warm_imports": list(self.imports),
+            "warm_paths": list(self.paths),
+            "all_checkers": False,
+        }
 
 
 def needs(sources: list[bytes], extra_checks=()) -> Needs:
@@ -70,8 +90,11 @@ def needs(sources: list[bytes], extra_checks=()) -> Needs:
         for cell in _cells(data):
             if cell.get("cell_type") == "code":
                 texts.append(_text(cell.get("source")))
-            gid = (cell.get("metadata") or {}).get("nbgrader", {}).get("grade_id", "") if isinstance(
-                cell.get("metadata"), dict) else ""
+            gid = (
+                (cell.get("metadata") or {}).get("nbgrader", {}).get("grade_id", "")
+                if isinstance(cell.get("metadata"), dict)
+                else ""
+            )
             m = _GRADE_ID.match(gid) if isinstance(gid, str) else None
             if m:
                 modules.add(f"course.checks.{m.group(1)}")
@@ -134,6 +157,7 @@ def _text(value) -> str:
 
 # --- starting a zygote ---------------------------------------------------------------------------
 
+
 @dataclass
 class Launched:
     """A zygote process that is starting (``worker.Zygote`` waits for its ``Ready``)."""
@@ -170,13 +194,23 @@ def slot() -> tuple[int, object]:
 def launch(spec_json: str) -> Launched:
     """Start a zygote on ``spec_json`` (a ``ZygoteSpec`` as JSON); it answers ``Ready`` when warm."""
     n, lock = slot()
-    env = {k: v for k, v in os.environ.items()
-           if k in ("PATH", "LANG", "LC_ALL", "HOME", "PYTHONPATH", "VIRTUAL_ENV", "TMPDIR")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k in ("PATH", "LANG", "LC_ALL", "HOME", "PYTHONPATH", "VIRTUAL_ENV", "TMPDIR")
+    }
     t0 = time.perf_counter()
     log = os.path.join(SLOT_DIR, f"zygote-{n}.log")
     with open(log, "wb") as f:  # its stderr: why it failed to start, if it does
-        proc = subprocess.Popen([sys.executable, "-m", "autograder.engine.zygote", spec_json],
-                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=f, env=env, cwd="/", bufsize=0)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "autograder.engine.zygote", spec_json],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=f,
+            env=env,
+            cwd="/",
+            bufsize=0,
+        )
     return Launched(n, lock, log, proc, t0)
 
 

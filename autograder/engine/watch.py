@@ -83,10 +83,22 @@ class _InFlight:
 class Watcher:
     """See the module docstring; :meth:`serve` runs until ``stop`` is set."""
 
-    def __init__(self, assignment: str, course: str | Path, *, workers: int | None = None,
-                 limits: Limits | None = None, extra_checks=(), poll_s: float = 0.25, settle_s: float = 0.25,
-                 corrupt_s: float = 3.0, wait_s: float = 0.0, launched: Launched | None = None,
-                 on_graded: Callable[[Graded], None] | None = None, log: Callable[[str], None] = print):
+    def __init__(
+        self,
+        assignment: str,
+        course: str | Path,
+        *,
+        workers: int | None = None,
+        limits: Limits | None = None,
+        extra_checks=(),
+        poll_s: float = 0.25,
+        settle_s: float = 0.25,
+        corrupt_s: float = 3.0,
+        wait_s: float = 0.0,
+        launched: Launched | None = None,
+        on_graded: Callable[[Graded], None] | None = None,
+        log: Callable[[str], None] = print,
+    ):
         self.assignment = assignment
         self.course = Path(course).resolve()
         self.workers = workers or os.cpu_count() or 1
@@ -132,8 +144,10 @@ class Watcher:
             self.off_roster.pop(student, None)
             return True
         self.off_roster[student] = sig
-        self.log(f"{student}: not graded, not on the roster (import them with `autograder roster` "
-                 "or move their folder out of submitted/)")
+        self.log(
+            f"{student}: not graded, not on the roster (import them with `autograder roster` "
+            "or move their folder out of submitted/)"
+        )
         return False
 
     def _readable(self, student: str) -> bool:
@@ -173,8 +187,10 @@ class Watcher:
                     self._catch_up()
                     if not self.arrivals:  # hand-ins waiting warm it up themselves
                         self._rehearse()
-                    self.log(f"watching {self.course / 'submitted'}/*/{self.assignment}/ "
-                             f"({len(self.graded)} graded already); Ctrl-C stops")
+                    self.log(
+                        f"watching {self.course / 'submitted'}/*/{self.assignment}/ "
+                        f"({len(self.graded)} graded already); Ctrl-C stops"
+                    )
                     while not stop.is_set():
                         self._step()
                         stop.wait(self.poll_s)
@@ -201,7 +217,9 @@ class Watcher:
             return
         seconds = time.monotonic() - self.rehearsal_t0
         worry = "" if row.score == row.max_score else "; NOT full marks: look at the source notebook and its checkers"
-        self.log(f"warm-up: the instructor's {nb_name} graded in {seconds:.1f} s, {row.score:g}/{row.max_score:g}{worry}")
+        self.log(
+            f"warm-up: the instructor's {nb_name} graded in {seconds:.1f} s, {row.score:g}/{row.max_score:g}{worry}"
+        )
 
     def _catch_up(self) -> None:
         """What the journal holds for the bytes on disk is graded; the rest arrives now."""
@@ -261,7 +279,10 @@ class Watcher:
             try:
                 result, not_run = future.result(), None
             except Exception as exc:  # noqa: BLE001 - still a row
-                result, not_run = None, grading.NotRun(RowStatus.ENGINE_ERROR, f"engine-error: {type(exc).__name__}: {exc}")
+                result, not_run = (
+                    None,
+                    grading.NotRun(RowStatus.ENGINE_ERROR, f"engine-error: {type(exc).__name__}: {exc}"),
+                )
             item.run.arrived(student, nb_name, plan, result, not_run)
             item.waiting -= 1
             if item.waiting == 0:
@@ -278,8 +299,9 @@ class Watcher:
         seconds = max(0.0, time.time() - arrival.arrived)
         rows = [r for r in run.rows if r.student == student]
         for r in rows:
-            self.log(f"{student}  {r.notebook}  {r.score:g}/{r.max_score:g}  {r.status}  "
-                     f"({seconds:.1f} s after it arrived)")
+            self.log(
+                f"{student}  {r.notebook}  {r.score:g}/{r.max_score:g}  {r.status}  ({seconds:.1f} s after it arrived)"
+            )
         self.on_graded(Graded(student, rows, seconds, pages))
 
 

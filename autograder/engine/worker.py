@@ -35,10 +35,34 @@ import psutil
 
 from autograder.engine.protocol import Channel
 from autograder.engine.warmup import MAX_SLOTS, SLOT_DIR, Launched, launch, slot  # noqa: F401  (MAX_SLOTS: the tests)
-from autograder.engine.records import (KILLS, BadCell, Broken, CloneRequest, Cloned, Crash, DoneStep, End, Exited, Fault,
-                                       ForkRequest,
-                                       Forked, Job, Kill, Ready, RunResult, RunStatus, RunSummary, SandboxJob,
-                                       Start, Tampered, WarmRequest, WorkerTimings, ZygoteMessage, ZygoteSpec, encode)
+from autograder.engine.records import (
+    KILLS,
+    BadCell,
+    Broken,
+    CloneRequest,
+    Cloned,
+    Crash,
+    DoneStep,
+    End,
+    Exited,
+    Fault,
+    ForkRequest,
+    Forked,
+    Job,
+    Kill,
+    Ready,
+    RunResult,
+    RunStatus,
+    RunSummary,
+    SandboxJob,
+    Start,
+    Tampered,
+    WarmRequest,
+    WorkerTimings,
+    ZygoteMessage,
+    ZygoteSpec,
+    encode,
+)
 
 #: Job folders (the hidden cases of one run), one subfolder per worker process, so that
 #: what a killed worker left behind is found and removed by the next one.
@@ -108,8 +132,14 @@ class _Watch:
         if time.monotonic() > self.deadline:
             half = channel.half_frame()  # the sandbox writes a record whole: a half one is not its own
             if half is not False:
-                self.stop(Kill(Fault.CHANNEL, half if half is not None else channel.current,
-                               "a record that announced more than it held"), len(channel.records))
+                self.stop(
+                    Kill(
+                        Fault.CHANNEL,
+                        half if half is not None else channel.current,
+                        "a record that announced more than it held",
+                    ),
+                    len(channel.records),
+                )
             self.stop(Kill(Fault.TIMEOUT, channel.current, "ran past the time limit"), len(channel.records))
         if self.killed_at is not None and time.monotonic() - self.killed_at > REPORT_S:
             raise ZygoteError("the zygote did not report a killed sandbox")
@@ -261,9 +291,12 @@ class Zygote:
             self.broken = True
             self.close()
             raise
-        self.spec = ZygoteSpec(self.spec.extra_checks, tuple(sorted(set(self.spec.warm_imports) | set(missing))),
-                               None if have is None else tuple(sorted(set(have) | set(paths))),
-                               self.spec.all_checkers)
+        self.spec = ZygoteSpec(
+            self.spec.extra_checks,
+            tuple(sorted(set(self.spec.warm_imports) | set(missing))),
+            None if have is None else tuple(sorted(set(have) | set(paths))),
+            self.spec.all_checkers,
+        )
 
     def clone(self) -> "Zygote":
         """Another zygote, forked from this warm one (``zygote._clone``): milliseconds, where a
@@ -411,8 +444,12 @@ def zygote(spec: ZygoteSpec = PLAIN) -> tuple[Zygote, bool]:
     """This process's zygote, started on first use (and again if it died, broke or has another spec)."""
     global _ZYGOTE
     with _ZYGOTE_LOCK:
-        if _ZYGOTE is not None and _ZYGOTE.alive() and _ZYGOTE.spec.extra_checks == spec.extra_checks and \
-                (_ZYGOTE.spec.all_checkers or not spec.all_checkers):
+        if (
+            _ZYGOTE is not None
+            and _ZYGOTE.alive()
+            and _ZYGOTE.spec.extra_checks == spec.extra_checks
+            and (_ZYGOTE.spec.all_checkers or not spec.all_checkers)
+        ):
             try:
                 _ZYGOTE.warm(spec)  # another assignment: its imports too, no new start
                 return _ZYGOTE, False
@@ -432,6 +469,7 @@ def warm(spec: ZygoteSpec = PLAIN) -> float:
 
 # --- one submission, with replays ---------------------------------------------------------
 
+
 def blame(outcome: RunOutcome) -> tuple[int | None, BadCell]:
     """(the bad cell or None, why) of a run that did not reach its end."""
     channel = outcome.channel
@@ -440,8 +478,9 @@ def blame(outcome: RunOutcome) -> tuple[int | None, BadCell]:
     if kill is not None:
         cell = kill.cell if kill.cell is not None else pending
         if kill.fault == Fault.TAMPERED:
-            return cell, BadCell(Fault.TAMPERED, "changed " + kill.detail if kill.detail
-                                 else "changed the grading environment")
+            return cell, BadCell(
+                Fault.TAMPERED, "changed " + kill.detail if kill.detail else "changed the grading environment"
+            )
         if kill.fault == Fault.CHANNEL:
             return cell, BadCell(Fault.CHANNEL, f"sent records the grader cannot accept: {kill.detail}")
         if kill.fault == Fault.LEFT_BEHIND:
@@ -451,11 +490,15 @@ def blame(outcome: RunOutcome) -> tuple[int | None, BadCell]:
     code = outcome.exited.exit if outcome.exited is not None else None
     if code is not None and code < 0:
         name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
-        why = {"SIGXCPU": "used up its CPU time", "SIGKILL": "was killed (CPU time or memory)"}.get(name, f"died of {name}")
+        why = {"SIGXCPU": "used up its CPU time", "SIGKILL": "was killed (CPU time or memory)"}.get(
+            name, f"died of {name}"
+        )
         return pending, BadCell(Fault.CPU_LIMIT if name == "SIGXCPU" else Fault.DIED, f"the process {why}")
     if crash is not None and pending is None:
         return None, BadCell(Fault.ENGINE_ERROR, crash.error)
-    return pending, BadCell(Fault.DIED, f"the process exited with status {code}" + (f" ({crash.error})" if crash else ""))
+    return pending, BadCell(
+        Fault.DIED, f"the process exited with status {code}" + (f" ({crash.error})" if crash else "")
+    )
 
 
 def _ended(outcome: RunOutcome) -> bool:
@@ -474,7 +517,7 @@ class _Runs:
         reported after the record that condemned it (it ran on in a process already tampered with)."""
         kill = outcome.kill
         self.result.runs.append(RunSummary(outcome.wall_s, outcome.exited, kill))
-        for record, blob in outcome.channel.records[:outcome.kept]:
+        for record, blob in outcome.channel.records[: outcome.kept]:
             if isinstance(record, DoneStep):
                 if kill is not None and kill.fault in KILLS and kill.cell == record.cell:
                     continue
@@ -546,10 +589,16 @@ def _one_run(zyg: Zygote, job: Job, shared: dict, skip: list[int], channel: Chan
 
 def _timings(result: RunResult, zyg: Zygote, startup_s: float, t_start: float) -> WorkerTimings:
     maxrss = max([r.exit.maxrss_kb for r in result.runs if r.exit is not None] + [0])
-    return WorkerTimings(startup_s=startup_s, compute_s=time.perf_counter() - t_start - startup_s,
-                         maxrss_kb=maxrss, worker_pid=os.getpid(), zygote_pid=zyg.proc.pid,
-                         zygote_start_s=zyg.start_s, worker_maxrss_kb=_peak_rss_kb("self"),
-                         zygote_rss_kb=_peak_rss_kb(zyg.proc.pid))
+    return WorkerTimings(
+        startup_s=startup_s,
+        compute_s=time.perf_counter() - t_start - startup_s,
+        maxrss_kb=maxrss,
+        worker_pid=os.getpid(),
+        zygote_pid=zyg.proc.pid,
+        zygote_start_s=zyg.start_s,
+        worker_maxrss_kb=_peak_rss_kb("self"),
+        zygote_rss_kb=_peak_rss_kb(zyg.proc.pid),
+    )
 
 
 def _job_parent() -> str:
@@ -591,8 +640,11 @@ def _write_job(job_dir: str, job: Job, shared: dict, skip: list[int], uid: int |
                 os.chown(os.path.join(root, n), uid, uid)
         os.chown(work, uid, uid)
     spec = encode(SandboxJob(job.steps, job.limits, skip))
-    for name, data in (("job.json", spec), ("cases.json", shared["json"] or b"{}"),
-                       ("cases.safetensors", shared["blob"])):
+    for name, data in (
+        ("job.json", spec),
+        ("cases.json", shared["json"] or b"{}"),
+        ("cases.safetensors", shared["blob"]),
+    ):
         if data:
             fd = os.open(os.path.join(job_dir, name), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "wb") as f:

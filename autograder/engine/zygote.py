@@ -107,8 +107,12 @@ def _warm_torch(paths=None) -> None:
     (torch.nn.functional.relu(x @ x.T).sum()).backward()
     model = torch.nn.Linear(4, 2)
     if paths is None or "optimizer" in paths:
-        for make in (lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9), lambda p: torch.optim.Adam(p),
-                     lambda p: torch.optim.RMSprop(p), lambda p: torch.optim.AdamW(p)):
+        for make in (
+            lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9),
+            lambda p: torch.optim.Adam(p),
+            lambda p: torch.optim.RMSprop(p),
+            lambda p: torch.optim.AdamW(p),
+        ):
             opt = make(model.parameters())
             schedule = torch.optim.lr_scheduler.StepLR(opt, step_size=1)
             model(torch.ones(3, 4)).sum().backward()
@@ -169,7 +173,9 @@ def _capture_pristine() -> None:
     from course.checking import pristine
 
     now = pristine.capture()
-    moved = [name for name, a, b in zip(pristine.Refs._fields, pristine.REAL, now, strict=True) if a is not b and a != b]
+    moved = [
+        name for name, a, b in zip(pristine.Refs._fields, pristine.REAL, now, strict=True) if a is not b and a != b
+    ]
     if moved or pristine.mode_depths() != (0, 0):
         raise RuntimeError(f"the objects facts are computed with changed before any submission ran: {moved}")
     sandbox.seal()

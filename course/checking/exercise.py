@@ -67,8 +67,17 @@ class Outcome:
 class Exercise:
     """One graded exercise; found as ``course.checks.nbNN.exK``."""
 
-    def __init__(self, id: str, *, title: str, points: float, answers: tuple[str, ...] | str,
-                 visible_cases: int = 1, hidden_cases: int = 3, may_mutate_inputs: bool = False):
+    def __init__(
+        self,
+        id: str,
+        *,
+        title: str,
+        points: float,
+        answers: tuple[str, ...] | str,
+        visible_cases: int = 1,
+        hidden_cases: int = 3,
+        may_mutate_inputs: bool = False,
+    ):
         if id in REGISTRY:
             raise ValueError(f"exercise {id!r} is defined twice")
         self.id = id
@@ -139,14 +148,27 @@ class Exercise:
                     fraction = v.fraction if fraction is None else min(fraction, v.fraction)
                     partial_messages.append(v.partial_message)
         except Failed as f:
-            return CheckResult(self.id, self.title, 0.0, self.points, False, f.message, f.code,
-                               f.hint, hidden, steps, len(cases))
+            return CheckResult(
+                self.id, self.title, 0.0, self.points, False, f.message, f.code, f.hint, hidden, steps, len(cases)
+            )
         if fraction is not None and fraction < 1.0:
-            return CheckResult(self.id, self.title, round(self.points * fraction, 4), self.points, False,
-                               partial_messages[-1] or "Partly right.", None, None, hidden, steps, len(cases))
+            return CheckResult(
+                self.id,
+                self.title,
+                round(self.points * fraction, 4),
+                self.points,
+                False,
+                partial_messages[-1] or "Partly right.",
+                None,
+                None,
+                hidden,
+                steps,
+                len(cases),
+            )
         msg = f"All {len(cases)} {'hidden ' if hidden else ''}case{'s' if len(cases) != 1 else ''} right."
-        return CheckResult(self.id, self.title, self.points, self.points, True, msg, None, None,
-                           hidden, steps, len(cases))
+        return CheckResult(
+            self.id, self.title, self.points, self.points, True, msg, None, None, hidden, steps, len(cases)
+        )
 
     def evaluate(self, *answers: Any, hidden: bool = False) -> CheckResult:
         """All three phases in this process."""
@@ -183,8 +205,9 @@ class Exercise:
 
     def _check_arity(self, answers: tuple) -> None:
         if len(answers) != len(self.answers):
-            raise TypeError(f"{self.id} checks {len(self.answers)} object(s): {', '.join(self.answers)}; "
-                            f"got {len(answers)}")
+            raise TypeError(
+                f"{self.id} checks {len(self.answers)} object(s): {', '.join(self.answers)}; got {len(answers)}"
+            )
 
     def __repr__(self) -> str:
         return f"<Exercise {self.id}: {self.title} ({self.points:g} points; answers: {', '.join(self.answers)})>"

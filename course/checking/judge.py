@@ -77,9 +77,17 @@ class Judge:
         self.partial_message = message
 
     # -- structure: type, dtype, shape, device, graph ------------------------------
-    def tensor(self, value: Any, name: str, *, dtype: torch.dtype | None = None,
-               shape: tuple[int, ...] | None = None, device: str | None = None,
-               requires_grad: bool | None = None, float_ok: bool = False) -> torch.Tensor:
+    def tensor(
+        self,
+        value: Any,
+        name: str,
+        *,
+        dtype: torch.dtype | None = None,
+        shape: tuple[int, ...] | None = None,
+        device: str | None = None,
+        requires_grad: bool | None = None,
+        float_ok: bool = False,
+    ) -> torch.Tensor:
         """Check that ``value`` is a plain tensor with the given properties; return its data.
 
         ``float_ok`` accepts any floating dtype where ``dtype`` is a float type.
@@ -143,12 +151,17 @@ class Judge:
         if type(value) not in (list, tuple):
             self.fail("wrong-type", f"{name} should be a list of {what} (Python floats), but it is {kind_of(value)}.")
         if any(isinstance(x, TensorValue) and x.requires_grad for x in value):
-            self.fail("loss-history-tensors",
-                      f"{name} holds tensors that are still attached to the graph (requires_grad=True).")
+            self.fail(
+                "loss-history-tensors",
+                f"{name} holds tensors that are still attached to the graph (requires_grad=True).",
+            )
         odd = [x for x in value if type(x) not in (int, float)]
         if odd:
-            self.fail("wrong-type", f"{name} should hold Python floats, but one entry is {kind_of(odd[0])}.",
-                      hint or "Use .item() on a one-element tensor.")
+            self.fail(
+                "wrong-type",
+                f"{name} should hold Python floats, but one entry is {kind_of(odd[0])}.",
+                hint or "Use .item() on a one-element tensor.",
+            )
         if len(value) != length:
             self.fail("wrong-shape", f"{name} has {len(value)} entries; expected {length} {what}.")
         self.passed("type")
@@ -168,9 +181,17 @@ class Judge:
         self.fail("wrong-type", f"{name} should be a shape such as (2, 3), but it is {kind_of(value)}.")
 
     # -- values, last --------------------------------------------------------------
-    def close(self, got: torch.Tensor, expected: torch.Tensor, name: str, *,
-              atol: float = 1e-6, rtol: float = 1e-5, code: str = "wrong-values",
-              hint: str | None = None) -> None:
+    def close(
+        self,
+        got: torch.Tensor,
+        expected: torch.Tensor,
+        name: str,
+        *,
+        atol: float = 1e-6,
+        rtol: float = 1e-5,
+        code: str = "wrong-values",
+        hint: str | None = None,
+    ) -> None:
         """Values within ``atol + rtol * |expected|`` of the reference."""
         got = torch.as_tensor(got).detach().cpu()
         expected = torch.as_tensor(expected).detach().cpu()
@@ -188,8 +209,9 @@ class Judge:
         diff = torch.where(torch.isnan(diff), torch.full_like(diff, float("inf")), diff)
         idx = np.unravel_index(int(torch.argmax(diff.reshape(-1))), tuple(diff.shape)) if diff.ndim else ()
         at = f" at index {tuple(int(i) for i in idx)}" if idx else ""
-        self.fail(code, f"{name} differs{at}: got {got[idx].item():.6g}, expected "
-                  f"{expected[idx].item():.6g} {tol}.", hint)
+        self.fail(
+            code, f"{name} differs{at}: got {got[idx].item():.6g}, expected {expected[idx].item():.6g} {tol}.", hint
+        )
 
     @staticmethod
     def matches(got: torch.Tensor, candidate: torch.Tensor, atol: float = 1e-5, rtol: float = 1e-4) -> bool:

@@ -94,22 +94,50 @@ def capture() -> Refs:
     base = torch._C.TensorBase.__dict__
     shares = np.shares_memory
     return Refs(
-        type=builtins.type, isinstance=builtins.isinstance, id=builtins.id, getattr=builtins.getattr,
-        class_module=type.__dict__["__module__"].__get__, class_qualname=type.__dict__["__qualname__"].__get__,
-        modules=sys.modules, deepcopy=copy.deepcopy, catch_warnings=warnings.catch_warnings,
+        type=builtins.type,
+        isinstance=builtins.isinstance,
+        id=builtins.id,
+        getattr=builtins.getattr,
+        class_module=type.__dict__["__module__"].__get__,
+        class_qualname=type.__dict__["__qualname__"].__get__,
+        modules=sys.modules,
+        deepcopy=copy.deepcopy,
+        catch_warnings=warnings.catch_warnings,
         simplefilter=warnings.simplefilter,
-        Tensor=torch.Tensor, Parameter=torch.nn.Parameter, Size=torch.Size, dtype=torch.dtype, device=torch.device,
-        Module=torch.nn.Module, SGD=torch.optim.SGD, strided=torch.strided,
-        layout=base["layout"].__get__, shape=base["shape"].__get__, t_dtype=base["dtype"].__get__,
-        t_device=base["device"].__get__, requires_grad=base["requires_grad"].__get__,
-        is_leaf=base["is_leaf"].__get__, grad_fn=base["grad_fn"].__get__, grad=base["grad"].__get__,
-        numel=base["numel"], is_contiguous=base["is_contiguous"], detach=base["detach"], clone=base["clone"],
-        to=base["to"], resolve_conj=base["resolve_conj"], resolve_neg=base["resolve_neg"],
-        requires_grad_=base["requires_grad_"], untyped_storage=base["untyped_storage"],
-        storage_data_ptr=torch._C.StorageBase.__dict__["data_ptr"], to_numpy=base["numpy"],
-        no_function_modes=torch._C.DisableTorchFunction, no_dispatch_modes=torch._C._DisableTorchDispatch,
-        function_mode_depth=torch._C._len_torch_function_stack, dispatch_mode_depth=torch._C._len_torch_dispatch_stack,
-        ndarray=np.ndarray, np_array=np.array, array_copy=np.ndarray.copy,
+        Tensor=torch.Tensor,
+        Parameter=torch.nn.Parameter,
+        Size=torch.Size,
+        dtype=torch.dtype,
+        device=torch.device,
+        Module=torch.nn.Module,
+        SGD=torch.optim.SGD,
+        strided=torch.strided,
+        layout=base["layout"].__get__,
+        shape=base["shape"].__get__,
+        t_dtype=base["dtype"].__get__,
+        t_device=base["device"].__get__,
+        requires_grad=base["requires_grad"].__get__,
+        is_leaf=base["is_leaf"].__get__,
+        grad_fn=base["grad_fn"].__get__,
+        grad=base["grad"].__get__,
+        numel=base["numel"],
+        is_contiguous=base["is_contiguous"],
+        detach=base["detach"],
+        clone=base["clone"],
+        to=base["to"],
+        resolve_conj=base["resolve_conj"],
+        resolve_neg=base["resolve_neg"],
+        requires_grad_=base["requires_grad_"],
+        untyped_storage=base["untyped_storage"],
+        storage_data_ptr=torch._C.StorageBase.__dict__["data_ptr"],
+        to_numpy=base["numpy"],
+        no_function_modes=torch._C.DisableTorchFunction,
+        no_dispatch_modes=torch._C._DisableTorchDispatch,
+        function_mode_depth=torch._C._len_torch_function_stack,
+        dispatch_mode_depth=torch._C._len_torch_dispatch_stack,
+        ndarray=np.ndarray,
+        np_array=np.array,
+        array_copy=np.ndarray.copy,
         shares_memory=getattr(shares, "_implementation", shares),
         numpy_scalars=frozenset(id(t) for t in np.sctypeDict.values() if issubclass(t, (np.number, np.bool_))),
         scalar_item=np.generic.item,
@@ -235,8 +263,9 @@ def fresh_copy(value: Any, memo: dict | None = None) -> Any:
 
 
 #: Values a case may hold that need no copy (ids: a class's ``__eq__`` can lie).
-_IMMUTABLE = frozenset(id(t) for t in (int, float, bool, str, bytes, type(None), complex, torch.dtype, torch.device,
-                                        torch.Size))
+_IMMUTABLE = frozenset(
+    id(t) for t in (int, float, bool, str, bytes, type(None), complex, torch.dtype, torch.device, torch.Size)
+)
 
 
 def _tensor_copy(t: Any) -> Any:

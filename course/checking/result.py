@@ -53,8 +53,9 @@ class CheckResult:
         word = {"passed": "Passed", "partial": "Partly right", "failed": "Not yet"}[self.status]
         mark = {"passed": PASS_MARK, "partial": PARTIAL_MARK, "failed": FAIL_MARK}[self.status]
         where = " (hidden tests)" if self.hidden else ""
-        return (f"{mark} {word}: {self.exercise} {self.title}{where} "
-                f"[{_fmt(self.points)}/{_fmt(self.max_points)} points]")
+        return (
+            f"{mark} {word}: {self.exercise} {self.title}{where} [{_fmt(self.points)}/{_fmt(self.max_points)} points]"
+        )
 
     def _parts(self) -> list[str]:
         """The headline, then for a result that is not a full pass its message, mistake and hint."""
@@ -76,8 +77,14 @@ class CheckResult:
         lines = []
         for i, part in enumerate(self._parts()):
             indent = "" if i == 0 else "  "
-            lines += textwrap.wrap(part, width, initial_indent=indent, subsequent_indent=indent + "  ",
-                                   break_long_words=True, break_on_hyphens=False) or [indent]
+            lines += textwrap.wrap(
+                part,
+                width,
+                initial_indent=indent,
+                subsequent_indent=indent + "  ",
+                break_long_words=True,
+                break_on_hyphens=False,
+            ) or [indent]
         return lines
 
     def __repr__(self) -> str:
@@ -99,9 +106,10 @@ class CheckResult:
             fix = self.fix()
             if fix:
                 rows.append(f"<div><b>Hint:</b> {e(fix)}</div>")
-        return (f'<div class="course-check course-check-{self.status}" '
-                f'style="border-left:6px solid {colour};padding:6px 10px;margin:4px 0;">'
-                + "".join(rows) + "</div>")
+        return (
+            f'<div class="course-check course-check-{self.status}" '
+            f'style="border-left:6px solid {colour};padding:6px 10px;margin:4px 0;">' + "".join(rows) + "</div>"
+        )
 
 
 def _fmt(x: float) -> str:

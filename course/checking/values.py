@@ -190,6 +190,7 @@ def inputs_changed(case: dict, after: Any) -> list[str]:
 
 # --- transport between processes: JSON plus tensors, never pickle -------------------
 
+
 def encode(value: Any, tensors: dict[str, torch.Tensor] | None = None) -> tuple[Any, dict[str, torch.Tensor]]:
     """(json-able object, tensors by name) for a described value."""
     tensors = {} if tensors is None else tensors
@@ -228,11 +229,19 @@ def _encode_tensor(v: TensorValue, tensors: dict[str, torch.Tensor]) -> dict:
     if v.data is not None:
         key = f"t{len(tensors)}"
         tensors[key] = v.data.contiguous()
-    return {"$tensor": {
-        "dtype": str(v.dtype).removeprefix("torch."), "shape": list(v.shape),
-        "device": v.device, "requires_grad": v.requires_grad, "is_leaf": v.is_leaf,
-        "grad_fn": v.grad_fn, "contiguous": v.contiguous, "parameter": v.parameter,
-        "data": key}}
+    return {
+        "$tensor": {
+            "dtype": str(v.dtype).removeprefix("torch."),
+            "shape": list(v.shape),
+            "device": v.device,
+            "requires_grad": v.requires_grad,
+            "is_leaf": v.is_leaf,
+            "grad_fn": v.grad_fn,
+            "contiguous": v.contiguous,
+            "parameter": v.parameter,
+            "data": key,
+        }
+    }
 
 
 def _encode_container(v: Any, tensors: dict[str, torch.Tensor]) -> Any:
@@ -252,7 +261,7 @@ def decode(obj: Any, tensors: dict[str, torch.Tensor]) -> Any:
         return [decode(x, tensors) for x in obj]
     if not isinstance(obj, dict):
         return obj
-    (tag, body), = obj.items()
+    ((tag, body),) = obj.items()
     return _decode_tagged(tag, body, tensors)
 
 
@@ -279,6 +288,14 @@ def _decode_tagged(tag: str, body: Any, tensors: dict[str, torch.Tensor]) -> Any
 
 def _decode_tensor(body: dict, tensors: dict[str, torch.Tensor]) -> TensorValue:
     data = tensors[body["data"]] if body["data"] is not None else None
-    return TensorValue(getattr(torch, body["dtype"]), tuple(body["shape"]), body["device"],
-                       body["requires_grad"], body["is_leaf"], body["grad_fn"],
-                       body["contiguous"], body["parameter"], data)
+    return TensorValue(
+        getattr(torch, body["dtype"]),
+        tuple(body["shape"]),
+        body["device"],
+        body["requires_grad"],
+        body["is_leaf"],
+        body["grad_fn"],
+        body["contiguous"],
+        body["parameter"],
+        data,
+    )

@@ -32,7 +32,7 @@ ex1 = Exercise("nb02.ex1", title="Gradients of an expression", points=2, answers
 def _grads_of_L(x, y):
     x = x.detach().clone().requires_grad_(True)
     y = y.detach().clone().requires_grad_(True)
-    (x ** 2 * y + torch.sin(y)).sum().backward()
+    (x**2 * y + torch.sin(y)).sum().backward()
     return x.grad, y.grad
 
 
@@ -42,8 +42,7 @@ def ex1_cases(gen, hidden):
         return [{"x": torch.tensor([1.0, 2.0]), "y": torch.tensor([3.0, -1.0])}]
     cases = []
     for shape in [(int(torch.randint(3, 7, (1,), generator=gen)),), (2, 3), (4,)]:
-        cases.append({"x": torch.randn(shape, generator=gen) * 2,
-                      "y": torch.randn(shape, generator=gen) * 2})
+        cases.append({"x": torch.randn(shape, generator=gen) * 2, "y": torch.randn(shape, generator=gen) * 2})
     return cases
 
 
@@ -59,7 +58,7 @@ def ex1_run(case, grads_of_L):
 
 def _hand_derived_dy(x, y):
     """dL/dy as hand derivations get it wrong: sin differentiated as sin, or as -cos."""
-    return (x ** 2 + torch.sin(y), x ** 2 - torch.cos(y), x ** 2)
+    return (x**2 + torch.sin(y), x**2 - torch.cos(y), x**2)
 
 
 @ex1.judge
@@ -68,25 +67,36 @@ def ex1_judge(v, case, got):
     if type(got) not in (tuple, list) or len(got) != 2:
         v.fail("wrong-type", "grads_of_L(x, y) should return a pair (dL/dx, dL/dy).")
     if touched:
-        v.fail("mutated-input", f"After grads_of_L(x, y) the caller's {' and '.join(touched)} "
-               f"{'require' if len(touched) > 1 else 'requires'} grad (or hold a .grad): requires_grad_() "
-               "changed the tensors you were given.",
-               hint="Make your own leaves from copies and leave the inputs as they came: "
-                    "x.detach().clone().requires_grad_(True).")
+        v.fail(
+            "mutated-input",
+            f"After grads_of_L(x, y) the caller's {' and '.join(touched)} "
+            f"{'require' if len(touched) > 1 else 'requires'} grad (or hold a .grad): requires_grad_() "
+            "changed the tensors you were given.",
+            hint="Make your own leaves from copies and leave the inputs as they came: "
+            "x.detach().clone().requires_grad_(True).",
+        )
     for value, name, leaf in zip(got, ("dL/dx", "dL/dy"), ("x", "y"), strict=True):
         if value is None:
-            v.fail("detached-graph", f"{name} is None: backward() filled no gradient for {leaf}.",
-                   hint=f"Make {leaf} a leaf with requires_grad=True before computing L.")
+            v.fail(
+                "detached-graph",
+                f"{name} is None: backward() filled no gradient for {leaf}.",
+                hint=f"Make {leaf} a leaf with requires_grad=True before computing L.",
+            )
     gx_ref, gy_ref = _grads_of_L(case["x"], case["y"])
     shape = tuple(case["x"].shape)
     gx = v.tensor(got[0], "dL/dx", dtype=torch.float32, shape=shape, requires_grad=False)
     gy = v.tensor(got[1], "dL/dy", dtype=torch.float32, shape=shape, requires_grad=False)
     if v.matches(gx, gy_ref) and v.matches(gy, gx_ref):
         v.fail("wrong-values", "Your two gradients are swapped.", hint="Return (x.grad, y.grad) in that order.")
-    if v.matches(gx, gx_ref) and any(v.matches(gy, wrong) for wrong in _hand_derived_dy(case["x"], case["y"])) \
-            and not v.matches(gy, gy_ref):
-        v.fail("derivative-by-hand", "dL/dy is what a derivation by hand gives when the derivative of "
-               "sin(y) is taken wrongly (it is cos(y)).")
+    if (
+        v.matches(gx, gx_ref)
+        and any(v.matches(gy, wrong) for wrong in _hand_derived_dy(case["x"], case["y"]))
+        and not v.matches(gy, gy_ref)
+    ):
+        v.fail(
+            "derivative-by-hand",
+            "dL/dy is what a derivation by hand gives when the derivative of sin(y) is taken wrongly (it is cos(y)).",
+        )
     v.close(gx, gx_ref, "dL/dx", atol=1e-5, rtol=1e-5)
     v.close(gy, gy_ref, "dL/dy", atol=1e-5, rtol=1e-5)
 
@@ -115,8 +125,10 @@ def ex2_run(case, accumulated_grad):
 def ex2_judge(v, case, got):
     data = v.tensor(got, "accumulated_grad(x0, powers)", dtype=torch.float32, float_ok=True)
     if data.numel() != 1:
-        v.fail("wrong-shape", f"accumulated_grad should return x.grad of a scalar x, one number; "
-                              f"it has {data.numel()} elements.")
+        v.fail(
+            "wrong-shape",
+            f"accumulated_grad should return x.grad of a scalar x, one number; it has {data.numel()} elements.",
+        )
     value = data.reshape(())
     x0, powers = case["x0"], case["powers"]
     terms = [p * x0 ** (p - 1) for p in powers]
@@ -150,15 +162,27 @@ def _sgd_reference(case, steps=2, sign=-1.0, zero=True):
 @ex3.cases
 def ex3_cases(gen, hidden):
     if not hidden:
-        return [{"w": torch.tensor([[0.5], [-1.0]]), "b": torch.tensor([0.2]),
-                 "x": torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [2.0, -1.0]]),
-                 "t": torch.tensor([[1.0], [2.0], [3.0], [0.0]]), "lr": 0.1}]
+        return [
+            {
+                "w": torch.tensor([[0.5], [-1.0]]),
+                "b": torch.tensor([0.2]),
+                "x": torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [2.0, -1.0]]),
+                "t": torch.tensor([[1.0], [2.0], [3.0], [0.0]]),
+                "lr": 0.1,
+            }
+        ]
     cases = []
     for _ in range(3):
         n_in, n_out, m = (int(k) for k in torch.randint(1, 5, (3,), generator=gen))
-        cases.append({"w": torch.randn(n_in, n_out, generator=gen), "b": torch.randn(n_out, generator=gen),
-                      "x": torch.randn(m + 1, n_in, generator=gen), "t": torch.randn(m + 1, n_out, generator=gen),
-                      "lr": round(float(_uniform(gen, 0.05, 0.3)), 3)})
+        cases.append(
+            {
+                "w": torch.randn(n_in, n_out, generator=gen),
+                "b": torch.randn(n_out, generator=gen),
+                "x": torch.randn(m + 1, n_in, generator=gen),
+                "t": torch.randn(m + 1, n_out, generator=gen),
+                "lr": round(float(_uniform(gen, 0.05, 0.3)), 3),
+            }
+        )
     return cases
 
 
@@ -185,8 +209,11 @@ def ex3_judge(v, case, got):
     if not got["leaf"]:
         v.fail("rebinding-leaf", "After sgd_step the list holds tensors that are not leaves any more.")
     if not got["same"]:
-        v.fail("rebinding-leaf", "sgd_step put new tensors into the list instead of updating the old ones "
-                                 "in place; a model holding the old tensors would never see the update.")
+        v.fail(
+            "rebinding-leaf",
+            "sgd_step put new tensors into the list instead of updating the old ones "
+            "in place; a model holding the old tensors would never see the update.",
+        )
     v.passed("graph")
     w = v.tensor(got["w"], "w after two steps", dtype=torch.float32, shape=tuple(case["w"].shape))
     b = v.tensor(got["b"], "b after two steps", dtype=torch.float32, shape=tuple(case["b"].shape))
@@ -196,8 +223,11 @@ def ex3_judge(v, case, got):
         return torch.cat([pair[0].reshape(-1), pair[1].reshape(-1)])
 
     if v.matches(both, torch.cat([case["w"].reshape(-1), case["b"].reshape(-1)]), atol=1e-7, rtol=0):
-        v.fail("rebinding-leaf", "The tensors in the list did not change. `p = p - lr * p.grad` binds a new "
-                                 "tensor to the name p and leaves the list's tensor as it was.")
+        v.fail(
+            "rebinding-leaf",
+            "The tensors in the list did not change. `p = p - lr * p.grad` binds a new "
+            "tensor to the name p and leaves the list's tensor as it was.",
+        )
     if v.matches(both, flat(_sgd_reference(case, zero=False))):
         v.fail("zero-grad-missing", "The second step used the gradients of both steps added together.")
     if got["cleared"] is False:
@@ -214,8 +244,8 @@ ex4 = Exercise("nb02.ex4", title="A finite-difference gradient", points=2, answe
 
 #: The functions the checker differentiates (by name, so that cases stay plain data).
 FUNCTIONS = {
-    "sin_x2": lambda x: (torch.sin(x) * x ** 2).sum(),
-    "exp_cube": lambda x: (torch.exp(0.5 * x) + x ** 3 / 3).sum(),
+    "sin_x2": lambda x: (torch.sin(x) * x**2).sum(),
+    "exp_cube": lambda x: (torch.exp(0.5 * x) + x**3 / 3).sum(),
     "logsumexp_sq": lambda x: torch.logsumexp(x.reshape(-1), 0) + (x.reshape(-1)[0] * x.reshape(-1)[-1]) ** 2,
 }
 
@@ -267,6 +297,7 @@ def ex4_judge(v, case, got):
 
 # --- the 1-1-1 network: references by autograd in float64 --------------------------------
 
+
 def _network(p, x, y, half=False, sigmoid_derivs=(True, True)):
     """(a1, a2, grads, loss) of the 1-1-1 sigmoid network, by autograd, float64.
 
@@ -290,8 +321,14 @@ def _network(p, x, y, half=False, sigmoid_derivs=(True, True)):
 
 def _network_cases(gen, hidden, n=3):
     if not hidden:
-        return [{"p": torch.tensor(REFERENCE_PARAMS, dtype=torch.float64), "x": REFERENCE_X,
-                 "y": REFERENCE_Y, "lr": REFERENCE_LR}]
+        return [
+            {
+                "p": torch.tensor(REFERENCE_PARAMS, dtype=torch.float64),
+                "x": REFERENCE_X,
+                "y": REFERENCE_Y,
+                "lr": REFERENCE_LR,
+            }
+        ]
     cases = []
     while len(cases) < n:
         p = torch.randn(4, generator=gen, dtype=torch.float64) * 1.5
@@ -300,19 +337,31 @@ def _network_cases(gen, hidden, n=3):
         _, a2, grads, _ = _network(p, x, y)
         if abs(a2 - y) < 0.2 or float(grads.abs().min()) < 5e-3:
             continue  # a case where the named mistakes would be too close to tell apart
-        cases.append({"p": torch.round(p, decimals=3), "x": round(x, 3), "y": round(y, 3),
-                      "lr": round(float(_uniform(gen, 0.1, 0.8)), 2)})
+        cases.append(
+            {
+                "p": torch.round(p, decimals=3),
+                "x": round(x, 3),
+                "y": round(y, 3),
+                "lr": round(float(_uniform(gen, 0.1, 0.8)), 2),
+            }
+        )
     return cases
 
 
 def _array4(v, got, name):
     """A NumPy array of four floats (w1, b1, w2, b2); returns it as a float64 tensor."""
     if isinstance(got, TensorValue):
-        v.fail("wrong-type", f"{name} is a torch tensor; return a NumPy array.",
-               hint="Convert at the end: t.detach().cpu().numpy().")
+        v.fail(
+            "wrong-type",
+            f"{name} is a torch tensor; return a NumPy array.",
+            hint="Convert at the end: t.detach().cpu().numpy().",
+        )
     if not isinstance(got, ArrayValue):
-        v.fail("wrong-type", f"{name} should be a NumPy array of 4 numbers (w1, b1, w2, b2), "
-                             f"but it is a {type(got).__name__}.", hint="Build it with np.array([...]).")
+        v.fail(
+            "wrong-type",
+            f"{name} should be a NumPy array of 4 numbers (w1, b1, w2, b2), but it is a {type(got).__name__}.",
+            hint="Build it with np.array([...]).",
+        )
     v.passed("type")
     if got.dtype not in ("float64", "float32"):
         v.fail("wrong-dtype", f"{name} has dtype {got.dtype}, expected float64 (or float32).")
@@ -377,9 +426,11 @@ def _recognise_gradient_mistakes(v, data, case, scale=None, atol=1e-5):
     rtol = 1e-4 if atol >= 1e-5 else 1e-6
     if v.matches(data, scale(_network(p, x, y, half=True)[2]), atol=atol, rtol=rtol):
         v.fail("mse-half-factor", f"{what} half of PyTorch's: they belong to the loss (a2 - y)^2 / 2.")
-    for derivs, missing in (((True, False), "The sigmoid derivative of the output layer is"),
-                            ((False, True), "The sigmoid derivative of the hidden layer is"),
-                            ((False, False), "The sigmoid derivatives of both layers are")):
+    for derivs, missing in (
+        ((True, False), "The sigmoid derivative of the output layer is"),
+        ((False, True), "The sigmoid derivative of the hidden layer is"),
+        ((False, False), "The sigmoid derivatives of both layers are"),
+    ):
         for half in (False, True):
             if v.matches(data, scale(_network(p, x, y, half=half, sigmoid_derivs=derivs)[2]), atol=atol, rtol=rtol):
                 v.fail("missing-sigmoid-derivative", f"{missing} missing from the chain rule.")
@@ -395,8 +446,11 @@ def ex6_judge(v, case, got):
     if v.matches(data, ref[[2, 3, 0, 1]]):
         v.fail("wrong-values", "The layers are in the wrong order.", hint="Return [dL/dw1, dL/db1, dL/dw2, dL/db2].")
     if v.matches(data[2:], ref[2:]) and not v.matches(data[:2], ref[:2]):
-        v.fail("wrong-values", "dL/dw2 and dL/db2 are right; the hidden layer's gradients are not.",
-               hint="Carry delta2 back through w2 and the hidden sigmoid: delta1 = delta2 * w2 * a1 * (1 - a1).")
+        v.fail(
+            "wrong-values",
+            "dL/dw2 and dL/db2 are right; the hidden layer's gradients are not.",
+            hint="Carry delta2 back through w2 and the hidden sigmoid: delta1 = delta2 * w2 * a1 * (1 - a1).",
+        )
     v.close(data, ref, "gradients(p, x, y)", atol=1e-6, rtol=1e-5)
 
 

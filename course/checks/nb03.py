@@ -53,14 +53,20 @@ def _check_parameters(v, found, expected, owner, *, empty_code, empty_message, t
     names = [n for n, _ in found]
     if sorted(names) != sorted(expected):
         wanted = "" if v.hidden else f"; the exercise asks for {', '.join(expected)}"
-        v.fail("wrong-values", f"{owner} registered the parameters {', '.join(names)}{wanted}.",
-               "Name the attributes exactly as the exercise says; named_parameters() shows what is registered.")
+        v.fail(
+            "wrong-values",
+            f"{owner} registered the parameters {', '.join(names)}{wanted}.",
+            "Name the attributes exactly as the exercise says; named_parameters() shows what is registered.",
+        )
     for name, shape in found:
         want = tuple(expected[name])
         if shape != want:
             if len(want) == 2 and shape == want[::-1]:
-                v.fail(transposed_code, f"{name} has shape {_shape_text(shape)}: in and out are swapped "
-                       "(nn.Linear stores its weight as (out_features, in_features)).")
+                v.fail(
+                    transposed_code,
+                    f"{name} has shape {_shape_text(shape)}: in and out are swapped "
+                    "(nn.Linear stores its weight as (out_features, in_features)).",
+                )
             where = "" if v.hidden else f", expected {_shape_text(want)}"
             v.fail("shape-mismatch-linear", f"{name} has shape {_shape_text(shape)}{where}.")
     v.passed("parameters")
@@ -72,8 +78,12 @@ ex1 = Exercise("nb03.ex1", title="SimpleNetwork from scratch", points=2, answers
 
 
 def _ex1_weights(case):
-    return {"layer1.weight": case["W1"], "layer1.bias": case["b1"],
-            "layer2.weight": case["W2"], "layer2.bias": case["b2"]}
+    return {
+        "layer1.weight": case["W1"],
+        "layer1.bias": case["b1"],
+        "layer2.weight": case["W2"],
+        "layer2.bias": case["b2"],
+    }
 
 
 @ex1.cases
@@ -83,12 +93,18 @@ def ex1_cases(gen, hidden):
         sizes.append((_int(gen, 2, 12), _int(gen, 3, 16), _int(gen, 1, 4), _int(gen, 2, 8)))
     cases = []
     for n_in, n_hidden, n_out, n in sizes:
-        cases.append({"n_in": n_in, "n_hidden": n_hidden, "n_out": n_out,
-                      "x": torch.randn(n, n_in, generator=gen),
-                      "W1": torch.randn(n_hidden, n_in, generator=gen) * 0.5,
-                      "b1": torch.randn(n_hidden, generator=gen) * 0.5,
-                      "W2": torch.randn(n_out, n_hidden, generator=gen) * 0.5,
-                      "b2": torch.randn(n_out, generator=gen) * 0.5})
+        cases.append(
+            {
+                "n_in": n_in,
+                "n_hidden": n_hidden,
+                "n_out": n_out,
+                "x": torch.randn(n, n_in, generator=gen),
+                "W1": torch.randn(n_hidden, n_in, generator=gen) * 0.5,
+                "b1": torch.randn(n_hidden, generator=gen) * 0.5,
+                "W2": torch.randn(n_out, n_hidden, generator=gen) * 0.5,
+                "b2": torch.randn(n_out, generator=gen) * 0.5,
+            }
+        )
     return cases
 
 
@@ -103,13 +119,17 @@ def ex1_run(case, SimpleNetwork):
 @ex1.judge
 def ex1_judge(v, case, got):
     expected = {n: tuple(t.shape) for n, t in _ex1_weights(case).items()}
-    _check_parameters(v, got["parameters"], expected, "SimpleNetwork",
-                      empty_code="plain-list-layers",
-                      empty_message="layers kept in a plain list (or dict) are invisible to the module.",
-                      transposed_code="shape-mismatch-linear")
+    _check_parameters(
+        v,
+        got["parameters"],
+        expected,
+        "SimpleNetwork",
+        empty_code="plain-list-layers",
+        empty_message="layers kept in a plain list (or dict) are invisible to the module.",
+        transposed_code="shape-mismatch-linear",
+    )
     x = case["x"]
-    data = v.tensor(got["out"], "model(x)", dtype=torch.float32, shape=(x.shape[0], case["n_out"]),
-                    requires_grad=True)
+    data = v.tensor(got["out"], "model(x)", dtype=torch.float32, shape=(x.shape[0], case["n_out"]), requires_grad=True)
     hidden = x @ case["W1"].T + case["b1"]
     linear_only = hidden @ case["W2"].T + case["b2"]
     if v.matches(data, linear_only) and not v.matches(data, F.relu(hidden) @ case["W2"].T + case["b2"]):
@@ -133,7 +153,7 @@ def ex2_cases(gen, hidden):
         sizes.append((n_in, n_out, _int(gen, 1, 6)))
     cases = []
     for n_in, n_out, n in sizes:
-        bound = 1 / n_in ** 0.5  # weights drawn like nn.Linear's, from the case generator
+        bound = 1 / n_in**0.5  # weights drawn like nn.Linear's, from the case generator
         W = (torch.rand(n_out, n_in, generator=gen) * 2 - 1) * bound
         b = (torch.rand(n_out, generator=gen) * 2 - 1) * bound
         cases.append({"n_in": n_in, "n_out": n_out, "x": torch.randn(n, n_in, generator=gen), "W": W, "b": b})
@@ -156,21 +176,34 @@ def ex2_run(case, MyLinear):
 def ex2_judge(v, case, got):
     n_in, n_out = case["n_in"], case["n_out"]
     if not got["parameters"] and got["plain"]:
-        v.fail("unregistered-tensor", f"MyLinear keeps {', '.join(got['plain'])} as plain tensors: "
-               "it registered no parameters.")
-    _check_parameters(v, got["parameters"], {"weight": (n_out, n_in), "bias": (n_out,)}, "MyLinear",
-                      empty_code="unregistered-tensor",
-                      empty_message="assign nn.Parameter objects to self.weight and self.bias.",
-                      transposed_code="weight-in-out-transposed")
-    bound = 1 / n_in ** 0.5
+        v.fail(
+            "unregistered-tensor",
+            f"MyLinear keeps {', '.join(got['plain'])} as plain tensors: it registered no parameters.",
+        )
+    _check_parameters(
+        v,
+        got["parameters"],
+        {"weight": (n_out, n_in), "bias": (n_out,)},
+        "MyLinear",
+        empty_code="unregistered-tensor",
+        empty_message="assign nn.Parameter objects to self.weight and self.bias.",
+        transposed_code="weight-in-out-transposed",
+    )
+    bound = 1 / n_in**0.5
     for name in ("weight", "bias"):
         init = v.tensor(got["initial"][name], f"the initial {name}", dtype=torch.float32)
         if init.numel() > 1 and init.std() == 0:
-            v.fail("linear-init-wrong", f"Every entry of the initial {name} is {init.reshape(-1)[0].item():g}: "
-                   "all units start equal and would stay equal.")
+            v.fail(
+                "linear-init-wrong",
+                f"Every entry of the initial {name} is {init.reshape(-1)[0].item():g}: "
+                "all units start equal and would stay equal.",
+            )
         if init.abs().max() > bound + 1e-6:
-            v.fail("linear-init-wrong", f"The initial {name} has values outside [-1/sqrt(in_features), "
-                   "1/sqrt(in_features)], where nn.Linear draws its own.")
+            v.fail(
+                "linear-init-wrong",
+                f"The initial {name} has values outside [-1/sqrt(in_features), "
+                "1/sqrt(in_features)], where nn.Linear draws its own.",
+            )
     v.passed("initialisation")
     x = case["x"]
     data = v.tensor(got["out"], "layer(x)", dtype=torch.float32, shape=(x.shape[0], n_out), requires_grad=True)
@@ -202,8 +235,9 @@ def ex3_cases(gen, hidden):
     for sizes in all_sizes:
         Ws = [torch.randn(b, a, generator=gen) * 0.6 for a, b in itertools.pairwise(sizes)]
         bs = [torch.randn(b, generator=gen) * 0.3 for b in sizes[1:]]
-        cases.append({"sizes": list(sizes), "x": torch.randn(_int(gen, 2, 6), sizes[0], generator=gen),
-                      "Ws": Ws, "bs": bs})
+        cases.append(
+            {"sizes": list(sizes), "x": torch.randn(_int(gen, 2, 6), sizes[0], generator=gen), "Ws": Ws, "bs": bs}
+        )
     return cases
 
 
@@ -228,16 +262,25 @@ def _mlp_reference(case, relu_last=False):
 @ex3.judge
 def ex3_judge(v, case, got):
     expected = {n: tuple(t.shape) for n, t in _ex3_weights(case).items()}
-    _check_parameters(v, got["parameters"], expected, "MLP",
-                      empty_code="plain-list-layers",
-                      empty_message="a plain Python list hides its layers from the module.",
-                      transposed_code="shape-mismatch-linear")
-    data = v.tensor(got["out"], "model(x)", dtype=torch.float32, shape=(case["x"].shape[0], case["sizes"][-1]),
-                    requires_grad=True)
+    _check_parameters(
+        v,
+        got["parameters"],
+        expected,
+        "MLP",
+        empty_code="plain-list-layers",
+        empty_message="a plain Python list hides its layers from the module.",
+        transposed_code="shape-mismatch-linear",
+    )
+    data = v.tensor(
+        got["out"], "model(x)", dtype=torch.float32, shape=(case["x"].shape[0], case["sizes"][-1]), requires_grad=True
+    )
     right = _mlp_reference(case)
     if v.matches(data, _mlp_reference(case, relu_last=True)) and not v.matches(data, right):
-        v.fail("activation-on-output", "model(x) has a ReLU after the last layer too.",
-               "Apply the ReLU between layers only: the last layer's output stays raw.")
+        v.fail(
+            "activation-on-output",
+            "model(x) has a ReLU after the last layer too.",
+            "Apply the ReLU between layers only: the last layer's output stays raw.",
+        )
     v.close(data, right, "model(x)", atol=1e-5, rtol=1e-4)
 
 
@@ -253,10 +296,15 @@ def ex4_cases(gen, hidden):
         specs.append((_int(gen, 1, 6), round(0.05 + 0.4 * float(torch.rand(1, generator=gen)), 3), _int(gen, 1, 4)))
     cases = []
     for n, momentum, steps in specs:
-        cases.append({"n": n, "momentum": momentum,
-                      "scale": 0.5 + torch.rand(n, generator=gen),
-                      "batches": [torch.randn(_int(gen, 2, 6), n, generator=gen) * 2 + 1 for _ in range(steps)],
-                      "x_eval": torch.randn(_int(gen, 1, 5), n, generator=gen)})
+        cases.append(
+            {
+                "n": n,
+                "momentum": momentum,
+                "scale": 0.5 + torch.rand(n, generator=gen),
+                "batches": [torch.randn(_int(gen, 2, 6), n, generator=gen) * 2 + 1 for _ in range(steps)],
+                "x_eval": torch.randn(_int(gen, 1, 5), n, generator=gen),
+            }
+        )
     return cases
 
 
@@ -266,8 +314,7 @@ def ex4_run(case, RunningCenter):
     params = tuple(n for n, _ in module.named_parameters())
     buffers = tuple(n for n, _ in module.named_buffers())
     plain = tuple(sorted(n for n, t in vars(module).items() if isinstance(t, torch.Tensor)))
-    facts = {"parameters": params, "buffers": buffers, "plain": plain,
-             "state": tuple(module.state_dict().keys())}
+    facts = {"parameters": params, "buffers": buffers, "plain": plain, "state": tuple(module.state_dict().keys())}
     if params != ("scale",) or buffers != ("running_mean",):
         return facts
     with torch.no_grad():
@@ -298,15 +345,21 @@ def ex4_judge(v, case, got):
     data = v.tensor(got["train_out"], "module(x) in training mode", dtype=torch.float32, shape=(last.shape[0], n))
     rm = _running(case)
     if v.matches(data, (last - rm) * case["scale"]) and not v.matches(data, (last - last.mean(0)) * case["scale"]):
-        v.fail("wrong-values", "In training mode the output is centred with the running mean.",
-               "In training mode subtract the batch's own mean, x.mean(0); the running mean is for eval mode.")
+        v.fail(
+            "wrong-values",
+            "In training mode the output is centred with the running mean.",
+            "In training mode subtract the batch's own mean, x.mean(0); the running mean is for eval mode.",
+        )
     v.close(data, (last - last.mean(0)) * case["scale"], "module(x) in training mode", atol=1e-5, rtol=1e-4)
     after = v.tensor(got["mean_after_train"], "running_mean after training steps", dtype=torch.float32, shape=(n,))
     if v.matches(after, torch.zeros(n)):
         v.fail("wrong-values", "running_mean is still zero after training steps: it was never updated.")
     if v.matches(after, _running(case, new_weight=1 - case["momentum"])):
-        v.fail("wrong-values", "running_mean gives the batch mean the weight 1 - momentum.",
-               "running_mean = (1 - momentum) * running_mean + momentum * batch_mean.")
+        v.fail(
+            "wrong-values",
+            "running_mean gives the batch mean the weight 1 - momentum.",
+            "running_mean = (1 - momentum) * running_mean + momentum * batch_mean.",
+        )
     v.close(after, rm, "running_mean after training steps", atol=1e-5, rtol=1e-4)
     still = v.tensor(got["mean_after_eval"], "running_mean after an eval call", dtype=torch.float32, shape=(n,))
     if not v.matches(still, after, atol=0, rtol=0):
@@ -327,14 +380,23 @@ def _ex4_registration(v, got):
         if name not in kind:
             if name in got["plain"]:
                 v.fail("unregistered-tensor", f"{name} is a plain tensor attribute, so the module does not know it.")
-            v.fail("wrong-values", f"RunningCenter has no registered {name} (parameters: "
-                   f"{', '.join(params) or 'none'}; buffers: {', '.join(buffers) or 'none'}).")
+            v.fail(
+                "wrong-values",
+                f"RunningCenter has no registered {name} (parameters: "
+                f"{', '.join(params) or 'none'}; buffers: {', '.join(buffers) or 'none'}).",
+            )
     if params != ("scale",) or buffers != ("running_mean",):
-        v.fail("wrong-values", f"RunningCenter should register exactly one parameter (scale) and one buffer "
-               f"(running_mean); it has parameters {params} and buffers {buffers}.")
+        v.fail(
+            "wrong-values",
+            f"RunningCenter should register exactly one parameter (scale) and one buffer "
+            f"(running_mean); it has parameters {params} and buffers {buffers}.",
+        )
     if "running_mean" not in got["state"]:
-        v.fail("wrong-values", "running_mean is not in the state_dict: it was registered with persistent=False.",
-               "Use self.register_buffer('running_mean', torch.zeros(n_features)).")
+        v.fail(
+            "wrong-values",
+            "running_mean is not in the state_dict: it was registered with persistent=False.",
+            "Use self.register_buffer('running_mean', torch.zeros(n_features)).",
+        )
     v.passed("registration")
 
 
@@ -374,8 +436,15 @@ def ex5_cases(gen, hidden):
     for sizes in all_sizes:
         Ws = [torch.randn(b, a, generator=gen) for a, b in itertools.pairwise(sizes)]
         bs = [torch.randn(b, generator=gen) * 0.5 for b in sizes[1:]]
-        cases.append({"x": torch.randn(_int(gen, 4, 12), sizes[0], generator=gen), "Ws": Ws, "bs": bs,
-                      "W_head": torch.randn(1, sizes[-1], generator=gen), "b_head": torch.zeros(1)})
+        cases.append(
+            {
+                "x": torch.randn(_int(gen, 4, 12), sizes[0], generator=gen),
+                "Ws": Ws,
+                "bs": bs,
+                "W_head": torch.randn(1, sizes[-1], generator=gen),
+                "b_head": torch.zeros(1),
+            }
+        )
     return cases
 
 
@@ -404,19 +473,26 @@ def ex5_judge(v, case, got):
         expected[f"body.act{i}"] = (h.mean(), (h == 0).float().mean())
         pre[f"body.act{i}"] = z.mean()
     if not stats:
-        v.fail("wrong-values", "relu_stats returned an empty dict: no hook recorded anything.",
-               "Register the hooks before calling model(x), and store the statistics inside the hook.")
+        v.fail(
+            "wrong-values",
+            "relu_stats returned an empty dict: no hook recorded anything.",
+            "Register the hooks before calling model(x), and store the statistics inside the hook.",
+        )
     if set(stats) != set(expected):
         wanted = "" if v.hidden else f"; expected {', '.join(expected)}"
-        v.fail("wrong-values", f"relu_stats returned the names {', '.join(sorted(stats))}{wanted}.",
-               "Take every nn.ReLU from model.named_modules() and use the name it gives as the key.")
+        v.fail(
+            "wrong-values",
+            f"relu_stats returned the names {', '.join(sorted(stats))}{wanted}.",
+            "Take every nn.ReLU from model.named_modules() and use the name it gives as the key.",
+        )
     v.passed("names")
     if got["calls"] == 0:
-        v.fail("forward-called-directly", "The model was run with model.forward(x): the model's own hooks "
-               "did not run.")
+        v.fail("forward-called-directly", "The model was run with model.forward(x): the model's own hooks did not run.")
     if got["leftover"]:
-        v.fail("hook-not-removed", f"{got['leftover']} hook(s) are still registered on the model after "
-               "relu_stats returned.")
+        v.fail(
+            "hook-not-removed",
+            f"{got['leftover']} hook(s) are still registered on the model after relu_stats returned.",
+        )
     v.passed("hooks")
     for name, (mean, zeros) in expected.items():
         pair = stats[name]
@@ -439,14 +515,31 @@ ex6 = Exercise("nb03.ex6", title="A state_dict round trip", points=2, answers=("
 def ex6_cases(gen, hidden):
     specs = [(3, 1, 8, 4, 0.1)] if not hidden else []
     while len(specs) < 4:
-        specs.append((_int(gen, 1, 5), _int(gen, 1, 3), _int(gen, 4, 12), _int(gen, 2, 6),
-                      round(0.02 + 0.15 * float(torch.rand(1, generator=gen)), 3)))
+        specs.append(
+            (
+                _int(gen, 1, 5),
+                _int(gen, 1, 3),
+                _int(gen, 4, 12),
+                _int(gen, 2, 6),
+                round(0.02 + 0.15 * float(torch.rand(1, generator=gen)), 3),
+            )
+        )
     cases = []
     for n_in, n_out, n, steps, lr in specs:
-        cases.append({"n_in": n_in, "n_out": n_out, "steps": steps, "lr": lr,
-                      "x": torch.randn(n, n_in, generator=gen), "y": torch.randn(n, n_out, generator=gen),
-                      "W0": torch.randn(n_out, n_in, generator=gen) * 0.5, "b0": torch.randn(n_out, generator=gen) * 0.5,
-                      "W_fresh": torch.randn(n_out, n_in, generator=gen), "b_fresh": torch.randn(n_out, generator=gen)})
+        cases.append(
+            {
+                "n_in": n_in,
+                "n_out": n_out,
+                "steps": steps,
+                "lr": lr,
+                "x": torch.randn(n, n_in, generator=gen),
+                "y": torch.randn(n, n_out, generator=gen),
+                "W0": torch.randn(n_out, n_in, generator=gen) * 0.5,
+                "b0": torch.randn(n_out, generator=gen) * 0.5,
+                "W_fresh": torch.randn(n_out, n_in, generator=gen),
+                "b_fresh": torch.randn(n_out, generator=gen),
+            }
+        )
     return cases
 
 
@@ -513,22 +606,28 @@ def _ex6_round_trip(v, case, got, shapes, ref):
     """Bytes saved after training, loaded into a fresh model by restore."""
     initial = {"weight": case["W0"], "bias": case["b0"]}
     if got["data"] != "bytes":
-        v.fail("wrong-type", f"train_and_save should return bytes (buffer.getvalue()), but it returned a {got['data']}.")
+        v.fail(
+            "wrong-type", f"train_and_save should return bytes (buffer.getvalue()), but it returned a {got['data']}."
+        )
     restored = got["restored"]
     if not isinstance(restored, dict):
         v.fail("wrong-type", "restore should return the model it loaded the state into.")
     if sorted(restored) != sorted(shapes):
-        v.fail("wrong-values", f"The restored model has state entries {', '.join(sorted(restored))}; expected "
-               "weight and bias.")
+        v.fail(
+            "wrong-values",
+            f"The restored model has state entries {', '.join(sorted(restored))}; expected weight and bias.",
+        )
     for name, shape in shapes.items():
         t = v.tensor(restored[name], f"restored {name}", dtype=torch.float32, shape=shape)
         if v.matches(t, initial[name]) and not v.matches(t, ref[name]):
-            v.fail("stale-state-dict", "The restored model holds the weights from before training: the state "
-                   "was saved before the training loop.")
+            v.fail(
+                "stale-state-dict",
+                "The restored model holds the weights from before training: the state "
+                "was saved before the training loop.",
+            )
         fresh = case["W_fresh"] if name == "weight" else case["b_fresh"]
         if v.matches(t, fresh):
-            v.fail("state-dict-not-loaded", "The restored model still has its own weights: nothing was "
-                   "loaded into it.")
+            v.fail("state-dict-not-loaded", "The restored model still has its own weights: nothing was loaded into it.")
         v.close(t, ref[name], f"restored {name}", atol=1e-5, rtol=1e-4)
     v.passed("round trip")
 
@@ -568,8 +667,10 @@ def ex7_run(case, to_device):
     moved, x = result
     if not isinstance(moved, nn.Module):
         return {"result": (moved, x)}
-    devices = {"parameters": tuple(sorted({str(p.device) for p in moved.parameters()})),
-               "buffers": tuple(sorted({str(b.device) for b in moved.buffers()}))}
+    devices = {
+        "parameters": tuple(sorted({str(p.device) for p in moved.parameters()})),
+        "buffers": tuple(sorted({str(b.device) for b in moved.buffers()})),
+    }
     return {"result": "pair", "devices": devices, "x": x}
 
 
@@ -584,15 +685,21 @@ def ex7_judge(v, case, got):
         if elsewhere:
             some = "Some of the model's" if len(elsewhere) < len(devices[kind]) else "The model's"
             what = kind if kind == "parameters" else "buffers (BatchNorm's running statistics)"
-            v.fail("model-not-on-device", f"{some} {what} are still on {', '.join(elsewhere)}, not on {target}.",
-                   "model.to(device) moves every parameter and buffer of the model and its sub-modules.")
+            v.fail(
+                "model-not-on-device",
+                f"{some} {what} are still on {', '.join(elsewhere)}, not on {target}.",
+                "model.to(device) moves every parameter and buffer of the model and its sub-modules.",
+            )
     v.passed("model device")
     x = got["x"]
     if not isinstance(x, TensorValue):
         v.fail("wrong-type", f"The second item should be the tensor x, but it is {kind_of(x)}.")
     if not same_device(x.device, target):
-        v.fail("device-mismatch", f"x is still on {x.device}: tensor.to(device) returns a new tensor and leaves "
-               "the original where it was.", "Keep the result: x = x.to(device).")
+        v.fail(
+            "device-mismatch",
+            f"x is still on {x.device}: tensor.to(device) returns a new tensor and leaves the original where it was.",
+            "Keep the result: x = x.to(device).",
+        )
     if x.dtype != torch.float32 or x.shape != tuple(case["x"].shape):
         v.fail("wrong-values", f"x came back as {kind_of(x)}; moving it should keep its shape and dtype.")
     v.passed("data device")

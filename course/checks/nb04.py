@@ -29,8 +29,12 @@ def _inputs(gen, hidden, visible):
 def _reference(x):
     """Each activation's value and autograd derivative at x (float64)."""
     out = {}
-    fns = {"relu": torch.relu, "leaky_relu": lambda t: F.leaky_relu(t, SLOPE),
-           "sigmoid": torch.sigmoid, "tanh": torch.tanh}
+    fns = {
+        "relu": torch.relu,
+        "leaky_relu": lambda t: F.leaky_relu(t, SLOPE),
+        "sigmoid": torch.sigmoid,
+        "tanh": torch.tanh,
+    }
     for name, fn in fns.items():
         t = x.detach().double().requires_grad_(True)
         y = fn(t)
@@ -49,8 +53,9 @@ def _shows(v, data, wrong, right):
 
 
 # -- ex1: ReLU, LeakyReLU (0.01), sigmoid and tanh written by hand --------------------
-ex1 = Exercise("nb04.ex1", title="Activations by hand", points=2,
-               answers=("my_relu", "my_leaky_relu", "my_sigmoid", "my_tanh"))
+ex1 = Exercise(
+    "nb04.ex1", title="Activations by hand", points=2, answers=("my_relu", "my_leaky_relu", "my_sigmoid", "my_tanh")
+)
 
 
 @ex1.cases
@@ -77,8 +82,7 @@ def ex1_judge(v, case, got):
             if _shows(v, data, torch.relu(x), ref[name][0]):
                 v.fail("leaky-slope-wrong", f"{label} gives 0 for negative inputs: that is ReLU (slope 0).")
         if name == "sigmoid" and _shows(v, data, torch.sigmoid(-x), ref[name][0]):
-            v.fail("sigmoid-sign-flipped", f"{label} computes 1 / (1 + exp(x)): the sign in the exponent is "
-                   "flipped.")
+            v.fail("sigmoid-sign-flipped", f"{label} computes 1 / (1 + exp(x)): the sign in the exponent is flipped.")
         v.close(data, ref[name][0], label, atol=1e-5, rtol=1e-5)
 
 
@@ -96,8 +100,11 @@ def ex2_judge(v, case, got):
     x = case["x"]
     if type(got) is not dict or set(got) != set(ACTIVATIONS):
         keys = sorted(got) if type(got) is dict else None
-        v.fail("wrong-type", "activation_derivatives(x) should return a dict with the keys "
-               f"{', '.join(repr(k) for k in ACTIVATIONS)}" + (f"; it has {keys}." if keys is not None else "."))
+        v.fail(
+            "wrong-type",
+            "activation_derivatives(x) should return a dict with the keys "
+            f"{', '.join(repr(k) for k in ACTIVATIONS)}" + (f"; it has {keys}." if keys is not None else "."),
+        )
     v.passed("type")
     ref = _reference(x)
     s, t = torch.sigmoid(x), torch.tanh(x)
@@ -113,7 +120,7 @@ def ex2_judge(v, case, got):
                 v.fail("activation-derivative-on-input", f"{label} equals x * (1 - x).")
             if _shows(v, data, s, ref[name][1]):
                 v.fail("missing-sigmoid-derivative", f"{label} equals sigmoid(x) itself, not its derivative.")
-        if name == "tanh" and _shows(v, data, 1 - x ** 2, ref[name][1]):
+        if name == "tanh" and _shows(v, data, 1 - x**2, ref[name][1]):
             v.fail("activation-derivative-on-input", f"{label} equals 1 - x**2.")
         if name == "tanh" and _shows(v, data, 1 - t, ref[name][1]):
             v.fail("wrong-values", f"{label} equals 1 - tanh(x): the square is missing.")
@@ -127,12 +134,26 @@ ex3 = Exercise("nb04.ex3", title="A weighted regression loss", points=2, answers
 @ex3.cases
 def ex3_cases(gen, hidden):
     if not hidden:
-        return [{"pred": torch.tensor([[1.0], [2.0], [3.0]], requires_grad=True), "y": torch.tensor([1.0, 2.0, 4.0]),
-                 "w": torch.tensor([1.0, 1.0, 2.0])}]
-    sizes = [int(torch.randint(2, 5, (1,), generator=gen)), int(torch.randint(5, 12, (1,), generator=gen)),
-             int(torch.randint(12, 30, (1,), generator=gen))]
-    return [{"pred": torch.randn(n, 1, generator=gen).requires_grad_(True), "y": torch.randn(n, generator=gen),
-             "w": 0.1 + 2 * torch.rand(n, generator=gen)} for n in sizes]
+        return [
+            {
+                "pred": torch.tensor([[1.0], [2.0], [3.0]], requires_grad=True),
+                "y": torch.tensor([1.0, 2.0, 4.0]),
+                "w": torch.tensor([1.0, 1.0, 2.0]),
+            }
+        ]
+    sizes = [
+        int(torch.randint(2, 5, (1,), generator=gen)),
+        int(torch.randint(5, 12, (1,), generator=gen)),
+        int(torch.randint(12, 30, (1,), generator=gen)),
+    ]
+    return [
+        {
+            "pred": torch.randn(n, 1, generator=gen).requires_grad_(True),
+            "y": torch.randn(n, generator=gen),
+            "w": 0.1 + 2 * torch.rand(n, generator=gen),
+        }
+        for n in sizes
+    ]
 
 
 def _warned_about_shape(v):
@@ -145,8 +166,11 @@ def ex3_judge(v, case, got):
     n = y.shape[0]
     name = "weighted_mse(pred, y, w)"
     if _warned_about_shape(v):
-        v.fail("target-shape-n-vs-n1", f"PyTorch warned while your loss ran: the shapes {tuple(pred.shape)} and "
-               f"{tuple(y.shape)} were broadcast against each other.")
+        v.fail(
+            "target-shape-n-vs-n1",
+            f"PyTorch warned while your loss ran: the shapes {tuple(pred.shape)} and "
+            f"{tuple(y.shape)} were broadcast against each other.",
+        )
     if getattr(got, "shape", None) in ((n, 1), (n,), (n, n)) and n > 1:
         v.fail("loss-unreduced", f"{name} has shape {got.shape}: one value per element, not the weighted mean.")
     data = v.tensor(got, name, dtype=torch.float32, shape=(), requires_grad=True)
@@ -155,8 +179,11 @@ def ex3_judge(v, case, got):
     grid = (pred - y) ** 2  # (N, N): every prediction against every target
     for wrong in ((grid * w).sum() / w.sum(), (errors.view(-1, 1) * w).sum() / w.sum(), (grid * w).mean()):
         if _shows(v, data, wrong, right):
-            v.fail("target-shape-n-vs-n1", f"{name} mixes (N, 1) and (N,) tensors: somewhere an (N, N) grid of "
-                   "every sample against every other was summed.")
+            v.fail(
+                "target-shape-n-vs-n1",
+                f"{name} mixes (N, 1) and (N,) tensors: somewhere an (N, N) grid of "
+                "every sample against every other was summed.",
+            )
     if _shows(v, data, errors.mean(), right):
         v.fail("loss-weights-ignored", f"{name} is the plain mean squared error: the weights make no difference.")
     if _shows(v, data, (w * errors).mean(), right):
@@ -184,9 +211,13 @@ def ex4_cases(gen, hidden):
     if not hidden:
         # the notebook's example, then logits in the hundreds (as the exercise asks): exp(z) of
         # the naive forms overflows float32 beyond 88, sigmoid(z) rounds to 1 beyond 17
-        return [{"z": torch.tensor([3.0, -1.5, 0.0, 40.0, -40.0]), "y": torch.tensor([1.0, 0.0, 1.0, 0.0, 1.0])},
-                {"z": torch.tensor([[120.0, -150.0], [95.0, -2.0], [-110.0, 0.5]]),
-                 "y": torch.tensor([[0.0, 1.0], [0.0, 1.0], [0.0, 1.0]])}]
+        return [
+            {"z": torch.tensor([3.0, -1.5, 0.0, 40.0, -40.0]), "y": torch.tensor([1.0, 0.0, 1.0, 0.0, 1.0])},
+            {
+                "z": torch.tensor([[120.0, -150.0], [95.0, -2.0], [-110.0, 0.5]]),
+                "y": torch.tensor([[0.0, 1.0], [0.0, 1.0], [0.0, 1.0]]),
+            },
+        ]
     cases = []
     for i in range(3):
         n = int(torch.randint(4, 12, (1,), generator=gen))
@@ -198,29 +229,38 @@ def ex4_cases(gen, hidden):
 
 
 def _stable(z, y):
-    return (z.clamp(min=0) - z * y + torch.log1p(torch.exp(-z.abs())))
+    return z.clamp(min=0) - z * y + torch.log1p(torch.exp(-z.abs()))
 
 
 @ex4.judge
 def ex4_judge(v, case, got):
     z, y = case["z"].double(), case["y"].double()
     if getattr(got, "shape", None) == tuple(z.shape) and z.numel() > 1:
-        v.fail("loss-unreduced", f"bce_with_logits(z, y) has shape {tuple(z.shape)}: one loss per element, "
-               "not their mean.")
+        v.fail(
+            "loss-unreduced", f"bce_with_logits(z, y) has shape {tuple(z.shape)}: one loss per element, not their mean."
+        )
     data = v.tensor(got, "bce_with_logits(z, y)", dtype=torch.float32, shape=())
     if not torch.isfinite(data).all():
-        v.fail("unstable-bce", f"bce_with_logits(z, y) is {data.item()} on logits as large as "
-               f"{z.abs().max().item():.0f} in size.")
+        v.fail(
+            "unstable-bce",
+            f"bce_with_logits(z, y) is {data.item()} on logits as large as {z.abs().max().item():.0f} in size.",
+        )
     right = F.binary_cross_entropy_with_logits(z, y)
     if _shows(v, data, _stable(torch.sigmoid(z), y).mean(), right):
         v.fail("sigmoid-before-bce-logits", "Your loss applies a sigmoid to z before the logits formula.")
     if _shows(v, data, F.binary_cross_entropy(torch.sigmoid(z.float()), y.float()), right):
-        v.fail("unstable-bce", "Your loss goes through sigmoid(z) and log: for extreme logits it loses "
-               "the true value (PyTorch's BCELoss clamps the log at -100).")
+        v.fail(
+            "unstable-bce",
+            "Your loss goes through sigmoid(z) and log: for extreme logits it loses "
+            "the true value (PyTorch's BCELoss clamps the log at -100).",
+        )
     no_abs = (z.clamp(min=0) - z * y + torch.log1p(torch.exp(-z))).mean()
     if _shows(v, data, no_abs, right):
-        v.fail("unstable-bce", "Your loss has exp(-z) where the stable form has exp(-|z|): for negative z it "
-               "adds |z| to the loss, and below z = -88 exp(-z) overflows.")
+        v.fail(
+            "unstable-bce",
+            "Your loss has exp(-z) where the stable form has exp(-|z|): for negative z it "
+            "adds |z| to the loss, and below z = -88 exp(-z) overflows.",
+        )
     if _shows(v, data, _stable(z, y).sum(), right):
         v.fail("wrong-values", "Your loss is the sum over elements; the mean was asked for.")
     v.close(data, right, "bce_with_logits(z, y)", atol=1e-5, rtol=1e-5)
@@ -233,8 +273,12 @@ ex5 = Exercise("nb04.ex5", title="Weight the rare class", points=2, answers="bal
 @ex5.cases
 def ex5_cases(gen, hidden):
     if not hidden:
-        return [{"logits": torch.tensor([[2.0], [-1.0], [0.5], [-3.0]], requires_grad=True),
-                 "labels": torch.tensor([1, 0, 0, 0])}]
+        return [
+            {
+                "logits": torch.tensor([[2.0], [-1.0], [0.5], [-3.0]], requires_grad=True),
+                "labels": torch.tensor([1, 0, 0, 0]),
+            }
+        ]
     cases = []
     while len(cases) < 3:
         n = int(torch.randint(6, 30, (1,), generator=gen))
@@ -260,8 +304,10 @@ def ex5_judge(v, case, got):
     balance = torch.tensor([(n - positives) / positives], dtype=torch.float64)
     right = F.binary_cross_entropy_with_logits(z, y, pos_weight=balance)
     if _shows(v, data, F.binary_cross_entropy_with_logits(z, y, pos_weight=1 / balance), right):
-        v.fail("pos-weight-inverted", f"{name} weights the positives by n_positive / n_negative, which makes the "
-               "rare class count even less.")
+        v.fail(
+            "pos-weight-inverted",
+            f"{name} weights the positives by n_positive / n_negative, which makes the rare class count even less.",
+        )
     if _shows(v, data, F.binary_cross_entropy_with_logits(z, y), right):
         v.fail("loss-weights-ignored", f"{name} is the plain BCE: the rare positives are not weighted up.")
     if _shows(v, data, F.binary_cross_entropy_with_logits(torch.sigmoid(z), y, pos_weight=balance), right):
@@ -296,12 +342,16 @@ def ex6_judge(v, case, got):
     z, t = case["logits"].double(), case["target"]
     n = z.shape[0]
     if getattr(got, "shape", None) == (n,):
-        v.fail("loss-unreduced", f"cross_entropy(logits, target) has shape ({n},): one loss per sample, "
-               "not their mean.")
+        v.fail(
+            "loss-unreduced", f"cross_entropy(logits, target) has shape ({n},): one loss per sample, not their mean."
+        )
     data = v.tensor(got, "cross_entropy(logits, target)", dtype=torch.float32, shape=())
     if not torch.isfinite(data).all():
-        v.fail("unstable-log-softmax", f"cross_entropy(logits, target) is {data.item()} when a logit is as large "
-               f"as {z.abs().max().item():.0f} in size.")
+        v.fail(
+            "unstable-log-softmax",
+            f"cross_entropy(logits, target) is {data.item()} when a logit is as large "
+            f"as {z.abs().max().item():.0f} in size.",
+        )
     right = F.cross_entropy(z, t)
     if _shows(v, data, F.cross_entropy(torch.softmax(z, dim=1), t), right):
         v.fail("softmax-before-ce", "Your loss equals cross-entropy applied to softmax(logits).")
@@ -334,11 +384,12 @@ def ex7_judge(v, case, got):
     n = labels.shape[0]
     name = "smooth_targets(labels, num_classes, eps)"
     if isinstance(got, TensorValue) and got.shape == (n, 1, c):
-        v.fail("ce-target-column", f"{name} has shape {got.shape}: F.one_hot of the (N, 1) column kept its "
-               "extra axis.")
+        v.fail("ce-target-column", f"{name} has shape {got.shape}: F.one_hot of the (N, 1) column kept its extra axis.")
     if isinstance(got, TensorValue) and got.dtype in (torch.int64, torch.int32):
-        v.fail("ce-long-prob-targets", f"{name} has dtype {got.dtype}: probabilities must be float "
-               "(and one-hot rows alone are not smoothed).")
+        v.fail(
+            "ce-long-prob-targets",
+            f"{name} has dtype {got.dtype}: probabilities must be float (and one-hot rows alone are not smoothed).",
+        )
     data = v.tensor(got, name, dtype=torch.float32, shape=(n, c))
     one_hot = F.one_hot(labels, c).double()
     right = (1 - eps) * one_hot + eps / c
@@ -350,12 +401,17 @@ def ex7_judge(v, case, got):
 
 
 # -- ex8: the output layer and the loss that fit a task ----------------------------------
-ex8 = Exercise("nb04.ex8", title="Head and loss for a task", points=2, answers="head_and_loss",
-               visible_cases=4, hidden_cases=4)
+ex8 = Exercise(
+    "nb04.ex8", title="Head and loss for a task", points=2, answers="head_and_loss", visible_cases=4, hidden_cases=4
+)
 
 TASKS = ("regression", "binary", "multiclass", "multilabel")
-EXPECTED_LOSS = {"regression": "MSELoss", "binary": "BCEWithLogitsLoss",
-                 "multiclass": "CrossEntropyLoss", "multilabel": "BCEWithLogitsLoss"}
+EXPECTED_LOSS = {
+    "regression": "MSELoss",
+    "binary": "BCEWithLogitsLoss",
+    "multiclass": "CrossEntropyLoss",
+    "multilabel": "BCEWithLogitsLoss",
+}
 ACTIVATION_NAMES = {"Sigmoid", "Softmax", "LogSoftmax", "Tanh", "ReLU", "LeakyReLU", "Softplus"}
 
 
@@ -365,8 +421,14 @@ def ex8_cases(gen, hidden):
         sizes = [("regression", 5, 2), ("binary", 4, 1), ("multiclass", 4, 3), ("multilabel", 6, 4)]
     else:
         order = torch.randperm(4, generator=gen).tolist()
-        sizes = [(TASKS[i], int(torch.randint(2, 12, (1,), generator=gen)),
-                  1 if TASKS[i] == "binary" else int(torch.randint(2, 9, (1,), generator=gen))) for i in order]
+        sizes = [
+            (
+                TASKS[i],
+                int(torch.randint(2, 12, (1,), generator=gen)),
+                1 if TASKS[i] == "binary" else int(torch.randint(2, 9, (1,), generator=gen)),
+            )
+            for i in order
+        ]
     cases = []
     for task, d, n in sizes:
         batch = int(torch.randint(3, 7, (1,), generator=gen))
@@ -377,9 +439,12 @@ def ex8_cases(gen, hidden):
 @ex8.run
 def ex8_run(case, head_and_loss):
     head, loss_fn = head_and_loss(case["task"], case["in_features"], case["n"])
-    return {"layers": tuple(type(m).__name__ for m in head.modules()),
-            "loss": type(loss_fn).__name__, "reduction": str(getattr(loss_fn, "reduction", "")),
-            "out": head(case["x"])}
+    return {
+        "layers": tuple(type(m).__name__ for m in head.modules()),
+        "loss": type(loss_fn).__name__,
+        "reduction": str(getattr(loss_fn, "reduction", "")),
+        "out": head(case["x"]),
+    }
 
 
 @ex8.judge
@@ -396,8 +461,10 @@ def ex8_judge(v, case, got):
         v.fail("wrong-values", f"{call} returns a loss with reduction={got['reduction']!r}; keep the default 'mean'.")
     want = (batch, 1 if task == "binary" else n)
     if task == "binary" and getattr(got["out"], "shape", None) == (batch, 2):
-        v.fail("loss-task-mismatch", "For 'binary' your head gives two outputs per sample; "
-               "BCEWithLogitsLoss wants one logit per sample.")
+        v.fail(
+            "loss-task-mismatch",
+            "For 'binary' your head gives two outputs per sample; BCEWithLogitsLoss wants one logit per sample.",
+        )
     v.tensor(got["out"], f"the head's output for {task!r} on a batch of {batch}", shape=want, requires_grad=True)
     if last != "Linear":
         v.fail("wrong-type", f"For {task!r} your head should end in nn.Linear; its last module is {last or 'missing'}.")
@@ -409,13 +476,19 @@ def _ex8_loss(v, task, last, loss):
     if last in ("Softmax", "LogSoftmax") and loss in ("CrossEntropyLoss", "NLLLoss"):
         v.fail("softmax-before-ce", f"For {task!r} your head ends in {last} before {loss}.")
     if last == "Sigmoid" and loss == "BCEWithLogitsLoss":
-        v.fail("sigmoid-before-bce-logits", f"For {task!r} your head ends in Sigmoid before BCEWithLogitsLoss.",
-               "Delete the final nn.Sigmoid(): the head must output logits; the loss applies the sigmoid.")
+        v.fail(
+            "sigmoid-before-bce-logits",
+            f"For {task!r} your head ends in Sigmoid before BCEWithLogitsLoss.",
+            "Delete the final nn.Sigmoid(): the head must output logits; the loss applies the sigmoid.",
+        )
     if loss == "BCELoss" and last != "Sigmoid":
         v.fail("bce-on-logits", f"For {task!r} your head outputs raw scores and your loss is BCELoss.")
     if loss == "BCELoss":
-        v.fail("unstable-bce", f"For {task!r} you use Sigmoid + BCELoss: it works, but it is the unstable form; "
-               "end with Linear and use BCEWithLogitsLoss.")
+        v.fail(
+            "unstable-bce",
+            f"For {task!r} you use Sigmoid + BCELoss: it works, but it is the unstable form; "
+            "end with Linear and use BCEWithLogitsLoss.",
+        )
     if loss != EXPECTED_LOSS[task]:
         v.fail("loss-task-mismatch", f"For {task!r} your loss is {loss}.")
     if last in ACTIVATION_NAMES:

@@ -30,6 +30,7 @@ _SGD = "torch.optim.sgd.SGD"
 
 # --- helpers shared by the checkers ------------------------------------------------
 
+
 def _uniform(gen, lo, hi):
     return float(lo + (hi - lo) * torch.rand((), generator=gen))
 
@@ -128,9 +129,14 @@ def _trajectory_case(gen, hidden, steps_range, lr_range):
     n, d = (8, 3) if not hidden else (_randint(gen, 6, 16), _randint(gen, 1, 4))
     X = torch.randn(n, d, generator=gen)
     y = X @ torch.randn(d, generator=gen) + 0.5 * torch.randn(n, generator=gen)
-    return {"X": X, "y": y, "w0": 0.5 * torch.randn(d, generator=gen), "b0": 0.5 * torch.randn((), generator=gen),
-            "steps": 5 if not hidden else _randint(gen, *steps_range),
-            "lr": None if not hidden else _uniform(gen, *lr_range)}
+    return {
+        "X": X,
+        "y": y,
+        "w0": 0.5 * torch.randn(d, generator=gen),
+        "b0": 0.5 * torch.randn((), generator=gen),
+        "steps": 5 if not hidden else _randint(gen, *steps_range),
+        "lr": None if not hidden else _uniform(gen, *lr_range),
+    }
 
 
 # --- Exercise 1: the training loop ----------------------------------------------------
@@ -138,8 +144,7 @@ def _trajectory_case(gen, hidden, steps_range, lr_range):
 # returning the loss of every epoch as floats; named: zero_grad missing, step before backward,
 # loss history kept as tensors.
 
-ex1 = Exercise("nb05.ex1", title="The training loop", points=3,
-               answers="train")
+ex1 = Exercise("nb05.ex1", title="The training loop", points=3, answers="train")
 
 
 @ex1.cases
@@ -148,9 +153,16 @@ def ex1_cases(gen, hidden):
     for _ in range(1 if not hidden else 3):
         n, d = (8, 2) if not hidden else (_randint(gen, 6, 16), _randint(gen, 1, 4))
         X, y, w0, b0 = _regression(gen, n, d)
-        cases.append({"X": X, "y": y, "w0": w0, "b0": b0,
-                      "lr": 0.1 if not hidden else _uniform(gen, 0.03, 0.2),
-                      "epochs": 5 if not hidden else _randint(gen, 3, 8)})
+        cases.append(
+            {
+                "X": X,
+                "y": y,
+                "w0": w0,
+                "b0": b0,
+                "lr": 0.1 if not hidden else _uniform(gen, 0.03, 0.2),
+                "epochs": 5 if not hidden else _randint(gen, 3, 8),
+            }
+        )
     return cases
 
 
@@ -167,8 +179,12 @@ def ex1_run(case, train):
 
     optimizer.step = counted_step
     losses = train(model, case["X"], case["y"], optimizer, nn.MSELoss(), case["epochs"])
-    return {"losses": losses, "weight": model.weight.detach().clone(), "bias": model.bias.detach().clone(),
-            "steps": len(steps)}
+    return {
+        "losses": losses,
+        "weight": model.weight.detach().clone(),
+        "bias": model.bias.detach().clone(),
+        "steps": len(steps),
+    }
 
 
 @ex1.judge
@@ -181,23 +197,39 @@ def ex1_judge(v, case, got):
     ref = torch.cat([rw.reshape(-1), rb.reshape(-1)])
     start = torch.cat([case["w0"].reshape(-1), case["b0"].reshape(-1)])
     if got["steps"] == 0 and not v.matches(params, start, 0, 0):
-        v.fail("optimizer-not-used", "The model's parameters changed, but the optimizer train(...) was "
-               "given never stepped: they were updated by an optimizer (or a loop) of your own.")
+        v.fail(
+            "optimizer-not-used",
+            "The model's parameters changed, but the optimizer train(...) was "
+            "given never stepped: they were updated by an optimizer (or a loop) of your own.",
+        )
     if not v.matches(params, ref, LOOP_ATOL, LOOP_RTOL):
         if v.matches(params, start, 0, 0):
-            v.fail("step-before-backward",
-                   "The model's parameters did not change at all: optimizer.step() found no gradients "
-                   "(it ran before loss.backward(), zero_grad() ran between backward and step, or step "
-                   "was never called).")
-        wrong = [("zero-grad-missing", "fbs",
-                  "The parameters are those of a loop without optimizer.zero_grad(): the gradients of "
-                  "all earlier epochs were added into every step."),
-                 ("step-before-backward", "fszb",
-                  "The parameters are those of a loop that calls optimizer.step() before loss.backward(): "
-                  "each step used the gradient of the previous epoch."),
-                 ("step-before-backward", "fsb",
-                  "The parameters are those of a loop that calls optimizer.step() before loss.backward() "
-                  "(and never zeroes the gradients).")]
+            v.fail(
+                "step-before-backward",
+                "The model's parameters did not change at all: optimizer.step() found no gradients "
+                "(it ran before loss.backward(), zero_grad() ran between backward and step, or step "
+                "was never called).",
+            )
+        wrong = [
+            (
+                "zero-grad-missing",
+                "fbs",
+                "The parameters are those of a loop without optimizer.zero_grad(): the gradients of "
+                "all earlier epochs were added into every step.",
+            ),
+            (
+                "step-before-backward",
+                "fszb",
+                "The parameters are those of a loop that calls optimizer.step() before loss.backward(): "
+                "each step used the gradient of the previous epoch.",
+            ),
+            (
+                "step-before-backward",
+                "fsb",
+                "The parameters are those of a loop that calls optimizer.step() before loss.backward() "
+                "(and never zeroes the gradients).",
+            ),
+        ]
         for code, order, message in wrong:
             _, ww, wb, _ = _loop(case, order)
             if v.matches(params, torch.cat([ww.reshape(-1), wb.reshape(-1)]), LOOP_ATOL, LOOP_RTOL):
@@ -205,10 +237,18 @@ def ex1_judge(v, case, got):
     v.close(params, ref, "The parameter vector after train(...)", atol=LOOP_ATOL, rtol=LOOP_RTOL)
     after_step = torch.cat([ref_losses[1:], F.mse_loss(case["X"] @ rw.T + rb, case["y"]).reshape(1).double()])
     if v.matches(losses, after_step, LOOP_ATOL, LOOP_RTOL) and not v.matches(losses, ref_losses, LOOP_ATOL, LOOP_RTOL):
-        v.fail("loss-recorded-after-step", "Each loss you recorded is the loss after that epoch's step, "
-               "computed with a second forward pass.")
-    v.close(losses, ref_losses, "The list of losses train(...) returned", atol=LOOP_ATOL, rtol=LOOP_RTOL,
-            hint="Record loss.item() of each epoch's forward pass (the loss before that epoch's step).")
+        v.fail(
+            "loss-recorded-after-step",
+            "Each loss you recorded is the loss after that epoch's step, computed with a second forward pass.",
+        )
+    v.close(
+        losses,
+        ref_losses,
+        "The list of losses train(...) returned",
+        atol=LOOP_ATOL,
+        rtol=LOOP_RTOL,
+        hint="Record loss.item() of each epoch's forward pass (the loss before that epoch's step).",
+    )
 
 
 # --- Exercise 2: an optimizer over the right parameters, on the right device ------------
@@ -217,8 +257,7 @@ def ex1_judge(v, case, got):
 # before the move is seen; named: optimizer before .to(device), wrong parameters, weight decay
 # passed as the learning rate, model not moved.
 
-ex2 = Exercise("nb05.ex2", title="Build the optimizer", points=2,
-               answers="setup_training")
+ex2 = Exercise("nb05.ex2", title="Build the optimizer", points=2, answers="setup_training")
 
 
 @ex2.cases
@@ -226,14 +265,27 @@ def ex2_cases(gen, hidden):
     # "probe", "probe_grads": a parameter the optimizer is stepped on (in its own param group, with the
     # hyperparameters of the first), proving it steps like torch.optim.SGD whatever its class calls itself
     if not hidden:
-        return [{"sizes": (4, 8), "lr": 0.05, "weight_decay": 1e-4, "device": "meta",
-                 "probe": torch.tensor([0.5, -1.0, 2.0]), "probe_grads": torch.tensor([[0.1, -0.2, 0.3], [0.05, 0.4, -0.1]])}]
-    return [{"sizes": (_randint(gen, 2, 6), _randint(gen, 3, 10)),
-             "lr": round(_uniform(gen, 0.01, 0.2), 4),
-             "weight_decay": round(_uniform(gen, 1e-5, 1e-3), 6),
-             "device": "meta",
-             "probe": torch.randn(3, generator=gen), "probe_grads": torch.randn(_randint(gen, 2, 4), 3, generator=gen)}
-            for _ in range(3)]
+        return [
+            {
+                "sizes": (4, 8),
+                "lr": 0.05,
+                "weight_decay": 1e-4,
+                "device": "meta",
+                "probe": torch.tensor([0.5, -1.0, 2.0]),
+                "probe_grads": torch.tensor([[0.1, -0.2, 0.3], [0.05, 0.4, -0.1]]),
+            }
+        ]
+    return [
+        {
+            "sizes": (_randint(gen, 2, 6), _randint(gen, 3, 10)),
+            "lr": round(_uniform(gen, 0.01, 0.2), 4),
+            "weight_decay": round(_uniform(gen, 1e-5, 1e-3), 6),
+            "device": "meta",
+            "probe": torch.randn(3, generator=gen),
+            "probe_grads": torch.randn(_randint(gen, 2, 4), 3, generator=gen),
+        }
+        for _ in range(3)
+    ]
 
 
 @ex2.run
@@ -254,13 +306,18 @@ def ex2_run(case, setup_training):
     # a class that names itself after a library class travels as itself (the engine flags it as a
     # look-alike); any other optimizer by the name its class gives
     named = optimizer if pristine.lookalike(optimizer) else type_name(optimizer)
-    return {"model": "Module", "optimizer": named, "is_sgd": is_sgd,
-            "model_devices": tuple(str(p.device) for p in mine),
-            "held_in_model": tuple(id(p) in ids for p in held),
-            "held_devices": tuple(str(p.device) for p in held),
-            "lr": groups[0].get("lr"), "momentum": groups[0].get("momentum"),
-            "weight_decay": groups[0].get("weight_decay"),
-            "probe": _probe_steps(optimizer, case) if is_sgd else None}
+    return {
+        "model": "Module",
+        "optimizer": named,
+        "is_sgd": is_sgd,
+        "model_devices": tuple(str(p.device) for p in mine),
+        "held_in_model": tuple(id(p) in ids for p in held),
+        "held_devices": tuple(str(p.device) for p in held),
+        "lr": groups[0].get("lr"),
+        "momentum": groups[0].get("momentum"),
+        "weight_decay": groups[0].get("weight_decay"),
+        "probe": _probe_steps(optimizer, case) if is_sgd else None,
+    }
 
 
 def _probe_steps(optimizer, case):
@@ -295,8 +352,10 @@ def ex2_judge(v, case, got):
     v.passed("type")
     device = case["device"]
     if any(dv != device for dv in got["model_devices"]):
-        v.fail("model-not-on-device", f"Called with device={device!r}, the model's parameters are on "
-               f"{sorted(set(got['model_devices']))}.")
+        v.fail(
+            "model-not-on-device",
+            f"Called with device={device!r}, the model's parameters are on {sorted(set(got['model_devices']))}.",
+        )
     v.passed("device")
     _ex2_is_sgd(v, got)
     _ex2_holds_the_model_parameters(v, case, got)
@@ -321,13 +380,17 @@ def _ex2_holds_the_model_parameters(v, case, got):
     held, n_model = got["held_in_model"], len(got["model_devices"])
     if not all(held):
         if any(dv == "cpu" for dv in got["held_devices"]):
-            v.fail("optimizer-before-to-device",
-                   f"The optimizer holds tensors on the cpu while the model is on {case['device']!r}: it was built "
-                   "over the parameters as they were before model.to(device).")
+            v.fail(
+                "optimizer-before-to-device",
+                f"The optimizer holds tensors on the cpu while the model is on {case['device']!r}: it was built "
+                "over the parameters as they were before model.to(device).",
+            )
         v.fail("optimizer-wrong-params", "The optimizer holds tensors that are not the model's parameters.")
     if sum(held) != n_model:
-        v.fail("optimizer-wrong-params",
-               f"The optimizer holds {sum(held)} of the model's {n_model} parameter tensors; it should hold all.")
+        v.fail(
+            "optimizer-wrong-params",
+            f"The optimizer holds {sum(held)} of the model's {n_model} parameter tensors; it should hold all.",
+        )
 
 
 def _ex2_settings(v, case, got):
@@ -337,40 +400,52 @@ def _ex2_settings(v, case, got):
     if math.isclose(lr, case["weight_decay"], rel_tol=1e-9) and math.isclose(wd, case["lr"], rel_tol=1e-9):
         v.fail("weight-decay-as-lr", "The optimizer's lr and weight_decay are swapped.")
     if not math.isclose(lr, case["lr"], rel_tol=1e-9):
-        v.fail("weight-decay-as-lr" if math.isclose(lr, case["weight_decay"], rel_tol=1e-9) else "wrong-values",
-               "The optimizer's lr is not the lr passed to setup_training.")
+        v.fail(
+            "weight-decay-as-lr" if math.isclose(lr, case["weight_decay"], rel_tol=1e-9) else "wrong-values",
+            "The optimizer's lr is not the lr passed to setup_training.",
+        )
     if not math.isclose(wd, case["weight_decay"], rel_tol=1e-9):
-        v.fail("optimizer-setting-missing", f"The optimizer's weight_decay is {wd:g}, not the weight_decay "
-               "passed to setup_training.")
+        v.fail(
+            "optimizer-setting-missing",
+            f"The optimizer's weight_decay is {wd:g}, not the weight_decay passed to setup_training.",
+        )
     if got["momentum"] is None or not math.isclose(v.number(got["momentum"], "momentum"), 0.9, rel_tol=1e-9):
-        v.fail("optimizer-setting-missing", f"The optimizer's momentum is {got['momentum']}; the exercise asks "
-               "for 0.9.")
+        v.fail(
+            "optimizer-setting-missing", f"The optimizer's momentum is {got['momentum']}; the exercise asks for 0.9."
+        )
 
 
 def _ex2_steps_like_sgd(v, case, got):
     """A parameter of its own, stepped by the optimizer, moves where torch.optim.SGD moves it."""
     if not isinstance(got["probe"], TensorValue):
         v.fail("wrong-type", f"The optimizer could not take a step on a parameter of its own ({got['probe']}).")
-    probe = v.tensor(got["probe"], "A parameter stepped by the optimizer", dtype=torch.float32,
-                     shape=tuple(case["probe"].shape))
+    probe = v.tensor(
+        got["probe"], "A parameter stepped by the optimizer", dtype=torch.float32, shape=tuple(case["probe"].shape)
+    )
     if not v.matches(probe, _probe_reference(case), ATOL, RTOL):
-        v.fail("wrong-type", "The optimizer does not step like torch.optim.SGD with these settings "
-               "(a parameter it stepped moved elsewhere).")
+        v.fail(
+            "wrong-type",
+            "The optimizer does not step like torch.optim.SGD with these settings "
+            "(a parameter it stepped moved elsewhere).",
+        )
 
 
 # --- Exercise 3: one SGD step by hand ----------------------------------------------------
 # sgd_step(params, lr, weight_decay=0.0) updates each p in place like torch.optim.SGD;
 # named: rebinding instead of updating in place, the sign, weight decay used as a step size.
 
-ex3 = Exercise("nb05.ex3", title="SGD by hand", points=2,
-               answers="sgd_step")
+ex3 = Exercise("nb05.ex3", title="SGD by hand", points=2, answers="sgd_step")
 
 
 @ex3.cases
 def ex3_cases(gen, hidden):
     def one(shapes, lr, wd):
-        return {"params": [torch.randn(*s, generator=gen) for s in shapes],
-                "grads": [torch.randn(*s, generator=gen) for s in shapes], "lr": lr, "weight_decay": wd}
+        return {
+            "params": [torch.randn(*s, generator=gen) for s in shapes],
+            "grads": [torch.randn(*s, generator=gen) for s in shapes],
+            "lr": lr,
+            "weight_decay": wd,
+        }
 
     if not hidden:
         return [one([(3, 4), (3,)], 0.1, 0.01)]
@@ -413,8 +488,10 @@ def ex3_judge(v, case, got):
         _ex3_named_mistakes(v, case, got_flat)
     v.close(got_flat, ref, "The parameter vector after sgd_step", atol=ATOL, rtol=RTOL)
     if not kept:
-        v.fail("gradients-cleared", "After sgd_step the parameters' .grad were no longer the gradients they "
-               "held before the step.")
+        v.fail(
+            "gradients-cleared",
+            "After sgd_step the parameters' .grad were no longer the gradients they held before the step.",
+        )
 
 
 def _ex3_params_after(v, case, got):
@@ -423,8 +500,9 @@ def _ex3_params_after(v, case, got):
         v.fail("wrong-type", "sgd_step should update the tensors of the list it is given.")
     flat = []
     for i, (value, p0) in enumerate(zip(got, case["params"], strict=True)):
-        flat.append(v.tensor(value, f"params[{i}] after sgd_step", dtype=torch.float32,
-                             shape=tuple(p0.shape)).reshape(-1))
+        flat.append(
+            v.tensor(value, f"params[{i}] after sgd_step", dtype=torch.float32, shape=tuple(p0.shape)).reshape(-1)
+        )
     return torch.cat(flat)
 
 
@@ -435,15 +513,20 @@ def _ex3_named_mistakes(v, case, got_flat):
     g = torch.cat([t.reshape(-1) for t in case["grads"]])
     lr, wd = case["lr"], case["weight_decay"] or 0.0
     if v.matches(got_flat, p, 0, 0):
-        v.fail("rebinding-leaf", "The tensors in params did not change. `p = p - lr * p.grad` only rebinds the "
-               "name p; update each tensor in place under torch.no_grad().")
+        v.fail(
+            "rebinding-leaf",
+            "The tensors in params did not change. `p = p - lr * p.grad` only rebinds the "
+            "name p; update each tensor in place under torch.no_grad().",
+        )
     if v.matches(got_flat, p + lr * (g + wd * p), ATOL, RTOL):
         v.fail("update-sign", "The parameters moved along the gradient instead of against it.")
     if wd:
         for wrong in (p - wd * (g + wd * p), p - wd * g, p - lr * g - wd * p, p - lr * wd * g, p - (lr + wd) * g):
             if v.matches(got_flat, wrong, ATOL, RTOL):
-                v.fail("weight-decay-as-lr", "weight_decay was used as a step size instead of being added "
-                       "to the gradient as weight_decay * p.")
+                v.fail(
+                    "weight-decay-as-lr",
+                    "weight_decay was used as a step size instead of being added to the gradient as weight_decay * p.",
+                )
         if v.matches(got_flat, p - lr * g, ATOL, RTOL):
             v.fail("weight-decay-missing", "The step is plain SGD without the weight decay.")
 
@@ -453,8 +536,7 @@ def _ex3_named_mistakes(v, case, got_flat):
 # within 1e-6 over several steps; named: velocity not kept between steps, velocity started at
 # zero with the (1 - momentum) average form.
 
-ex4 = Exercise("nb05.ex4", title="Momentum by hand", points=2,
-               answers="MomentumSGD")
+ex4 = Exercise("nb05.ex4", title="Momentum by hand", points=2, answers="MomentumSGD")
 
 
 @ex4.cases
@@ -474,6 +556,7 @@ def ex4_run(case, MomentumSGD):
         if case["momentum"] is None:
             return MomentumSGD(params, lr=case["lr"])  # momentum left at its default, 0.9
         return MomentumSGD(params, lr=case["lr"], momentum=case["momentum"])
+
     return _trajectory(case, make)
 
 
@@ -494,6 +577,7 @@ def _momentum_rule(lr, mu, ema=False, keep=True, late=False):
         else:
             state["v"].mul_(mu).add_(g)
         p.add_(state["v"], alpha=-lr)
+
     return update
 
 
@@ -505,14 +589,22 @@ def ex4_judge(v, case, got):
     ref = _trajectory(case, lambda ps: torch.optim.SGD(ps, lr=lr, momentum=mu))
     if not v.matches(data, ref, ATOL, RTOL):
         if v.matches(data, _trajectory(case, lambda ps: _Rule(ps, _momentum_rule(lr, mu, keep=False))), ATOL, RTOL):
-            v.fail("optimizer-state-not-kept", "Your steps are plain SGD steps: the velocity did not carry over "
-                   "from one step to the next.")
+            v.fail(
+                "optimizer-state-not-kept",
+                "Your steps are plain SGD steps: the velocity did not carry over from one step to the next.",
+            )
         if v.matches(data, _trajectory(case, lambda ps: _Rule(ps, _momentum_rule(lr, mu, ema=True))), ATOL, RTOL):
-            v.fail("momentum-buffer-init", "Your velocity is the average v = momentum * v + (1 - momentum) * g "
-                   "started at zero; PyTorch's is v = g on the first step, then v = momentum * v + g.")
+            v.fail(
+                "momentum-buffer-init",
+                "Your velocity is the average v = momentum * v + (1 - momentum) * g "
+                "started at zero; PyTorch's is v = g on the first step, then v = momentum * v + g.",
+            )
         if v.matches(data, _trajectory(case, lambda ps: _Rule(ps, _momentum_rule(lr, mu, late=True))), ATOL, RTOL):
-            v.fail("momentum-stale-velocity", "Each step moved the parameters with the velocity of the step "
-                   "before (the first step did not move them at all), and updated the velocity afterwards.")
+            v.fail(
+                "momentum-stale-velocity",
+                "Each step moved the parameters with the velocity of the step "
+                "before (the first step did not move them at all), and updated the velocity afterwards.",
+            )
     v.close(data, ref, "The table of parameter values after each step", atol=ATOL, rtol=RTOL)
 
 
@@ -520,8 +612,7 @@ def ex4_judge(v, case, got):
 # class HandAdam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8) with step(): matches torch.optim.Adam
 # within 1e-6; named: bias correction missing (or t counted from 0), state not kept between steps.
 
-ex5 = Exercise("nb05.ex5", title="Adam by hand", points=3,
-               answers="HandAdam", visible_cases=2)
+ex5 = Exercise("nb05.ex5", title="Adam by hand", points=3, answers="HandAdam", visible_cases=2)
 
 
 @ex5.cases
@@ -542,6 +633,7 @@ def ex5_run(case, HandAdam):
         if case["lr"] is None:
             return HandAdam(params)  # the defaults: lr 1e-3, betas (0.9, 0.999), eps 1e-8
         return HandAdam(params, lr=case["lr"], betas=case["betas"])
+
     return _trajectory(case, make)
 
 
@@ -559,6 +651,7 @@ def _adam_rule(lr, betas, eps, correct_m=True, correct_v=True, keep=True):
         m_hat = m / (1 - b1 ** state["t"]) if correct_m else m
         v_hat = s / (1 - b2 ** state["t"]) if correct_v else s
         p.sub_(lr * m_hat / (v_hat.sqrt() + eps))
+
     return update
 
 
@@ -570,17 +663,34 @@ def ex5_judge(v, case, got):
     betas = (0.9, 0.999) if case["betas"] is None else case["betas"]
     ref = _trajectory(case, lambda ps: torch.optim.Adam(ps, lr=lr, betas=betas, eps=1e-8))
     if not torch.isfinite(data).all():
-        v.fail("adam-no-bias-correction", "Your parameters became nan or inf. Dividing by 1 - beta**t with t = 0 "
-               "divides by zero: count t from 1 (increase it before using it).")
+        v.fail(
+            "adam-no-bias-correction",
+            "Your parameters became nan or inf. Dividing by 1 - beta**t with t = 0 "
+            "divides by zero: count t from 1 (increase it before using it).",
+        )
     if not v.matches(data, ref, ATOL, RTOL):
-        wrong = [("adam-no-bias-correction", dict(correct_m=False, correct_v=False),
-                  "Your steps are Adam's without bias correction."),
-                 ("adam-no-bias-correction", dict(correct_m=False),
-                  "Your steps correct the second moment but not the first (m / (1 - beta1**t))."),
-                 ("adam-no-bias-correction", dict(correct_v=False),
-                  "Your steps correct the first moment but not the second (v / (1 - beta2**t))."),
-                 ("optimizer-state-not-kept", dict(keep=False),
-                  "Every step looks like Adam's first step: m, v and the step count t did not carry over.")]
+        wrong = [
+            (
+                "adam-no-bias-correction",
+                dict(correct_m=False, correct_v=False),
+                "Your steps are Adam's without bias correction.",
+            ),
+            (
+                "adam-no-bias-correction",
+                dict(correct_m=False),
+                "Your steps correct the second moment but not the first (m / (1 - beta1**t)).",
+            ),
+            (
+                "adam-no-bias-correction",
+                dict(correct_v=False),
+                "Your steps correct the first moment but not the second (v / (1 - beta2**t)).",
+            ),
+            (
+                "optimizer-state-not-kept",
+                dict(keep=False),
+                "Every step looks like Adam's first step: m, v and the step count t did not carry over.",
+            ),
+        ]
         for code, options, message in wrong:
             rule = _adam_rule(lr, betas, 1e-8, **options)
             if v.matches(data, _trajectory(case, partial(_Rule, update=rule)), ATOL, RTOL):
@@ -595,8 +705,7 @@ def ex5_judge(v, case, got):
 
 STEP_SIZE, GAMMA = 3, 0.5
 
-ex6 = Exercise("nb05.ex6", title="A schedule to a given curve", points=2,
-               answers="train_with_schedule", hidden_cases=2)
+ex6 = Exercise("nb05.ex6", title="A schedule to a given curve", points=2, answers="train_with_schedule", hidden_cases=2)
 
 
 @ex6.cases
@@ -606,9 +715,15 @@ def ex6_cases(gen, hidden):
         # never 3 batches: stepped per batch, StepLR(step_size=3) would then look like a per-epoch ExponentialLR
         d, nb, bs = (2, 2, 4) if not hidden else (_randint(gen, 1, 3), [2, 4][_randint(gen, 0, 1)], _randint(gen, 2, 5))
         X, y, w0, b0 = _regression(gen, nb * bs, d)
-        cases.append({"w0": w0, "b0": b0, "batches": [(X[i:i + bs], y[i:i + bs]) for i in range(0, nb * bs, bs)],
-                      "lr": 0.1 if not hidden else round(_uniform(gen, 0.02, 0.2), 4),
-                      "epochs": 9 if not hidden else _randint(gen, 6, 9)})
+        cases.append(
+            {
+                "w0": w0,
+                "b0": b0,
+                "batches": [(X[i : i + bs], y[i : i + bs]) for i in range(0, nb * bs, bs)],
+                "lr": 0.1 if not hidden else round(_uniform(gen, 0.02, 0.2), 4),
+                "epochs": 9 if not hidden else _randint(gen, 6, 9),
+            }
+        )
     return cases
 
 
@@ -627,29 +742,54 @@ def _steplr(opt):
 @ex6.judge
 def ex6_judge(v, case, got):
     epochs, nb, lr = case["epochs"], len(case["batches"]), case["lr"]
-    lrs = v.numbers(got["lrs"], "The list train_with_schedule(...) returned", epochs, "learning rates, one per epoch",
-                    "Use .item() on a one-element tensor; scheduler.get_last_lr() returns a list, take [0].")
+    lrs = v.numbers(
+        got["lrs"],
+        "The list train_with_schedule(...) returned",
+        epochs,
+        "learning rates, one per epoch",
+        "Use .item() on a one-element tensor; scheduler.get_last_lr() returns a list, take [0].",
+    )
     w = v.tensor(got["weight"], "model.weight after training", dtype=torch.float32, shape=tuple(case["w0"].shape))
     b = v.tensor(got["bias"], "model.bias after training", dtype=torch.float32, shape=tuple(case["b0"].shape))
     ref_lrs = torch.tensor([lr * GAMMA ** (e // STEP_SIZE) for e in range(epochs)], dtype=torch.float64)
     if not v.matches(lrs, ref_lrs, 1e-12, 1e-6):
         if v.matches(lrs, torch.tensor([lr * GAMMA ** ((e * nb) // STEP_SIZE) for e in range(epochs)]), 1e-12, 1e-6):
-            v.fail("scheduler-per-batch", f"Your learning rate drops every {STEP_SIZE} batches, not every "
-                   f"{STEP_SIZE} epochs: scheduler.step() ran once per batch.")
+            v.fail(
+                "scheduler-per-batch",
+                f"Your learning rate drops every {STEP_SIZE} batches, not every "
+                f"{STEP_SIZE} epochs: scheduler.step() ran once per batch.",
+            )
         if v.matches(lrs, torch.tensor([lr * GAMMA ** ((e + 1) // STEP_SIZE) for e in range(epochs)]), 1e-12, 1e-6):
-            v.fail("lr-read-after-step", "Your learning rates are one epoch early: each was read after "
-                   "scheduler.step().")
+            v.fail(
+                "lr-read-after-step", "Your learning rates are one epoch early: each was read after scheduler.step()."
+            )
         steps = lrs[1:] / lrs[:-1]
-        if math.isclose(float(lrs[0]), lr, rel_tol=1e-9) and bool((steps <= 1 + 1e-9).all()) and bool((steps < 1).any()):
-            v.fail("schedule-shape-wrong", "Your learning rate starts at the optimizer's lr and decreases, but not "
-                   "along the target curve" + ("." if v.hidden else f": {[round(float(x), 6) for x in lrs]}."))
-        v.close(lrs, ref_lrs, "The list of learning rates per epoch", atol=1e-12, rtol=1e-6,
-                hint="Read the target curve again: for how many epochs does each value last, and by what factor "
-                "does it drop?")
+        if (
+            math.isclose(float(lrs[0]), lr, rel_tol=1e-9)
+            and bool((steps <= 1 + 1e-9).all())
+            and bool((steps < 1).any())
+        ):
+            v.fail(
+                "schedule-shape-wrong",
+                "Your learning rate starts at the optimizer's lr and decreases, but not "
+                "along the target curve" + ("." if v.hidden else f": {[round(float(x), 6) for x in lrs]}."),
+            )
+        v.close(
+            lrs,
+            ref_lrs,
+            "The list of learning rates per epoch",
+            atol=1e-12,
+            rtol=1e-6,
+            hint="Read the target curve again: for how many epochs does each value last, and by what factor "
+            "does it drop?",
+        )
     v.passed("schedule")
     if any("before `optimizer.step()`" in w for w in v.warnings):
-        v.fail("scheduler-before-optimizer", "PyTorch warned that scheduler.step() ran before optimizer.step(): "
-               "the first epoch trained with the schedule's second value.")
+        v.fail(
+            "scheduler-before-optimizer",
+            "PyTorch warned that scheduler.step() ran before optimizer.step(): "
+            "the first epoch trained with the schedule's second value.",
+        )
     params = torch.cat([w.reshape(-1), b.reshape(-1)])
     _, rw, rb, _ = _loop(case, "zfbs", _steplr)
     ref = torch.cat([rw.reshape(-1), rb.reshape(-1)])
@@ -660,8 +800,14 @@ def ex6_judge(v, case, got):
         _, zw, zb, _ = _loop(case, "fbs", _steplr)
         if v.matches(params, torch.cat([zw.reshape(-1), zb.reshape(-1)]), LOOP_ATOL, LOOP_RTOL):
             v.fail("zero-grad-missing", "The parameters are those of a loop without optimizer.zero_grad().")
-    v.close(params, ref, "The parameter vector after training", atol=LOOP_ATOL, rtol=LOOP_RTOL,
-            hint="Each batch: zero_grad, forward, loss, backward, step; after all batches of an epoch: scheduler.step().")
+    v.close(
+        params,
+        ref,
+        "The parameter vector after training",
+        atol=LOOP_ATOL,
+        rtol=LOOP_RTOL,
+        hint="Each batch: zero_grad, forward, loss, backward, step; after all batches of an epoch: scheduler.step().",
+    )
 
 
 # --- Exercise 7: pick a learning rate from a short sweep ---------------------------------------
@@ -669,8 +815,7 @@ def ex6_judge(v, case, got):
 # SGD; the best lr has the smallest final loss among runs that did not diverge; named: a
 # diverged lr picked, one model shared by all runs, zero_grad missing.
 
-ex7 = Exercise("nb05.ex7", title="Pick a learning rate", points=2,
-               answers="lr_sweep", visible_cases=2, hidden_cases=2)
+ex7 = Exercise("nb05.ex7", title="Pick a learning rate", points=2, answers="lr_sweep", visible_cases=2, hidden_cases=2)
 
 #: Spaced by factors of 10 up to far too large: 1e5 ends in nan within 10 steps (inf, then
 #: inf - inf), 1e2 in inf, 1.0 sits near the threshold. Each exercise sees them twice: in this
@@ -688,8 +833,16 @@ def ex7_cases(gen, hidden):
         n, d = (24, 2) if not hidden else (_randint(gen, 12, 32), _randint(gen, 1, 3))
         X, y, w0, b0 = _regression(gen, n, d)
         lrs = list(SWEEP_LRS) if not hidden else [round(x * _uniform(gen, 0.7, 1.3), 4) for x in SWEEP_LRS]
-        cases.append({"X": X, "y": y, "w0": w0, "b0": b0, "lrs": lrs if i == 0 else lrs[::-1],
-                      "steps": 12 if not hidden else _randint(gen, 10, 14)})
+        cases.append(
+            {
+                "X": X,
+                "y": y,
+                "w0": w0,
+                "b0": b0,
+                "lrs": lrs if i == 0 else lrs[::-1],
+                "steps": 12 if not hidden else _randint(gen, 10, 14),
+            }
+        )
     return cases
 
 
@@ -717,7 +870,7 @@ def _sweep(case, shared=False, zero_grad=True):
         with torch.no_grad():
             for _ in range(case["steps"]):
                 r = X @ w + b - y
-                loss = float((r ** 2).mean())
+                loss = float((r**2).mean())
                 if _ == 0:
                     firsts.append(loss)
                 if zero_grad:
@@ -759,22 +912,30 @@ def ex7_judge(v, case, got):
         if _same_finals(v, finals, _sweep(case, zero_grad=False)):
             v.fail("zero-grad-missing", "The final losses are those of runs without optimizer.zero_grad().")
         if v.hidden:
-            v.fail("wrong-values", "The final losses are wrong on inputs you have not seen "
-                   "(tolerance: rtol=1e-3; a final loss that is inf, nan or above the run's first loss counts as "
-                   "diverged, whatever its size).")
-        v.fail("wrong-values", "The final losses differ from plain SGD runs of a fresh model per lr "
-               "(tolerance: rtol=1e-3; a final loss that is inf, nan or above the run's first loss counts as "
-               "diverged, whatever its size).",
-               "For each lr: model = make_model(), a new optim.SGD over it, `steps` full-batch steps; "
-               "the final loss is the loss computed in the last step.")
+            v.fail(
+                "wrong-values",
+                "The final losses are wrong on inputs you have not seen "
+                "(tolerance: rtol=1e-3; a final loss that is inf, nan or above the run's first loss counts as "
+                "diverged, whatever its size).",
+            )
+        v.fail(
+            "wrong-values",
+            "The final losses differ from plain SGD runs of a fresh model per lr "
+            "(tolerance: rtol=1e-3; a final loss that is inf, nan or above the run's first loss counts as "
+            "diverged, whatever its size).",
+            "For each lr: model = make_model(), a new optim.SGD over it, `steps` full-batch steps; "
+            "the final loss is the loss computed in the last step.",
+        )
     v.passed("values")
     if not any(math.isclose(best, lr, rel_tol=1e-9) for lr in lrs):
         v.fail("wrong-values", "The best lr you returned is not one of the lrs of the sweep.")
     i = min(range(len(lrs)), key=lambda k: abs(lrs[k] - best))
     bad = _diverged(ref, firsts)
     if bad[i]:
-        v.fail("sweep-kept-diverged", f"You picked lr={lrs[i]:g}, whose run diverged (its final loss is "
-               f"{finals[i].item():g}).")
+        v.fail(
+            "sweep-kept-diverged",
+            f"You picked lr={lrs[i]:g}, whose run diverged (its final loss is {finals[i].item():g}).",
+        )
     finite = [k for k in range(len(lrs)) if not bad[k]]
     want = min(finite, key=lambda k: ref[k])
     if i != want:

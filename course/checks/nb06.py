@@ -31,6 +31,7 @@ HOUSES = [
 
 # --- helpers run next to the student's code -------------------------------------------
 
+
 def _read(ds, indices) -> dict:
     """Items ds[i] as plain facts: features and targets stacked when every item agrees.
 
@@ -46,7 +47,8 @@ def _read(ds, indices) -> dict:
         parts = [item[k] for item in items]
         first = parts[0]
         same = all(type(p) is torch.Tensor for p in parts) and all(
-            p.shape == first.shape and p.dtype == first.dtype and p.device == first.device for p in parts)
+            p.shape == first.shape and p.dtype == first.dtype and p.device == first.device for p in parts
+        )
         out[name] = torch.stack(parts) if same else ("single", first)
     return out
 
@@ -68,6 +70,7 @@ def _loader_facts(loader, train_ds, test_ds) -> dict:
 
 # --- helpers for the judges -----------------------------------------------------------
 
+
 def _shape(s) -> str:
     return "(" + ", ".join(str(n) for n in s) + ("," if len(s) == 1 else "") + ")"
 
@@ -75,23 +78,32 @@ def _shape(s) -> str:
 def _items(v, got, name, n, x_shape, y_shape, x_dtype=torch.float32, y_dtype=torch.float32):
     """Check the stacked items read from a dataset: (features (n, *x_shape), targets)."""
     if "bad_item" in got:
-        v.fail("getitem-shape-dtype", f"{name}[i] should return a pair (features, target), "
-               f"but it returned {kind_of(got['bad_item'])}.")
+        v.fail(
+            "getitem-shape-dtype",
+            f"{name}[i] should return a pair (features, target), but it returned {kind_of(got['bad_item'])}.",
+        )
     result = []
     for key, part, shape, dtype in (("x", "features", x_shape, x_dtype), ("y", "target", y_shape, y_dtype)):
         value = got[key]
         if type(value) is tuple and len(value) == 2 and value[0] == "single":
             one = value[1]
             if not isinstance(one, TensorValue):
-                v.fail("getitem-shape-dtype", f"The {part} in {name}[i] should be a torch.Tensor, "
-                       f"but it is {kind_of(one)}.")
-            v.fail("getitem-shape-dtype", f"The {part} in {name}[i] do not all have one shape and dtype "
-                   f"(the first is {kind_of(one)}).")
+                v.fail(
+                    "getitem-shape-dtype",
+                    f"The {part} in {name}[i] should be a torch.Tensor, but it is {kind_of(one)}.",
+                )
+            v.fail(
+                "getitem-shape-dtype",
+                f"The {part} in {name}[i] do not all have one shape and dtype (the first is {kind_of(one)}).",
+            )
         one_shape = tuple(value.shape[1:])
         if value.dtype != dtype or one_shape != tuple(shape):
-            v.fail("getitem-shape-dtype", f"{name}[i][{0 if key == 'x' else 1}] (the {part} of one sample) "
-                   f"is a tensor of shape {_shape(one_shape)} and dtype {value.dtype}; expected shape "
-                   f"{_shape(shape)} and dtype {dtype}.")
+            v.fail(
+                "getitem-shape-dtype",
+                f"{name}[i][{0 if key == 'x' else 1}] (the {part} of one sample) "
+                f"is a tensor of shape {_shape(one_shape)} and dtype {value.dtype}; expected shape "
+                f"{_shape(shape)} and dtype {dtype}.",
+            )
         result.append(v.tensor(value, f"the {part} of {name}[i]", dtype=dtype, shape=(n, *shape)))
     v.passed("items")
     return result
@@ -102,8 +114,11 @@ def _length(v, got_len, name, n, n_features):
         v.fail("wrong-type", f"len({name}) should be an int, but it is {kind_of(got_len)}.")
     if got_len != n:
         if got_len in n_features:
-            v.fail("len-num-features", f"len({name}) is {got_len}, which is the number of features "
-                   "(columns), not the number of samples (rows).")
+            v.fail(
+                "len-num-features",
+                f"len({name}) is {got_len}, which is the number of features "
+                "(columns), not the number of samples (rows).",
+            )
         if v.hidden:
             v.fail("wrong-values", f"len({name}) is not the number of samples on inputs you have not seen.")
         v.fail("wrong-values", f"len({name}) is {got_len}, expected {n} (the number of samples).")
@@ -123,8 +138,10 @@ ex1 = Exercise("nb06.ex1", title="A dataset over a table", points=2, answers="Ta
 def ex1_cases(gen, hidden):
     if not hidden:  # the notebook's example, then the same table asked in another column order
         table, columns = torch.tensor(HOUSES, dtype=torch.float64), torch.tensor([0, 1, 2, 3, 6])
-        return [{"table": table, "columns": columns, "features": torch.tensor([1, 2, 3]), "target": 4},
-                {"table": table, "columns": columns, "features": torch.tensor([3, 1]), "target": 2}]
+        return [
+            {"table": table, "columns": columns, "features": torch.tensor([1, 2, 3]), "target": 4},
+            {"table": table, "columns": columns, "features": torch.tensor([3, 1]), "target": 2},
+        ]
     cases = []
     for k in range(3):
         n_cols = int(torch.randint(4, len(COLUMNS) + 1, (1,), generator=gen))
@@ -138,11 +155,10 @@ def ex1_cases(gen, hidden):
         order = (torch.randperm(n_cols - 1, generator=gen) + 1).tolist()
         target = order[0]
         n_feat = int(torch.randint(1, n_cols - 1, (1,), generator=gen))
-        features = order[1:1 + n_feat]
+        features = order[1 : 1 + n_feat]
         if k == 0:  # at least two features, not in the table's order
-            features = sorted(order[1:1 + max(2, n_feat)], reverse=True)
-        cases.append({"table": table, "columns": columns, "features": torch.tensor(features),
-                      "target": target})
+            features = sorted(order[1 : 1 + max(2, n_feat)], reverse=True)
+        cases.append({"table": table, "columns": columns, "features": torch.tensor(features), "target": target})
     return cases
 
 
@@ -166,19 +182,23 @@ def ex1_judge(v, case, got):
     table, feats, target = case["table"], case["features"], case["target"]
     n, n_cols = table.shape
     if not got["is_dataset"]:
-        v.fail("wrong-type", "TableDataset should subclass torch.utils.data.Dataset: "
-               "class TableDataset(Dataset): ...")
+        v.fail("wrong-type", "TableDataset should subclass torch.utils.data.Dataset: class TableDataset(Dataset): ...")
     _length(v, got["len"], "dataset", n, {len(feats), n_cols, n_cols - 1})
     x, y = _items(v, got["items"], "dataset", n, (len(feats),), (1,))
     ref_x = table[:, feats].float()
     if not v.matches(x, ref_x):
         others = [j for j in range(n_cols) if j != target]
         if x.shape[1] == len(feats) and v.matches(x.sort(dim=1).values, ref_x.sort(dim=1).values):
-            v.fail("feature-columns-wrong", "The features hold the right columns in the wrong order: keep the "
-                   "order of the `features` list.")
+            v.fail(
+                "feature-columns-wrong",
+                "The features hold the right columns in the wrong order: keep the order of the `features` list.",
+            )
         if len(others) == len(feats) and v.matches(x, table[:, others].float()):
-            v.fail("feature-columns-wrong", "The features hold every column except the target, including the "
-                   "id column: select the columns named in `features`.")
+            v.fail(
+                "feature-columns-wrong",
+                "The features hold every column except the target, including the "
+                "id column: select the columns named in `features`.",
+            )
     v.close(x, ref_x, "the batch of features read from the items", atol=1e-4, rtol=1e-5)
     v.close(y, table[:, [target]].float(), "the batch of targets read from the items", atol=1e-4, rtol=1e-5)
 
@@ -210,12 +230,18 @@ def ex2_run(case, split_indices):
 
 def _index_lists(v, value, name):
     if type(value) not in (tuple, list) or len(value) != 2:
-        v.fail("wrong-type", f"{name} should return a pair (train_indices, test_indices), "
-               f"but it returned {kind_of(value)}.")
+        v.fail(
+            "wrong-type",
+            f"{name} should return a pair (train_indices, test_indices), but it returned {kind_of(value)}.",
+        )
     parts = []
     for part in value:
-        if isinstance(part, TensorValue) and part.ndim == 1 and not part.dtype.is_floating_point \
-                and part.data is not None:
+        if (
+            isinstance(part, TensorValue)
+            and part.ndim == 1
+            and not part.dtype.is_floating_point
+            and part.data is not None
+        ):
             part = [int(i) for i in part.data.tolist()]
         if type(part) not in (list, tuple) or not all(type(i) is int for i in part):
             v.fail("wrong-type", f"{name} should return two lists of ints, but one part is {kind_of(part)}.")
@@ -235,16 +261,23 @@ def ex2_judge(v, case, got):
         if len(train) == n_test and len(test) == n - n_test:
             v.fail("split-parts-swapped", "The parts are swapped: the first one you returned is the smaller.")
         where = "" if v.hidden else f" (n = {n}: train {len(train)}, test {len(test)})"
-        v.fail("wrong-values", f"The parts have the wrong sizes{where}: the test part should hold n // 5 "
-               "indices and the training part the rest.")
+        v.fail(
+            "wrong-values",
+            f"The parts have the wrong sizes{where}: the test part should hold n // 5 "
+            "indices and the training part the rest.",
+        )
     v.passed("sizes")
     if sorted(train + test) != list(range(n)):
-        v.fail("wrong-values", "The two parts together should hold every index 0 .. n-1 exactly once "
-               "(no repeats, no index left out, none out of range).")
+        v.fail(
+            "wrong-values",
+            "The two parts together should hold every index 0 .. n-1 exactly once "
+            "(no repeats, no index left out, none out of range).",
+        )
     v.passed("disjoint")
     if sorted(train) == list(range(n - n_test)):
-        v.fail("split-not-shuffled", "The training part is the first 80% of the rows: the split "
-               "keeps the file's order.")
+        v.fail(
+            "split-not-shuffled", "The training part is the first 80% of the rows: the split keeps the file's order."
+        )
     if first != again:
         v.fail("split-not-reproducible", "Two calls with the same seed gave different splits.")
     v.passed("reproducible")
@@ -255,8 +288,9 @@ def ex2_judge(v, case, got):
 
 # --- Exercise 3: normalisation on the fly, statistics from the training part only ----
 # fit_stats: per-feature mean and std of the training rows; the dataset normalises on read.
-ex3 = Exercise("nb06.ex3", title="Normalise with training statistics", points=3,
-               answers=("fit_stats", "NormalizedDataset"))
+ex3 = Exercise(
+    "nb06.ex3", title="Normalise with training statistics", points=3, answers=("fit_stats", "NormalizedDataset")
+)
 
 
 @ex3.cases
@@ -294,8 +328,11 @@ def ex3_judge(v, case, got):
     if not v.matches(x, (rows - mean) / std, atol=1e-4):
         for unbiased in (True, False):
             if v.matches(x, (rows - rows.mean(0)) / _std(rows, unbiased), atol=1e-4):
-                v.fail("norm-stats-leak", "The dataset normalised the test rows with their own mean and "
-                       "std instead of the statistics it was given.")
+                v.fail(
+                    "norm-stats-leak",
+                    "The dataset normalised the test rows with their own mean and "
+                    "std instead of the statistics it was given.",
+                )
         if v.matches(x, rows):
             v.fail("normalisation-missing", "The dataset returned the raw features.")
     v.close(x, (rows - mean) / std, "the batch of normalised features", atol=1e-4, rtol=1e-4)
@@ -326,8 +363,9 @@ def _ex3_statistics(v, case, got):
 # --- Exercise 4: the batches of an epoch -------------------------------------------------
 # The size of every batch a DataLoader makes: B each, the last one N % B when B does not divide N;
 # drop_last drops that partial batch. The visible cases include a size that B divides and N < B.
-ex4 = Exercise("nb06.ex4", title="The batches of an epoch", points=2, answers="batch_sizes",
-               visible_cases=3, hidden_cases=6)
+ex4 = Exercise(
+    "nb06.ex4", title="The batches of an epoch", points=2, answers="batch_sizes", visible_cases=3, hidden_cases=6
+)
 
 
 @ex4.cases
@@ -363,8 +401,7 @@ def ex4_judge(v, case, got):
     for value, drop_last in ((got[0], False), (got[1], True)):
         name = f"batch_sizes(n, batch_size, drop_last={drop_last})"
         if type(value) is int:
-            v.fail("wrong-type", f"{name} returned one number; return the list of the batch sizes, "
-                   "one int per batch.")
+            v.fail("wrong-type", f"{name} returned one number; return the list of the batch sizes, one int per batch.")
         if type(value) not in (list, tuple) or any(type(x) is not int for x in value):
             v.fail("wrong-type", f"{name} should return a list of ints, but it returned {kind_of(value)}.")
         value, expected = list(value), _batch_sizes(n, b, drop_last)
@@ -372,16 +409,23 @@ def ex4_judge(v, case, got):
             continue
         at = "" if v.hidden else f" for n={n}, batch_size={b}"
         if value == expected + [0]:
-            v.fail("batch-count-floor-ceil", f"{name} ends with an empty batch{at}: when the batch size divides "
-                   "n there is no partial batch, and no extra batch for it either.")
+            v.fail(
+                "batch-count-floor-ceil",
+                f"{name} ends with an empty batch{at}: when the batch size divides "
+                "n there is no partial batch, and no extra batch for it either.",
+            )
         if drop_last and value == _batch_sizes(n, b, False):
             v.fail("batch-count-floor-ceil", f"{name} keeps the partial last batch{at}: drop_last drops it.")
         if not drop_last and value == _batch_sizes(n, b, True):
-            v.fail("batch-count-floor-ceil", f"{name} leaves out the partial last batch{at}: without drop_last it "
-                   "counts too.")
+            v.fail(
+                "batch-count-floor-ceil",
+                f"{name} leaves out the partial last batch{at}: without drop_last it counts too.",
+            )
         if len(value) == len(expected) and value[:-1] == expected[:-1] and value[-1:] == [b]:
-            v.fail("last-batch-full", f"{name} makes the last batch full{at}, but only n % batch_size samples "
-                   "are left for it.")
+            v.fail(
+                "last-batch-full",
+                f"{name} makes the last batch full{at}, but only n % batch_size samples are left for it.",
+            )
         if v.hidden:
             v.fail("wrong-values", f"{name} is wrong on inputs you have not seen.")
         v.fail("wrong-values", f"{name} returned {value}{at}, expected {expected}.")
@@ -399,8 +443,13 @@ def ex5_cases(gen, hidden):
         return [{"n": 100, "batch_size": 16, "cuda": False}]
     cases = []
     for k in range(4):
-        cases.append({"n": int(torch.randint(40, 300, (1,), generator=gen)),
-                      "batch_size": int(torch.randint(4, 65, (1,), generator=gen)), "cuda": k % 2 == 0})
+        cases.append(
+            {
+                "n": int(torch.randint(40, 300, (1,), generator=gen)),
+                "batch_size": int(torch.randint(4, 65, (1,), generator=gen)),
+                "cuda": k % 2 == 0,
+            }
+        )
     return cases
 
 
@@ -410,7 +459,7 @@ def ex5_run(case, make_loaders):
 
     n = case["n"]
     X, y = torch.arange(n * 2.0).reshape(n, 2), torch.arange(float(n)).reshape(n, 1)
-    train_ds, test_ds = TensorDataset(X[: n - n // 5], y[: n - n // 5]), TensorDataset(X[n - n // 5:], y[n - n // 5:])
+    train_ds, test_ds = TensorDataset(X[: n - n // 5], y[: n - n // 5]), TensorDataset(X[n - n // 5 :], y[n - n // 5 :])
     device = torch.device("cuda" if case["cuda"] else "cpu")
     loaders = make_loaders(train_ds, test_ds, case["batch_size"], device)
     if type(loaders) not in (tuple, list) or len(loaders) != 2:
@@ -423,40 +472,52 @@ def ex5_judge(v, case, got):
     _ex5_each_loader(v, case, got)
     train, test = got
     if train["sampler"] != "RandomSampler":
-        v.fail("train-loader-not-shuffled", f"The training loader reads the samples in order "
-               f"(its sampler is a {train['sampler']}).")
+        v.fail(
+            "train-loader-not-shuffled",
+            f"The training loader reads the samples in order (its sampler is a {train['sampler']}).",
+        )
     if test["sampler"] != "SequentialSampler":
-        v.fail("shuffle-test-loader", f"The test loader's sampler is a {test['sampler']}: "
-               "it should read the test set in order.")
+        v.fail(
+            "shuffle-test-loader",
+            f"The test loader's sampler is a {test['sampler']}: it should read the test set in order.",
+        )
     v.passed("shuffle")
     if test["drop_last"] or train["drop_last"]:
-        v.fail("loader-drops-samples", "A loader drops its last batch (drop_last=True): here every sample "
-               "counts, and a test loader must never drop samples.")
+        v.fail(
+            "loader-drops-samples",
+            "A loader drops its last batch (drop_last=True): here every sample "
+            "counts, and a test loader must never drop samples.",
+        )
     want = bool(case["cuda"])
     for facts, part in zip(got, ("train", "test"), strict=True):
         if facts["pin_memory"] != want:
-            v.fail("pin-memory-device", f"The {part} loader has pin_memory={facts['pin_memory']} for a "
-                   f"{'CUDA' if want else 'CPU'} device.")
+            v.fail(
+                "pin-memory-device",
+                f"The {part} loader has pin_memory={facts['pin_memory']} for a {'CUDA' if want else 'CPU'} device.",
+            )
     v.passed("pin_memory")
 
 
 def _ex5_each_loader(v, case, got):
     """A pair of DataLoaders, each on its own dataset with the batch size asked for."""
     if type(got) is dict:
-        v.fail("wrong-type", f"make_loaders should return a pair (train_loader, test_loader), "
-               f"but it returned a {got['type']}.")
+        v.fail(
+            "wrong-type",
+            f"make_loaders should return a pair (train_loader, test_loader), but it returned a {got['type']}.",
+        )
     for facts, part in zip(got, ("train", "test"), strict=True):
         if facts["type"] != "DataLoader":
-            v.fail("wrong-type", f"The {part} loader should be a torch.utils.data.DataLoader, "
-                   f"but it is a {facts['type']}.")
+            v.fail(
+                "wrong-type", f"The {part} loader should be a torch.utils.data.DataLoader, but it is a {facts['type']}."
+            )
     v.passed("type")
     for facts, part in zip(got, ("train", "test"), strict=True):
         if facts["dataset"] != part:
-            v.fail("wrong-values", f"The {part} loader reads the {facts['dataset']} dataset: "
-                   f"build it on {part}_ds.")
+            v.fail("wrong-values", f"The {part} loader reads the {facts['dataset']} dataset: build it on {part}_ds.")
         if facts["batch_size"] != case["batch_size"]:
-            v.fail("wrong-values", f"The {part} loader has batch_size {facts['batch_size']}; "
-                   "use the batch_size argument.")
+            v.fail(
+                "wrong-values", f"The {part} loader has batch_size {facts['batch_size']}; use the batch_size argument."
+            )
     v.passed("batch size")
 
 
@@ -468,7 +529,9 @@ ex6 = Exercise("nb06.ex6", title="Pad a batch in collate", points=2, answers="pa
 @ex6.cases
 def ex6_cases(gen, hidden):
     if not hidden:
-        return [{"lengths": torch.tensor([3, 5, 2]), "values": torch.arange(1.0, 11.0), "labels": torch.tensor([0, 1, 1])}]
+        return [
+            {"lengths": torch.tensor([3, 5, 2]), "values": torch.arange(1.0, 11.0), "labels": torch.tensor([0, 1, 1])}
+        ]
     cases = []
     for _ in range(3):
         b = int(torch.randint(2, 7, (1,), generator=gen))
@@ -497,18 +560,24 @@ def ex6_judge(v, case, got):
         v.fail("wrong-type", f"pad_collate should return (padded, lengths, labels), but it returned {kind_of(got)}.")
     padded_v, lengths_v, labels_v = got
     if isinstance(padded_v, TensorValue) and padded_v.shape == (longest, b) and longest != b:
-        v.fail("wrong-shape", f"padded has shape {_shape(padded_v.shape)}: the time steps come first. "
-               "Put the batch first: pad_sequence(..., batch_first=True).")
+        v.fail(
+            "wrong-shape",
+            f"padded has shape {_shape(padded_v.shape)}: the time steps come first. "
+            "Put the batch first: pad_sequence(..., batch_first=True).",
+        )
     padded = v.tensor(padded_v, "padded", dtype=torch.float32, shape=(b, longest))
     ref = torch.zeros(b, longest)
     left = torch.zeros(b, longest)
     for i, s in enumerate(seqs):
         ref[i, : len(s)] = s
-        left[i, longest - len(s):] = s
+        left[i, longest - len(s) :] = s
     if longest == b and v.matches(padded, ref.T, atol=1e-6) and not v.matches(ref, ref.T, atol=1e-6):
-        v.fail("wrong-shape", "padded holds the time steps in its rows (its shape only looks right because "
-               "the longest sequence is as long as the batch). Put the batch first: "
-               "pad_sequence(..., batch_first=True).")
+        v.fail(
+            "wrong-shape",
+            "padded holds the time steps in its rows (its shape only looks right because "
+            "the longest sequence is as long as the batch). Put the batch first: "
+            "pad_sequence(..., batch_first=True).",
+        )
     if v.matches(padded, left, atol=1e-6):
         v.fail("padding-wrong", "The padding is at the front of each row.")
     mask = ref != 0
@@ -534,15 +603,27 @@ _MEAN_TOL, _STD_RTOL, _REREAD = 0.1, 0.1, 40
 @ex7.cases
 def ex7_cases(gen, hidden):
     if not hidden:
-        return [{"X": torch.randn(200, 20, generator=gen) * 2 + 1, "y": torch.randn(200, 1, generator=gen),
-                 "sigma": 0.1, "seed": 0}]
+        return [
+            {
+                "X": torch.randn(200, 20, generator=gen) * 2 + 1,
+                "y": torch.randn(200, 1, generator=gen),
+                "sigma": 0.1,
+                "seed": 0,
+            }
+        ]
     cases = []
     for _ in range(3):
         n = int(torch.randint(200, 241, (1,), generator=gen))
         f = int(torch.randint(20, 29, (1,), generator=gen))
         sigma = round(float(torch.rand(1, generator=gen)) * 0.55 + 0.05, 3)
-        cases.append({"X": torch.randn(n, f, generator=gen) * 3, "y": torch.randn(n, 1, generator=gen),
-                      "sigma": sigma, "seed": int(torch.randint(0, 2**31, (1,), generator=gen))})
+        cases.append(
+            {
+                "X": torch.randn(n, f, generator=gen) * 3,
+                "y": torch.randn(n, 1, generator=gen),
+                "sigma": sigma,
+                "seed": int(torch.randint(0, 2**31, (1,), generator=gen)),
+            }
+        )
     return cases
 
 
@@ -565,7 +646,7 @@ def ex7_judge(v, case, got):
     x1, y1 = _items(v, got["first"], "NoisyDataset(...)", n, (f,), (1,))
     x2, y2 = _items(v, got["second"], "NoisyDataset(...)", _REREAD, (f,), (1,))
     if not (v.matches(y1, y, atol=1e-6) and v.matches(y2, y[:_REREAD], atol=1e-6)):
-        if (y1 - y).abs().max() > 0 and float((y1 - y).std()) < 3 * max(sigma, sigma ** 2):
+        if (y1 - y).abs().max() > 0 and float((y1 - y).std()) < 3 * max(sigma, sigma**2):
             v.fail("augmentation-on-target", "The targets changed: only the features get noise.")
         v.close(y1, y, "the batch of targets", atol=1e-6, rtol=0)
     v.passed("targets")
@@ -581,12 +662,12 @@ def ex7_judge(v, case, got):
         v.fail("noise-one-per-sample", "Every feature of a sample gets the same noise.")
     if abs(mean) > _MEAN_TOL * sigma:
         where = "" if v.hidden else f" (mean {mean:.3g} for sigma = {sigma:g})"
-        v.fail("noise-not-gaussian", f"The noise is not centred on 0{where} (tolerance: |mean| <= "
-               f"{_MEAN_TOL:g} sigma).")
+        v.fail(
+            "noise-not-gaussian", f"The noise is not centred on 0{where} (tolerance: |mean| <= {_MEAN_TOL:g} sigma)."
+        )
     if abs(std - sigma) > _STD_RTOL * sigma:
-        if abs(std - sigma ** 2) <= _STD_RTOL * sigma ** 2:
+        if abs(std - sigma**2) <= _STD_RTOL * sigma**2:
             v.fail("noise-variance-as-std", "The noise's standard deviation is sigma squared.")
         where = "" if v.hidden else f" (std {std:.3g} for sigma = {sigma:g})"
-        v.fail("wrong-values", f"The noise's standard deviation is not sigma{where} "
-               f"(tolerance: {_STD_RTOL:.0%}).")
+        v.fail("wrong-values", f"The noise's standard deviation is not sigma{where} (tolerance: {_STD_RTOL:.0%}).")
     v.passed("noise statistics")

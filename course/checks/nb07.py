@@ -48,7 +48,7 @@ def _randint(gen, lo, hi):
 def poly_features(x: torch.Tensor, degree: int) -> torch.Tensor:
     """Columns x, x^2, ..., x^degree of a vector x: shape (N, degree), no constant column
     (degree 0: no column, the bias alone)."""
-    return torch.stack([x ** k for k in range(1, degree + 1)], dim=1) if degree else x.reshape(-1, 1)[:, :0]
+    return torch.stack([x**k for k in range(1, degree + 1)], dim=1) if degree else x.reshape(-1, 1)[:, :0]
 
 
 def _design(features: torch.Tensor) -> torch.Tensor:
@@ -77,7 +77,7 @@ def expected_errors(n: int, sigma: float, degree: int) -> tuple[float, float]:
     """E[training MSE] and E[MSE on new noise at the same x] of a least-squares fit with
     p = degree + 1 coefficients to n points: sigma^2 (1 - p/n) and sigma^2 (1 + p/n)."""
     p = degree + 1
-    return sigma ** 2 * (1 - p / n), sigma ** 2 * (1 + p / n)
+    return sigma**2 * (1 - p / n), sigma**2 * (1 + p / n)
 
 
 def _standard_deviations(n: int, sigma: float, degree: int) -> tuple[float, float]:
@@ -87,15 +87,14 @@ def _standard_deviations(n: int, sigma: float, degree: int) -> tuple[float, floa
     new-noise MSE is (|H e|^2 + |e'|^2 - 2 e'.H e) / n, of variance sigma^4 (2p + 2n + 4p) / n^2.
     """
     p = degree + 1
-    return sigma ** 2 * math.sqrt(2 * (n - p)) / n, sigma ** 2 * math.sqrt(2 * n + 6 * p) / n
+    return sigma**2 * math.sqrt(2 * (n - p)) / n, sigma**2 * math.sqrt(2 * n + 6 * p) / n
 
 
 # --- ex1: least squares in closed form (graded by the training error it reaches) ---------
 # least_squares(features, y) -> (w, b): w of shape (d,), b a number; judged by its training
 # MSE against the float64 optimum. Names: the constant column left out, float32 normal
 # equations on ill-conditioned features (the visible cases include such a case).
-ex1 = Exercise("nb07.ex1", title="Least squares in closed form", points=2, answers="least_squares",
-               visible_cases=2)
+ex1 = Exercise("nb07.ex1", title="Least squares in closed form", points=2, answers="least_squares", visible_cases=2)
 
 
 def _poly_case(gen, n, degree, noise=NOISE):
@@ -148,27 +147,37 @@ def ex1_judge(v, case, got):
         return
     through_origin = _lstsq(features.double(), y)
     if abs(b) < 1e-9 or v.matches(w, through_origin, atol=1e-4, rtol=1e-3):
-        v.fail("design-no-bias-column", "Your line has no intercept: the least-squares problem had no "
-               "column of ones, so the fit was forced through the origin.",
-               "Append a column of ones to the features; its coefficient is b.")
+        v.fail(
+            "design-no-bias-column",
+            "Your line has no intercept: the least-squares problem had no "
+            "column of ones, so the fit was forced through the origin.",
+            "Append a column of ones to the features; its coefficient is b.",
+        )
     A = _design(features)
     condition = float(torch.linalg.cond(A))
-    if condition ** 2 * torch.finfo(torch.float32).eps > 1e-3:
-        v.fail("normal-equations-float32", f"On these features (condition number {condition:.2g}) your fit's "
-               f"training error is {excess:.2g} times the best one above the optimum: solving "
-               "A^T A w = A^T y squares the condition number, and float32 keeps only about 7 digits.",
-               "Use torch.linalg.lstsq(A, y), which works on A itself.")
-    v.fail("wrong-values", f"The training error of your (w, b) is {excess:.2g} times the best one above the "
-           f"least-squares optimum (allowed: {EX1_EXCESS_FOR_FULL:g}).",
-           "Build A = [features, 1], solve with torch.linalg.lstsq(A, y), and split the solution into w and b.")
+    if condition**2 * torch.finfo(torch.float32).eps > 1e-3:
+        v.fail(
+            "normal-equations-float32",
+            f"On these features (condition number {condition:.2g}) your fit's "
+            f"training error is {excess:.2g} times the best one above the optimum: solving "
+            "A^T A w = A^T y squares the condition number, and float32 keeps only about 7 digits.",
+            "Use torch.linalg.lstsq(A, y), which works on A itself.",
+        )
+    v.fail(
+        "wrong-values",
+        f"The training error of your (w, b) is {excess:.2g} times the best one above the "
+        f"least-squares optimum (allowed: {EX1_EXCESS_FOR_FULL:g}).",
+        "Build A = [features, 1], solve with torch.linalg.lstsq(A, y), and split the solution into w and b.",
+    )
 
 
 # --- ex2: the largest stable learning rate ----------------------------------------------
 # largest_stable_lr(features) -> 2 / lambda_max of the MSE's curvature (2/N) A^T A with
 # A = [features, 1]. Names: the MSE's factor 2, the constant column, the bound halved,
 # the smallest eigenvalue, a singular value instead of its square, a sum instead of a mean.
-ex2 = Exercise("nb07.ex2", title="The largest stable learning rate", points=2,
-               answers="largest_stable_lr", visible_cases=2)
+ex2 = Exercise(
+    "nb07.ex2", title="The largest stable learning rate", points=2, answers="largest_stable_lr", visible_cases=2
+)
 
 
 @ex2.cases
@@ -184,8 +193,9 @@ def ex2_cases(gen, hidden):
             x = torch.rand(n, generator=gen) * _u(gen, 1, 3) + _u(gen, -1, 1)
             cases.append({"features": poly_features(x, _randint(gen, 1, 4))})
         else:
-            cases.append({"features": torch.randn(n, _randint(gen, 1, 4), generator=gen) * _u(gen, 0.3, 3)
-                          + _u(gen, -2, 2)})
+            cases.append(
+                {"features": torch.randn(n, _randint(gen, 1, 4), generator=gen) * _u(gen, 0.3, 3) + _u(gen, -2, 2)}
+            )
     return cases
 
 
@@ -207,30 +217,49 @@ def ex2_judge(v, case, got):
         return
     near = lambda candidate: math.isfinite(lr) and math.isclose(lr, candidate, rel_tol=1e-3)  # noqa: E731
     if near(2 * right):
-        v.fail("mse-half-factor", "Your learning rate is twice the limit: the curvature of the mean squared "
-               "error is (2/N) A^T A; without the 2 (the derivative of the square) every eigenvalue is halved.")
+        v.fail(
+            "mse-half-factor",
+            "Your learning rate is twice the limit: the curvature of the mean squared "
+            "error is (2/N) A^T A; without the 2 (the derivative of the square) every eigenvalue is halved.",
+        )
     if near(right / 2):
-        v.fail("stability-bound-halved", "Your learning rate is half the limit: 1 / lambda_max is the step that "
-               "lands exactly on the minimum along the steepest direction; gradient descent still converges "
-               "up to 2 / lambda_max.")
+        v.fail(
+            "stability-bound-halved",
+            "Your learning rate is half the limit: 1 / lambda_max is the step that "
+            "lands exactly on the minimum along the steepest direction; gradient descent still converges "
+            "up to 2 / lambda_max.",
+        )
     no_bias = _curvature_eigenvalues(features.double())
     if near(1.0 / float(no_bias[-1])) or near(0.5 / float(no_bias[-1])):
-        v.fail("design-no-bias-column", "Your curvature leaves out the bias: the model is features @ w + b, so "
-               "A needs a column of ones next to the features.")
+        v.fail(
+            "design-no-bias-column",
+            "Your curvature leaves out the bias: the model is features @ w + b, so "
+            "A needs a column of ones next to the features.",
+        )
     if near(1.0 / float(eig[0])):
-        v.fail("eigenvalue-min-not-max", "You used the smallest eigenvalue: the steepest direction (the largest "
-               "eigenvalue) is the one that diverges first.")
+        v.fail(
+            "eigenvalue-min-not-max",
+            "You used the smallest eigenvalue: the steepest direction (the largest "
+            "eigenvalue) is the one that diverges first.",
+        )
     s_max = float(torch.linalg.matrix_norm(_design(features) / math.sqrt(n), ord=2))
     if near(1.0 / s_max) or near(2.0 / s_max) or near(0.5 / s_max):
-        v.fail("singular-not-eigenvalue", "You used a singular value of A: the eigenvalues of A^T A are the "
-               "squares of A's singular values.")
+        v.fail(
+            "singular-not-eigenvalue",
+            "You used a singular value of A: the eigenvalues of A^T A are the squares of A's singular values.",
+        )
     if near(right / n) or near(2 * right / n):
-        v.fail("mse-sum-not-mean", "Your curvature is N times too large: it belongs to the summed squared "
-               "error, while the loss here is the mean.")
+        v.fail(
+            "mse-sum-not-mean",
+            "Your curvature is N times too large: it belongs to the summed squared "
+            "error, while the loss here is the mean.",
+        )
     where = "" if v.hidden else f" (got {lr:.6g})"
-    v.fail("wrong-values", f"largest_stable_lr is not 2 / lambda_max of the curvature (2/N) A^T A{where} "
-           "(tolerance: 0.1% relative).",
-           "A = [features, 1]; the eigenvalues of (2 / N) A^T A come from torch.linalg.eigvalsh.")
+    v.fail(
+        "wrong-values",
+        f"largest_stable_lr is not 2 / lambda_max of the curvature (2/N) A^T A{where} (tolerance: 0.1% relative).",
+        "A = [features, 1]; the eigenvalues of (2 / N) A^T A come from torch.linalg.eigvalsh.",
+    )
 
 
 # --- ex3: training and validation error of a polynomial fit -----------------------------
@@ -263,8 +292,15 @@ def ex3_cases(gen, hidden):
         x = torch.rand(n, generator=gen) * 2 - 1
         y = _u(gen, -6, 6) * x + _u(gen, -5, 5) + _u(gen, 0.2, 1.0) * torch.randn(n, generator=gen)
         n_tr = _randint(gen, 15, n // 2)
-        cases.append({"x_train": x[:n_tr], "y_train": y[:n_tr], "x_val": x[n_tr:], "y_val": y[n_tr:],
-                      "degree": _randint(gen, 1, 8)})
+        cases.append(
+            {
+                "x_train": x[:n_tr],
+                "y_train": y[:n_tr],
+                "x_val": x[n_tr:],
+                "y_val": y[n_tr:],
+                "degree": _randint(gen, 1, 8),
+            }
+        )
     return cases
 
 
@@ -290,28 +326,46 @@ def ex3_judge(v, case, got):
         v.passed("errors")
         return
     if math.isclose(val_mse, train_mse, rel_tol=1e-6):  # two parts of different rows never agree so closely
-        v.fail("validation-on-training-rows", "Both errors are the training error: the validation error must "
-               "be measured on the validation rows, with the line fitted on the training rows.")
+        v.fail(
+            "validation-on-training-rows",
+            "Both errors are the training error: the validation error must "
+            "be measured on the validation rows, with the line fitted on the training rows.",
+        )
     x_all, y_all = torch.cat([x_tr, x_val]), torch.cat([y_tr, y_val])
     both = _fit_errors(x_all, y_all, x_tr, y_tr, degree)[1], _fit_errors(x_all, y_all, x_val, y_val, degree)[1]
     if _errors_close(errors, both):
-        v.fail("train-on-test", "Your fit used the validation rows too (it was fitted on all rows): the "
-               "validation error is then no longer an estimate of the error on new data.")
+        v.fail(
+            "train-on-test",
+            "Your fit used the validation rows too (it was fitted on all rows): the "
+            "validation error is then no longer an estimate of the error on new data.",
+        )
     swapped = _fit_errors(x_val, y_val, x_tr, y_tr, degree)
     if _errors_close(errors, swapped[::-1]):
-        v.fail("train-on-test", "Your polynomial was fitted on the validation rows and measured on the "
-               "training rows: the two parts are swapped.")
+        v.fail(
+            "train-on-test",
+            "Your polynomial was fitted on the validation rows and measured on the "
+            "training rows: the two parts are swapped.",
+        )
     for other in (degree - 1, degree + 1):
         if other >= 0 and _errors_close(errors, _fit_errors(x_tr, y_tr, x_val, y_val, other), rtol=1e-2):
-            v.fail("poly-degree-off-by-one", f"Your errors are those of a polynomial of degree {other}, not "
-                   f"{degree}: the powers should be x^1 ... x^{degree}, with the constant from the bias.")
+            v.fail(
+                "poly-degree-off-by-one",
+                f"Your errors are those of a polynomial of degree {other}, not "
+                f"{degree}: the powers should be x^1 ... x^{degree}, with the constant from the bias.",
+            )
     sums = ref[0] * len(x_tr), ref[1] * len(x_val)
     if _errors_close(errors, sums):
-        v.fail("mse-sum-not-mean", "Your errors are sums of squared errors; the mean squared error divides "
-               "by the number of rows, so parts of different sizes can be compared.")
+        v.fail(
+            "mse-sum-not-mean",
+            "Your errors are sums of squared errors; the mean squared error divides "
+            "by the number of rows, so parts of different sizes can be compared.",
+        )
     where = "" if v.hidden else f" (got {train_mse:.6g}, {val_mse:.6g})"
-    v.fail("wrong-values", f"The errors are not those of a least-squares polynomial of degree {degree} fitted "
-           f"on the training rows{where} (tolerance: {EX3_RTOL:g} relative).")
+    v.fail(
+        "wrong-values",
+        f"The errors are not those of a least-squares polynomial of degree {degree} fitted "
+        f"on the training rows{where} (tolerance: {EX3_RTOL:g} relative).",
+    )
 
 
 # --- ex4: the noise floor, measured (graded by behaviour) ---------------------------------
@@ -326,8 +380,16 @@ ex4 = Exercise("nb07.ex4", title="The noise floor, measured", points=3, answers=
 def ex4_cases(gen, hidden):
     if not hidden:
         return [{"n": 20, "sigma": NOISE, "degree": 3, "trials": 400, "seed": 0}]
-    return [{"n": _randint(gen, 15, 40), "sigma": round(_u(gen, 0.3, 1.5), 3), "degree": _randint(gen, 1, 6),
-             "trials": _randint(gen, 300, 500), "seed": _randint(gen, 0, 2**31 - 1)} for _ in range(3)]
+    return [
+        {
+            "n": _randint(gen, 15, 40),
+            "sigma": round(_u(gen, 0.3, 1.5), 3),
+            "degree": _randint(gen, 1, 6),
+            "trials": _randint(gen, 300, 500),
+            "seed": _randint(gen, 0, 2**31 - 1),
+        }
+        for _ in range(3)
+    ]
 
 
 @ex4.run
@@ -341,8 +403,10 @@ def ex4_z_scores(case, train: torch.Tensor, new: torch.Tensor) -> tuple[float, f
     n, sigma, degree, trials = case["n"], case["sigma"], case["degree"], case["trials"]
     e_train, e_new = expected_errors(n, sigma, degree)
     s_train, s_new = _standard_deviations(n, sigma, degree)
-    return ((float(train.double().mean()) - e_train) / (s_train / math.sqrt(trials)),
-            (float(new.double().mean()) - e_new) / (s_new / math.sqrt(trials)))
+    return (
+        (float(train.double().mean()) - e_train) / (s_train / math.sqrt(trials)),
+        (float(new.double().mean()) - e_new) / (s_new / math.sqrt(trials)),
+    )
 
 
 def ex4_spread(case, train: torch.Tensor) -> float:
@@ -361,33 +425,51 @@ def ex4_judge(v, case, got):
         v.fail("wrong-values", "Some errors are inf or nan.")
     v.passed("shape")
     if ex4_spread(case, train) < 1e-3:  # rounding differences only
-        v.fail("noise-drawn-once", "Every trial gave the same training error: the noise was drawn once and "
-               "reused, so the trials are copies of one experiment.",
-               "Draw new noise with the generator inside the loop over trials.")
+        v.fail(
+            "noise-drawn-once",
+            "Every trial gave the same training error: the noise was drawn once and "
+            "reused, so the trials are copies of one experiment.",
+            "Draw new noise with the generator inside the loop over trials.",
+        )
     if v.matches(new, train, atol=1e-7, rtol=1e-6):
-        v.fail("validation-on-training-rows", "The error on new data equals the training error in every trial: "
-               "it was measured on the training targets, not on new noise.")
+        v.fail(
+            "validation-on-training-rows",
+            "The error on new data equals the training error in every trial: "
+            "it was measured on the training targets, not on new noise.",
+        )
     z_train, z_new = ex4_z_scores(case, train, new)
     bar = EX4_Z_FOR_FULL
     if abs(z_train) <= bar and abs(z_new) <= bar:
         spread = ex4_spread(case, train)
         if not 1 / EX4_SPREAD_FACTOR <= spread <= EX4_SPREAD_FACTOR:
-            v.fail("wrong-values", f"The mean errors are right, but the training errors of single trials spread "
-                   f"{spread:.2g} times as much as they should: each trial must be one fresh data set.")
+            v.fail(
+                "wrong-values",
+                f"The mean errors are right, but the training errors of single trials spread "
+                f"{spread:.2g} times as much as they should: each trial must be one fresh data set.",
+            )
         v.passed("expected errors")
         return
-    as_std = dict(case, sigma=sigma ** 2)  # sigma**2 used as the standard deviation
+    as_std = dict(case, sigma=sigma**2)  # sigma**2 used as the standard deviation
     if all(abs(z) <= bar for z in ex4_z_scores(as_std, train, new)):
-        v.fail("noise-variance-as-std", "Your errors are those of noise with standard deviation sigma^2: "
-               "torch.randn has standard deviation 1, so multiply it by sigma, not sigma^2.")
+        v.fail(
+            "noise-variance-as-std",
+            "Your errors are those of noise with standard deviation sigma^2: "
+            "torch.randn has standard deviation 1, so multiply it by sigma, not sigma^2.",
+        )
     n, degree = case["n"], case["degree"]
-    estimation_only = sigma ** 2 * (degree + 1) / n
+    estimation_only = sigma**2 * (degree + 1) / n
     s_new = _standard_deviations(n, sigma, degree)[1] / math.sqrt(trials)
     if abs(float(new.double().mean()) - estimation_only) <= bar * s_new:
-        v.fail("error-against-true-line", "Your error on new data is the distance to the noise-free line only: "
-               "new data come with their own noise, so compare the fit with new noisy targets.")
+        v.fail(
+            "error-against-true-line",
+            "Your error on new data is the distance to the noise-free line only: "
+            "new data come with their own noise, so compare the fit with new noisy targets.",
+        )
     where = "" if v.hidden else f" (train {float(train.double().mean()):.4g}, new {float(new.double().mean()):.4g})"
-    v.fail("wrong-values", f"The mean errors{where} are {abs(z_train):.1f} and {abs(z_new):.1f} standard errors from "
-           f"what a least-squares fit gives on average (allowed: {bar:g}).",
-           "Each trial: new noise at x = linspace(-1, 1, n), a least-squares polynomial of the given degree, "
-           "its MSE on those targets, then its MSE on new noise at the same x.")
+    v.fail(
+        "wrong-values",
+        f"The mean errors{where} are {abs(z_train):.1f} and {abs(z_new):.1f} standard errors from "
+        f"what a least-squares fit gives on average (allowed: {bar:g}).",
+        "Each trial: new noise at x = linspace(-1, 1, n), a least-squares polynomial of the given degree, "
+        "its MSE on those targets, then its MSE on new noise at the same x.",
+    )

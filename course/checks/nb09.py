@@ -110,7 +110,7 @@ def _weights(gen, sizes: list[int], scale: float = 1.0) -> list[torch.Tensor]:
     """Weights and biases of a chain of Linear layers of the given sizes, in parameter order."""
     out = []
     for n_in, n_out in itertools.pairwise(sizes):
-        bound = scale / n_in ** 0.5
+        bound = scale / n_in**0.5
         out += [_uniform(gen, bound, n_out, n_in), _uniform(gen, bound, n_out)]
     return out
 
@@ -119,8 +119,7 @@ def _weights(gen, sizes: list[int], scale: float = 1.0) -> list[torch.Tensor]:
 # Checks the features of train and test against a ColumnTransformer fitted on the training
 # rows; calls preprocess twice with one training part and two test parts, so a fit that
 # saw test rows shows up as a changed X_train.
-ex1 = Exercise("nb09.ex1", title="Preprocessing without leaks", points=2, answers="preprocess",
-               hidden_cases=2)
+ex1 = Exercise("nb09.ex1", title="Preprocessing without leaks", points=2, answers="preprocess", hidden_cases=2)
 
 _EX1_SIZES = (1200, 300)
 
@@ -172,26 +171,36 @@ def ex1_judge(v, case, got):
 
     train, test_a, test_b = _ex1_frames(case["seed"])
     if xa_train.shape != xb_train.shape or not torch.equal(xa_train, xb_train):
-        v.fail("preprocessing-leak",
-               "X_train changed when only the test part changed (same training rows, another test "
-               "part): the scaler or encoder was fitted on rows that include the test part.")
+        v.fail(
+            "preprocessing-leak",
+            "X_train changed when only the test part changed (same training rows, another test "
+            "part): the scaler or encoder was fitted on rows that include the test part.",
+        )
     ref_train, ref_test = _features(train, train, test_a)
-    right = (xa_train.shape == ref_train.shape and xa_test.shape == ref_test.shape
-             and v.matches(xa_train, ref_train) and v.matches(xa_test, ref_test))
+    right = (
+        xa_train.shape == ref_train.shape
+        and xa_test.shape == ref_test.shape
+        and v.matches(xa_train, ref_train)
+        and v.matches(xa_test, ref_test)
+    )
     if not right:  # name the leaks (two more fits, only when something is wrong)
-        refit_test, = _features(test_a, test_a)
+        (refit_test,) = _features(test_a, test_a)
         if xa_test.shape == refit_test.shape and v.matches(xa_test, refit_test):
-            v.fail("preprocessing-leak",
-                   "X_test was scaled and encoded by a transformer fitted on the test rows themselves; "
-                   "fit on the training part once, then only transform the test part.")
-        leak_train, = _features(pd.concat([train, test_a]), train)
+            v.fail(
+                "preprocessing-leak",
+                "X_test was scaled and encoded by a transformer fitted on the test rows themselves; "
+                "fit on the training part once, then only transform the test part.",
+            )
+        (leak_train,) = _features(pd.concat([train, test_a]), train)
         if xa_train.shape == leak_train.shape and v.matches(xa_train, leak_train):
-            v.fail("preprocessing-leak",
-                   "X_train matches a transformer fitted on training and test rows together.")
+            v.fail("preprocessing-leak", "X_train matches a transformer fitted on training and test rows together.")
     width = ref_train.shape[1]
     if xa_train.shape != ref_train.shape:
-        v.fail("wrong-shape", f"X_train has shape {tuple(xa_train.shape)}, expected {tuple(ref_train.shape)} "
-               f"(6 scaled numeric columns, then one column per category of the training part).")
+        v.fail(
+            "wrong-shape",
+            f"X_train has shape {tuple(xa_train.shape)}, expected {tuple(ref_train.shape)} "
+            f"(6 scaled numeric columns, then one column per category of the training part).",
+        )
     if xa_test.shape != (len(test_a), width):
         v.fail("wrong-shape", f"X_test has shape {tuple(xa_test.shape)}, expected {(len(test_a), width)}.")
     v.passed("shape")
@@ -227,8 +236,7 @@ def ex2_run(case, IncomePredictor):
     if shapes == tuple(tuple(w.shape) for w in case["weights"]):
         _copy_into(model, case["weights"])
         out = model(case["x"])
-    return {"shapes": shapes, "out": out,
-            "modules": tuple(type(m).__name__ for m in model.modules())[1:]}
+    return {"shapes": shapes, "out": out, "modules": tuple(type(m).__name__ for m in model.modules())[1:]}
 
 
 def _mlp_forward(weights, x, act=F.relu):
@@ -247,21 +255,33 @@ def ex2_judge(v, case, got):
     expected = ((32, n), (32,), (1, 32), (1,))
     shapes = got["shapes"]
     if not shapes:
-        v.fail("plain-list-layers", "IncomePredictor(n_features) has no parameters: its layers are not "
-               "registered (assign nn.Linear layers to self.<name>).")
+        v.fail(
+            "plain-list-layers",
+            "IncomePredictor(n_features) has no parameters: its layers are not "
+            "registered (assign nn.Linear layers to self.<name>).",
+        )
     if len(shapes) != 4:
-        v.fail("wrong-shape", f"IncomePredictor({n}) has {len(shapes)} parameter tensors, expected 4 "
-               "(weight and bias of two nn.Linear layers).")
+        v.fail(
+            "wrong-shape",
+            f"IncomePredictor({n}) has {len(shapes)} parameter tensors, expected 4 "
+            "(weight and bias of two nn.Linear layers).",
+        )
     if shapes != expected:
-        v.fail("wrong-shape", f"IncomePredictor({n}) has parameters of shapes {list(shapes)}, expected "
-               f"{list(expected)}: Linear({n}, 32) then Linear(32, 1).")
+        v.fail(
+            "wrong-shape",
+            f"IncomePredictor({n}) has parameters of shapes {list(shapes)}, expected "
+            f"{list(expected)}: Linear({n}, 32) then Linear(32, 1).",
+        )
     v.passed("parameters")
     x, w = case["x"], case["weights"]
     out = v.tensor(got["out"], "model(x)", dtype=torch.float32, shape=(len(x), 1), requires_grad=True)
     logits = _mlp_forward(w, x)
     if v.matches(out, torch.sigmoid(logits)):
-        v.fail("sigmoid-before-bce-logits", "The model ends with a sigmoid: it outputs probabilities, and "
-               "BCEWithLogitsLoss would apply a second sigmoid.")
+        v.fail(
+            "sigmoid-before-bce-logits",
+            "The model ends with a sigmoid: it outputs probabilities, and "
+            "BCEWithLogitsLoss would apply a second sigmoid.",
+        )
     if v.matches(out, F.relu(logits)) and not v.matches(out, logits):
         v.fail("activation-on-output", "The model ends with a ReLU: negative logits are clipped to 0.")
     if v.matches(out, _mlp_forward(w, x, act=lambda h: h)) and not v.matches(out, logits):
@@ -314,13 +334,19 @@ def ex3_judge(v, case, got):
     if not bool(((first == 0) | (first == 1)).all()):
         v.fail("wrong-values", "predict should return only 0 and 1.")
     if not torch.equal(first, second):
-        v.fail("no-eval-dropout", "Two calls on the same rows gave different predictions: dropout was "
-               "still active, so the model was not in eval mode.")
+        v.fail(
+            "no-eval-dropout",
+            "Two calls on the same rows gave different predictions: dropout was "
+            "still active, so the model was not in eval mode.",
+        )
     v.passed("repeatable")
     logits = _mlp_forward(case["weights"], x).squeeze(1)
     if v.matches(first, (logits > 0.5).long()) and not v.matches(first, (logits > 0).long()):
-        v.fail("threshold-logits-at-half", "The predictions are logits > 0.5; the model outputs logits, "
-               "so the 0.5 threshold belongs to sigmoid(logits).")
+        v.fail(
+            "threshold-logits-at-half",
+            "The predictions are logits > 0.5; the model outputs logits, "
+            "so the 0.5 threshold belongs to sigmoid(logits).",
+        )
     v.close(first, (torch.sigmoid(logits) > 0.5).long(), "predict(model, X)", atol=0, rtol=0)
 
 
@@ -336,8 +362,13 @@ ex4 = Exercise("nb09.ex4", title="Train and predict", points=3, answers="fit_pre
 def ex4_cases(gen, hidden):
     if not hidden:
         return [{"split_seed": 42, "seed": 110, "epochs": 2}]
-    return [{"split_seed": int(torch.randint(0, 2**31 - 1, (1,), generator=gen)),
-             "seed": int(torch.randint(0, 10_000, (1,), generator=gen)), "epochs": 2}]
+    return [
+        {
+            "split_seed": int(torch.randint(0, 2**31 - 1, (1,), generator=gen)),
+            "seed": int(torch.randint(0, 10_000, (1,), generator=gen)),
+            "epochs": 2,
+        }
+    ]
 
 
 class _Spy:
@@ -370,6 +401,7 @@ class _Spy:
     def _record(self, key):
         def hook(grad):  # runs before autograd adds grad into .grad; a sum is a new tensor
             self._fresh[key] = grad if key not in self._fresh else self._fresh[key] + grad
+
         return hook
 
     def before_step(self, optimizer, args, kwargs):
@@ -428,8 +460,14 @@ def ex4_run(case, fit_predict):
         predictions = fit_predict(train, _probe(test), case["epochs"], case["seed"])
     if isinstance(predictions, torch.Tensor):
         predictions = predictions.detach().cpu()
-    return {"predictions": predictions, "steps": spy.steps, "accumulated": spy.accumulated,
-            "bce_calls": spy.bce_calls, "bce_min": spy.bce_min, "bce_max": spy.bce_max}
+    return {
+        "predictions": predictions,
+        "steps": spy.steps,
+        "accumulated": spy.accumulated,
+        "bce_calls": spy.bce_calls,
+        "bce_min": spy.bce_min,
+        "bce_max": spy.bce_max,
+    }
 
 
 def scores(predictions: torch.Tensor, labels: torch.Tensor) -> tuple[float, float]:
@@ -448,22 +486,33 @@ def _checked_predictions(v, case, got, name):
     if not bool(((pred == 0) | (pred == 1)).all()):
         v.fail("wrong-values", f"{name} should return 0 (<=50K) or 1 (>50K) for each test row.")
     if got["bce_calls"] and 0.0 <= got["bce_min"] and got["bce_max"] <= 1.0:
-        v.fail("sigmoid-before-bce-logits", "Every input your training gave BCEWithLogitsLoss was between "
-               "0 and 1: those are probabilities, and the loss applies its own sigmoid on top.")
+        v.fail(
+            "sigmoid-before-bce-logits",
+            "Every input your training gave BCEWithLogitsLoss was between "
+            "0 and 1: those are probabilities, and the loss applies its own sigmoid on top.",
+        )
     if float((pred == 1 - labels).float().mean()) > PROBE_AGREEMENT:
-        v.fail("train-on-test", "Your predictions follow the test part's 'class' column, which the checker "
-               "had reversed: the model learned from the test rows.")
+        v.fail(
+            "train-on-test",
+            "Your predictions follow the test part's 'class' column, which the checker "
+            "had reversed: the model learned from the test rows.",
+        )
     if got["accumulated"]:
-        v.fail("zero-grad-missing", f"{got['accumulated']} of your {got['steps']} optimizer steps used gradients "
-               "left over from earlier steps: backward() adds into .grad, so without optimizer.zero_grad() "
-               "every step follows the sum of all gradients so far.")
+        v.fail(
+            "zero-grad-missing",
+            f"{got['accumulated']} of your {got['steps']} optimizer steps used gradients "
+            "left over from earlier steps: backward() adds into .grad, so without optimizer.zero_grad() "
+            "every step follows the sum of all gradients so far.",
+        )
     if int(pred.sum()) == 0:
         v.fail("majority-class", "Every prediction is 0 (<=50K): that is the majority class, not a model.")
     if int(pred.sum()) == len(pred):
         v.fail("wrong-values", "Every prediction is 1 (>50K): the model has learned nothing useful.")
     if not got["steps"]:
-        v.fail("not-trained", f"{name} made no optimizer step: its predictions do not come from a model "
-               "trained on the training part.")
+        v.fail(
+            "not-trained",
+            f"{name} made no optimizer step: its predictions do not come from a model trained on the training part.",
+        )
     return labels, pred
 
 
@@ -482,19 +531,24 @@ def ex4_judge(v, case, got):
     if accuracy >= ACCURACY_FOR_FULL and recall >= RECALL_FOR_FULL:
         v.passed("accuracy and recall")
         return
-    fraction = min(max(0.0, (accuracy - baseline) / (ACCURACY_FOR_FULL - baseline)),
-                   max(0.0, recall / RECALL_FOR_FULL), 1.0)
+    fraction = min(
+        max(0.0, (accuracy - baseline) / (ACCURACY_FOR_FULL - baseline)), max(0.0, recall / RECALL_FOR_FULL), 1.0
+    )
     if fraction <= 0.0:
         v.fail("wrong-values", f"Your {said}: no better than predicting <=50K for everyone.")
-    v.partial(fraction, f"Your {said}; full marks from accuracy {ACCURACY_FOR_FULL} and recall "
-              f"{RECALL_FOR_FULL}. Train longer or check the loop.")
+    v.partial(
+        fraction,
+        f"Your {said}; full marks from accuracy {ACCURACY_FOR_FULL} and recall "
+        f"{RECALL_FOR_FULL}. Train longer or check the loop.",
+    )
 
 
 # --- ex5: a deeper model with a choice of activation and dropout -----------------------
 # Checks the parameter shapes, the eval-mode output for each activation against the
 # reference with the same weights, that dropout acts in train mode and not in eval mode.
-ex5 = Exercise("nb09.ex5", title="Two hidden layers, activations, dropout", points=2,
-               answers="DeepIncomePredictor", hidden_cases=2)
+ex5 = Exercise(
+    "nb09.ex5", title="Two hidden layers, activations, dropout", points=2, answers="DeepIncomePredictor", hidden_cases=2
+)
 
 _ACTIVATIONS = {"relu": F.relu, "leaky_relu": lambda h: F.leaky_relu(h, 0.01), "tanh": torch.tanh}
 
@@ -539,23 +593,32 @@ def ex5_judge(v, case, got):
         entry = got[name]
         shapes = entry["shapes"]
         if shapes != expected:
-            v.fail("wrong-shape", f"DeepIncomePredictor({n}, activation={name!r}) has parameters of shapes "
-                   f"{list(shapes)}, expected {list(expected)}: Linear({n}, 64), Linear(64, 32), Linear(32, 1).")
+            v.fail(
+                "wrong-shape",
+                f"DeepIncomePredictor({n}, activation={name!r}) has parameters of shapes "
+                f"{list(shapes)}, expected {list(expected)}: Linear({n}, 64), Linear(64, 32), Linear(32, 1).",
+            )
         v.passed("parameters")
         label = f"model(x) in eval mode (activation={name!r})"
         first = v.tensor(entry["eval"][0], label, dtype=torch.float32, shape=(len(x), 1))
         second = v.tensor(entry["eval"][1], label, dtype=torch.float32, shape=(len(x), 1))
         if not torch.equal(first, second):
-            v.fail("dropout-always-on", "In eval mode two calls on the same rows differ: dropout is still "
-                   "active after model.eval().")
+            v.fail(
+                "dropout-always-on",
+                "In eval mode two calls on the same rows differ: dropout is still active after model.eval().",
+            )
         ref = _mlp_forward(w, x, act=act)
         _ex5_named_mistakes(v, case, name, act, first, ref)
         v.close(first, ref, label, atol=1e-4, rtol=1e-4)
-        train = v.tensor(entry["train"], f"model(x) in train mode (activation={name!r})",
-                         dtype=torch.float32, shape=(len(x), 1))
+        train = v.tensor(
+            entry["train"], f"model(x) in train mode (activation={name!r})", dtype=torch.float32, shape=(len(x), 1)
+        )
         if v.matches(train, ref):
-            v.fail("wrong-values", "In train mode with dropout=0.5 the output equals the eval-mode output: "
-                   "the model has no active nn.Dropout after its hidden layers.")
+            v.fail(
+                "wrong-values",
+                "In train mode with dropout=0.5 the output equals the eval-mode output: "
+                "the model has no active nn.Dropout after its hidden layers.",
+            )
         v.passed("dropout")
 
 
@@ -573,8 +636,9 @@ def _ex5_named_mistakes(v, case, name, act, out, ref):
             if v.matches(out, _mlp_forward(w, x, act=lambda h, s=slope: F.leaky_relu(h, s))):
                 v.fail("leaky-slope-wrong", f"LeakyReLU with negative slope {slope}, not 0.01.")
     if name != "relu" and v.matches(out, _mlp_forward(w, x, act=F.relu)):
-        v.fail("wrong-values", f"activation={name!r} gave the same output as ReLU: the activation "
-               "argument is not used.")
+        v.fail(
+            "wrong-values", f"activation={name!r} gave the same output as ReLU: the activation argument is not used."
+        )
 
 
 # --- ex6: a checkpoint, saved, reloaded and resumed --------------------------------------
@@ -583,8 +647,9 @@ def _ex5_named_mistakes(v, case, name, act, out, ref):
 # comparison, saves, moves the file (so that only what is on disk counts), loads into a fresh
 # model and optimizer and trains one more epoch; the judge recomputes the run that never
 # stopped. Names: the optimizer's state left out, a load into copies, the epoch, no file.
-ex6 = Exercise("nb09.ex6", title="Checkpoint and resume", points=3,
-               answers=("save_checkpoint", "load_checkpoint"), hidden_cases=3)
+ex6 = Exercise(
+    "nb09.ex6", title="Checkpoint and resume", points=3, answers=("save_checkpoint", "load_checkpoint"), hidden_cases=3
+)
 
 _OPTIMIZERS = ("sgd", "momentum", "rmsprop", "adam")
 
@@ -608,9 +673,16 @@ def ex6_cases(gen, hidden):
         x = torch.randn(24, n_in, generator=gen)
         y = (x[:, :1] + 0.5 * torch.randn(24, 1, generator=gen) > 0).float()
         lr = {"momentum": 0.05, "rmsprop": 0.003, "adam": 0.01}[name]
-        cases.append({"optimizer": name, "lr": lr, "x": x, "y": y,
-                      "weights": _weights(gen, [n_in, 8, 1], scale=1.0),
-                      "epochs_before": 3 if not hidden else int(torch.randint(2, 6, (1,), generator=gen))})
+        cases.append(
+            {
+                "optimizer": name,
+                "lr": lr,
+                "x": x,
+                "y": y,
+                "weights": _weights(gen, [n_in, 8, 1], scale=1.0),
+                "epochs_before": 3 if not hidden else int(torch.randint(2, 6, (1,), generator=gen)),
+            }
+        )
     return cases
 
 
@@ -672,35 +744,49 @@ def _ex6_reference(case, lose_state=False):
 @ex6.judge
 def ex6_judge(v, case, got):
     if not got.get("written"):
-        v.fail("checkpoint-not-written", "save_checkpoint(path, ...) left no file at `path`: a checkpoint "
-               "must survive the process that wrote it.", "torch.save(a_dict, path).")
+        v.fail(
+            "checkpoint-not-written",
+            "save_checkpoint(path, ...) left no file at `path`: a checkpoint must survive the process that wrote it.",
+            "torch.save(a_dict, path).",
+        )
     v.passed("file")
     k = case["epochs_before"]
     epoch = v.number(got["epoch"], "load_checkpoint(path, model, optimizer)")
     at_save, after = _ex6_reference(case)
-    loaded = v.tensor(got["loaded"], "the model's parameters after load_checkpoint", dtype=torch.float32,
-                      shape=tuple(at_save.shape))
+    loaded = v.tensor(
+        got["loaded"], "the model's parameters after load_checkpoint", dtype=torch.float32, shape=tuple(at_save.shape)
+    )
     if not v.matches(loaded, at_save, atol=1e-7, rtol=1e-6):
         if v.matches(loaded, torch.zeros_like(at_save), atol=0, rtol=0):
-            v.fail("checkpoint-loaded-into-copy", "After load_checkpoint the model you were given still has "
-                   "its own fresh weights: load into the model and optimizer passed in "
-                   "(model.load_state_dict(...)), not into new objects.")
+            v.fail(
+                "checkpoint-loaded-into-copy",
+                "After load_checkpoint the model you were given still has "
+                "its own fresh weights: load into the model and optimizer passed in "
+                "(model.load_state_dict(...)), not into new objects.",
+            )
         v.fail("wrong-values", "After load_checkpoint the model's parameters are not the saved ones.")
     v.passed("model restored")
     if epoch != k:
-        v.fail("checkpoint-epoch-wrong", f"load_checkpoint returned {epoch:g}, but the checkpoint was saved "
-               f"after {k} epochs: return the epoch you saved, so the loop goes on with range(epoch, total).")
+        v.fail(
+            "checkpoint-epoch-wrong",
+            f"load_checkpoint returned {epoch:g}, but the checkpoint was saved "
+            f"after {k} epochs: return the epoch you saved, so the loop goes on with range(epoch, total).",
+        )
     v.passed("epoch")
-    resumed = v.tensor(got["resumed"], "the parameters after one more epoch", dtype=torch.float32,
-                       shape=tuple(after.shape))
+    resumed = v.tensor(
+        got["resumed"], "the parameters after one more epoch", dtype=torch.float32, shape=tuple(after.shape)
+    )
     if v.matches(resumed, after, atol=1e-6, rtol=1e-5):
         v.passed("resumed exactly")
         return
     _, restarted = _ex6_reference(case, lose_state=True)
     if v.matches(resumed, restarted, atol=1e-6, rtol=1e-5):
-        v.fail("checkpoint-missing-optimizer-state", f"The next epoch after resuming differs from the run "
-               f"that never stopped: {case['optimizer']} restarted from an empty state (its running averages "
-               "and step count), so the optimizer's state_dict was not saved or not loaded.")
+        v.fail(
+            "checkpoint-missing-optimizer-state",
+            f"The next epoch after resuming differs from the run "
+            f"that never stopped: {case['optimizer']} restarted from an empty state (its running averages "
+            "and step count), so the optimizer's state_dict was not saved or not loaded.",
+        )
     v.fail("wrong-values", "The next epoch after resuming differs from the run that never stopped.")
 
 
@@ -725,10 +811,19 @@ def ex7_cases(gen, hidden):
         epochs = int(torch.randint(10, 21, (1,), generator=gen))
         turn = float(torch.rand((), generator=gen)) * 0.6 + 0.3  # where the U bottoms out
         t = torch.arange(1, epochs + 1) / epochs
-        curve = 0.3 + 0.5 * torch.exp(-6 * t) + 0.4 * (t - turn).clamp(min=0) ** 2 \
+        curve = (
+            0.3
+            + 0.5 * torch.exp(-6 * t)
+            + 0.4 * (t - turn).clamp(min=0) ** 2
             + 0.02 * torch.randn(epochs, generator=gen)
-        cases.append({"curve": [round(float(c), 4) for c in curve],
-                      "patience": int(torch.randint(1, 5, (1,), generator=gen)), "steps": _steps_for(gen, epochs)})
+        )
+        cases.append(
+            {
+                "curve": [round(float(c), 4) for c in curve],
+                "patience": int(torch.randint(1, 5, (1,), generator=gen)),
+                "steps": _steps_for(gen, epochs),
+            }
+        )
     return cases
 
 
@@ -741,8 +836,11 @@ def _zigzag_case(gen):
     falling = [best + 0.08 * (best_epoch - e) for e in range(1, best_epoch + 1)]
     zigzag = [best + (0.06 if k % 2 == 0 else 0.03) + 0.001 * k for k in range(after)]
     curve = [round(c, 4) for c in falling + zigzag]
-    return {"curve": curve, "patience": int(torch.randint(2, 5, (1,), generator=gen)),
-            "steps": _steps_for(gen, len(curve))}
+    return {
+        "curve": curve,
+        "patience": int(torch.randint(2, 5, (1,), generator=gen)),
+        "steps": _steps_for(gen, len(curve)),
+    }
 
 
 def _steps_for(gen, epochs):
@@ -816,8 +914,7 @@ def ex7_judge(v, case, got):
     if best_epoch != want_best:
         v.fail("wrong-values", "best_epoch is not the epoch with the lowest validation loss (counting from 1).")
     losses = got["result"][1]
-    if type(losses) not in (list, tuple) or len(losses) != ran or \
-            not all(type(x) in (int, float) for x in losses):
+    if type(losses) not in (list, tuple) or len(losses) != ran or not all(type(x) in (int, float) for x in losses):
         v.fail("wrong-type", f"losses should be a list of {ran} Python floats, one validation loss per epoch.")
     # one loss per epoch trained; the scripted curve goes on past the epoch training stopped at
     if any(abs(float(a) - b) > 1e-9 for a, b in zip(losses, curve, strict=False)):
@@ -830,11 +927,17 @@ def ex7_judge(v, case, got):
         return
     if v.matches(weights, steps[:ran].sum(0), atol=1e-6, rtol=1e-6):
         if got["loads"]:
-            v.fail("state-dict-not-copied", "You loaded a saved state back, yet the model holds the last epoch's "
-                   "weights: model.state_dict() returns the live parameter tensors, which the next epochs "
-                   "changed in place. Keep a copy: copy.deepcopy(model.state_dict()).")
-        v.fail("early-stop-best-not-restored", "The model holds the last epoch's weights: after stopping, load "
-               "the weights of the best epoch back (model.load_state_dict(best_state)).")
+            v.fail(
+                "state-dict-not-copied",
+                "You loaded a saved state back, yet the model holds the last epoch's "
+                "weights: model.state_dict() returns the live parameter tensors, which the next epochs "
+                "changed in place. Keep a copy: copy.deepcopy(model.state_dict()).",
+            )
+        v.fail(
+            "early-stop-best-not-restored",
+            "The model holds the last epoch's weights: after stopping, load "
+            "the weights of the best epoch back (model.load_state_dict(best_state)).",
+        )
     v.fail("wrong-values", "The model's weights are not those of the best epoch.")
 
 
@@ -843,14 +946,24 @@ def _ex7_wrong_stop(v, case, ran, want_ran):
     it is a known one."""
     curve, patience = case["curve"], case["patience"]
     if ran == early_stop(curve, patience, rule="previous")[0]:
-        v.fail("early-stop-compares-previous", f"Training stopped after {ran} epochs: the patience counter "
-               "was reset by an epoch that beat the one before it but not the best so far.")
+        v.fail(
+            "early-stop-compares-previous",
+            f"Training stopped after {ran} epochs: the patience counter "
+            "was reset by an epoch that beat the one before it but not the best so far.",
+        )
     if abs(ran - want_ran) == 1 and ran < len(curve):
-        v.fail("early-stop-patience-off-by-one", f"Training stopped after {ran} epochs, one "
-               f"{'too early' if ran < want_ran else 'too late'}: stop when `patience` epochs in a row "
-               "brought no improvement on the best validation loss.")
-    v.fail("wrong-values", f"Training ran {ran} epochs; with patience {patience} it should have run "
-           f"{want_ran}." if not v.hidden else "Training did not stop at the right epoch.")
+        v.fail(
+            "early-stop-patience-off-by-one",
+            f"Training stopped after {ran} epochs, one "
+            f"{'too early' if ran < want_ran else 'too late'}: stop when `patience` epochs in a row "
+            "brought no improvement on the best validation loss.",
+        )
+    v.fail(
+        "wrong-values",
+        f"Training ran {ran} epochs; with patience {patience} it should have run {want_ran}."
+        if not v.hidden
+        else "Training did not stop at the right epoch.",
+    )
 
 
 # --- ex8: an open task, a better >50K F1 (graded by behaviour, with a floor) ----------------
@@ -901,5 +1014,8 @@ def ex8_judge(v, case, got):
     fraction = (f1 - F1_FOR_ZERO) / (F1_FOR_FULL - F1_FOR_ZERO)
     if fraction <= 0:
         v.fail("wrong-values", f"Your {said}: no better than a model that ignores the >50K class.")
-    v.partial(fraction, f"Your {said}; full marks from {F1_FOR_FULL}. Tune the decision threshold or the "
-              "class weight on rows you split off train_df.")
+    v.partial(
+        fraction,
+        f"Your {said}; full marks from {F1_FOR_FULL}. Tune the decision threshold or the "
+        "class weight on rows you split off train_df.",
+    )

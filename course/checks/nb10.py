@@ -52,6 +52,7 @@ STEP_SIZE, GAMMA = 2, 0.5
 
 # --- helpers shared by the checkers ------------------------------------------------
 
+
 def _randint(gen, lo, hi):
     """An int in [lo, hi]."""
     return int(torch.randint(lo, hi + 1, (), generator=gen))
@@ -81,10 +82,11 @@ def _layers(weights, activation, dropout=None):
 
 def _weights(gen, n_in, hidden, n_out):
     """Weights like nn.Linear's default: uniform in +-1/sqrt(fan_in)."""
+
     def u(bound, *shape):
         return (torch.rand(shape, generator=gen) * 2 - 1) * bound
-    return [u(n_in ** -0.5, hidden, n_in), u(n_in ** -0.5, hidden),
-            u(hidden ** -0.5, n_out, hidden), u(hidden ** -0.5, n_out)]
+
+    return [u(n_in**-0.5, hidden, n_in), u(n_in**-0.5, hidden), u(hidden**-0.5, n_out, hidden), u(hidden**-0.5, n_out)]
 
 
 def _flat(tensors):
@@ -126,10 +128,12 @@ def fit(model, X, y, loss_fn, steps=FIT_STEPS, lr=FIT_LR):
 
 def _on_one_thread(judge):
     """Judges recompute small trainings; on a busy machine extra threads make them far slower."""
+
     @functools.wraps(judge)
     def wrapped(v, case, got):
         with one_thread():
             return judge(v, case, got)
+
     return wrapped
 
 
@@ -165,12 +169,18 @@ def ex1_judge(v, case, got):
     value = v.number(got, "accuracy(logits, y)")
     expected = float((case["logits"].argmax(dim=1) == case["y"]).float().mean())
     if value == 0.0:
-        v.fail("integer-division", "accuracy(...) returned 0 although some predictions are right: an "
-               "integer division (//) rounds the share down to 0.")
+        v.fail(
+            "integer-division",
+            "accuracy(...) returned 0 although some predictions are right: an "
+            "integer division (//) rounds the share down to 0.",
+        )
     if abs(value - expected) > 1e-6:
         if abs(value - expected * len(case["y"])) < 1e-6:
-            v.fail("wrong-values", "accuracy(...) returned the number of right predictions; the share is "
-                   "that count divided by the number of rows.")
+            v.fail(
+                "wrong-values",
+                "accuracy(...) returned the number of right predictions; the share is "
+                "that count divided by the number of rows.",
+            )
         v.close(torch.tensor(value), torch.tensor(expected), "accuracy(logits, y)", atol=1e-6, rtol=0)
     v.passed("values")
 
@@ -187,8 +197,10 @@ ex2 = Exercise("nb10.ex2", title="Flatten a batch of recordings", points=1, answ
 def ex2_cases(gen, hidden):
     if not hidden:
         return [{"x": torch.arange(24.0).reshape(2, 3, 4)}]
-    return [{"x": torch.randn(_randint(gen, 2, 5), _randint(gen, 2, 5), _randint(gen, 2, 6), generator=gen)}
-            for _ in range(3)]
+    return [
+        {"x": torch.randn(_randint(gen, 2, 5), _randint(gen, 2, 5), _randint(gen, 2, 6), generator=gen)}
+        for _ in range(3)
+    ]
 
 
 @ex2.judge
@@ -199,8 +211,11 @@ def ex2_judge(v, case, got):
     data = v.tensor(got, "to_features(x)", dtype=torch.float32, shape=(b, t * c))
     expected = x.transpose(1, 2).reshape(b, t * c)
     if v.matches(data, x.reshape(b, t * c), atol=0, rtol=0) and not v.matches(data, expected, atol=0, rtol=0):
-        v.fail("flatten-without-transpose", "The features are in the order of the channels (all of channel 0, "
-               "then channel 1, ...), not time step by time step: the axes were never swapped.")
+        v.fail(
+            "flatten-without-transpose",
+            "The features are in the order of the channels (all of channel 0, "
+            "then channel 1, ...), not time step by time step: the axes were never swapped.",
+        )
     v.close(data, expected, "to_features(x)", atol=0, rtol=0)
 
 
@@ -224,8 +239,16 @@ def ex3_cases(gen, hidden):
             n, d, steps, lr = _randint(gen, 10, 30), _randint(gen, 1, 3), _randint(gen, 6, 12), _uniform(gen, 0.05, 0.2)
             X = torch.randn(n, d, generator=gen)
         y = X @ (torch.randn(d, 1, generator=gen) * 3) + 2 + 0.5 * torch.randn(n, 1, generator=gen)
-        cases.append({"X": X, "y": y, "w0": 0.5 * torch.randn(1, d, generator=gen),
-                      "b0": 0.5 * torch.randn(1, generator=gen), "lr": lr, "steps": steps})
+        cases.append(
+            {
+                "X": X,
+                "y": y,
+                "w0": 0.5 * torch.randn(1, d, generator=gen),
+                "b0": 0.5 * torch.randn(1, generator=gen),
+                "lr": lr,
+                "steps": steps,
+            }
+        )
     return cases
 
 
@@ -258,12 +281,16 @@ def _mse_and_grad(case, flat):
 @ex3.judge
 @_on_one_thread
 def ex3_judge(v, case, got):
-    losses = v.numbers(got["losses"], "The list train_line(...) returned", case["steps"], "losses, one per step",
-                       _ITEM_HINT)
+    losses = v.numbers(
+        got["losses"], "The list train_line(...) returned", case["steps"], "losses, one per step", _ITEM_HINT
+    )
     params, grads = got["params"], got["grads"]
     if len(params) != case["steps"]:
-        v.fail("wrong-values", f"train_line made {len(params)} optimizer steps; the script makes one per "
-               f"iteration, {case['steps']} in all.")
+        v.fail(
+            "wrong-values",
+            f"train_line made {len(params)} optimizer steps; the script makes one per "
+            f"iteration, {case['steps']} in all.",
+        )
     total = None
     for k, (p, g) in enumerate(zip(params, grads, strict=True)):
         p = v.tensor(p, "the parameters", dtype=torch.float32)
@@ -271,14 +298,26 @@ def ex3_judge(v, case, got):
         total = right if total is None else total + right
         g = None if g is None else v.tensor(g, "the gradient", dtype=torch.float32).double()
         if g is None or not bool(g.abs().sum() > 0):
-            v.fail("zero-grad-after-backward", f"At step {k + 1}, optimizer.step() found no gradient (None or "
-                   "all zeros): the gradients were cleared after backward() and before step().")
+            v.fail(
+                "zero-grad-after-backward",
+                f"At step {k + 1}, optimizer.step() found no gradient (None or "
+                "all zeros): the gradients were cleared after backward() and before step().",
+            )
         if k > 0 and v.matches(g, total, 1e-5, 1e-4) and not v.matches(g, right, 1e-5, 1e-4):
-            v.fail("zero-grad-missing", f"At step {k + 1}, the gradient that optimizer.step() used is the sum of "
-                   f"the gradients of all {k + 1} steps so far: they pile up in .grad.")
+            v.fail(
+                "zero-grad-missing",
+                f"At step {k + 1}, the gradient that optimizer.step() used is the sum of "
+                f"the gradients of all {k + 1} steps so far: they pile up in .grad.",
+            )
         v.close(g, right, f"The gradient used at step {k + 1}", atol=1e-5, rtol=1e-4)
-        v.close(losses[k], loss, f"The loss recorded at step {k + 1}", atol=1e-5, rtol=1e-4,
-                hint="Record loss.item() of each step, computed before that step's update.")
+        v.close(
+            losses[k],
+            loss,
+            f"The loss recorded at step {k + 1}",
+            atol=1e-5,
+            rtol=1e-4,
+            hint="Record loss.item() of each step, computed before that step's update.",
+        )
     v.passed("gradients")
     if not losses[-1] < losses[0]:
         v.fail("wrong-values", "The loss did not fall over the run.")
@@ -291,8 +330,7 @@ def ex3_judge(v, case, got):
 # the last training loss (bar above) and the 0/1 predictions. Named: a sigmoid in the model
 # (outputs all in [0, 1]), another activation on the output, logits thresholded at 0.5.
 
-ex4 = Exercise("nb10.ex4", title="A sigmoid too many", points=2, answers=("BinaryNet", "predict"),
-               hidden_cases=2)
+ex4 = Exercise("nb10.ex4", title="A sigmoid too many", points=2, answers=("BinaryNet", "predict"), hidden_cases=2)
 
 
 def _boundary_line(classes, n):
@@ -310,8 +348,13 @@ def _classifier_case(gen, hidden, classes, spreads):
     spread = 0.5 if not hidden else _uniform(gen, *spreads)
     X, y = clusters(n, classes, spread, generator=gen)
     X_new, _ = clusters(40, classes, spread, generator=gen)
-    return {"X": X, "y": y, "X_new": torch.cat([X_new, _boundary_line(classes, 201)]),
-            "seed": 0 if not hidden else _randint(gen, 0, 10_000), "classes": classes}
+    return {
+        "X": X,
+        "y": y,
+        "X_new": torch.cat([X_new, _boundary_line(classes, 201)]),
+        "seed": 0 if not hidden else _randint(gen, 0, 10_000),
+        "classes": classes,
+    }
 
 
 @ex4.cases
@@ -339,25 +382,39 @@ def ex4_judge(v, case, got):
     out = v.tensor(got["outputs"], "BinaryNet()(X)", dtype=torch.float32, shape=(n, 1))
     losses = v.numbers(got["losses"], "The training losses", FIT_STEPS, "losses, one per step", _ITEM_HINT)
     if _relu_clipped(out):
-        v.fail("activation-on-output", "The outputs are never negative and many are exactly 0: a ReLU after "
-               "the last Linear layer clips the logits.")
+        v.fail(
+            "activation-on-output",
+            "The outputs are never negative and many are exactly 0: a ReLU after "
+            "the last Linear layer clips the logits.",
+        )
     if bool(out.min() >= 0) and bool(out.max() <= 1):
-        v.fail("sigmoid-before-bce-logits", "Every output of the trained model lies between 0 and 1: the model "
-               "ends in a sigmoid, and BCEWithLogitsLoss applies another one.")
+        v.fail(
+            "sigmoid-before-bce-logits",
+            "Every output of the trained model lies between 0 and 1: the model "
+            "ends in a sigmoid, and BCEWithLogitsLoss applies another one.",
+        )
     last = float(losses[-1])
     if not last <= BINARY_LOSS_BAR:
         if bool(out.abs().max() <= 1):
-            v.fail("activation-on-output", f"The training loss stalls at {last:.3f} and every output lies "
-                   "between -1 and 1: an activation (tanh?) after the last Linear layer squeezes the logits.")
-        v.fail("wrong-values", f"The training loss stalls at {last:.3f}; a model that outputs logits gets "
-               f"below {BINARY_LOSS_BAR} with this loop.")
+            v.fail(
+                "activation-on-output",
+                f"The training loss stalls at {last:.3f} and every output lies "
+                "between -1 and 1: an activation (tanh?) after the last Linear layer squeezes the logits.",
+            )
+        v.fail(
+            "wrong-values",
+            f"The training loss stalls at {last:.3f}; a model that outputs logits gets "
+            f"below {BINARY_LOSS_BAR} with this loop.",
+        )
     v.passed(f"training loss below {BINARY_LOSS_BAR}")
     pred = v.tensor(got["predictions"], "predict(model, X)", dtype=torch.long, shape=(n,))
     logits = out.squeeze(1)
     expected = (logits > 0).long()
     if v.matches(pred, (logits > 0.5).long(), 0, 0) and not v.matches(pred, expected, 0, 0):
-        v.fail("threshold-logits-at-half", "The predictions are logits > 0.5; the model now outputs logits, "
-               "so a probability of 0.5 is a logit of 0.")
+        v.fail(
+            "threshold-logits-at-half",
+            "The predictions are logits > 0.5; the model now outputs logits, so a probability of 0.5 is a logit of 0.",
+        )
     v.close(pred, expected, "predict(model, X)", atol=0, rtol=0)
 
 
@@ -371,8 +428,10 @@ ex5 = Exercise("nb10.ex5", title="Softmax before cross-entropy", points=2, answe
 
 @ex5.cases
 def ex5_cases(gen, hidden):
-    return [_classifier_case(gen, hidden, 3 if not hidden else _randint(gen, 3, 4), (0.4, 0.55))
-            for _ in range(1 if not hidden else 2)]
+    return [
+        _classifier_case(gen, hidden, 3 if not hidden else _randint(gen, 3, 4), (0.4, 0.55))
+        for _ in range(1 if not hidden else 2)
+    ]
 
 
 @ex5.run
@@ -395,18 +454,30 @@ def ex5_judge(v, case, got):
     losses = v.numbers(got["losses"], "The training losses", FIT_STEPS, "losses, one per step", _ITEM_HINT)
     in_unit = bool(out.min() >= 0) and bool(out.max() <= 1)
     if in_unit and v.matches(out.sum(dim=1), torch.ones(len(out)), 1e-4, 0):
-        v.fail("softmax-before-ce", "Every row of the model's output is a set of probabilities (between 0 and 1, "
-               "adding up to 1): the model ends in a softmax, and CrossEntropyLoss applies log-softmax on top.")
+        v.fail(
+            "softmax-before-ce",
+            "Every row of the model's output is a set of probabilities (between 0 and 1, "
+            "adding up to 1): the model ends in a softmax, and CrossEntropyLoss applies log-softmax on top.",
+        )
     if _relu_clipped(out):
-        v.fail("activation-on-output", "The outputs are never negative and many are exactly 0: a ReLU after "
-               "the last Linear layer clips the logits.")
+        v.fail(
+            "activation-on-output",
+            "The outputs are never negative and many are exactly 0: a ReLU after "
+            "the last Linear layer clips the logits.",
+        )
     last = float(losses[-1])
     if not last <= CLASSES_LOSS_BAR:
         if in_unit:
-            v.fail("activation-on-output", f"The training loss stalls at {last:.3f} and every output lies "
-                   "between 0 and 1: a sigmoid after the last Linear layer squeezes the logits.")
-        v.fail("wrong-values", f"The training loss stalls at {last:.3f}; a model that outputs logits gets "
-               f"below {CLASSES_LOSS_BAR} with this loop.")
+            v.fail(
+                "activation-on-output",
+                f"The training loss stalls at {last:.3f} and every output lies "
+                "between 0 and 1: a sigmoid after the last Linear layer squeezes the logits.",
+            )
+        v.fail(
+            "wrong-values",
+            f"The training loss stalls at {last:.3f}; a model that outputs logits gets "
+            f"below {CLASSES_LOSS_BAR} with this loop.",
+        )
     v.passed(f"training loss below {CLASSES_LOSS_BAR}")
 
 
@@ -435,8 +506,11 @@ def ex6_cases(gen, hidden):
 def ex6_run(case, class_proba):
     model = _layers(case["weights"], nn.ReLU()).eval()
     X = case["X"]
-    return {"batch": class_proba(model, X), "alone": [class_proba(model, X[i:i + 1]) for i in range(2)],
-            "reversed": class_proba(model, X.flip(0))}
+    return {
+        "batch": class_proba(model, X),
+        "alone": [class_proba(model, X[i : i + 1]) for i in range(2)],
+        "reversed": class_proba(model, X.flip(0)),
+    }
 
 
 @ex6.judge
@@ -448,20 +522,31 @@ def ex6_judge(v, case, got):
         logits = _layers(case["weights"], nn.ReLU())(X)
     p = v.tensor(got["batch"], "class_proba(model, X)", dtype=torch.float32, shape=(n, c))
     if v.matches(p, F.softmax(logits, dim=0)):
-        v.fail("softmax-wrong-dim", "Each column adds up to 1, not each row: the softmax ran over the samples "
-               "(dim=0) instead of over the classes.")
+        v.fail(
+            "softmax-wrong-dim",
+            "Each column adds up to 1, not each row: the softmax ran over the samples "
+            "(dim=0) instead of over the classes.",
+        )
     if bool(p.min() < 0) or bool(p.max() > 1):
-        v.fail("not-probabilities", "Some values lie outside [0, 1]: these are scores (logits or "
-               "log-probabilities), not probabilities.")
+        v.fail(
+            "not-probabilities",
+            "Some values lie outside [0, 1]: these are scores (logits or log-probabilities), not probabilities.",
+        )
     if not v.matches(p.sum(dim=1), torch.ones(n), 1e-5, 0):
-        v.fail("not-probabilities", "The probabilities of a sample do not add up to 1 over the classes (a sigmoid "
-               "per class gives each class its own, unrelated number).")
+        v.fail(
+            "not-probabilities",
+            "The probabilities of a sample do not add up to 1 over the classes (a sigmoid "
+            "per class gives each class its own, unrelated number).",
+        )
     v.passed("rows add up to 1")
     for i, alone in enumerate(got["alone"]):
         alone = v.tensor(alone, f"class_proba(model, X[{i}:{i + 1}])", dtype=torch.float32, shape=(1, c))
         if not v.matches(alone[0], p[i], 1e-5, 1e-4):
-            v.fail("softmax-wrong-dim", f"Sample {i} predicted alone gets other probabilities than inside the "
-                   "batch: each sample's probabilities must come from its own logits only.")
+            v.fail(
+                "softmax-wrong-dim",
+                f"Sample {i} predicted alone gets other probabilities than inside the "
+                "batch: each sample's probabilities must come from its own logits only.",
+            )
     back = v.tensor(got["reversed"], "class_proba(model, X.flip(0))", dtype=torch.float32, shape=(n, c))
     if not v.matches(back.flip(0), p, 1e-5, 1e-4):
         v.fail("softmax-wrong-dim", "Reordering the batch changes the probabilities of its samples.")
@@ -481,9 +566,13 @@ ex7 = Exercise("nb10.ex7", title="Evaluate without dropout", points=2, answers="
 def _dropout_case(gen, hidden):
     f, h, c = (4, 16, 3) if not hidden else (_randint(gen, 2, 6), _randint(gen, 8, 24), _randint(gen, 2, 5))
     n = 40 if not hidden else _randint(gen, 30, 60)
-    return {"weights": _weights(gen, f, h, c), "X": torch.randn(n, f, generator=gen) * 2,
-            "y": torch.randint(0, c, (n,), generator=gen), "p": 0.5 if not hidden else _uniform(gen, 0.3, 0.6),
-            "seed": 0 if not hidden else _randint(gen, 0, 10_000)}
+    return {
+        "weights": _weights(gen, f, h, c),
+        "X": torch.randn(n, f, generator=gen) * 2,
+        "y": torch.randint(0, c, (n,), generator=gen),
+        "p": 0.5 if not hidden else _uniform(gen, 0.3, 0.6),
+        "seed": 0 if not hidden else _randint(gen, 0, 10_000),
+    }
 
 
 @ex7.cases
@@ -501,15 +590,15 @@ def ex7_run(case, evaluate):
         second = evaluate(model, case["X"], case["y"])
         training_after = model.training
         without_dropout = evaluate(plain, case["X"], case["y"])
-    return {"first": first, "second": second, "training_after": training_after,
-            "without_dropout": without_dropout}
+    return {"first": first, "second": second, "training_after": training_after, "without_dropout": without_dropout}
 
 
 def _pair(v, value, name):
     if type(value) not in (tuple, list) or len(value) != 2:
         v.fail("wrong-type", f"{name} should be a pair (loss, accuracy), but it is {kind_of(value)}.")
-    return torch.tensor([v.number(value[0], f"the loss of {name}"), v.number(value[1], f"the accuracy of {name}")],
-                        dtype=torch.float64)
+    return torch.tensor(
+        [v.number(value[0], f"the loss of {name}"), v.number(value[1], f"the accuracy of {name}")], dtype=torch.float64
+    )
 
 
 @ex7.judge
@@ -519,24 +608,39 @@ def ex7_judge(v, case, got):
     second = _pair(v, got["second"], "evaluate(model, X, y)")
     with torch.no_grad():
         logits = _layers(case["weights"], nn.ReLU()).double()(case["X"].double())
-    expected = torch.tensor([float(F.cross_entropy(logits, case["y"])),
-                             float((logits.argmax(dim=1) == case["y"]).double().mean())], dtype=torch.float64)
+    expected = torch.tensor(
+        [float(F.cross_entropy(logits, case["y"])), float((logits.argmax(dim=1) == case["y"]).double().mean())],
+        dtype=torch.float64,
+    )
     if not v.matches(first, second, 1e-6, 1e-5):
-        v.fail("no-eval-dropout", "Two evaluations of the same model on the same data gave different results: "
-               "dropout was still active.")
+        v.fail(
+            "no-eval-dropout",
+            "Two evaluations of the same model on the same data gave different results: dropout was still active.",
+        )
     v.passed("repeatable")
     if not v.matches(first, expected, 1e-5, 1e-4):
         plain = _pair(v, got["without_dropout"], "evaluate(...) of a model without dropout")
         if v.matches(plain, expected, 1e-5, 1e-4):
-            v.fail("no-eval-dropout", "The results are repeatable but not those of the model in eval mode: "
-                   "dropout was still active (a fixed seed makes it repeat, not switch off).")
-        v.close(first, expected, "(loss, accuracy) of evaluate(model, X, y)", atol=1e-5, rtol=1e-4,
-                hint="The loss is the mean cross-entropy, the accuracy the share of rows whose largest logit is "
-                     "the label.")
+            v.fail(
+                "no-eval-dropout",
+                "The results are repeatable but not those of the model in eval mode: "
+                "dropout was still active (a fixed seed makes it repeat, not switch off).",
+            )
+        v.close(
+            first,
+            expected,
+            "(loss, accuracy) of evaluate(model, X, y)",
+            atol=1e-5,
+            rtol=1e-4,
+            hint="The loss is the mean cross-entropy, the accuracy the share of rows whose largest logit is the label.",
+        )
     v.passed("eval-mode values")
     if not got["training_after"]:
-        v.fail("train-mode-not-restored", "The model was in training mode before evaluate(...) and in eval mode "
-               "after it: the next epoch would train without dropout.")
+        v.fail(
+            "train-mode-not-restored",
+            "The model was in training mode before evaluate(...) and in eval mode "
+            "after it: the next epoch would train without dropout.",
+        )
     v.passed("training mode restored")
 
 
@@ -555,8 +659,13 @@ def ex8_cases(gen, hidden):
         n, f = (20, 3) if not hidden else (_randint(gen, 25, 60), _randint(gen, 2, 5))
         scale = torch.rand(f, generator=gen) * 20 + 1
         shift = torch.randn(f, generator=gen) * 50
-        cases.append({"X": torch.randn(n, f, generator=gen) * scale + shift, "y": torch.arange(n),
-                      "seed": 0 if not hidden else _randint(gen, 0, 10_000)})
+        cases.append(
+            {
+                "X": torch.randn(n, f, generator=gen) * scale + shift,
+                "y": torch.arange(n),
+                "seed": 0 if not hidden else _randint(gen, 0, 10_000),
+            }
+        )
     return cases
 
 
@@ -581,29 +690,40 @@ def ex8_judge(v, case, got):
     n, f = X.shape
     n_test = n // 5
     if type(got) not in (tuple, list) or len(got) != 4:
-        v.fail("wrong-type", f"split_and_standardise should return (X_train, y_train, X_test, y_test), but it "
-               f"returned {kind_of(got)}.")
+        v.fail(
+            "wrong-type",
+            f"split_and_standardise should return (X_train, y_train, X_test, y_test), but it returned {kind_of(got)}.",
+        )
     X_train = v.tensor(got[0], "X_train", dtype=torch.float32, shape=(n - n_test, f))
     y_train = v.tensor(got[1], "y_train", dtype=case["y"].dtype, shape=(n - n_test,))
     X_test = v.tensor(got[2], "X_test", dtype=torch.float32, shape=(n_test, f))
     y_test = v.tensor(got[3], "y_test", dtype=case["y"].dtype, shape=(n_test,))
     rows = torch.cat([y_train, y_test])
     if not torch.equal(rows.sort().values, case["y"]):
-        v.fail("wrong-values", "y_train and y_test together should hold every row's target exactly once, in the "
-               "same order as the rows of X_train and X_test.")
+        v.fail(
+            "wrong-values",
+            "y_train and y_test together should hold every row's target exactly once, in the "
+            "same order as the rows of X_train and X_test.",
+        )
     train, test = X[y_train], X[y_test]
-    fits = {"the training part's": (train.mean(0), train.std(0)),
-            "the training part's (biased std)": (train.mean(0), train.std(0, unbiased=False)),
-            "all rows'": (X.mean(0), X.std(0)), "all rows' (biased std)": (X.mean(0), X.std(0, unbiased=False)),
-            "the test part's": (test.mean(0), test.std(0)),
-            "the test part's (biased std)": (test.mean(0), test.std(0, unbiased=False))}
+    fits = {
+        "the training part's": (train.mean(0), train.std(0)),
+        "the training part's (biased std)": (train.mean(0), train.std(0, unbiased=False)),
+        "all rows'": (X.mean(0), X.std(0)),
+        "all rows' (biased std)": (X.mean(0), X.std(0, unbiased=False)),
+        "the test part's": (test.mean(0), test.std(0)),
+        "the test part's (biased std)": (test.mean(0), test.std(0, unbiased=False)),
+    }
     for part, raw, name in ((X_train, train, "X_train"), (X_test, test, "X_test")):
         used = _which(v, part, raw, fits)
         if used == "none":
             v.fail("normalisation-missing", f"{name} holds the raw features: it was never standardised.")
         if used is not None and not used.startswith("the training part"):
-            v.fail("norm-stats-leak", f"{name} was standardised with {used.split(' (')[0]} mean and standard "
-                   "deviation; both parts must use the training part's.")
+            v.fail(
+                "norm-stats-leak",
+                f"{name} was standardised with {used.split(' (')[0]} mean and standard "
+                "deviation; both parts must use the training part's.",
+            )
         if used is None:
             v.close(part, _standardised(raw, *fits["the training part's"]), name, atol=1e-5, rtol=1e-4)
     v.passed("training statistics")
@@ -615,8 +735,9 @@ def ex8_judge(v, case, got):
 # judge's own run of the fixed script. Named: an optimizer over the parameters from before the
 # move (the model never changes), a model not on the device.
 
-ex9 = Exercise("nb10.ex9", title="Build the optimizer after moving the model", points=2, answers="train_on",
-               hidden_cases=2)
+ex9 = Exercise(
+    "nb10.ex9", title="Build the optimizer after moving the model", points=2, answers="train_on", hidden_cases=2
+)
 
 
 @ex9.cases
@@ -626,9 +747,15 @@ def ex9_cases(gen, hidden):
         d, h, n = (2, 8, 32) if not hidden else (_randint(gen, 1, 3), _randint(gen, 6, 12), _randint(gen, 24, 48))
         X = torch.randn(n, d, generator=gen)
         y = torch.sin(X @ torch.randn(d, 1, generator=gen)) + 0.1 * torch.randn(n, 1, generator=gen)
-        cases.append({"weights": _weights(gen, d, h, 1), "X": X, "y": y,
-                      "steps": 30 if not hidden else _randint(gen, 25, 40),
-                      "lr": 0.2 if not hidden else _uniform(gen, 0.15, 0.3)})
+        cases.append(
+            {
+                "weights": _weights(gen, d, h, 1),
+                "X": X,
+                "y": y,
+                "steps": 30 if not hidden else _randint(gen, 25, 40),
+                "lr": 0.2 if not hidden else _uniform(gen, 0.15, 0.3),
+            }
+        )
     return cases
 
 
@@ -647,8 +774,7 @@ def ex9_run(case, train_on):
     where = params[0].device
     with torch.no_grad():
         final = F.mse_loss(model(case["X"].to(where)), case["y"].to(where)).item()
-    return {"losses": losses, "final_loss": final, "params": _flat(params), "device": str(where),
-            "asked": str(asked)}
+    return {"losses": losses, "final_loss": final, "params": _flat(params), "device": str(where), "asked": str(asked)}
 
 
 @ex9.judge
@@ -661,14 +787,20 @@ def ex9_judge(v, case, got):
         v.fail("model-not-on-device", f"The trained model is on {got['device']}, not on {got['asked']}.")
     params = v.tensor(got["params"], "the model's parameters", dtype=torch.float32)
     if v.matches(params, _flat(case["weights"]), 0, 0):
-        v.fail("optimizer-before-to-device", "The model's parameters did not change at all: the optimizer holds "
-               "the parameter objects from before .to(device), which the moved model no longer uses.")
+        v.fail(
+            "optimizer-before-to-device",
+            "The model's parameters did not change at all: the optimizer holds "
+            "the parameter objects from before .to(device), which the moved model no longer uses.",
+        )
     start, reference = _reference_fall(case)
     final = got["final_loss"]
     share = (start - final) / (start - reference) if _is_number(final) else float("nan")
     if not share >= FALL_SHARE:
-        v.fail("wrong-values", f"The loss of the trained model went from {start:.4f} to {final:.4f}; the script, "
-               f"fixed, brings it to {reference:.4f}. Train with the script's optimizer, steps and learning rate.")
+        v.fail(
+            "wrong-values",
+            f"The loss of the trained model went from {start:.4f} to {final:.4f}; the script, "
+            f"fixed, brings it to {reference:.4f}. Train with the script's optimizer, steps and learning rate.",
+        )
     v.passed("loss falls")
 
 
@@ -698,15 +830,23 @@ ex10 = Exercise("nb10.ex10", title="A schedule that counts epochs", points=2, an
 def ex10_cases(gen, hidden):
     cases = []
     for _ in range(1 if not hidden else 3):
-        d, n_batches, epochs = (2, 3, 6) if not hidden else \
-            (_randint(gen, 1, 3), _randint(gen, 2, 5), _randint(gen, 5, 8))
+        d, n_batches, epochs = (
+            (2, 3, 6) if not hidden else (_randint(gen, 1, 3), _randint(gen, 2, 5), _randint(gen, 5, 8))
+        )
         w_true = torch.randn(d, 1, generator=gen) * 2
         batches = []
         for _ in range(n_batches):
             X = torch.randn(8, d, generator=gen)
             batches.append((X, X @ w_true + 1 + 0.3 * torch.randn(8, 1, generator=gen)))
-        cases.append({"w0": 0.5 * torch.randn(1, d, generator=gen), "b0": 0.5 * torch.randn(1, generator=gen),
-                      "batches": batches, "epochs": epochs, "lr": 0.1 if not hidden else _uniform(gen, 0.05, 0.2)})
+        cases.append(
+            {
+                "w0": 0.5 * torch.randn(1, d, generator=gen),
+                "b0": 0.5 * torch.randn(1, generator=gen),
+                "batches": batches,
+                "epochs": epochs,
+                "lr": 0.1 if not hidden else _uniform(gen, 0.05, 0.2),
+            }
+        )
     return cases
 
 
@@ -744,26 +884,47 @@ def ex10_judge(v, case, got):
     history = v.numbers(got["history"], "The list train_scheduled(...) returned", epochs, "mean losses, one per epoch")
     lrs = torch.tensor(got["lrs"], dtype=torch.float64)
     if len(lrs) != epochs * per_epoch:
-        v.fail("wrong-values", f"train_scheduled made {len(lrs)} optimizer steps; the script makes one per batch, "
-               f"{epochs * per_epoch} in all.")
+        v.fail(
+            "wrong-values",
+            f"train_scheduled made {len(lrs)} optimizer steps; the script makes one per batch, "
+            f"{epochs * per_epoch} in all.",
+        )
     epoch_of_step = torch.arange(epochs * per_epoch) // per_epoch
 
     def schedule(counter):
         return lr * GAMMA ** (counter // STEP_SIZE).double()
 
     if v.matches(lrs, schedule(torch.arange(epochs * per_epoch)), 1e-12, 1e-9):
-        v.fail("scheduler-per-batch", f"The learning rate halved every {STEP_SIZE} batches, not every {STEP_SIZE} "
-               "epochs: scheduler.step() ran once per batch.")
+        v.fail(
+            "scheduler-per-batch",
+            f"The learning rate halved every {STEP_SIZE} batches, not every {STEP_SIZE} "
+            "epochs: scheduler.step() ran once per batch.",
+        )
     if v.matches(lrs, torch.full_like(lrs, lr), 1e-12, 1e-9):
-        v.fail("scheduler-not-stepped", f"The learning rate stayed at {lr:g} in every epoch: the scheduler was "
-               "never stepped.")
+        v.fail(
+            "scheduler-not-stepped",
+            f"The learning rate stayed at {lr:g} in every epoch: the scheduler was never stepped.",
+        )
     if v.matches(lrs, schedule(epoch_of_step + 1), 1e-12, 1e-9):
-        v.fail("scheduler-before-optimizer", "Each learning rate came one epoch too early: scheduler.step() ran before "
-               "the epoch's optimizer steps.")
+        v.fail(
+            "scheduler-before-optimizer",
+            "Each learning rate came one epoch too early: scheduler.step() ran before the epoch's optimizer steps.",
+        )
     v.close(lrs, schedule(epoch_of_step), "The learning rate of each step", atol=1e-12, rtol=1e-9)
     v.passed("schedule per epoch")
     ref_history, ref_params = _scheduled_reference(case)
-    v.close(v.tensor(got["params"], "the parameters after training", dtype=torch.float32), ref_params,
-            "The parameters after train_scheduled(...)", atol=1e-5, rtol=1e-4)
-    v.close(history, ref_history, "The mean losses per epoch", atol=1e-5, rtol=1e-4,
-            hint="Average loss.item() over the batches of each epoch.")
+    v.close(
+        v.tensor(got["params"], "the parameters after training", dtype=torch.float32),
+        ref_params,
+        "The parameters after train_scheduled(...)",
+        atol=1e-5,
+        rtol=1e-4,
+    )
+    v.close(
+        history,
+        ref_history,
+        "The mean losses per epoch",
+        atol=1e-5,
+        rtol=1e-4,
+        hint="Average loss.item() over the batches of each epoch.",
+    )

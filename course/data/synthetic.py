@@ -14,8 +14,9 @@ def xor(dtype: torch.dtype = torch.float32) -> tuple[torch.Tensor, torch.Tensor]
     return X, y
 
 
-def linear(n: int = 100, noise: float = 0.5, seed: int | None = 0, slope: float = 4.0,
-           intercept: float = 5.5) -> tuple[torch.Tensor, torch.Tensor]:
+def linear(
+    n: int = 100, noise: float = 0.5, seed: int | None = 0, slope: float = 4.0, intercept: float = 5.5
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Points on y = slope * x + intercept + noise * N(0, 1), with x = linspace(-1, 1, n).
 
     Returns x and y of shape (n,); use ``x.unsqueeze(1)`` for a (n, 1) batch. The noise
@@ -31,8 +32,9 @@ def linear(n: int = 100, noise: float = 0.5, seed: int | None = 0, slope: float 
     return x, y
 
 
-def clusters(n: int = 200, classes: int = 2, spread: float = 0.6, seed: int | None = 0,
-             generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def clusters(
+    n: int = 200, classes: int = 2, spread: float = 0.6, seed: int | None = 0, generator: torch.Generator | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Points in the plane around ``classes`` centres on a circle of radius 1.5.
 
     Returns X of shape (n, 2) (float32) and the class of each point, y of shape (n,)

@@ -41,8 +41,11 @@ MISLED = ("ehamilton", "fallen", "bliskov", "bkernighan")
 
 
 def _title(gid: str) -> str:
-    return {MISKEYED: "Planted: row means (mis-keyed checker)", EASY: "Planted: a tensor of ones (type-only check)",
-            MISLEADING: "Planted: keep the reduced dimension (misleading prompt)"}.get(gid, gid)
+    return {
+        MISKEYED: "Planted: row means (mis-keyed checker)",
+        EASY: "Planted: a tensor of ones (type-only check)",
+        MISLEADING: "Planted: keep the reduced dimension (misleading prompt)",
+    }.get(gid, gid)
 
 
 def _exercise(sub: ec.Sub, k: int, points: float, max_points: float) -> tuple[ExerciseResult, bool]:
@@ -60,8 +63,17 @@ def _exercise(sub: ec.Sub, k: int, points: float, max_points: float) -> tuple[Ex
         status, message = "passed", "Right on every case, the hidden ones too."
     else:
         status, message = "failed", f"Not yet: {code or 'wrong-values'}."
-    e = ExerciseResult(gid, ex_id, f"Exercise {k}", float(points), float(max_points), status, message,
-                       code if status == "failed" else None, auto_points=float(points))
+    e = ExerciseResult(
+        gid,
+        ex_id,
+        f"Exercise {k}",
+        float(points),
+        float(max_points),
+        status,
+        message,
+        code if status == "failed" else None,
+        auto_points=float(points),
+    )
     return e, what == "blank"
 
 
@@ -79,9 +91,17 @@ def _planted(sub: ec.Sub, attempted_any: bool) -> list[tuple[ExerciseResult, boo
             passed, code = True, None
         else:
             passed, code = sub.student not in MISLED, "keepdim-mismatch"
-        e = ExerciseResult(gid, f"nb01.ex{k}", _title(gid), 2.0 if passed else 0.0, 2.0,
-                           "passed" if passed else "failed", "" if passed else f"Not yet: {code}.",
-                           None if passed else code, auto_points=2.0 if passed else 0.0)
+        e = ExerciseResult(
+            gid,
+            f"nb01.ex{k}",
+            _title(gid),
+            2.0 if passed else 0.0,
+            2.0,
+            "passed" if passed else "failed",
+            "" if passed else f"Not yet: {code}.",
+            None if passed else code,
+            auto_points=2.0 if passed else 0.0,
+        )
         out.append((e, blank))
     return out
 
@@ -130,7 +150,7 @@ def example_results(assignment: str, planted: bool = False) -> AssignmentResults
 TEXTBOOK = "textbook"
 
 _EX1 = {
-    "alovelace": '''def grads_of_L(x, y):
+    "alovelace": """def grads_of_L(x, y):
     xs = x.clone().detach()
     ys = y.clone().detach()
     xs.requires_grad = True
@@ -139,9 +159,9 @@ _EX1 = {
     total.backward()
     gx, gy = xs.grad, ys.grad
     return gx, gy
-''',
+""",
     # copy of alovelace: renamed, the two requires_grad lines swapped, comments added
-    "aturing": '''def grads_of_L(x, y):
+    "aturing": """def grads_of_L(x, y):
     # copies so that the inputs stay untouched
     a = x.clone().detach()
     b = y.clone().detach()
@@ -151,29 +171,29 @@ _EX1 = {
     loss.backward()
     grad_a, grad_b = a.grad, b.grad
     return grad_a, grad_b
-''',
+""",
     # copy of dritchie: renamed, the two leaves made in the other order, a comment
-    "bbabbage": '''def grads_of_L(x, y):
+    "bbabbage": """def grads_of_L(x, y):
     leaf_y = torch.nn.Parameter(y.detach().clone())
     leaf_x = torch.nn.Parameter(x.detach().clone())
     value = torch.sum(leaf_x ** 2 * leaf_y + torch.sin(leaf_y))
     value.backward()   # fills .grad of both
     return leaf_x.grad.detach(), leaf_y.grad.detach()
-''',
-    "ghopper": '''def grads_of_L(x, y):
+""",
+    "ghopper": """def grads_of_L(x, y):
     xx = x.detach().requires_grad_()
     yy = y.detach().requires_grad_()
     value = (xx**2 * yy).sum() + torch.sin(yy).sum()
     value.backward()
     return xx.grad, yy.grad
-''',
-    "kjohnson": '''def grads_of_L(x, y):
+""",
+    "kjohnson": """def grads_of_L(x, y):
     leaves = [t.detach().clone().requires_grad_(True) for t in (x, y)]
     L = (leaves[0] ** 2 * leaves[1] + torch.sin(leaves[1])).sum()
     L.backward()
     return tuple(t.grad for t in leaves)
-''',
-    "dknuth": '''def grads_of_L(x, y):
+""",
+    "dknuth": """def grads_of_L(x, y):
     # autograd needs leaf tensors that track gradients
     X = x.detach().clone()
     Y = y.detach().clone()
@@ -183,15 +203,15 @@ _EX1 = {
     L = L.sum()
     L.backward()
     return X.grad, Y.grad
-''',
+""",
     "ehamilton": TEXTBOOK,
-    "rfeynman": '''def grads_of_L(x, y):
+    "rfeynman": """def grads_of_L(x, y):
     x = x.detach().clone().requires_grad_(True)
     y = y.detach().clone().requires_grad_(True)
     loss = torch.sum(x ** 2 * y) + torch.sum(torch.sin(y))
     dx, dy = torch.autograd.grad(loss, (x, y))
     return dx, dy
-''',
+""",
     "jvonneumann": '''def grads_of_L(x, y):
     """Gradients of L = sum(x^2 y + sin y), by autograd."""
     x_leaf = x.detach().requires_grad_(True)
@@ -201,21 +221,21 @@ _EX1 = {
     return x_leaf.grad.clone(), y_leaf.grad.clone()
 ''',
     "fallen": TEXTBOOK,
-    "bliskov": '''def grads_of_L(x, y):
+    "bliskov": """def grads_of_L(x, y):
     x, y = x.clone().detach().requires_grad_(), y.clone().detach().requires_grad_()
     L = (x * x * y).sum() + y.sin().sum()
     L.backward()
     return x.grad, y.grad
-''',
+""",
     "tberners": TEXTBOOK,
-    "dritchie": '''def grads_of_L(x, y):
+    "dritchie": """def grads_of_L(x, y):
     px = torch.nn.Parameter(x.detach().clone())
     py = torch.nn.Parameter(y.detach().clone())
     L = torch.sum(px ** 2 * py + torch.sin(py))
     L.backward()
     return px.grad.detach(), py.grad.detach()
-''',
-    "hlamarr": '''def grads_of_L(x, y):
+""",
+    "hlamarr": """def grads_of_L(x, y):
     x = x.detach().clone()
     y = y.detach().clone()
     x.requires_grad = True
@@ -223,39 +243,39 @@ _EX1 = {
     f = x ** 2 * y + torch.sin(y)
     f.sum().backward()
     return x.grad, y.grad
-''',
+""",
     "lconway": TEXTBOOK,
-    "bkernighan": '''def grads_of_L(x, y):
+    "bkernighan": """def grads_of_L(x, y):
     inputs = (x.detach().clone().requires_grad_(True), y.detach().clone().requires_grad_(True))
     a, b = inputs
     objective = (a.pow(2) * b + b.sin()).sum()
     objective.backward()
     return a.grad, b.grad
-''',
+""",
 }
 
 _EX3 = {
-    "alovelace": '''def sgd_step(params, lr):
+    "alovelace": """def sgd_step(params, lr):
     with torch.no_grad():
         for param in params:
             param.sub_(lr * param.grad)
             param.grad.zero_()
-''',
-    "bbabbage": '''def sgd_step(params, lr):
+""",
+    "bbabbage": """def sgd_step(params, lr):
     for p in params:
         p.data = p.data - lr * p.grad.data
         p.grad = None
-''',
-    "ghopper": '''def sgd_step(params, lr):
+""",
+    "ghopper": """def sgd_step(params, lr):
     with torch.no_grad():
         for w in params:
             step = lr * w.grad
             w -= step
     for w in params:
         w.grad.zero_()
-''',
+""",
     "aturing": TEXTBOOK,
-    "dknuth": '''def sgd_step(params, lr):
+    "dknuth": """def sgd_step(params, lr):
     params = list(params)
     grads = [p.grad for p in params]
     scale = -lr
@@ -264,9 +284,9 @@ _EX3 = {
             p.add_(g, alpha=scale)
     for p in params:
         p.grad = None
-''',
+""",
     # copy of dknuth: renamed, the independent lines in another order, comments changed
-    "kjohnson": '''def sgd_step(params, lr):
+    "kjohnson": """def sgd_step(params, lr):
     # step size, with the sign for descent
     step = -lr
     plist = list(params)
@@ -277,22 +297,22 @@ _EX3 = {
     # clear them for the next step
     for q in plist:
         q.grad = None
-''',
-    "ehamilton": '''def sgd_step(params, lr):
+""",
+    "ehamilton": """def sgd_step(params, lr):
     with torch.no_grad():
         for p in params:
             if p.grad is None:
                 continue
             p.copy_(p - lr * p.grad)
             p.grad = None
-''',
-    "rfeynman": '''def sgd_step(params, lr):
+""",
+    "rfeynman": """def sgd_step(params, lr):
     for p in params:
         with torch.no_grad():
             p -= p.grad * lr
         p.grad = None
-''',
-    "jvonneumann": '''def sgd_step(params, lr):
+""",
+    "jvonneumann": """def sgd_step(params, lr):
     torch.set_grad_enabled(False)
     try:
         for tensor in params:
@@ -301,46 +321,46 @@ _EX3 = {
         torch.set_grad_enabled(True)
     for tensor in params:
         tensor.grad = None
-''',
-    "fallen": '''def sgd_step(params, lr):
+""",
+    "fallen": """def sgd_step(params, lr):
     with torch.no_grad():
         new_values = [p - lr * p.grad for p in params]
         for p, v in zip(params, new_values):
             p.copy_(v)
     for p in params:
         p.grad = None
-''',
+""",
     "bliskov": TEXTBOOK,
-    "tberners": '''def sgd_step(params, lr):
+    "tberners": """def sgd_step(params, lr):
     with torch.no_grad():
         for i in range(len(params)):
             params[i] -= lr * params[i].grad
             params[i].grad = None
-''',
-    "dritchie": '''@torch.no_grad()
+""",
+    "dritchie": """@torch.no_grad()
 def sgd_step(params, lr):
     for p in params:
         p.add_(p.grad, alpha=-lr)
         p.grad = None
-''',
+""",
     "hlamarr": TEXTBOOK,
-    "lconway": '''def sgd_step(params, lr):
+    "lconway": """def sgd_step(params, lr):
     with torch.no_grad():
         for p in params:
             p.data -= lr * p.grad
     for p in params:
         p.grad.data.zero_()
-''',
-    "bkernighan": '''def sgd_step(params, lr):
+""",
+    "bkernighan": """def sgd_step(params, lr):
     for p in params:
         grad, p.grad = p.grad, None
         with torch.no_grad():
             p.sub_(lr * grad)
-''',
+""",
 }
 
 _EX4 = {
-    "alovelace": '''def numerical_grad(f, x, eps=1e-4):
+    "alovelace": """def numerical_grad(f, x, eps=1e-4):
     g = torch.zeros_like(x)
     it = np.nditer(x.numpy(), flags=["multi_index"])
     while not it.finished:
@@ -350,14 +370,14 @@ _EX4 = {
         g[idx] = (f(xp) - f(xm)) / (2 * eps)
         it.iternext()
     return g
-''',
-    "bbabbage": '''def numerical_grad(f, x, eps=1e-4):
+""",
+    "bbabbage": """def numerical_grad(f, x, eps=1e-4):
     n = x.numel()
     eye = torch.eye(n, dtype=x.dtype).reshape(n, *x.shape) * eps
     diffs = [f(x + d) - f(x - d) for d in eye]
     return (torch.stack(diffs) / (2 * eps)).reshape(x.shape)
-''',
-    "ghopper": '''def numerical_grad(f, x, eps=1e-4):
+""",
+    "ghopper": """def numerical_grad(f, x, eps=1e-4):
     assert eps > 0, "eps must be positive"
     flat = x.detach().reshape(-1).clone()
     out = torch.empty_like(flat)
@@ -371,9 +391,9 @@ _EX4 = {
         flat[k] = old
         out[k] = (up - down) / (2 * eps)
     return out.view_as(x)
-''',
+""",
     # copy of ghopper: renamed, two independent lines swapped, another message, comments
-    "fallen": '''def numerical_grad(f, x, eps=1e-4):
+    "fallen": """def numerical_grad(f, x, eps=1e-4):
     assert eps > 0, "the step has to be larger than zero"
     values = x.detach().reshape(-1).clone()
     size = values.numel()              # how many entries
@@ -388,8 +408,8 @@ _EX4 = {
         values[j] = keep
         result[j] = (plus - minus) / (2 * eps)
     return result.view_as(x)
-''',
-    "aturing": '''def numerical_grad(f, x, eps=1e-4):
+""",
+    "aturing": """def numerical_grad(f, x, eps=1e-4):
     result = torch.zeros(x.shape, dtype=x.dtype)
     for index in itertools.product(*[range(s) for s in x.shape]):
         shifted = x.clone()
@@ -399,9 +419,9 @@ _EX4 = {
         low = f(shifted)
         result[index] = (high - low) / (2 * eps)
     return result
-''',
+""",
     "kjohnson": TEXTBOOK,
-    "dknuth": '''def numerical_grad(f, x, eps=1e-4):
+    "dknuth": """def numerical_grad(f, x, eps=1e-4):
     x = x.detach()
     grad = torch.zeros_like(x).reshape(-1)
     for i in range(grad.numel()):
@@ -410,8 +430,8 @@ _EX4 = {
         d = d.reshape(x.shape)
         grad[i] = (f(x + d) - f(x - d)) / (2 * eps)
     return grad.reshape(x.shape)
-''',
-    "ehamilton": '''def numerical_grad(f, x, eps=1e-4):
+""",
+    "ehamilton": """def numerical_grad(f, x, eps=1e-4):
     out = torch.zeros_like(x)
     flat_x, flat_out = x.view(-1), out.view(-1)
     for i in range(flat_x.shape[0]):
@@ -423,8 +443,8 @@ _EX4 = {
         flat_x[i] = orig
         flat_out[i] = (f_plus - f_minus) / (2 * eps)
     return out
-''',
-    "rfeynman": '''def numerical_grad(f, x, eps=1e-4):
+""",
+    "rfeynman": """def numerical_grad(f, x, eps=1e-4):
     grads = []
     base = x.detach().flatten()
     for i in range(len(base)):
@@ -434,9 +454,9 @@ _EX4 = {
         fm = f((base - e).reshape(x.shape))
         grads.append((fp - fm) / (2 * eps))
     return torch.stack(grads).reshape(x.shape)
-''',
+""",
     # copy of rfeynman: comments, blank lines and spacing only
-    "bliskov": '''def numerical_grad(f, x, eps = 1e-4):
+    "bliskov": """def numerical_grad(f, x, eps = 1e-4):
     # central differences, one entry at a time
 
     grads = [ ]
@@ -449,18 +469,18 @@ _EX4 = {
 
         grads.append( (fp - fm) / (2*eps) )
     return torch.stack(grads).reshape(x.shape)
-''',
+""",
     "jvonneumann": TEXTBOOK,
-    "tberners": '''def numerical_grad(f, x, eps=1e-4):
+    "tberners": """def numerical_grad(f, x, eps=1e-4):
     def bump(i, h):
         y = x.clone().reshape(-1)
         y[i] += h
         return f(y.reshape(x.shape))
     parts = [(bump(i, eps) - bump(i, -eps)) / (2 * eps) for i in range(x.numel())]
     return torch.tensor(parts, dtype=x.dtype).reshape(x.shape)
-''',
+""",
     # copy of dknuth, edited: renamed, two helper names added (shape, n), a comment
-    "dritchie": '''def numerical_grad(f, x, eps=1e-4):
+    "dritchie": """def numerical_grad(f, x, eps=1e-4):
     shape = x.shape
     x = x.detach()
     n = x.numel()
@@ -471,9 +491,9 @@ _EX4 = {
         step = step.reshape(shape)
         result[k] = (f(x + step) - f(x - step)) / (2 * eps)   # central difference
     return result.reshape(shape)
-''',
+""",
     "hlamarr": TEXTBOOK,
-    "lconway": '''def numerical_grad(f, x, eps=1e-4):
+    "lconway": """def numerical_grad(f, x, eps=1e-4):
     grad = torch.zeros_like(x)
     for idx in np.ndindex(*x.shape):
         plus, minus = x.clone(), x.clone()
@@ -481,8 +501,8 @@ _EX4 = {
         minus[idx] -= eps
         grad[idx] = (f(plus) - f(minus)) / (2.0 * eps)
     return grad
-''',
-    "bkernighan": '''def numerical_grad(f, x, eps=1e-4):
+""",
+    "bkernighan": """def numerical_grad(f, x, eps=1e-4):
     flat = x.flatten()
     result = []
     for i, v in enumerate(flat.tolist()):
@@ -490,11 +510,11 @@ _EX4 = {
         lo = flat.clone(); lo[i] = v - eps
         result.append((f(hi.view(x.shape)) - f(lo.view(x.shape))) / (2 * eps))
     return torch.stack(result).view(x.shape)
-''',
+""",
 }
 
 _EX6 = {
-    "alovelace": '''def gradients(p, x, y):
+    "alovelace": """def gradients(p, x, y):
     a1, a2 = forward(p, x)
     err = a2 - y
     s2 = a2 * (1 - a2)
@@ -504,9 +524,9 @@ _EX6 = {
     g_b1 = g_b2 * p[2] * s1
     g_w1 = g_b1 * x
     return np.array([g_w1, g_b1, g_w2, g_b2])
-''',
+""",
     "bbabbage": TEXTBOOK,
-    "ghopper": '''def gradients(p, x, y):
+    "ghopper": """def gradients(p, x, y):
     w1, b1, w2, b2 = p
     a1, a2 = forward(p, x)
     dL_da2 = 2.0 * (a2 - y)
@@ -517,16 +537,16 @@ _EX6 = {
     d_b1 = d_b2 * w2 * da1_dz1
     d_w1 = d_b1 * x
     return np.array([d_w1, d_b1, d_w2, d_b2])
-''',
-    "aturing": '''def gradients(p, x, y):
+""",
+    "aturing": """def gradients(p, x, y):
     w1, b1, w2, b2 = [float(v) for v in p]
     h = 1 / (1 + np.exp(-(w1 * x + b1)))
     o = 1 / (1 + np.exp(-(w2 * h + b2)))
     common = 2 * (o - y) * o * (1 - o)
     back = common * w2 * h * (1 - h)
     return np.array([back * x, back, common * h, common])
-''',
-    "kjohnson": '''def gradients(p, x, y):
+""",
+    "kjohnson": """def gradients(p, x, y):
     w1, b1, w2, b2 = p
     a1, a2 = forward(p, x)
     loss_grad = 2 * (a2 - y)
@@ -538,9 +558,9 @@ _EX6 = {
     grads[2] = delta_out * a1
     grads[3] = delta_out
     return grads
-''',
+""",
     "dknuth": TEXTBOOK,
-    "ehamilton": '''def gradients(p, x, y):
+    "ehamilton": """def gradients(p, x, y):
     w1, b1, w2, b2 = p
     a1, a2 = forward(p, x)
     chain = {}
@@ -549,14 +569,14 @@ _EX6 = {
     chain["a1"] = chain["z2"] * w2
     chain["z1"] = chain["a1"] * a1 * (1 - a1)
     return np.array([chain["z1"] * x, chain["z1"], chain["z2"] * a1, chain["z2"]])
-''',
-    "rfeynman": '''def gradients(p, x, y):
+""",
+    "rfeynman": """def gradients(p, x, y):
     a1, a2 = forward(p, x)
     d_out = 2 * (a2 - y) * a2 * (1 - a2)
     d_hid = d_out * p[2] * a1 * (1 - a1)
     return np.array([d_hid * x, d_hid, d_out * a1, d_out])
-''',
-    "jvonneumann": '''def gradients(p, x, y):
+""",
+    "jvonneumann": """def gradients(p, x, y):
     w1, b1, w2, b2 = p
     sig = lambda z: 1.0 / (1.0 + np.exp(-z))
     a1 = sig(w1 * x + b1)
@@ -564,8 +584,8 @@ _EX6 = {
     e2 = (a2 - y) * 2 * a2 * (1 - a2)
     e1 = e2 * w2 * a1 * (1 - a1)
     return np.array([e1 * x, e1, e2 * a1, e2])
-''',
-    "fallen": '''def gradients(p, x, y):
+""",
+    "fallen": """def gradients(p, x, y):
     w1, b1, w2, b2 = p
     a1, a2 = forward(p, x)
     dsig2 = a2 - a2 ** 2
@@ -573,8 +593,8 @@ _EX6 = {
     top = 2 * (a2 - y) * dsig2
     bottom = top * w2 * dsig1
     return np.array([x * bottom, bottom, a1 * top, top])
-''',
-    "bliskov": '''def gradients(p, x, y):
+""",
+    "bliskov": """def gradients(p, x, y):
     w1, b1, w2, b2 = p
     a1, a2 = forward(p, x)
     grad_b2 = 2 * (a2 - y) * a2 * (1 - a2)
@@ -582,9 +602,9 @@ _EX6 = {
     grad_b1 = w2 * grad_b2 * a1 * (1 - a1)
     grad_w1 = x * grad_b1
     return np.array([grad_w1, grad_b1, grad_w2, grad_b2])
-''',
+""",
     # a ring of three: tberners wrote it, dritchie and hlamarr copied (one from the other's copy)
-    "tberners": '''def gradients(p, x, y):
+    "tberners": """def gradients(p, x, y):
     w1, b1, w2, b2 = p
     z1 = w1 * x + b1
     h = sigmoid(z1)
@@ -597,8 +617,8 @@ _EX6 = {
     dz1 = dh * h * (1 - h)
     dw1, db1 = dz1 * x, dz1
     return np.array([dw1, db1, dw2, db2])
-''',
-    "dritchie": '''def gradients(p, x, y):
+""",
+    "dritchie": """def gradients(p, x, y):
     # unpack the four numbers
     w1, b1, w2, b2 = p
     pre1 = w1 * x + b1
@@ -612,8 +632,8 @@ _EX6 = {
     g1 = g_act1 * act1 * (1 - act1)
     gw1, gb1 = g1 * x, g1
     return np.array([gw1, gb1, gw2, gb2])
-''',
-    "hlamarr": '''def gradients(p, x, y):
+""",
+    "hlamarr": """def gradients(p, x, y):
     w1, b1, w2, b2 = p
     # forward pass, keeping what backprop needs
     z1 = w1 * x + b1
@@ -628,9 +648,9 @@ _EX6 = {
     dw1, db1 = dz1 * x, dz1
     dw2, db2 = dz2 * h, dz2
     return np.array([dw1, db1, dw2, db2])
-''',
+""",
     "lconway": TEXTBOOK,
-    "bkernighan": '''def gradients(p, x, y):
+    "bkernighan": """def gradients(p, x, y):
     w1, b1, w2, b2 = p
     a1, a2 = forward(p, x)
     out = np.empty(4)
@@ -639,19 +659,19 @@ _EX6 = {
     out[1] = out[3] * w2 * a1 * (1 - a1)
     out[0] = out[1] * x
     return out
-''',
+""",
 }
 
 _EX8 = {
-    "alovelace": '''def torch_step(p, x, y, lr):
+    "alovelace": """def torch_step(p, x, y, lr):
     w1, b1, w2, b2 = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in p)
     a1 = torch.sigmoid(w1 * x + b1)
     a2 = torch.sigmoid(w2 * a1 + b2)
     loss = (a2 - y) ** 2
     loss.backward()
     return np.array([(t - lr * t.grad).item() for t in (w1, b1, w2, b2)])
-''',
-    "bbabbage": '''def torch_step(p, x, y, lr):
+""",
+    "bbabbage": """def torch_step(p, x, y, lr):
     params = torch.tensor(p, dtype=torch.float64, requires_grad=True)
     opt = torch.optim.SGD([params], lr=lr)
     w1, b1, w2, b2 = params
@@ -661,9 +681,9 @@ _EX8 = {
     loss.backward()
     opt.step()
     return params.detach().numpy()
-''',
+""",
     "ghopper": TEXTBOOK,
-    "aturing": '''def torch_step(p, x, y, lr):
+    "aturing": """def torch_step(p, x, y, lr):
     t = torch.from_numpy(np.array(p, dtype=np.float64)).requires_grad_()
     xs = torch.tensor(x, dtype=torch.float64)
     hidden = torch.sigmoid(t[0] * xs + t[1])
@@ -672,16 +692,16 @@ _EX8 = {
     with torch.no_grad():
         t.sub_(lr * t.grad)
     return t.detach().numpy().copy()
-''',
-    "kjohnson": '''def torch_step(p, x, y, lr):
+""",
+    "kjohnson": """def torch_step(p, x, y, lr):
     P = torch.tensor(p, dtype=torch.float64, requires_grad=True)
     a1 = torch.sigmoid(P[0] * x + P[1])
     a2 = torch.sigmoid(P[2] * a1 + P[3])
     L = (a2 - y) ** 2
     grad, = torch.autograd.grad(L, P)
     return (P - lr * grad).detach().numpy()
-''',
-    "dknuth": '''def torch_step(p, x, y, lr):
+""",
+    "dknuth": """def torch_step(p, x, y, lr):
     params = [torch.tensor(float(v), dtype=torch.float64, requires_grad=True) for v in p]
     w1, b1, w2, b2 = params
     z1 = w1 * x + b1
@@ -692,9 +712,9 @@ _EX8 = {
         for q in params:
             q -= lr * q.grad
     return np.array([q.item() for q in params])
-''',
+""",
     # copy of jvonneumann, every name changed
-    "ehamilton": '''def torch_step(p, x, y, lr):
+    "ehamilton": """def torch_step(p, x, y, lr):
     net = torch.nn.Sequential(torch.nn.Linear(1, 1), torch.nn.Sigmoid(), torch.nn.Linear(1, 1), torch.nn.Sigmoid())
     net.double()
     with torch.no_grad():
@@ -707,9 +727,9 @@ _EX8 = {
     l.backward()
     sgd.step()
     return np.array([net[0].weight.item(), net[0].bias.item(), net[2].weight.item(), net[2].bias.item()])
-''',
+""",
     "rfeynman": TEXTBOOK,
-    "jvonneumann": '''def torch_step(p, x, y, lr):
+    "jvonneumann": """def torch_step(p, x, y, lr):
     model = torch.nn.Sequential(torch.nn.Linear(1, 1), torch.nn.Sigmoid(), torch.nn.Linear(1, 1), torch.nn.Sigmoid())
     model.double()
     with torch.no_grad():
@@ -722,16 +742,16 @@ _EX8 = {
     loss.backward()
     opt.step()
     return np.array([model[0].weight.item(), model[0].bias.item(), model[2].weight.item(), model[2].bias.item()])
-''',
-    "fallen": '''def torch_step(p, x, y, lr):
+""",
+    "fallen": """def torch_step(p, x, y, lr):
     params = torch.tensor(p, requires_grad=True, dtype=torch.float64)
     w1, b1, w2, b2 = params.unbind()
     prediction = torch.sigmoid(w2 * torch.sigmoid(w1 * x + b1) + b2)
     loss = torch.nn.MSELoss()(prediction, torch.tensor(y, dtype=torch.float64))
     loss.backward()
     return (params - lr * params.grad).detach().numpy()
-''',
-    "bliskov": '''def torch_step(p, x, y, lr):
+""",
+    "bliskov": """def torch_step(p, x, y, lr):
     x = torch.as_tensor(x, dtype=torch.float64)
     y = torch.as_tensor(y, dtype=torch.float64)
     params = torch.nn.Parameter(torch.as_tensor(p, dtype=torch.float64))
@@ -740,8 +760,8 @@ _EX8 = {
     ((out - y) ** 2).backward()
     params.data.add_(params.grad, alpha=-lr)
     return params.data.numpy()
-''',
-    "tberners": '''def torch_step(p, x, y, lr):
+""",
+    "tberners": """def torch_step(p, x, y, lr):
     weights = torch.tensor(p, dtype=torch.float64).requires_grad_(True)
     hidden = torch.sigmoid(weights[0] * x + weights[1])
     output = torch.sigmoid(weights[2] * hidden + weights[3])
@@ -749,8 +769,8 @@ _EX8 = {
     (error * error).backward()
     stepped = weights - lr * weights.grad
     return stepped.detach().numpy()
-''',
-    "dritchie": '''def torch_step(p, x, y, lr):
+""",
+    "dritchie": """def torch_step(p, x, y, lr):
     p_t = torch.tensor(p, dtype=torch.float64, requires_grad=True)
     def net(inp):
         return torch.sigmoid(p_t[2] * torch.sigmoid(p_t[0] * inp + p_t[1]) + p_t[3])
@@ -758,8 +778,8 @@ _EX8 = {
     loss.backward()
     p_t.data -= lr * p_t.grad
     return p_t.data.numpy()
-''',
-    "hlamarr": '''def torch_step(p, x, y, lr):
+""",
+    "hlamarr": """def torch_step(p, x, y, lr):
     params = torch.tensor(p, dtype=torch.float64, requires_grad=True)
     w1, b1, w2, b2 = params
     a1 = torch.sigmoid(w1 * x + b1)
@@ -767,9 +787,9 @@ _EX8 = {
     loss = (a2 - y).pow(2)
     loss.backward()
     return (params - lr * params.grad).detach().numpy()
-''',
+""",
     # copy of bkernighan: renamed, two independent lines swapped, another dtype string, comments
-    "lconway": '''def torch_step(p, x, y, lr):
+    "lconway": """def torch_step(p, x, y, lr):
     # the parameters as one tensor that autograd tracks
     w = torch.tensor(np.asarray(p, dtype="f8"), requires_grad=True)
     xin = torch.tensor(float(x), dtype=torch.float64)
@@ -780,8 +800,8 @@ _EX8 = {
     err.backward()
     updated = w.detach() - lr * w.grad
     return updated.numpy()
-''',
-    "bkernighan": '''def torch_step(p, x, y, lr):
+""",
+    "bkernighan": """def torch_step(p, x, y, lr):
     theta = torch.tensor(np.asarray(p, dtype="float64"), requires_grad=True)
     target = torch.tensor(float(y), dtype=torch.float64)
     inp = torch.tensor(float(x), dtype=torch.float64)
@@ -791,7 +811,7 @@ _EX8 = {
     loss.backward()
     new = theta.detach() - lr * theta.grad
     return new.numpy()
-''',
+""",
 }
 
 # ex7 is one line: most students write what the textbook does, a few a close variant.
@@ -806,17 +826,26 @@ SIMILARITY_EXERCISES = {"nb02-ex1": _EX1, "nb02-ex3": _EX3, "nb02-ex4": _EX4, "n
 SHORT_EXERCISE = "nb02-ex7"
 #: the planted copies: (exercise, student, student), the pair in alphabetical order
 COPIES = {
-    ("nb02-ex1", "alovelace", "aturing"), ("nb02-ex1", "bbabbage", "dritchie"),
+    ("nb02-ex1", "alovelace", "aturing"),
+    ("nb02-ex1", "bbabbage", "dritchie"),
     ("nb02-ex3", "dknuth", "kjohnson"),
-    ("nb02-ex4", "fallen", "ghopper"), ("nb02-ex4", "bliskov", "rfeynman"), ("nb02-ex4", "dknuth", "dritchie"),
-    ("nb02-ex6", "dritchie", "tberners"), ("nb02-ex6", "hlamarr", "tberners"), ("nb02-ex6", "dritchie", "hlamarr"),
-    ("nb02-ex8", "ehamilton", "jvonneumann"), ("nb02-ex8", "bkernighan", "lconway"),
+    ("nb02-ex4", "fallen", "ghopper"),
+    ("nb02-ex4", "bliskov", "rfeynman"),
+    ("nb02-ex4", "dknuth", "dritchie"),
+    ("nb02-ex6", "dritchie", "tberners"),
+    ("nb02-ex6", "hlamarr", "tberners"),
+    ("nb02-ex6", "dritchie", "hlamarr"),
+    ("nb02-ex8", "ehamilton", "jvonneumann"),
+    ("nb02-ex8", "bkernighan", "lconway"),
 }
 #: honest students whose answers happen to be close (and every pair of textbook answers)
 HONEST_SIMILAR = {
-    ("nb02-ex1", "alovelace", "hlamarr"), ("nb02-ex3", "alovelace", "lconway"),
-    ("nb02-ex4", "ehamilton", "ghopper"), ("nb02-ex6", "alovelace", "ghopper"),
-    ("nb02-ex8", "kjohnson", "tberners"), ("nb02-ex8", "fallen", "hlamarr"),
+    ("nb02-ex1", "alovelace", "hlamarr"),
+    ("nb02-ex3", "alovelace", "lconway"),
+    ("nb02-ex4", "ehamilton", "ghopper"),
+    ("nb02-ex6", "alovelace", "ghopper"),
+    ("nb02-ex8", "kjohnson", "tberners"),
+    ("nb02-ex8", "fallen", "hlamarr"),
     ("nb02-ex7", "bkernighan", "fallen"),
 }
 
@@ -826,8 +855,7 @@ def _release_and_solution(assignment: str = "02_autograd") -> tuple[dict[str, st
     from autograder.analysis.similarity import _cells
     from autograder.paths import NOTEBOOKS, SOLUTIONS
 
-    return (_cells(NOTEBOOKS / f"{assignment}.ipynb", "answer"),
-            _cells(SOLUTIONS / f"{assignment}.ipynb", "solution"))
+    return (_cells(NOTEBOOKS / f"{assignment}.ipynb", "answer"), _cells(SOLUTIONS / f"{assignment}.ipynb", "solution"))
 
 
 def similarity_set():
@@ -840,6 +868,9 @@ def similarity_set():
         aid = f"{gid}-answer"
         textbook = solution[aid].strip("\n") + "\n"
         full = {s: answers.get(s, TEXTBOOK) for s, *_ in ec.ROSTER}
-        out.append(ExerciseAnswers(gid, gid, {s: textbook if a == TEXTBOOK else a for s, a in full.items()},
-                                   [released[aid], solution[aid]]))
+        out.append(
+            ExerciseAnswers(
+                gid, gid, {s: textbook if a == TEXTBOOK else a for s, a in full.items()}, [released[aid], solution[aid]]
+            )
+        )
     return out

@@ -16,8 +16,9 @@ from autograder.analysis.similarity import SimilarityReport, Settings, compare
 def document():
     results = planted.example_results("01_tensors", planted=True)
     exercises = planted.similarity_set()
-    similar = SimilarityReport("02_autograd", Settings(), compare(exercises, workers=1),
-                               {e.grade_id: e.answers for e in exercises})
+    similar = SimilarityReport(
+        "02_autograd", Settings(), compare(exercises, workers=1), {e.grade_id: e.answers for e in exercises}
+    )
     return data.build(results, analyse(results), similar)
 
 
@@ -27,8 +28,9 @@ def test_round_trip(document):
     assert back == document
     raw = json.loads(text)
     assert raw["schema"] == data.SCHEMA and raw["assignment"] == "01_tensors"
-    assert {i["grade_id"]: [f["flag"] for f in i["flags"]] for i in raw["items"]}[planted.EASY] == \
-        ["almost everyone passes"]
+    assert {i["grade_id"]: [f["flag"] for f in i["flags"]] for i in raw["items"]}[planted.EASY] == [
+        "almost everyone passes"
+    ]
 
 
 def test_students_carry_misconceptions_attempts_and_similarity(document):

@@ -10,8 +10,17 @@ import statistics
 import pytest
 
 import planted
-from autograder.analysis.items import (Flag, Thresholds, analyse, attempted, fisher_interval, pearson, upper_lower,
-                                       wilson, Z90)
+from autograder.analysis.items import (
+    Flag,
+    Thresholds,
+    analyse,
+    attempted,
+    fisher_interval,
+    pearson,
+    upper_lower,
+    wilson,
+    Z90,
+)
 from autograder.results import AssignmentResults, ExerciseResult, NotebookResult, StudentResult
 
 
@@ -53,8 +62,18 @@ def _class(scores: dict[str, list[float]], codes: dict[tuple[str, int], str] | N
         nb = NotebookResult("nb", "graded")
         for k, x in enumerate(row, start=1):
             code = (codes or {}).get((sid, k))
-            nb.exercises.append(ExerciseResult(f"nb99-ex{k}", f"nb99.ex{k}", f"Item {k}", float(x), 1.0,
-                                               "passed" if x >= 1 else "failed", "", code if x < 1 else None))
+            nb.exercises.append(
+                ExerciseResult(
+                    f"nb99-ex{k}",
+                    f"nb99.ex{k}",
+                    f"Item {k}",
+                    float(x),
+                    1.0,
+                    "passed" if x >= 1 else "failed",
+                    "",
+                    code if x < 1 else None,
+                )
+            )
         students.append(StudentResult(sid, "a", "ok", notebooks=[nb], score=sum(row), max_score=len(row)))
     return AssignmentResults("a", planted.ec.EXAMPLE, students, float(len(next(iter(scores.values())))))
 
@@ -105,9 +124,10 @@ def test_attempted():
 
 # --- the statistics against their definitions ---------------------------------------------------
 
+
 def test_wilson_interval():
     iv = wilson(14, 14)
-    assert iv.low == pytest.approx(14 / (14 + Z90 ** 2)) and iv.high == pytest.approx(1.0)
+    assert iv.low == pytest.approx(14 / (14 + Z90**2)) and iv.high == pytest.approx(1.0)
     iv = wilson(5, 10, z=1.959964)  # the textbook 95% example: 0.237 to 0.763
     assert (round(iv.low, 3), round(iv.high, 3)) == (0.237, 0.763)
     assert wilson(0, 0) is None
@@ -125,7 +145,8 @@ def test_pearson_and_fisher_interval(seed):
     iv = fisher_interval(r, 30)
     half = Z90 / math.sqrt(27)
     assert iv.low == pytest.approx(math.tanh(math.atanh(r) - half)) and iv.high == pytest.approx(
-        math.tanh(math.atanh(r) + half))
+        math.tanh(math.atanh(r) + half)
+    )
     assert iv.low < r < iv.high
     assert pearson([1, 1, 1], [1, 2, 3]) is None
 

@@ -10,8 +10,9 @@ from autograder.analysis.normalise import canonical
 
 def _abstract(text: str) -> str:
     """Names abstracted, as the fingerprinting library does."""
-    return re.sub(r"\b[A-Za-z_]\w*\b", lambda m: m.group() if m.group() in ("def", "return", "for", "in", "with")
-                  else "V", text)
+    return re.sub(
+        r"\b[A-Za-z_]\w*\b", lambda m: m.group() if m.group() in ("def", "return", "for", "in", "with") else "V", text
+    )
 
 
 ORIGINAL = '''def step(params, lr):
@@ -23,7 +24,7 @@ ORIGINAL = '''def step(params, lr):
         p.add_(g, alpha=scale)
     return params
 '''
-COPY = '''def step(ps, rate):
+COPY = """def step(ps, rate):
     # the sign for descent first
     factor = -rate
     plist = list(ps)
@@ -32,7 +33,7 @@ COPY = '''def step(ps, rate):
     for q, g in zip(plist, gs):
         q.add_(g, alpha=factor)
     return plist
-'''
+"""
 
 
 def test_renamed_and_reordered_copies_have_the_same_shape():
@@ -66,7 +67,7 @@ def test_line_map_points_to_the_students_lines():
     form = canonical(COPY)
     for line_no, line in enumerate(form.text.splitlines(), start=1):
         lo, hi = form.lines[line_no]
-        original = "\n".join(COPY.splitlines()[lo - 1:hi])
+        original = "\n".join(COPY.splitlines()[lo - 1 : hi])
         first = line.strip().split(" ")[0].split("(")[0]
         assert first.replace("(", "") in original, (line, original)
     start = form.text.index("factor")

@@ -13,8 +13,10 @@ from autograder.analysis.items import analyse
 from autograder.analysis.similarity import ExerciseAnswers, SimilarityReport, Settings, compare
 
 HOSTILE_ID = "<img src=x onerror=alert(1)>"
-HOSTILE_CODE = ('def f(x):\n    s = "</code></pre><script>alert(\'pwned\')</script>"\n'
-                '    t = "<img src=x onerror=alert(2)>" & x\n    return s, t, x * 2 + 1, [x] * 3\n')
+HOSTILE_CODE = (
+    "def f(x):\n    s = \"</code></pre><script>alert('pwned')</script>\"\n"
+    '    t = "<img src=x onerror=alert(2)>" & x\n    return s, t, x * 2 + 1, [x] * 3\n'
+)
 
 
 class _Tags(HTMLParser):
@@ -47,16 +49,21 @@ def _scripts_are_only_ours(text: str) -> None:
 
 
 def test_similarity_page_escapes_student_code_and_names():
-    answers = {HOSTILE_ID: HOSTILE_CODE, "bob": HOSTILE_CODE.replace("s, t", "t, s"), "carl": "def f(x):\n    return 0\n"}
+    answers = {
+        HOSTILE_ID: HOSTILE_CODE,
+        "bob": HOSTILE_CODE.replace("s, t", "t, s"),
+        "carl": "def f(x):\n    return 0\n",
+    }
     ex = ExerciseAnswers("nb99-ex1", "<b>title</b>", answers, [])
-    report = SimilarityReport("a<script>", Settings(min_length=0), compare([ex], Settings(min_length=0), workers=1),
-                              {"nb99-ex1": answers})
+    report = SimilarityReport(
+        "a<script>", Settings(min_length=0), compare([ex], Settings(min_length=0), workers=1), {"nb99-ex1": answers}
+    )
     assert report.exercises[0].pairs  # the two hostile copies are a pair
     text = views.similarity_page(report, "report.html")
     _scripts_are_only_ours(text)
     assert "&lt;script&gt;alert(&#x27;pwned&#x27;)&lt;/script&gt;" in text
     assert "&lt;img src=x onerror=alert(1)&gt;" in text and "&lt;b&gt;title&lt;/b&gt;" in text
-    assert text.count("<mark class=\"ln\"") >= 4
+    assert text.count('<mark class="ln"') >= 4
 
 
 def test_item_section_and_report_plot():
@@ -71,8 +78,10 @@ def test_item_section_and_report_plot():
 
 def _progress() -> dict[str, progress.StudentProgress]:
     results = [planted.example_results("01_tensors"), planted.example_results("02_autograd")]
-    sections = {"01_tensors": {"nb01-ex2": "01_tensors, 3 · Element-wise operations and `reductions`"},
-                "02_autograd": {"nb02-ex3": "02_autograd, 5 · Updating parameters by hand"}}
+    sections = {
+        "01_tensors": {"nb01-ex2": "01_tensors, 3 · Element-wise operations and `reductions`"},
+        "02_autograd": {"nb02-ex3": "02_autograd, 5 · Updating parameters by hand"},
+    }
     return progress.from_results(results, sections)
 
 

@@ -50,11 +50,14 @@ def test_matching_lines_are_the_copied_ones(found):
 
 def test_an_added_block_is_not_marked():
     base = planted._EX4["rfeynman"]
-    extra = base.replace("    return torch.stack(grads).reshape(x.shape)\n",
-                         "    if len(grads) > 3:\n        print(sorted(g.item() for g in grads)[:3])\n"
-                         "    return torch.stack(grads).reshape(x.shape)\n")
-    answers = {"a": base, "b": extra} | {f"h{i}": planted._EX4[s] for i, s in enumerate(["alovelace", "bbabbage",
-                                                                                        "aturing", "lconway"])}
+    extra = base.replace(
+        "    return torch.stack(grads).reshape(x.shape)\n",
+        "    if len(grads) > 3:\n        print(sorted(g.item() for g in grads)[:3])\n"
+        "    return torch.stack(grads).reshape(x.shape)\n",
+    )
+    answers = {"a": base, "b": extra} | {
+        f"h{i}": planted._EX4[s] for i, s in enumerate(["alovelace", "bbabbage", "aturing", "lconway"])
+    }
     ex = compare_exercise(ExerciseAnswers("nb02-ex4", "t", answers, planted.similarity_set()[2].boilerplate))
     (p,) = [p for p in ex.pairs if {p.a, p.b} == {"a", "b"}]
     assert p.share_a == pytest.approx(1.0) and p.share_b < 1.0
@@ -68,16 +71,22 @@ def test_the_stub_and_the_solution_are_boilerplate():
     ex = compare_exercise(ExerciseAnswers("nb02-ex1", "t", answers, [stub, solution]))
     assert not ex.pairs and ex.note and "Too short" in ex.note
     # without the boilerplate the same answers are all "similar"
-    ex = compare_exercise(ExerciseAnswers("nb02-ex1", "t", answers, []), Settings(min_length=0, common_answers=99,
-                                                                                common_share=1.0))
+    ex = compare_exercise(
+        ExerciseAnswers("nb02-ex1", "t", answers, []), Settings(min_length=0, common_answers=99, common_share=1.0)
+    )
     assert len(ex.pairs) == 15 + 1
 
 
 def test_code_many_students_share_is_left_out():
     shared = "    w = torch.zeros(3)\n    w = w + 1\n    w = w * 2\n    w = w - 3\n    w = w / 4\n    return w\n"
-    own = ["    return w.sum() * 7\n", "    return [v for v in w if v > 0]\n", "    return w.mean() + 1, w.max()\n",
-           "    while w.sum() < 10:\n        w = w * 3\n    return w\n", "    return sorted(w.tolist())[-1]\n",
-           "    return {'min': w.min(), 'std': w.std()}\n"]
+    own = [
+        "    return w.sum() * 7\n",
+        "    return [v for v in w if v > 0]\n",
+        "    return w.mean() + 1, w.max()\n",
+        "    while w.sum() < 10:\n        w = w * 3\n    return w\n",
+        "    return sorted(w.tolist())[-1]\n",
+        "    return {'min': w.min(), 'std': w.std()}\n",
+    ]
     answers = {f"s{i}": f"def f(x):\n{shared}{o}" for i, o in enumerate(own)}
     ex = compare_exercise(ExerciseAnswers("nb", "t", answers, []), Settings(min_length=0))
     assert not ex.pairs  # six answers share the block: the class's, not a copy
@@ -88,13 +97,15 @@ def test_code_many_students_share_is_left_out():
 def test_one_answer_and_unparsable_answers():
     assert compare_exercise(ExerciseAnswers("nb", "t", {"a": "x = 1"}, [])).note.startswith("1 attempted")
     bad = "def f(x:\n    return x +* 2\n" * 3
-    ex = compare_exercise(ExerciseAnswers("nb", "t", {"a": bad, "b": bad, "c": "def g(y):\n    return y\n"}, []),
-                          Settings(min_length=0))
+    ex = compare_exercise(
+        ExerciseAnswers("nb", "t", {"a": bad, "b": bad, "c": "def g(y):\n    return y\n"}, []), Settings(min_length=0)
+    )
     assert [(p.a, p.b) for p in ex.pairs] == [("a", "b")] and ex.pairs[0].lines_a == [1, 2, 3, 4, 5, 6]
 
 
 def test_two_workers_give_the_same_pairs(found):
     result, pairs = found
     again = compare(planted.similarity_set(), workers=2)
-    assert {(p.grade_id, p.a, p.b): p.similarity for e in again for p in e.pairs} == \
-        {k: p.similarity for k, p in pairs.items()}
+    assert {(p.grade_id, p.a, p.b): p.similarity for e in again for p in e.pairs} == {
+        k: p.similarity for k, p in pairs.items()
+    }

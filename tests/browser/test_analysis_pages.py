@@ -21,9 +21,11 @@ from browser_support import new_page, require_browser, shoot
 pytestmark = pytest.mark.browser
 
 HOSTILE_ID = '<img src=x onerror="window.__pwned=1">'
-HOSTILE_CODE = ('def numerical_grad(f, x, eps=1e-4):\n    note = "</code></pre><script>window.__pwned = 2</script>"\n'
-                '    hack = "<img src=x onerror=window.__pwned=3>"\n    grads = [note, hack]\n'
-                '    for i in range(x.numel()):\n        grads.append(f(x) * i)\n    return torch.stack(grads)\n')
+HOSTILE_CODE = (
+    'def numerical_grad(f, x, eps=1e-4):\n    note = "</code></pre><script>window.__pwned = 2</script>"\n'
+    '    hack = "<img src=x onerror=window.__pwned=3>"\n    grads = [note, hack]\n'
+    "    for i in range(x.numel()):\n        grads.append(f(x) * i)\n    return torch.stack(grads)\n"
+)
 SERIOUS = ("serious", "critical")
 RESULTS: dict[str, list] = {}
 
@@ -42,13 +44,16 @@ def pages(tmp_path_factory):
     ex4.answers[HOSTILE_ID] = HOSTILE_CODE
     ex4.answers["mallory"] = HOSTILE_CODE.replace("note, hack", "hack, note")
     found = similarity.compare(exercises, workers=1)
-    report = similarity.SimilarityReport("02_autograd", similarity.Settings(), found,
-                                         {e.grade_id: e.answers for e in exercises})
+    report = similarity.SimilarityReport(
+        "02_autograd", similarity.Settings(), found, {e.grade_id: e.answers for e in exercises}
+    )
     history = items.analyse(planted.example_results("02_autograd")).items + analysis.items
     (out / "01_tensors.html").write_text(report_page(results, analysis=Analysis(analysis, report, history)))
     (out / "similarity.html").write_text(views.similarity_page(report, "01_tensors.html"))
-    students = progress.from_results([planted.example_results("01_tensors"), planted.example_results("02_autograd")],
-                                     {"01_tensors": {"nb01-ex2": "01_tensors, 3 · Reductions"}})
+    students = progress.from_results(
+        [planted.example_results("01_tensors"), planted.example_results("02_autograd")],
+        {"01_tensors": {"nb01-ex2": "01_tensors, 3 · Reductions"}},
+    )
     (out / "aturing.html").write_text(progress.student_page(students["aturing"]))
     (out / "overview.html").write_text(progress.overview_page(students))
     return out

@@ -42,8 +42,12 @@ def course(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def page(course, browser):
-    with jupyter("server", course, course.parent,
-                 "--ServerApp.jpserver_extensions={'nbgrader.server_extensions.formgrader': True}") as (base, token):
+    with jupyter(
+        "server",
+        course,
+        course.parent,
+        "--ServerApp.jpserver_extensions={'nbgrader.server_extensions.formgrader': True}",
+    ) as (base, token):
         pg = new_page(browser)
         pg.goto(f"{base}/formgrader?token={token}", wait_until="domcontentloaded")  # the token logs in (cookie)
         yield pg

@@ -45,11 +45,20 @@ def lab(tmp_path_factory):
     (workdir / ".jupyter").mkdir()
     (workdir / ".jupyter" / "nbgrader_config.py").write_text(
         "from autograder.nbgrader_setup import configure\n\n"
-        f"configure(get_config(), {str(workdir)!r}, exchange={str(workdir / '.exchange')!r})\n")
-    with jupyter("lab", workdir, workdir, "--ServerApp.disable_check_xsrf=False", "--LabApp.news_url=",
-                 "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-                 env={"JUPYTERLAB_SETTINGS_DIR": str(workdir / ".settings"),
-                      "MPLBACKEND": "module://matplotlib_inline.backend_inline"}) as (base, token):
+        f"configure(get_config(), {str(workdir)!r}, exchange={str(workdir / '.exchange')!r})\n"
+    )
+    with jupyter(
+        "lab",
+        workdir,
+        workdir,
+        "--ServerApp.disable_check_xsrf=False",
+        "--LabApp.news_url=",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        env={
+            "JUPYTERLAB_SETTINGS_DIR": str(workdir / ".settings"),
+            "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+        },
+    ) as (base, token):
         yield base, token, workdir
 
 
@@ -130,8 +139,9 @@ def _validate(pg, shot: str):
     title = dialog.locator(".jp-Dialog-header").inner_text()
     body = dialog.locator(".jp-Dialog-body").inner_text()
     # every line shows whole: no text box of the report is wider than what it shows
-    cut = dialog.evaluate("d => [...d.querySelectorAll('pre')].filter(p => p.scrollWidth > p.clientWidth + 1)"
-                          ".map(p => p.innerText)")
+    cut = dialog.evaluate(
+        "d => [...d.querySelectorAll('pre')].filter(p => p.scrollWidth > p.clientWidth + 1).map(p => p.innerText)"
+    )
     assert not cut, f"the Validate dialog cuts these at the right edge: {cut}"
     kind = set((message.get_attribute("class") or "").split()) if message.count() else set()
     dialog.locator("button.jp-mod-accept").click()
@@ -209,8 +219,7 @@ def test_run_all_on_a_blank_release_reaches_the_last_cell_and_draws_every_figure
         cells = pg.locator(".jp-Notebook .jp-CodeCell")
         last = cells.nth(cells.count() - 1).locator(".jp-InputPrompt")
         try:  # the last code cell gets its number only when every cell before it ran
-            pg.wait_for_function("p => /\\[[0-9]+\\]/.test(p.textContent)", arg=last.element_handle(),
-                                 timeout=300_000)
+            pg.wait_for_function("p => /\\[[0-9]+\\]/.test(p.textContent)", arg=last.element_handle(), timeout=300_000)
             _kernel_idle(pg)
         finally:
             shoot(pg, "01_run_all_blank.png")

@@ -42,8 +42,11 @@ def colab_like(nb: dict) -> dict:
     """What a Colab save does to a notebook: nbformat 4.0, ids in metadata, nbgrader metadata gone."""
     nb = copy.deepcopy(nb)
     nb["nbformat_minor"] = 0
-    nb["metadata"] = {"colab": {"name": "Copy of engine_fixture.ipynb", "provenance": []},
-                      "kernelspec": {"name": "python3", "display_name": "Python 3"}, "language_info": {"name": "python"}}
+    nb["metadata"] = {
+        "colab": {"name": "Copy of engine_fixture.ipynb", "provenance": []},
+        "kernelspec": {"name": "python3", "display_name": "Python 3"},
+        "language_info": {"name": "python"},
+    }
     for i, cell in enumerate(nb["cells"]):
         cell.pop("id", None)
         cell["metadata"] = {"id": f"colab{i:04d}"}

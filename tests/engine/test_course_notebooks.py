@@ -74,24 +74,37 @@ def pool():
 
 @pytest.fixture(scope="module")
 def rows(course, pool):
-    graded = {src.stem: {r.student: r for r in grade(src.stem, course, progress=False, client=pool)}
-              for src in SOURCES}
+    graded = {src.stem: {r.student: r for r in grade(src.stem, course, progress=False, client=pool)} for src in SOURCES}
     graded["gradebook"] = {src.stem: gradebook_scores(course, src.stem) for src in SOURCES}
     return graded
 
 
 @pytest.fixture(scope="module")
 def rows_all_cells(course, pool, rows):
-    return {src.stem: {r.student: r for r in grade(src.stem, course, progress=False, all_cells=True, client=pool,
-                                                    students=None if EVERY_STUDENT else ["solution"])}
-            for src in SOURCES}
+    return {
+        src.stem: {
+            r.student: r
+            for r in grade(
+                src.stem,
+                course,
+                progress=False,
+                all_cells=True,
+                client=pool,
+                students=None if EVERY_STUDENT else ["solution"],
+            )
+        }
+        for src in SOURCES
+    }
 
 
 def _written(src) -> set[str]:
     """Grade ids of the written answers (graded by hand) of a solution notebook."""
     nb = nbformat.read(src, as_version=4)
-    return {c.metadata["nbgrader"]["grade_id"] for c in nb.cells
-            if c.cell_type == "markdown" and c.metadata.get("nbgrader", {}).get("grade")}
+    return {
+        c.metadata["nbgrader"]["grade_id"]
+        for c in nb.cells
+        if c.cell_type == "markdown" and c.metadata.get("nbgrader", {}).get("grade")
+    }
 
 
 @pytest.mark.parametrize("src", SOURCES, ids=[s.stem for s in SOURCES])
@@ -102,8 +115,9 @@ def test_solution_full_marks_without_flags(rows, src):
     written = _written(src)
     assert row.status == "graded" and not row.flags, (row.status, row.flags)
     auto = {g: v for g, v in row.cells.items() if g not in written}
-    assert auto and all(v.score == v.max_score for v in auto.values()), \
-        {g: (v.score, v.message) for g, v in auto.items() if v.score != v.max_score}
+    assert auto and all(v.score == v.max_score for v in auto.values()), {
+        g: (v.score, v.message) for g, v in auto.items() if v.score != v.max_score
+    }
     for gid in written:
         assert row.cells[gid].status == "manual" and row.cells[gid].score is None, row.cells[gid]
         assert rows["gradebook"][src.stem]["solution"][gid] is None  # auto score None: needs manual grading
@@ -153,7 +167,8 @@ def test_leaving_out_what_grading_does_not_need_changes_no_score(rows, rows_all_
     for student, full in everything.items():
         row = rows[src.stem][student]
         assert (row.score, row.status, row.flags) == (full.score, full.status, full.flags), student
-        assert {g: (v.score, v.status, v.code, v.message) for g, v in row.cells.items()} == \
-            {g: (v.score, v.status, v.code, v.message) for g, v in full.cells.items()}, student
+        assert {g: (v.score, v.status, v.code, v.message) for g, v in row.cells.items()} == {
+            g: (v.score, v.status, v.code, v.message) for g, v in full.cells.items()
+        }, student
         assert not any("not run" in n for n in full.notes)
     assert any("not run: no graded answer depends on them" in n for n in rows[src.stem]["solution"].notes)

@@ -37,7 +37,9 @@ def students(root: Path) -> dict:
 
     def deleted_test(release):
         nb = with_answers(release, {})
-        nb["cells"] = [c for c in nb["cells"] if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") != "nb90-ex3"]
+        nb["cells"] = [
+            c for c in nb["cells"] if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") != "nb90-ex3"
+        ]
         return nb
 
     def remarked(release):
@@ -48,12 +50,14 @@ def students(root: Path) -> dict:
                 meta.update({"grade_id": "nb90-ex2", "grade": True, "solution": False, "points": 100})
         return nb
 
-    snoop = (SQUARE + "\nimport os\nprint('env secret:', os.environ.get('COURSE_SECRET'))\n"
-             f"for p in ['.secret', 'gradebook.db', 'source']:\n"
-             f"    p = os.path.join({_course_dir_literal(root)}, p)\n"
-             "    try:\n        open(p, 'rb').read(1) if not os.path.isdir(p) else os.listdir(p)\n"
-             "        print('READ', p)\n    except OSError as e:\n        print('denied', type(e).__name__)\n"
-             "print('cwd holds', sorted(os.listdir('.')))")
+    snoop = (
+        SQUARE + "\nimport os\nprint('env secret:', os.environ.get('COURSE_SECRET'))\n"
+        f"for p in ['.secret', 'gradebook.db', 'source']:\n"
+        f"    p = os.path.join({_course_dir_literal(root)}, p)\n"
+        "    try:\n        open(p, 'rb').read(1) if not os.path.isdir(p) else os.listdir(p)\n"
+        "        print('READ', p)\n    except OSError as e:\n        print('denied', type(e).__name__)\n"
+        "print('cwd holds', sorted(os.listdir('.')))"
+    )
     return {
         "honest": ans(SQUARE),
         "blank": lambda release: release,
@@ -61,29 +65,41 @@ def students(root: Path) -> dict:
         "exit_when_called": ans("def square(x):\n    import os\n    os._exit(3)"),
         "infinite_loop": ans(SQUARE + "\nwhile True:\n    pass"),
         "huge_allocation": ans("import torch\nbig = torch.empty(10**11)\n" + SQUARE),
-        "patch_torch_equal": ans(SQUARE + "\nimport torch\ntorch.equal = lambda a, b: True\ntorch.allclose = lambda *a, **k: True"),
+        "patch_torch_equal": ans(
+            SQUARE + "\nimport torch\ntorch.equal = lambda a, b: True\ntorch.allclose = lambda *a, **k: True"
+        ),
         "input_transformer": ans(SQUARE + "\nget_ipython().input_transformers_cleanup.append(lambda lines: lines)"),
-        "patch_checker_code": ans(SQUARE + "\nfrom course.checking.judge import Judge\n"
-                                  "Judge.close.__code__ = (lambda self, *a, **k: None).__code__"),
+        "patch_checker_code": ans(
+            SQUARE + "\nfrom course.checking.judge import Judge\n"
+            "Judge.close.__code__ = (lambda self, *a, **k: None).__code__"
+        ),
         "settrace": ans(SQUARE + "\nimport sys\nsys.settrace(lambda *a: None)"),
-        "swap_sys_modules": ans(SQUARE + "\nimport sys, types\nsys.modules['course.checking.judge'] = types.ModuleType('fake')"),
+        "swap_sys_modules": ans(
+            SQUARE + "\nimport sys, types\nsys.modules['course.checking.judge'] = types.ModuleType('fake')"
+        ),
         "override_builtin": ans(SQUARE + "\nimport builtins\nbuiltins.isinstance = lambda *a: True"),
         "custom_exc_handler": ans(SQUARE + "\nget_ipython().set_custom_exc((Exception,), lambda *a, **k: None)"),
         "event_hook": ans(SQUARE + "\nget_ipython().events.register('post_run_cell', lambda result: None)"),
         "replace_run_cell": ans(SQUARE + "\nip = get_ipython()\nip.run_cell = lambda *a, **k: None"),
-        "lying_tensor": ans("import torch\nclass Liar(torch.Tensor):\n    def __eq__(self, other):\n        return True\n"
-                            "def square(x):\n    return Liar(torch.zeros(3))"),
+        "lying_tensor": ans(
+            "import torch\nclass Liar(torch.Tensor):\n    def __eq__(self, other):\n        return True\n"
+            "def square(x):\n    return Liar(torch.zeros(3))"
+        ),
         "keyboard_interrupt": ans("def square(x):\n    raise KeyboardInterrupt"),
         "kill_session": ans("import os, signal\nos.killpg(0, signal.SIGKILL)"),
         "print_10mb": ans(SQUARE + "\nprint('x' * 10_000_000)"),
         # a fork bomb that ends its children before the cell ends (one that leaves them running
         # is left out for that: tests/redteam)
-        "fork_bomb": ans(SQUARE + "\nimport os, time, signal\nn, kids = 0, []\ntry:\n    for _ in range(300):\n"
-                         "        pid = os.fork()\n        if pid == 0:\n            time.sleep(120)\n            os._exit(0)\n"
-                         "        kids.append(pid)\n        n += 1\nexcept OSError as e:\n    print('fork refused after', n)\n"
-                         "for pid in kids:\n    os.kill(pid, signal.SIGKILL)\n    os.waitpid(pid, 0)"),
+        "fork_bomb": ans(
+            SQUARE + "\nimport os, time, signal\nn, kids = 0, []\ntry:\n    for _ in range(300):\n"
+            "        pid = os.fork()\n        if pid == 0:\n            time.sleep(120)\n            os._exit(0)\n"
+            "        kids.append(pid)\n        n += 1\nexcept OSError as e:\n    print('fork refused after', n)\n"
+            "for pid in kids:\n    os.kill(pid, signal.SIGKILL)\n    os.waitpid(pid, 0)"
+        ),
         "snoop": ans(snoop),
-        "stderr_debug": ans(SQUARE, **{"nb90.ex1": "import sys\ndef double(x):\n    print('debug', file=sys.stderr)\n    return 2 * x"}),
+        "stderr_debug": ans(
+            SQUARE, **{"nb90.ex1": "import sys\ndef double(x):\n    print('debug', file=sys.stderr)\n    return 2 * x"}
+        ),
         "deleted_test": deleted_test,
         "remarked_answer": remarked,
         "colab": lambda release: colab_like(with_answers(release, {})),
@@ -133,9 +149,15 @@ def test_honest_full_blank_zero(graded):
     assert scores(rows["blank"]) == {g: 0.0 for g in FULL}
 
 
-@pytest.mark.parametrize("student,status", [
-    ("exit_in_answer", "crashed"), ("exit_when_called", "crashed"), ("infinite_loop", "timeout"),
-    ("kill_session", "crashed")])
+@pytest.mark.parametrize(
+    "student,status",
+    [
+        ("exit_in_answer", "crashed"),
+        ("exit_when_called", "crashed"),
+        ("infinite_loop", "timeout"),
+        ("kill_session", "crashed"),
+    ],
+)
 def test_a_crash_costs_only_its_exercise(graded, student, status):
     _, rows, _ = graded
     row = rows[student]
@@ -155,9 +177,20 @@ def test_memory_limit_fails_the_cell_not_the_notebook(graded):
     assert scores(rows["huge_allocation"]) == EX2_ZERO, rows["huge_allocation"]
 
 
-@pytest.mark.parametrize("student", ["patch_torch_equal", "input_transformer", "patch_checker_code", "settrace",
-                                     "swap_sys_modules", "override_builtin", "custom_exc_handler", "event_hook",
-                                     "replace_run_cell"])
+@pytest.mark.parametrize(
+    "student",
+    [
+        "patch_torch_equal",
+        "input_transformer",
+        "patch_checker_code",
+        "settrace",
+        "swap_sys_modules",
+        "override_builtin",
+        "custom_exc_handler",
+        "event_hook",
+        "replace_run_cell",
+    ],
+)
 def test_tampering_is_zero_and_flagged(graded, student):
     _, rows, _ = graded
     row = rows[student]
@@ -229,13 +262,20 @@ def test_gradebook_matches_and_nbgrader_reads_it(graded):
     book = coursedir.gradebook_scores(root, ASSIGNMENT)
     assert book == {s: scores(r) for s, r in rows.items()}
     env = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])
-    out = subprocess.run([sys.executable, "-m", "nbgrader", "export"], cwd=root, env=env,
-                         capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-m", "nbgrader", "export"], cwd=root, env=env, capture_output=True, text=True, timeout=300
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     grades = (root / "grades.csv").read_text()
     assert "honest" in grades and "patch_torch_equal" in grades
-    out = subprocess.run([sys.executable, "-m", "nbgrader", "generate_feedback", ASSIGNMENT, "--student", "honest"],
-                         cwd=root, env=env, capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-m", "nbgrader", "generate_feedback", ASSIGNMENT, "--student", "honest"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     assert (root / "feedback" / "honest" / ASSIGNMENT / f"{ASSIGNMENT}.html").exists()
 

@@ -36,8 +36,13 @@ ANSWER = "def f(x):\n    return helper(x) + 1"
 
 
 def test_a_demonstration_nobody_needs_is_left_out_and_what_the_answer_uses_runs():
-    cells = ["import torch", "def helper(x):\n    return SCALE * torch.as_tensor(x)", "SCALE = 2", "plot = [1, 2, 3]\nprint(plot)",
-             ANSWER]
+    cells = [
+        "import torch",
+        "def helper(x):\n    return SCALE * torch.as_tensor(x)",
+        "SCALE = 2",
+        "plot = [1, 2, 3]\nprint(plot)",
+        ANSWER,
+    ]
     assert _left_out(*cells, student={4}) == {3}
 
 
@@ -49,77 +54,102 @@ def test_a_name_the_answer_uses_is_kept_transitively_and_only_before_the_test():
     assert set(early.skipped) == {3}
 
 
-@pytest.mark.parametrize("source,why", [
-    ("global k\nk = 1", "global"),
-    ("from math import *", "*"),
-    ("%timeit sum(range(10))", "magic"),
-    ("!ls", "magic"),
-    ("exec('k = 1')", "exec"),
-    ("setattr(obj, 'x', 1)", "setattr"),
-    ("open('out.txt', 'w').write('x')", "open"),
-    ("torch.save(model, 'model.pt')", "files"),
-    ("torch.set_default_dtype(torch.float64)", "library"),
-    ("warnings.filterwarnings('ignore')", "library"),
-    ("torch.backends.cudnn.deterministic = True", "library object"),
-    ("sys.path.append('/tmp')", "library"),
-    ("def oops(:\n    pass", "parse"),
-])
+@pytest.mark.parametrize(
+    "source,why",
+    [
+        ("global k\nk = 1", "global"),
+        ("from math import *", "*"),
+        ("%timeit sum(range(10))", "magic"),
+        ("!ls", "magic"),
+        ("exec('k = 1')", "exec"),
+        ("setattr(obj, 'x', 1)", "setattr"),
+        ("open('out.txt', 'w').write('x')", "open"),
+        ("torch.save(model, 'model.pt')", "files"),
+        ("torch.set_default_dtype(torch.float64)", "library"),
+        ("warnings.filterwarnings('ignore')", "library"),
+        ("torch.backends.cudnn.deterministic = True", "library object"),
+        ("sys.path.append('/tmp')", "library"),
+        ("def oops(:\n    pass", "parse"),
+    ],
+)
 def test_what_cannot_be_followed_by_name_always_runs(source, why):
     prelude = "import torch\nimport warnings\nimport sys\nobj = object()\nmodel = torch.nn.Linear(1, 1)"
-    steps = [needed.CodeStep(0, prelude, True), needed.CodeStep(1, source, True),
-             needed.CodeStep(2, "def f(x):\n    return x", False)]
+    steps = [
+        needed.CodeStep(0, prelude, True),
+        needed.CodeStep(1, source, True),
+        needed.CodeStep(2, "def f(x):\n    return x", False),
+    ]
     decision = needed.decide(steps, [needed.TestStep(3, ("f",))])
     assert 1 not in decision.skipped
     assert why in decision.kept[1], decision.kept[1]
 
 
-@pytest.mark.parametrize("demo,left_out", [
-    ("with tempfile.TemporaryDirectory() as tmp:\n    torch.save(model.state_dict(), Path(tmp) / 'm.pt')\n"
-     "    print(torch.load(Path(tmp) / 'm.pt'))", True),  # gone at the end of the block
-    ("buffer = io.BytesIO()\ntorch.save(model.state_dict(), buffer)\nprint(len(buffer.getvalue()))", True),
-    ("handle = model.register_forward_hook(lambda *a: None)\nhandle.remove()", True),  # the notebook's object
-    ("torch.save(model.state_dict(), 'm.pt')", False),  # a file a later cell may read
-    ("with tempfile.TemporaryDirectory() as tmp:\n    torch.save(model.state_dict(), 'm.pt')", False),
-    ("os.remove('old.pt')", False),  # a library's remove
-])
+@pytest.mark.parametrize(
+    "demo,left_out",
+    [
+        (
+            "with tempfile.TemporaryDirectory() as tmp:\n    torch.save(model.state_dict(), Path(tmp) / 'm.pt')\n"
+            "    print(torch.load(Path(tmp) / 'm.pt'))",
+            True,
+        ),  # gone at the end of the block
+        ("buffer = io.BytesIO()\ntorch.save(model.state_dict(), buffer)\nprint(len(buffer.getvalue()))", True),
+        ("handle = model.register_forward_hook(lambda *a: None)\nhandle.remove()", True),  # the notebook's object
+        ("torch.save(model.state_dict(), 'm.pt')", False),  # a file a later cell may read
+        ("with tempfile.TemporaryDirectory() as tmp:\n    torch.save(model.state_dict(), 'm.pt')", False),
+        ("os.remove('old.pt')", False),  # a library's remove
+    ],
+)
 def test_files_only_a_later_cell_could_read_make_a_cell_run(demo, left_out):
-    prelude = "import io\nimport os\nimport tempfile\nfrom pathlib import Path\nimport torch\nmodel = torch.nn.Linear(1, 1)"
+    prelude = (
+        "import io\nimport os\nimport tempfile\nfrom pathlib import Path\nimport torch\nmodel = torch.nn.Linear(1, 1)"
+    )
     cells = [prelude, demo, "def f(x):\n    return x + 1"]
     assert (1 in _left_out(*cells, student={2})) == left_out, demo
 
 
 def test_a_buffer_in_memory_written_by_a_cell_a_later_one_reads_makes_it_run():
-    cells = ["import io\nimport torch\nbuffer = io.BytesIO()", "torch.save(torch.ones(2), buffer)",
-             "def f(x):\n    return x + len(buffer.getvalue())"]
+    cells = [
+        "import io\nimport torch\nbuffer = io.BytesIO()",
+        "torch.save(torch.ones(2), buffer)",
+        "def f(x):\n    return x + len(buffer.getvalue())",
+    ]
     assert _left_out(*cells, student={2}) == set()
 
 
 def test_warning_filters_inside_catch_warnings_are_undone_and_left_out():
     cell = "with warnings.catch_warnings():\n    warnings.simplefilter('ignore')\n    frame = list(range(3))"
     assert _left_out("import warnings", cell, ANSWER.replace("helper(x)", "x"), student={2}) == {0, 1}
-    assert _left_out("import warnings", "warnings.simplefilter('ignore')", ANSWER.replace("helper(x)", "x"),
-                     student={2}) == set()
+    assert (
+        _left_out("import warnings", "warnings.simplefilter('ignore')", ANSWER.replace("helper(x)", "x"), student={2})
+        == set()
+    )
 
 
-@pytest.mark.parametrize("demo", [
-    "data.append(4)",  # a method call on it
-    "data[0] = 99",  # an item assigned
-    "alias = data\nalias.append(4)",  # through a name that shares it
-    "view = data\nfor item in [view]:\n    item.append(4)",
-    "def grow():\n    data.append(4)\n\ngrow()",  # a function of the notebook that changes it
-    "data += [4]",  # in place
-])
+@pytest.mark.parametrize(
+    "demo",
+    [
+        "data.append(4)",  # a method call on it
+        "data[0] = 99",  # an item assigned
+        "alias = data\nalias.append(4)",  # through a name that shares it
+        "view = data\nfor item in [view]:\n    item.append(4)",
+        "def grow():\n    data.append(4)\n\ngrow()",  # a function of the notebook that changes it
+        "data += [4]",  # in place
+    ],
+)
 def test_a_cell_that_may_change_what_the_answer_reads_runs(demo):
     cells = ["data = [1, 2, 3]", demo, "def f(x):\n    return x + len(data)"]
     assert _left_out(*cells, student={2}) == set(), demo
 
 
-@pytest.mark.parametrize("demo", [
-    "total = sum(data)\nprint(total)",  # read only
-    "copy = list(data)\ncopy.append(4)",  # a copy of numbers: shares nothing that can change
-    "import numpy as np\nprint(np.mean(data), np.array(data).sum())",  # a library function reads it
-    "data2 = [5]\ndata2.append(6)",  # another object
-])
+@pytest.mark.parametrize(
+    "demo",
+    [
+        "total = sum(data)\nprint(total)",  # read only
+        "copy = list(data)\ncopy.append(4)",  # a copy of numbers: shares nothing that can change
+        "import numpy as np\nprint(np.mean(data), np.array(data).sum())",  # a library function reads it
+        "data2 = [5]\ndata2.append(6)",  # another object
+    ],
+)
 def test_a_cell_that_only_reads_or_copies_is_left_out(demo):
     cells = ["data = [1, 2, 3]", demo, "def f(x):\n    return x + len(data)"]
     assert _left_out(*cells, student={2}) == {1}, demo
@@ -138,10 +168,19 @@ def test_a_students_later_rebinding_makes_an_earlier_demonstration_irrelevant():
 
 
 def test_a_check_that_calls_a_function_that_changes_a_global_runs():
-    cells = ["seen = []", "def f(x):\n    seen.append(x)\n    return x + len(seen)", "nb.ex.check(f)",
-             "from course.checks import nb00 as nb"]
+    cells = [
+        "seen = []",
+        "def f(x):\n    seen.append(x)\n    return x + len(seen)",
+        "nb.ex.check(f)",
+        "from course.checks import nb00 as nb",
+    ]
     assert 2 not in _left_out(*cells, student={1})
-    pure = ["seen = []", "def f(x):\n    return x + len(seen)", "nb.ex.check(f)", "from course.checks import nb00 as nb"]
+    pure = [
+        "seen = []",
+        "def f(x):\n    return x + len(seen)",
+        "nb.ex.check(f)",
+        "from course.checks import nb00 as nb",
+    ]
     assert 2 in _left_out(*pure, student={1})
 
 
@@ -161,17 +200,21 @@ def test_facts_are_scoped_like_python():
 
 # --- the plan of a submission ------------------------------------------------------------------
 
+
 def _source_with_demos(tmp_path: Path) -> Path:
     from course.checks import load_file
 
     load_file(CHECKS)
-    cells = [a.code("import time\nimport torch"),
-             a.code("SCALE = 2"),
-             a.code("def helper(x):\n    return SCALE * x"),
-             a.code("time.sleep(600)  # an expensive demonstration: past the time limit if it ran"),
-             a.demonstration("%time torch.manual_seed(0); print('a tagged demonstration')")]
-    cells += a.exercise("nb90.ex1", "double", "def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n"
-                                             "    ### END SOLUTION")
+    cells = [
+        a.code("import time\nimport torch"),
+        a.code("SCALE = 2"),
+        a.code("def helper(x):\n    return SCALE * x"),
+        a.code("time.sleep(600)  # an expensive demonstration: past the time limit if it ran"),
+        a.demonstration("%time torch.manual_seed(0); print('a tagged demonstration')"),
+    ]
+    cells += a.exercise(
+        "nb90.ex1", "double", "def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION"
+    )
     cells.append(a.code("print('after the test')"))
     return a.write(cells, tmp_path / "demo_fixture.ipynb")
 
@@ -194,8 +237,17 @@ def test_the_plan_leaves_out_unneeded_instructor_cells_and_keeps_the_students(tm
             cell["source"] = "time.sleep(0)  # mine now"
         if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "nb90-ex1-answer":
             cell["source"] = "def double(x):\n    return helper(x)"
-    nb["cells"].insert(1, {"cell_type": "code", "metadata": {}, "source": "mine = 1", "outputs": [],
-                           "execution_count": None, "id": "mine"})
+    nb["cells"].insert(
+        1,
+        {
+            "cell_type": "code",
+            "metadata": {},
+            "source": "mine = 1",
+            "outputs": [],
+            "execution_count": None,
+            "id": "mine",
+        },
+    )
     plan = nbm.plan(source, nbm.read_cells(json.dumps(nb).encode()), answers_of)
     ran = [plan.cells[s.cell]["source"] for s in plan.steps if s.kind == "code"]
     assert "mine = 1" in ran and any(r.startswith("time.sleep(0)") for r in ran)

@@ -22,10 +22,17 @@ def _fixture() -> dict:
     return json.loads(FIXTURE.read_text())
 
 
-@pytest.mark.parametrize("data,why", [
-    (b"", "empty"), (b"   \n", "empty"), (b"\xff\xfe{}", "UTF-8"), (b"{not json", "JSON"),
-    (b"[1, 2]", "not a notebook"), (json.dumps({"nbformat": 3, "cells": []}).encode(), "nbformat 3"),
-])
+@pytest.mark.parametrize(
+    "data,why",
+    [
+        (b"", "empty"),
+        (b"   \n", "empty"),
+        (b"\xff\xfe{}", "UTF-8"),
+        (b"{not json", "JSON"),
+        (b"[1, 2]", "not a notebook"),
+        (json.dumps({"nbformat": 3, "cells": []}).encode(), "nbformat 3"),
+    ],
+)
 def test_unreadable_files_say_why(data, why):
     with pytest.raises(nbm.Unreadable, match=why):
         nbm.read_cells(data)

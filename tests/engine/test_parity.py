@@ -31,11 +31,20 @@ def _students() -> dict:
     return {
         "solution": nbformat.read(SRC, as_version=4),
         "blank": nbformat.read(release, as_version=4),
-        "wrong_dtype": replace_answers(release, {"nb00.ex1": "def ones_like_shape(x):\n    return torch.ones(x.shape, dtype=torch.int64)"}),
-        "own_words": replace_answers(release, {"nb00.ex1": "def ones_like_shape(x):\n    return torch.ones_like(x, dtype=torch.float32)"}),
-        "stderr_debug": replace_answers(release, {"nb00.ex1": "import sys\n\ndef ones_like_shape(x):\n"
-                                                              "    print('shape', x.shape, file=sys.stderr)\n"
-                                                              "    return torch.ones(x.shape)"}),
+        "wrong_dtype": replace_answers(
+            release, {"nb00.ex1": "def ones_like_shape(x):\n    return torch.ones(x.shape, dtype=torch.int64)"}
+        ),
+        "own_words": replace_answers(
+            release, {"nb00.ex1": "def ones_like_shape(x):\n    return torch.ones_like(x, dtype=torch.float32)"}
+        ),
+        "stderr_debug": replace_answers(
+            release,
+            {
+                "nb00.ex1": "import sys\n\ndef ones_like_shape(x):\n"
+                "    print('shape', x.shape, file=sys.stderr)\n"
+                "    return torch.ones(x.shape)"
+            },
+        ),
     }
 
 
@@ -51,7 +60,11 @@ def both(tmp_path_factory):
         grade(ASSIGNMENT, engine_root, workers=2, progress=False)
     finally:
         mp.undo()
-    return coursedir.gradebook_scores(plain_root, ASSIGNMENT), coursedir.gradebook_scores(engine_root, ASSIGNMENT), plain_root
+    return (
+        coursedir.gradebook_scores(plain_root, ASSIGNMENT),
+        coursedir.gradebook_scores(engine_root, ASSIGNMENT),
+        plain_root,
+    )
 
 
 def test_same_scores_on_honest_submissions(both):

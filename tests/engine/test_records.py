@@ -9,8 +9,21 @@ import pytest
 from autograder.engine import protocol
 from autograder.engine.journal import FORMAT, OLD_FORMAT, Journal
 from autograder.engine.limits import Limits
-from autograder.engine.records import (BadCell, DoneStep, End, Fault, Hello, Output, Row, RowStatus, RunResult,
-                                       Start, StepKind, Verdict, VerdictStatus)
+from autograder.engine.records import (
+    BadCell,
+    DoneStep,
+    End,
+    Fault,
+    Hello,
+    Output,
+    Row,
+    RowStatus,
+    RunResult,
+    Start,
+    StepKind,
+    Verdict,
+    VerdictStatus,
+)
 from course.checking.result import CheckResult
 
 STEPS = [(0, StepKind.CODE), (1, StepKind.TEST)]
@@ -21,10 +34,14 @@ def _frame(header: bytes, blob: bytes = b"") -> bytes:
 
 
 def _honest() -> list[bytes]:
-    return [protocol.frame(Hello(1, 0.0, {})), protocol.frame(Start(0)),
-            protocol.frame(DoneStep(0, StepKind.CODE, [Output("stream", name="stdout", text="hi\n")], 0.1, [])),
-            protocol.frame(Start(1)), protocol.frame(DoneStep(1, StepKind.TEST, [], 0.1, []), b"tensors"),
-            protocol.frame(End())]
+    return [
+        protocol.frame(Hello(1, 0.0, {})),
+        protocol.frame(Start(0)),
+        protocol.frame(DoneStep(0, StepKind.CODE, [Output("stream", name="stdout", text="hi\n")], 0.1, [])),
+        protocol.frame(Start(1)),
+        protocol.frame(DoneStep(1, StepKind.TEST, [], 0.1, []), b"tensors"),
+        protocol.frame(End()),
+    ]
 
 
 def test_an_honest_run_reads_whole_even_byte_by_byte():
@@ -37,17 +54,28 @@ def test_an_honest_run_reads_whole_even_byte_by_byte():
     assert channel.records[4][1] == b"tensors"
 
 
-@pytest.mark.parametrize("bad,why", [
-    (_frame(b"[" * 200000 + b"]" * 200000), "not the grader's"),
-    (_frame(b'{"t":"done-step","cell":[1],"kind":"code","outputs":[],"seconds":0,"changed":[]}'), "not the grader's"),
-    (_frame(b'{"t":"done-step","cell":99999,"kind":"code","outputs":[],"seconds":0,"changed":[]}'), "not running"),
-    (_frame(b'{"t":"start","cell":NaN}'), "not the grader's"),
-    (_frame(b'{"t":"end"}'), "before the last step"),
-    (_frame(b'{"t":"start","cell":1}'), "started while"),
-    (b"NOPE" + b"\0" * 16, "not a record"),
-    (_frame(b'{"t":"done-step","cell":0,"kind":"code","outputs":[{"output_type":"stream"}],"seconds":0,'
-            b'"changed":[]}'), "without its fields"),
-])
+@pytest.mark.parametrize(
+    "bad,why",
+    [
+        (_frame(b"[" * 200000 + b"]" * 200000), "not the grader's"),
+        (
+            _frame(b'{"t":"done-step","cell":[1],"kind":"code","outputs":[],"seconds":0,"changed":[]}'),
+            "not the grader's",
+        ),
+        (_frame(b'{"t":"done-step","cell":99999,"kind":"code","outputs":[],"seconds":0,"changed":[]}'), "not running"),
+        (_frame(b'{"t":"start","cell":NaN}'), "not the grader's"),
+        (_frame(b'{"t":"end"}'), "before the last step"),
+        (_frame(b'{"t":"start","cell":1}'), "started while"),
+        (b"NOPE" + b"\0" * 16, "not a record"),
+        (
+            _frame(
+                b'{"t":"done-step","cell":0,"kind":"code","outputs":[{"output_type":"stream"}],"seconds":0,'
+                b'"changed":[]}'
+            ),
+            "without its fields",
+        ),
+    ],
+)
 def test_what_breaks_the_channel_is_named_and_blamed_on_the_running_cell(bad, why):
     channel = protocol.Channel(STEPS, 1 << 20)
     honest = _honest()
@@ -67,8 +95,9 @@ def test_a_half_frame_is_cut_off():
 
 def _row() -> Row:
     result = CheckResult("nb90.ex2", "Fixture 2", 0.0, 1.0, False, "square(x) has wrong values.", "wrong-values")
-    verdict = Verdict("nb90-ex2", "nb90.ex2", "Fixture 2", 0.0, 1.0, VerdictStatus.FAILED, result.message,
-                      result=result)
+    verdict = Verdict(
+        "nb90-ex2", "nb90.ex2", "Fixture 2", 0.0, 1.0, VerdictStatus.FAILED, result.message, result=result
+    )
     return Row("s", "nb", RowStatus.GRADED, 0.0, 1.0, {"nb90-ex2": verdict})
 
 
@@ -82,12 +111,29 @@ def test_a_journal_entry_round_trips_with_the_checkers_result_as_data(tmp_path):
     assert verdict.hint  # the catalogue's fix, read from the code, not from text
 
 
-@pytest.mark.parametrize("data,problem", [
-    (json.dumps({"key": "k", "recorded": True, "notebooks": {"nb": {"row": {"cells": {"g": {
-        "message": "\u2718 Not yet: nb90.ex2 Fixture 2 [0/1 points] | wrong"}}}}}}), OLD_FORMAT),
-    ('{"format": 2, "key": 3}', "cannot be read"),
-    ("not json", "cannot be read"),
-])
+@pytest.mark.parametrize(
+    "data,problem",
+    [
+        (
+            json.dumps(
+                {
+                    "key": "k",
+                    "recorded": True,
+                    "notebooks": {
+                        "nb": {
+                            "row": {
+                                "cells": {"g": {"message": "\u2718 Not yet: nb90.ex2 Fixture 2 [0/1 points] | wrong"}}
+                            }
+                        }
+                    },
+                }
+            ),
+            OLD_FORMAT,
+        ),
+        ('{"format": 2, "key": 3}', "cannot be read"),
+        ("not json", "cannot be read"),
+    ],
+)
 def test_an_old_or_broken_journal_entry_is_never_trusted(tmp_path, data, problem):
     journal = Journal(tmp_path, "nb")
     journal.path("s").parent.mkdir(parents=True)
@@ -98,8 +144,11 @@ def test_an_old_or_broken_journal_entry_is_never_trusted(tmp_path, data, problem
 
 def test_kept_results_round_trip(tmp_path):
     journal = Journal(tmp_path, "nb")
-    result = RunResult(steps={1: DoneStep(1, StepKind.TEST, [], 0.1, [])}, blobs={1: b"abc"},
-                       bad={-1: BadCell(Fault.CHANNEL, "sent records the grader cannot accept")})
+    result = RunResult(
+        steps={1: DoneStep(1, StepKind.TEST, [], 0.1, [])},
+        blobs={1: b"abc"},
+        bad={-1: BadCell(Fault.CHANNEL, "sent records the grader cannot accept")},
+    )
     assert journal.keep("s", "nb", result)
     back = journal.kept("s", "nb")
     assert back is not None and back.blobs == {1: b"abc"} and back.bad == result.bad and back.steps == result.steps

@@ -41,8 +41,22 @@ def _recorded(root) -> int:
 
 def test_sigkill_then_rerun(tmp_path):
     root = make_course(tmp_path / "course", _students())
-    cmd = [sys.executable, "-m", "autograder", "grade", ASSIGNMENT, "--course", str(root), "--workers", "1",
-           "--checks", str(CHECKS), "--quiet", "--cell-timeout", "10"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "autograder",
+        "grade",
+        ASSIGNMENT,
+        "--course",
+        str(root),
+        "--workers",
+        "1",
+        "--checks",
+        str(CHECKS),
+        "--quiet",
+        "--cell-timeout",
+        "10",
+    ]
     proc = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 300
     while _recorded(root) < 2 and proc.poll() is None and time.monotonic() < deadline:
@@ -54,8 +68,14 @@ def test_sigkill_then_rerun(tmp_path):
 
     rows = grade(ASSIGNMENT, root, workers=1, limits=Limits(cell_timeout_s=10), extra_checks=[CHECKS], progress=False)
     assert len(rows) == 8 and sum(r.resumed for r in rows) >= done_before
-    expected = {f"s{i}": ({"nb90-ex1": 0.0, "nb90-ex2": 0.0, "nb90-ex3": 0.0} if i % 2 else
-                          {"nb90-ex1": 1.0, "nb90-ex2": 1.0, "nb90-ex3": 1.0}) for i in range(8)}
+    expected = {
+        f"s{i}": (
+            {"nb90-ex1": 0.0, "nb90-ex2": 0.0, "nb90-ex3": 0.0}
+            if i % 2
+            else {"nb90-ex1": 1.0, "nb90-ex2": 1.0, "nb90-ex3": 1.0}
+        )
+        for i in range(8)
+    }
     assert coursedir.gradebook_scores(root, ASSIGNMENT) == expected
     db = sqlite3.connect(root / "gradebook.db")
     assert db.execute("select count(*) from submitted_assignment").fetchone()[0] == 8

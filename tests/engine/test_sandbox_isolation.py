@@ -75,8 +75,13 @@ needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="namespaces and the ui
 
 def _carried(place: str) -> list[str]:
     """The folders below ``place`` that hold what the sandbox imports (a checkout or a venv there)."""
-    return sorted({os.path.relpath(n, place).split(os.sep)[0] for n in jail._needed_paths()
-                   if jail._under(n, os.path.realpath(place)) and n != os.path.realpath(place)})
+    return sorted(
+        {
+            os.path.relpath(n, place).split(os.sep)[0]
+            for n in jail._needed_paths()
+            if jail._under(n, os.path.realpath(place)) and n != os.path.realpath(place)
+        }
+    )
 
 
 def _privileged() -> bool:
@@ -85,15 +90,23 @@ def _privileged() -> bool:
 
 def _seen_inside(port: int, unix_path: str, token: str) -> dict:
     """What a sandbox sees: its folders, the host's listeners and the outside, its scratch filled up."""
-    out = {"tmp": sorted(os.listdir("/tmp")), "cwd": sorted(os.listdir(".")), "getcwd": os.getcwd(),
-           "nb": open("nb.ipynb", "rb").read() == b"{}" * 3000, "run": sorted(os.listdir("/run"))}
+    out = {
+        "tmp": sorted(os.listdir("/tmp")),
+        "cwd": sorted(os.listdir(".")),
+        "getcwd": os.getcwd(),
+        "nb": open("nb.ipynb", "rb").read() == b"{}" * 3000,
+        "run": sorted(os.listdir("/run")),
+    }
     out.update(_reach(port, unix_path))
     with socket.socket() as srv:  # the namespace's own loopback works
         srv.bind(("127.0.0.1", 0))
         srv.listen(1)
         socket.create_connection(srv.getsockname(), timeout=2).close()
-    out.update(_fill_scratch(token), shm=sorted(os.listdir("/dev/shm"))[:2],
-               modes=[oct(os.stat(p).st_mode & 0o7777) for p in ("/tmp", "/var/tmp", "/dev/shm")])
+    out.update(
+        _fill_scratch(token),
+        shm=sorted(os.listdir("/dev/shm"))[:2],
+        modes=[oct(os.stat(p).st_mode & 0o7777) for p in ("/tmp", "/var/tmp", "/dev/shm")],
+    )
     return out
 
 
@@ -169,7 +182,9 @@ def test_isolated_sandbox_has_private_bounded_scratch_and_no_network(job):
         unix.close()
         os.unlink(unix_path)
         os.unlink(marker)
-        on_host = [f"{d}/{n}" for d in ("/tmp", "/var/tmp", "/dev/shm") for n in os.listdir(d) if n.startswith(f"fill-{token}")]
+        on_host = [
+            f"{d}/{n}" for d in ("/tmp", "/var/tmp", "/dev/shm") for n in os.listdir(d) if n.startswith(f"fill-{token}")
+        ]
         for path in on_host:  # only where scratch failed: the test must not leave them behind
             os.unlink(path)
     assert out["defences"] == {"mounts": True, "hidden": True, "network": True, "sockets": True, "scratch": True}
@@ -236,8 +251,14 @@ def test_a_checkout_in_a_scratch_place_is_carried_into_the_private_one(job, monk
     open(probe, "w").close()
     monkeypatch.setattr(jail, "_needed_paths", lambda: [f"{checkout}/lib"])
     try:
-        out = _in_child(work, lambda: {"var_tmp": sorted(os.listdir("/var/tmp")), "tmp": sorted(os.listdir("/tmp")),
-                                       "module": open(f"{checkout}/lib/module.py").read()})
+        out = _in_child(
+            work,
+            lambda: {
+                "var_tmp": sorted(os.listdir("/var/tmp")),
+                "tmp": sorted(os.listdir("/tmp")),
+                "module": open(f"{checkout}/lib/module.py").read(),
+            },
+        )
     finally:
         import shutil
 
@@ -274,8 +295,13 @@ def test_two_checkouts_side_by_side_in_tmp_the_other_ones_solutions_stay_out(job
                     return f.read()
             except OSError as exc:
                 return errno.errorcode[exc.errno]
-        return {"shared": sorted(os.listdir(shared)), "module": read(f"{shared}/a/lib/module.py"),
-                "other": read(f"{shared}/b/solutions/01_tensors.ipynb"), "tmp": sorted(os.listdir("/tmp"))}
+
+        return {
+            "shared": sorted(os.listdir(shared)),
+            "module": read(f"{shared}/a/lib/module.py"),
+            "other": read(f"{shared}/b/solutions/01_tensors.ipynb"),
+            "tmp": sorted(os.listdir("/tmp")),
+        }
 
     try:
         out = _in_child(work, look)
@@ -299,8 +325,14 @@ def test_a_scratch_place_that_is_itself_needed_stays_the_hosts(job, monkeypatch)
     probe = f"redteam-probe-{uuid.uuid4().hex[:8]}"
     open(f"/var/tmp/{probe}", "w").close()
     try:
-        out = _in_child(work, lambda: {"var_tmp": probe in os.listdir("/var/tmp"), "tmp": sorted(os.listdir("/tmp")),
-                                       "cwd": sorted(os.listdir("."))})
+        out = _in_child(
+            work,
+            lambda: {
+                "var_tmp": probe in os.listdir("/var/tmp"),
+                "tmp": sorted(os.listdir("/tmp")),
+                "cwd": sorted(os.listdir(".")),
+            },
+        )
     finally:
         os.unlink(f"/var/tmp/{probe}")
     assert out["defences"]["scratch"] is False and out["defences"]["network"]

@@ -37,10 +37,25 @@ class WatchProcess:
     def __init__(self, root: Path):
         self.root = root
         self.log = root.parent / f"watch-{time.monotonic_ns()}.log"
-        cmd = [sys.executable, "-m", "autograder", "watch", ASSIGNMENT, "--course", str(root), "--checks", str(CHECKS),
-               "--poll", "0.2", "--settle", "1"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "autograder",
+            "watch",
+            ASSIGNMENT,
+            "--course",
+            str(root),
+            "--checks",
+            str(CHECKS),
+            "--poll",
+            "0.2",
+            "--settle",
+            "1",
+        ]
         with open(self.log, "wb") as out:
-            self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=dict(os.environ, COURSE_SECRET="w"))
+            self.proc = subprocess.Popen(
+                cmd, stdout=out, stderr=subprocess.STDOUT, env=dict(os.environ, COURSE_SECRET="w")
+            )
 
     def lines(self) -> list[str]:
         return self.log.read_text().splitlines()

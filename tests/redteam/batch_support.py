@@ -25,8 +25,11 @@ HONEST_PREFIXES = ("b", "n")
 
 def row_view(row) -> tuple:
     """What a student sees of a row: status, score, and per cell score, status, flags and message."""
-    return (str(row.status), row.score, {g: (v.score, str(v.status), tuple(v.flags), v.message)
-                                         for g, v in row.cells.items()})
+    return (
+        str(row.status),
+        row.score,
+        {g: (v.score, str(v.status), tuple(v.flags), v.message) for g, v in row.cells.items()},
+    )
 
 
 def summary(root: Path, assignment: str) -> dict:
@@ -59,8 +62,12 @@ def grade_alone_then_together(client, root: Path, assignment: str, honest: set[s
     from autograder.engine.journal import Journal
 
     def run(chosen):
-        return {r.student: r for r in grade(assignment, root, client=client, limits=LIMITS, students=chosen,
-                                            extra_checks=(CHECKS,), progress=False)}
+        return {
+            r.student: r
+            for r in grade(
+                assignment, root, client=client, limits=LIMITS, students=chosen, extra_checks=(CHECKS,), progress=False
+            )
+        }
 
     alone = run(sorted(honest))
     for student in honest:
@@ -77,5 +84,6 @@ def solution_answers(path: Path) -> dict[str, str]:
         if gid.endswith("-answer"):
             src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
             out[gid[: -len("-answer")].replace("-", ".", 1)] = "\n".join(
-                ln for ln in src.splitlines() if ln.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION"))
+                ln for ln in src.splitlines() if ln.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION")
+            )
     return out

@@ -82,22 +82,36 @@ def structure_builders() -> dict:
         _find(nb, "nb90-ex2-check")["metadata"]["nbgrader"]["locked"] = False
         return nb
 
-    out = {"deleted_test": deleted_test, "edited_test": edited_test, "moved_test": moved_test,
-           "points_and_gid": points_and_gid, "answer_as_test": answer_as_test, "claimed_gid": claimed_gid,
-           "check_cell_edited": check_cell_edited}
+    out = {
+        "deleted_test": deleted_test,
+        "edited_test": edited_test,
+        "moved_test": moved_test,
+        "points_and_gid": points_and_gid,
+        "answer_as_test": answer_as_test,
+        "claimed_gid": claimed_gid,
+        "check_cell_edited": check_cell_edited,
+    }
     assert set(out) == set(STRUCTURE)
     return {f"c7_{k}": v for k, v in out.items()}
 
 
 def snoop_source(course: Path, variant: str) -> str:
     """Class 8: try to read and write everything the sandbox must not reach; print what worked."""
-    targets = [course / ".secret", course / "gradebook.db", course / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb",
-               course / "submitted" / "honest" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb",
-               course / "autograded" / "honest" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb",
-               course / "engine" / "results" / ASSIGNMENT / "honest.json",
-               REPO / "solutions" / "00_start_here.ipynb", REPO / "solutions" / "01_tensors.ipynb"]
-    writes = [course / "gradebook.db", course / "submitted" / "honest" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb",
-              course / "engine" / "results" / ASSIGNMENT / "summary.csv"]
+    targets = [
+        course / ".secret",
+        course / "gradebook.db",
+        course / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb",
+        course / "submitted" / "honest" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb",
+        course / "autograded" / "honest" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb",
+        course / "engine" / "results" / ASSIGNMENT / "honest.json",
+        REPO / "solutions" / "00_start_here.ipynb",
+        REPO / "solutions" / "01_tensors.ipynb",
+    ]
+    writes = [
+        course / "gradebook.db",
+        course / "submitted" / "honest" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb",
+        course / "engine" / "results" / ASSIGNMENT / "summary.csv",
+    ]
     body = (
         "import os, glob\nfound = []\n"
         f"for p in {[str(t) for t in targets]!r} + glob.glob('/tmp/ag-job-*/cases.*') + ['/proc/%d/environ' % os.getppid(), '/proc/1/environ', '/proc/%d/mem' % os.getppid()]:\n"
@@ -108,12 +122,18 @@ def snoop_source(course: Path, variant: str) -> str:
         "    except OSError as e:\n        found.append('denied-write ' + p)\n"
         "found.append('env COURSE_SECRET=%r' % os.environ.get('COURSE_SECRET'))\n"
         "found.append('cwd holds %r' % sorted(os.listdir('.')))\n"
-        "print('\\n'.join(found))\n")
+        "print('\\n'.join(found))\n"
+    )
     if variant == "direct":
         return body + WRONG
     if variant == "pathlib":
-        return body.replace("with open(p, 'rb') as f:\n            f.read(16)",
-                            "__import__('importlib').import_module('pathlib').Path(p).read_bytes()") + WRONG
+        return (
+            body.replace(
+                "with open(p, 'rb') as f:\n            f.read(16)",
+                "__import__('importlib').import_module('pathlib').Path(p).read_bytes()",
+            )
+            + WRONG
+        )
     from attacks import _exec
 
     return _exec(body) + WRONG
@@ -123,13 +143,15 @@ def snoop_source(course: Path, variant: str) -> str:
 LEAK_CAPTURE = (
     "import importlib\nsb = importlib.import_module('autograder.engine.sandbox')\n_held = []\n"
     "def square(x):\n    if not _held:\n        _held.append(sb.CAPTURE)\n"
-    f"    _held[0].stream('stdout', {LEAK_MARK!r} + repr(x.tolist()) + '\\n')\n    return x + x\n")
+    f"    _held[0].stream('stdout', {LEAK_MARK!r} + repr(x.tolist()) + '\\n')\n    return x + x\n"
+)
 LEAK_LATER = (
     "_seen = []\nimport threading, time, sys\nsys.setswitchinterval(1e-6)\n"
     "def _later():\n    for _ in range(20000):\n        time.sleep(0.0002)\n        if len(_seen) > 1:\n"
     f"            sys.stdout.write({LEAK_MARK!r} + repr(_seen[1:]) + '\\n')\n"
     "threading.Thread(target=_later, daemon=True).start()\n"
-    "def square(x):\n    _seen.append(x.tolist())\n    return x + x\n")
+    "def square(x):\n    _seen.append(x.tolist())\n    return x + x\n"
+)
 
 
 #: Right values, but the input is changed in place (a failure: the exercise may not mutate it).
@@ -139,7 +161,8 @@ MUTATES = "def square(x):\n    r = x * x\n    x.mul_(0)\n    return r\n"
 MUTATES_LYING_ONCE = (
     "import torch\n_real = torch.equal\n"
     "def _liar(a, b):\n    torch.equal = _real\n    return True\n"
-    "def square(x):\n    r = x * x\n    x.mul_(0)\n    torch.equal = _liar\n    return r\n")
+    "def square(x):\n    r = x * x\n    x.mul_(0)\n    torch.equal = _liar\n    return r\n"
+)
 
 
 def _honest(r):
@@ -149,13 +172,22 @@ def _honest(r):
 def _colab_widgets(r):
     """Honest work as Colab saves it: widget state, an accelerator, widget views as outputs."""
     nb = colab_like(_honest(r))
-    nb["metadata"]["widgets"] = {"application/vnd.jupyter.widget-state+json": {
-        "state": {"abc": {"model_name": "LayoutModel", "state": {"width": "100%"}}}, "version_major": 2}}
+    nb["metadata"]["widgets"] = {
+        "application/vnd.jupyter.widget-state+json": {
+            "state": {"abc": {"model_name": "LayoutModel", "state": {"width": "100%"}}},
+            "version_major": 2,
+        }
+    }
     nb["metadata"]["accelerator"] = "GPU"
     for c in nb["cells"]:
         if c["cell_type"] == "code":
-            c["outputs"] = [{"output_type": "display_data", "metadata": {}, "data": {
-                "application/vnd.jupyter.widget-view+json": {"model_id": "abc", "version_major": 2}}}]
+            c["outputs"] = [
+                {
+                    "output_type": "display_data",
+                    "metadata": {},
+                    "data": {"application/vnd.jupyter.widget-view+json": {"model_id": "abc", "version_major": 2}},
+                }
+            ]
             c["execution_count"] = None
     return nb
 
@@ -223,29 +255,53 @@ def _cells_not_dicts(r):
 def malformed_builders(course_hint: str = "") -> dict:
     """Malformed submission -> builder (release notebook -> notebook, or raw bytes)."""
     return {
-        "m_corrupt_json": _truncated, "m_empty": lambda r: b"", "m_not_utf8": lambda r: b"\xff\xfe\x00{\"cells\": []}\xc3",
-        "m_nbformat40_no_ids": _no_ids, "m_colab_widgets": _colab_widgets, "m_other_assignment": _other_assignment,
-        "m_duplicate_ids": _duplicate_ids, "m_wrong_kernelspec": _wrong_kernel, "m_fifty_mb_outputs": _fifty_mb_outputs,
-        "m_string_sources": _string_sources, "m_list_sources": _list_sources, "m_cells_not_dicts": _cells_not_dicts,
-        "m_nbformat3": lambda r: json.dumps({"nbformat": 3, "nbformat_minor": 0, "worksheets": [], "cells": []}).encode(),
+        "m_corrupt_json": _truncated,
+        "m_empty": lambda r: b"",
+        "m_not_utf8": lambda r: b'\xff\xfe\x00{"cells": []}\xc3',
+        "m_nbformat40_no_ids": _no_ids,
+        "m_colab_widgets": _colab_widgets,
+        "m_other_assignment": _other_assignment,
+        "m_duplicate_ids": _duplicate_ids,
+        "m_wrong_kernelspec": _wrong_kernel,
+        "m_fifty_mb_outputs": _fifty_mb_outputs,
+        "m_string_sources": _string_sources,
+        "m_list_sources": _list_sources,
+        "m_cells_not_dicts": _cells_not_dicts,
+        "m_nbformat3": lambda r: json.dumps(
+            {"nbformat": 3, "nbformat_minor": 0, "worksheets": [], "cells": []}
+        ).encode(),
         "m_json_list": lambda r: b"[1, 2, 3]",
     }
 
 
 #: malformed submission -> status its row must have (and, for readable ones, the scores).
 MALFORMED_STATUS = {
-    "m_corrupt_json": "unreadable", "m_empty": "unreadable", "m_not_utf8": "unreadable", "m_nbformat3": "unreadable",
-    "m_json_list": "unreadable", "m_missing": "missing",
-    "m_nbformat40_no_ids": "graded", "m_colab_widgets": "graded", "m_duplicate_ids": "graded",
-    "m_wrong_kernelspec": "graded", "m_fifty_mb_outputs": "graded", "m_string_sources": "graded",
-    "m_list_sources": "graded", "m_cells_not_dicts": "graded", "m_other_assignment": "flagged",
+    "m_corrupt_json": "unreadable",
+    "m_empty": "unreadable",
+    "m_not_utf8": "unreadable",
+    "m_nbformat3": "unreadable",
+    "m_json_list": "unreadable",
+    "m_missing": "missing",
+    "m_nbformat40_no_ids": "graded",
+    "m_colab_widgets": "graded",
+    "m_duplicate_ids": "graded",
+    "m_wrong_kernelspec": "graded",
+    "m_fifty_mb_outputs": "graded",
+    "m_string_sources": "graded",
+    "m_list_sources": "graded",
+    "m_cells_not_dicts": "graded",
+    "m_other_assignment": "flagged",
 }
 
 
 def _fill(source: str, host: dict) -> str:
     """Class 10's placeholders: what the host side of the test opened (``host_side``)."""
-    values = {"HOST_PORT": host.get("port", 9), "HOST_UNIX": host.get("unix") or "/run/redteam-none.sock",
-              "HOST_MARKER": host.get("marker", "/tmp/redteam-host-marker"), "FILL_MB": FILL_MB}
+    values = {
+        "HOST_PORT": host.get("port", 9),
+        "HOST_UNIX": host.get("unix") or "/run/redteam-none.sock",
+        "HOST_MARKER": host.get("marker", "/tmp/redteam-host-marker"),
+        "FILL_MB": FILL_MB,
+    }
     for name, value in values.items():
         source = source.replace(name, repr(value))
     return source
@@ -264,8 +320,9 @@ def students(course: Path, host: dict | None = None) -> dict:
     for v in ("direct", "pathlib", "exec"):
         out[f"c8_snoop_{v}"] = (lambda src: lambda r: with_answers(r, {"nb90.ex2": src}))(snoop_source(course, v))
     # honest work whose output is silenced: the score does not rest on output either way
-    out["silenced_honest"] = lambda r: with_answers(r, {"nb90.ex2": "import sys, os\nsys.stdout = sys.stderr = "
-                                                       "open(os.devnull, 'w')\n" + HONEST["nb90.ex2"]})
+    out["silenced_honest"] = lambda r: with_answers(
+        r, {"nb90.ex2": "import sys, os\nsys.stdout = sys.stderr = open(os.devnull, 'w')\n" + HONEST["nb90.ex2"]}
+    )
     out["mutates_input"] = lambda r: with_answers(r, {"nb90.ex2": MUTATES})
     out["mutates_input_lying_once"] = lambda r: with_answers(r, {"nb90.ex2": MUTATES_LYING_ONCE})
     out["c8_leak_capture"] = lambda r: with_answers(r, {"nb90.ex2": LEAK_CAPTURE})
@@ -353,7 +410,11 @@ def build_and_grade(root: Path):
         finally:
             watch.stop()
         seconds = time.perf_counter() - t0
-        host.update(free_before=free_before, free_min=min(watch.free_min, free_before),
-                    free_after=shutil.disk_usage("/tmp").free, fill_seen=sorted(watch.seen),
-                    tmp_after=sorted(n for d in SCRATCH for n in os.listdir(d)))
+        host.update(
+            free_before=free_before,
+            free_min=min(watch.free_min, free_before),
+            free_after=shutil.disk_usage("/tmp").free,
+            fill_seen=sorted(watch.seen),
+            tmp_after=sorted(n for d in SCRATCH for n in os.listdir(d)),
+        )
     return {"root": root, "rows": {r.student: r for r in rows}, "seconds": seconds, "before": before, "host": host}

@@ -32,8 +32,9 @@ EXPECT = {
     "wrong": ("failed", ""),  # and the checker's own failing result (below)
 }
 
-CASES = [pytest.param(a.student, a.expect, id=a.student) for a in ATTACKS] + \
-    [pytest.param(f"c7_{k}", "structure", id=f"c7_{k}") for k in STRUCTURE]
+CASES = [pytest.param(a.student, a.expect, id=a.student) for a in ATTACKS] + [
+    pytest.param(f"c7_{k}", "structure", id=f"c7_{k}") for k in STRUCTURE
+]
 
 
 def scores(row) -> dict:

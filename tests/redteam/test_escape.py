@@ -26,8 +26,10 @@ def _defended() -> bool:
     return os.geteuid() == 0 and all(jail.probe().values())
 
 
-pytestmark = pytest.mark.skipif(not _defended(), reason="the sandbox gets its namespaces only from a root grader "
-                                "with CAP_SYS_ADMIN (docs/grader-defences.md)")
+pytestmark = pytest.mark.skipif(
+    not _defended(),
+    reason="the sandbox gets its namespaces only from a root grader with CAP_SYS_ADMIN (docs/grader-defences.md)",
+)
 EXPECTED = {"nb90-ex1": 1.0, "nb90-ex2": 0.0, "nb90-ex3": 1.0}
 
 
@@ -56,7 +58,9 @@ def test_the_hosts_loopback_and_unix_sockets_are_out_of_reach(graded):
 
 def test_no_name_resolves_and_no_address_outside_is_reachable(graded):
     lines = _printed(graded, "c10_outside_exec")
-    assert [ln for ln in lines if ln.startswith("DNS failed")] and not [ln for ln in lines if ln.startswith("DNS resolved")]
+    assert [ln for ln in lines if ln.startswith("DNS failed")] and not [
+        ln for ln in lines if ln.startswith("DNS resolved")
+    ]
     net = [ln for ln in lines if ln.startswith("NET ")]
     assert len(net) == 3 and all(ln.startswith("NET failed") for ln in net), lines
     assert "NET failed 1.1.1.1 OSError 101" in lines, lines  # ENETUNREACH: no route at all
@@ -84,7 +88,7 @@ def test_the_hosts_tmp_is_not_the_sandboxs(graded):
     host = graded["host"]
     lines = _printed(graded, "c10_host_tmp_pathlib")
     listing = next(ln for ln in lines if ln.startswith("TMP holds "))
-    names = ast.literal_eval(listing[len("TMP holds "):])
+    names = ast.literal_eval(listing[len("TMP holds ") :])
     assert os.path.basename(host["marker"]) not in names
     # the jobs' folder (0711: it cannot list the other jobs) and, for a checkout in /tmp, the course carried in
     from autograder.engine import jail

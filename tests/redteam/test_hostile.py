@@ -31,8 +31,7 @@ from pathlib import Path
 
 import pytest
 
-from batch_support import (SECRET, batch, grade_alone_then_together, is_honest, row_view, solution_answers,
-                           summary)
+from batch_support import SECRET, batch, grade_alone_then_together, is_honest, row_view, solution_answers, summary
 from hostile import FIXTURE, HOSTILE, Hostile
 
 REAL = ("01_tensors", "05_optimizers")
@@ -63,8 +62,14 @@ def _repaired(release: Path, answers: dict[str, str]) -> dict[str, dict]:
     cell(renamed, "nb01-ex5")["metadata"]["nbgrader"]["grade_id"] = "nb01-ex5-mine"
     out["renamed_gid"] = renamed
     claimed = nb()
-    extra = {"cell_type": "code", "id": "mine", "execution_count": None, "outputs": [], "source": "pass",
-             "metadata": {"nbgrader": {**cell(claimed, "nb01-ex6")["metadata"]["nbgrader"], "points": 50}}}
+    extra = {
+        "cell_type": "code",
+        "id": "mine",
+        "execution_count": None,
+        "outputs": [],
+        "source": "pass",
+        "metadata": {"nbgrader": {**cell(claimed, "nb01-ex6")["metadata"]["nbgrader"], "points": 50}},
+    }
     claimed["cells"].insert(claimed["cells"].index(cell(claimed, "nb01-ex6")), extra)
     out["claimed_gid"] = claimed
     colab = nb()
@@ -81,7 +86,10 @@ def _fixture_course(root: Path, attacks: dict[str, Hostile]) -> tuple[Path, dict
         return lambda release: with_answers(release, {exercise: source})
 
     hostile = {name: answer(h.exercise, h.cell(HONEST[h.exercise], LATER[FIXTURE])) for name, h in attacks.items()}
-    honest = {"solution": answer("nb90.ex1", HONEST["nb90.ex1"]), "blank": answer("nb90.ex1", "def double(x):\n    pass")}
+    honest = {
+        "solution": answer("nb90.ex1", HONEST["nb90.ex1"]),
+        "blank": answer("nb90.ex1", "def double(x):\n    pass"),
+    }
     students = batch(hostile, honest)
     return make_course(root, students), students
 
@@ -96,10 +104,14 @@ def _real_course(root: Path, notebook: str, attacks: dict[str, Hostile]) -> tupl
     src = SOLUTIONS / f"{notebook}.ipynb"
     answers = solution_answers(src)
     release = RELEASES / src.name
-    hostile = {name: replace_answers(release, {**answers, h.exercise: h.cell(answers[h.exercise], LATER[notebook])})
-               for name, h in attacks.items()}
-    honest: dict = {"solution": replace_answers(release, answers),
-                    "blank": replace_answers(release, {k: v for k, v in answers.items() if k != BLANK[notebook]})}
+    hostile = {
+        name: replace_answers(release, {**answers, h.exercise: h.cell(answers[h.exercise], LATER[notebook])})
+        for name, h in attacks.items()
+    }
+    honest: dict = {
+        "solution": replace_answers(release, answers),
+        "blank": replace_answers(release, {k: v for k, v in answers.items() if k != BLANK[notebook]}),
+    }
     handed_in = _repaired(release, answers) if notebook == "01_tensors" else {}
     students = batch(hostile, honest, dict.fromkeys(handed_in))  # collected below
     root = prepare(root, [src], {s: {notebook: nb} for s, nb in students.items() if nb is not None})
@@ -128,9 +140,16 @@ def _grade(root: Path, notebook: str, client) -> dict:
     by_name = {s.split("_", 1)[1]: s for s in students}
     t0 = time.perf_counter()
     alone, rows = grade_alone_then_together(client, root, notebook, {s for s in students if is_honest(s)})
-    return {"root": root, "students": students, "attacks": {by_name[n]: h for n, h in attacks.items()},
-            "blank": BLANK[notebook].replace(".", "-"),
-            "by_name": by_name, "alone": alone, "rows": rows, "seconds": time.perf_counter() - t0}
+    return {
+        "root": root,
+        "students": students,
+        "attacks": {by_name[n]: h for n, h in attacks.items()},
+        "blank": BLANK[notebook].replace(".", "-"),
+        "by_name": by_name,
+        "alone": alone,
+        "rows": rows,
+        "seconds": time.perf_counter() - t0,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -159,11 +178,29 @@ def test_the_catalogue_holds_the_issues_examples_and_variants_of_each_class():
         assert {h.notebook for h in attacks} >= set(REAL), cls  # every class on both real notebooks
         assert len(attacks) >= 6, cls
     names = {h.name for h in HOSTILE}
-    issue = {"deep_nesting", "forged_done_steps", "cell_as_list", "data_ptr_patched", "storage_mode", "numpy_mode",
-             "detach_mode", "sgd_by_name", "adam_renamed", "thread_exits_later", "setitimer", "fork_parent_exits",
-             "gc_code_sweep", "gc_code_sweep_05", "function_mode_left_on", "dispatch_mode_left_on",
-             "storage_class_method", "deepcopy_dispatch", "watcher_attributes", "watcher_lists_cleared",
-             "checker_class_swapped"}
+    issue = {
+        "deep_nesting",
+        "forged_done_steps",
+        "cell_as_list",
+        "data_ptr_patched",
+        "storage_mode",
+        "numpy_mode",
+        "detach_mode",
+        "sgd_by_name",
+        "adam_renamed",
+        "thread_exits_later",
+        "setitimer",
+        "fork_parent_exits",
+        "gc_code_sweep",
+        "gc_code_sweep_05",
+        "function_mode_left_on",
+        "dispatch_mode_left_on",
+        "storage_class_method",
+        "deepcopy_dispatch",
+        "watcher_attributes",
+        "watcher_lists_cleared",
+        "checker_class_swapped",
+    }
     assert issue <= names, issue - names
     assert len({h.id for h in HOSTILE}) == len(HOSTILE)
 
@@ -174,8 +211,10 @@ def test_every_submission_has_a_row_and_a_line_in_summary(graded, notebook):
     assert set(g["rows"]) == set(g["students"])
     assert set(summary(g["root"], notebook)) == set(g["students"])
     held = sum(1 for s in g["attacks"] if g["rows"][s].cells[_gid(g["attacks"][s])].score == 0)
-    print(f"{notebook}: {len(g['attacks'])} attacks, {held} earned zero on the attacked exercise; "
-          f"{len(g['students'])} submissions graded (honest ones twice) in {g['seconds']:.1f} s")
+    print(
+        f"{notebook}: {len(g['attacks'])} attacks, {held} earned zero on the attacked exercise; "
+        f"{len(g['students'])} submissions graded (honest ones twice) in {g['seconds']:.1f} s"
+    )
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS)
@@ -232,10 +271,12 @@ def _comments(root: Path, notebook: str, student: str) -> dict[str, str | None]:
         return {c.name: c.auto_comment for c in nb.comments}
 
 
-REPAIR_FLAGS = {"deleted_test": ("nb01-ex3", "put back the test cell nb01-ex3"),
-                "raised_points": ("nb01-ex4", "points=100"),
-                "renamed_gid": ("nb01-ex5", "nb01-ex5-mine"),
-                "claimed_gid": ("nb01-ex6", "points=50")}
+REPAIR_FLAGS = {
+    "deleted_test": ("nb01-ex3", "put back the test cell nb01-ex3"),
+    "raised_points": ("nb01-ex4", "points=100"),
+    "renamed_gid": ("nb01-ex5", "nb01-ex5-mine"),
+    "claimed_gid": ("nb01-ex6", "points=50"),
+}
 
 
 @pytest.mark.parametrize("name", REPAIRED)

@@ -8,8 +8,14 @@ from engine_support import ASSIGNMENT
 from redteam_support import MALFORMED_STATUS
 
 FULL = {"nb90-ex1": 1.0, "nb90-ex2": 1.0, "nb90-ex3": 1.0}
-WHY = {"m_corrupt_json": "not valid JSON", "m_empty": "empty", "m_not_utf8": "not UTF-8", "m_nbformat3": "nbformat 3",
-       "m_json_list": "not a notebook", "m_missing": "no submitted notebook"}
+WHY = {
+    "m_corrupt_json": "not valid JSON",
+    "m_empty": "empty",
+    "m_not_utf8": "not UTF-8",
+    "m_nbformat3": "nbformat 3",
+    "m_json_list": "not a notebook",
+    "m_missing": "no submitted notebook",
+}
 
 
 def scores(row) -> dict:
@@ -41,5 +47,5 @@ def test_another_assignments_notebook_is_flagged(graded):
 
 
 def test_fifty_megabytes_of_outputs_do_not_reach_the_feedback(graded):
-    nb = (graded["root"] / "autograded" / "m_fifty_mb_outputs" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
+    nb = graded["root"] / "autograded" / "m_fifty_mb_outputs" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
     assert nb.stat().st_size < 1 << 20  # the outputs are the engine's, not the submission's

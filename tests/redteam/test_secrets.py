@@ -84,8 +84,17 @@ def test_the_sandbox_reads_and_writes_nothing_it_must_not(graded, variant):
     assert "env COURSE_SECRET=None" in lines, text
     assert "cwd holds ['engine_fixture.ipynb']" in lines, text
     assert not [ln for ln in lines if ln.startswith(("READ ", "WROTE "))], text
-    for what in (".secret", "gradebook.db", f"source/{ASSIGNMENT}", "submitted/honest", "autograded/honest",
-                 "results", "solutions/00_start_here", "solutions/01_tensors", "environ"):
+    for what in (
+        ".secret",
+        "gradebook.db",
+        f"source/{ASSIGNMENT}",
+        "submitted/honest",
+        "autograded/honest",
+        "results",
+        "solutions/00_start_here",
+        "solutions/01_tensors",
+        "environ",
+    ):
         assert any(ln.startswith("denied") and what in ln for ln in lines), (what, text)
     assert graded["rows"][f"c8_snoop_{variant}"].cells["nb90-ex2"].score == 0
 
@@ -98,8 +107,11 @@ def test_hidden_inputs_do_not_reach_the_feedback_pages(graded, pages):
         assert page in pages and LEAK_MARK + "[" not in page.read_text()
 
 
-@pytest.mark.xfail(strict=True, reason="not defended: the hidden inputs are in the sandbox by design, and student code "
-                   "can carry them into outputs that the feedback shows (docs/grader-defences.md)")
+@pytest.mark.xfail(
+    strict=True,
+    reason="not defended: the hidden inputs are in the sandbox by design, and student code "
+    "can carry them into outputs that the feedback shows (docs/grader-defences.md)",
+)
 def test_hidden_inputs_do_not_reach_the_autograded_notebook(graded):
     """The autograded notebook is what ``nbgrader generate_feedback`` turns into its page: a
     function that keeps a reference to the visible output capture writes into it later."""

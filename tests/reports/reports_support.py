@@ -40,8 +40,9 @@ def _gina(release):
 
 STUDENTS = {
     "alice01": _ans(),
-    "bob02": _ans(nb90_ex1="def double(x):\n    return x + x + 1",
-                  nb90_ex2="def square(x):\n    return x.double() * x.double()"),
+    "bob02": _ans(
+        nb90_ex1="def double(x):\n    return x + x + 1", nb90_ex2="def square(x):\n    return x.double() * x.double()"
+    ),
     "carol03": lambda release: release,
     "dave04": _ans(nb90_ex2=HONEST["nb90.ex2"] + "\nwhile True:\n    pass"),
     "erin05": _ans(nb90_ex3="def add_one(x):\n    import os\n    os._exit(3)"),
@@ -66,11 +67,24 @@ def build(root: Path, checks: Path = CHECKS) -> Path:
         gb.update_or_create_student(NO_SUBMISSION, first_name="Hank", last_name="Nohand", lms_user_id="900008")
         gb.update_or_create_student("alice01", first_name="Alice", last_name="Anders", email="alice@example.org")
     (root / "collect").mkdir(exist_ok=True)
-    (root / "collect" / "report.json").write_text(json.dumps({
-        "placed": [{"student": "gina07", "assignment": ASSIGNMENT, "restored": ["nb90-ex1-answer"]},
-                   {"student": "alice01", "assignment": ASSIGNMENT, "restored": []}],
-        "unplaced": [{"origin": "inbox/unknown.ipynb", "reason": "unknown-student", "detail": "no roster match",
-                      "kept_at": "collect/quarantine/unknown.ipynb"}]}))
+    (root / "collect" / "report.json").write_text(
+        json.dumps(
+            {
+                "placed": [
+                    {"student": "gina07", "assignment": ASSIGNMENT, "restored": ["nb90-ex1-answer"]},
+                    {"student": "alice01", "assignment": ASSIGNMENT, "restored": []},
+                ],
+                "unplaced": [
+                    {
+                        "origin": "inbox/unknown.ipynb",
+                        "reason": "unknown-student",
+                        "detail": "no roster match",
+                        "kept_at": "collect/quarantine/unknown.ipynb",
+                    }
+                ],
+            }
+        )
+    )
     grade(ASSIGNMENT, root, workers=2, limits=LIMITS, extra_checks=[checks], progress=False)
     return root
 

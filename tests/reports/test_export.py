@@ -11,8 +11,17 @@ from autograder.__main__ import main
 from engine_support import ASSIGNMENT
 from reports_support import NO_SUBMISSION, STUDENTS
 
-EXPECTED_STATUS = {"alice01": "ok", "bob02": "ok", "carol03": "ok", "dave04": "timeout", "erin05": "crashed",
-                   "frank06": "flagged", "gina07": "restored", "ivan09": "late", NO_SUBMISSION: "not placed"}
+EXPECTED_STATUS = {
+    "alice01": "ok",
+    "bob02": "ok",
+    "carol03": "ok",
+    "dave04": "timeout",
+    "erin05": "crashed",
+    "frank06": "flagged",
+    "gina07": "restored",
+    "ivan09": "late",
+    NO_SUBMISSION: "not placed",
+}
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +48,19 @@ def test_statuses(graded):
 
 def test_wide(exported):
     head, *rows = exported["wide"]
-    assert head == ["student", "status", "nb90-ex1", "nb90-ex2", "nb90-ex3", "total", "max", "late_penalty",
-                    "hours_late", "submitted", "reasons"]
+    assert head == [
+        "student",
+        "status",
+        "nb90-ex1",
+        "nb90-ex2",
+        "nb90-ex3",
+        "total",
+        "max",
+        "late_penalty",
+        "hours_late",
+        "submitted",
+        "reasons",
+    ]
     by = {r[0]: dict(zip(head, r, strict=True)) for r in rows}
     assert {s: r["status"] for s, r in by.items()} == EXPECTED_STATUS
     assert by["alice01"]["total"] == "3" and by["bob02"]["nb90-ex2"] == "0" and by["bob02"]["nb90-ex3"] == "1"
@@ -52,12 +72,30 @@ def test_wide(exported):
 
 def test_long(exported):
     head, *rows = exported["long"]
-    assert head == ["student", "assignment", "notebook", "exercise", "points", "max", "status", "misconception",
-                    "misconception_title", "attempted", "similar_to", "similarity"]
+    assert head == [
+        "student",
+        "assignment",
+        "notebook",
+        "exercise",
+        "points",
+        "max",
+        "status",
+        "misconception",
+        "misconception_title",
+        "attempted",
+        "similar_to",
+        "similarity",
+    ]
     assert len(rows) == 3 * len(STUDENTS) + 1
     by = {(r[0], r[3]): r for r in rows}
-    assert by[("bob02", "nb90-ex2")][4:10] == ["0", "1", "failed", "float64-not-float32",
-                                              "float64 where float32 is expected", "yes"]
+    assert by[("bob02", "nb90-ex2")][4:10] == [
+        "0",
+        "1",
+        "failed",
+        "float64-not-float32",
+        "float64 where float32 is expected",
+        "yes",
+    ]
     assert by[("bob02", "nb90-ex1")][7] == "wrong-values"
     assert by[("carol03", "nb90-ex3")][7:10] == ["not-implemented", "Exercise not attempted yet", "no"]
     assert by[("alice01", "nb90-ex1")][6:] == ["passed", "", "", "yes", "", ""]

@@ -30,9 +30,9 @@ def test_one_page_per_student_on_the_roster(pages):
 
 def test_statuses_show_together_each_with_its_reason(pages):
     _, html = pages
-    ivan = html["ivan09"]   # late: the reason is on the page with the penalty
+    ivan = html["ivan09"]  # late: the reason is on the page with the penalty
     assert "<b>Late</b>: submitted 12.0 hours after the due date, 1.2 point(s) off" in ivan
-    gina = html["gina07"]   # restored by collect
+    gina = html["gina07"]  # restored by collect
     assert "<b>Repaired by the grader</b>: collect restored the nbgrader metadata" in gina
 
 

@@ -28,8 +28,12 @@ def formgrader(graded, tmp_path_factory):
     with jupyter("server", root, base, extension, env=env) as (url, token):
 
         def call(path, method="GET", body=None):
-            req = urllib.request.Request(url + path, method=method, headers={"Authorization": f"token {token}"},
-                                         data=json.dumps(body).encode() if body is not None else None)
+            req = urllib.request.Request(
+                url + path,
+                method=method,
+                headers={"Authorization": f"token {token}"},
+                data=json.dumps(body).encode() if body is not None else None,
+            )
             with urllib.request.urlopen(req, timeout=20) as r:
                 return json.loads(r.read())
 

@@ -14,25 +14,26 @@ from engine_support import ASSIGNMENT, CHECKS
 from reports_support import clone_course, use_checks
 
 #: the fix: ex2's judge now accepts float64 results (bob02 returned float64)
-JUDGE_FIX = '''
+JUDGE_FIX = """
 
 @ex2.judge
 def _(v, case, got):  # fixed: float64 results are accepted
     data = v.tensor(got, "square(x)", dtype=torch.float32, float_ok=True, shape=tuple(case["x"].shape))
     v.close(data, case["x"] * case["x"], "square(x)")
-'''
+"""
 #: a change to what the sandbox computes for ex3: student code must run again
-RUN_CHANGE = '''
+RUN_CHANGE = """
 
 @ex3.run
 def _(case, fn):  # the student's function gets a copy
     return fn(case["x"].clone())
-'''
+"""
 
 
 def _cli(*args) -> subprocess.CompletedProcess:
-    out = subprocess.run([sys.executable, "-m", "autograder", "regrade", *map(str, args)],
-                         capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-m", "autograder", "regrade", *map(str, args)], capture_output=True, text=True, timeout=300
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     return out
 
@@ -95,8 +96,9 @@ def test_run_change_reruns_the_student(fixed):
     use_checks(checks)
     before = coursedir.gradebook_scores(root, ASSIGNMENT)
     report = regrade(ASSIGNMENT, root, extra_checks=[checks], students=["alice01"], workers=1)
-    assert report.changed == {"nb90.ex3": "collect"} and report.rerun == ["alice01"] and not report.rejudged, \
+    assert report.changed == {"nb90.ex3": "collect"} and report.rerun == ["alice01"] and not report.rejudged, (
         report.summary()
+    )
     assert not report.changes
     assert coursedir.gradebook_scores(root, ASSIGNMENT) == before
     entry = json.loads((root / "engine" / "results" / ASSIGNMENT / "alice01.json").read_text())

@@ -21,8 +21,16 @@ def test_report_page(graded):
     assert len(images) == 4, [alt for alt, _ in images]
     for alt, data in images:
         assert alt and base64.b64decode(data)[:8] == b"\x89PNG\r\n\x1a\n"
-    for heading in ("Exercises", "Item analysis", "Similar submissions", "Most frequent misconceptions",
-                    "Flagged for review", "Crashed or timed out", "Slowest submissions", "Missing"):
+    for heading in (
+        "Exercises",
+        "Item analysis",
+        "Similar submissions",
+        "Most frequent misconceptions",
+        "Flagged for review",
+        "Crashed or timed out",
+        "Slowest submissions",
+        "Missing",
+    ):
         assert f"<h2>{heading}</h2>" in text
     section = lambda name: text.split(f"<h2>{name}</h2>", 1)[1].split("<h2>", 1)[0]  # noqa: E731
     mis = section("Most frequent misconceptions")
@@ -38,7 +46,7 @@ def test_report_page(graded):
     # 7 participants (carol03 handed in the blank release): too few to flag anything, and it says so
     assert "7 participants: the 8 graded students less 1 who attempted no exercise" in items
     assert "No item is flagged." in items and "too uncertain" in items
-    assert '<table class=sortable>' in items and "grading s (median / max)" in items
+    assert "<table class=sortable>" in items and "grading s (median / max)" in items
     table = items.split("</table>", 1)[0]  # every exercise has its seconds in grading (the journal's exercise_s)
     assert len(re.findall(r'<td class=num data-sort="[0-9.e-]+">[0-9.]+ / [0-9.]+</td>', table)) == 3
     similar = section("Similar submissions")

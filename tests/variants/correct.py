@@ -14,7 +14,7 @@ that exercise (tests/variants/nbNN.py), like the wrong answers.
 
 # --- nb05: the training loop and the learning-rate sweep --------------------------------------
 _NB05_EX1 = {
-    "grad = None by hand": '''
+    "grad = None by hand": """
 def train(model, X, y, optimizer, loss_fn, epochs):
     losses = []
     for _ in range(epochs):
@@ -25,8 +25,8 @@ def train(model, X, y, optimizer, loss_fn, epochs):
         optimizer.step()
         losses.append(float(loss))
     return losses
-''',
-    "model.zero_grad, zeros kept": '''
+""",
+    "model.zero_grad, zeros kept": """
 def train(model, X, y, optimizer, loss_fn, epochs):
     losses = []
     for _ in range(epochs):
@@ -37,8 +37,8 @@ def train(model, X, y, optimizer, loss_fn, epochs):
         loss.backward()
         optimizer.step()
     return losses
-''',
-    "MSE written out": '''
+""",
+    "MSE written out": """
 def train(model, X, y, optimizer, loss_fn, epochs):
     losses = []
     for _ in range(epochs):
@@ -48,11 +48,11 @@ def train(model, X, y, optimizer, loss_fn, epochs):
         optimizer.step()
         losses.append(loss.item())
     return losses
-''',
+""",
 }
 
 _NB05_EX7 = {
-    "diverged runs dropped by their first loss": '''
+    "diverged runs dropped by their first loss": """
 def lr_sweep(make_model, X, y, lrs, steps):
     finals, firsts = [], []
     for lr in lrs:
@@ -68,8 +68,8 @@ def lr_sweep(make_model, X, y, lrs, steps):
         finals.append(loss.item())
     ok = [i for i in range(len(lrs)) if math.isfinite(finals[i]) and finals[i] <= firsts[i]]
     return finals, lrs[min(ok, key=lambda i: finals[i])]
-''',
-    "update by hand": '''
+""",
+    "update by hand": """
 def lr_sweep(make_model, X, y, lrs, steps):
     finals = []
     for lr in lrs:
@@ -84,8 +84,8 @@ def lr_sweep(make_model, X, y, lrs, steps):
         finals.append(loss.item())
     best = min((f, lr) for f, lr in zip(finals, lrs) if math.isfinite(f))[1]
     return finals, best
-''',
-    "numpy bookkeeping": '''
+""",
+    "numpy bookkeeping": """
 def lr_sweep(make_model, X, y, lrs, steps):
     finals = []
     for lr in lrs:
@@ -100,66 +100,66 @@ def lr_sweep(make_model, X, y, lrs, steps):
     values = np.array(finals)
     values[~np.isfinite(values)] = np.inf
     return finals, lrs[int(values.argmin())]
-''',
+""",
 }
 
 # --- nb07: least squares, the errors of a polynomial fit, the noise floor ----------------------
 _NB07_EX1 = {
-    "pinv": '''
+    "pinv": """
 def least_squares(features, y):
     A = torch.cat([features, torch.ones(len(features), 1)], dim=1)
     c = torch.linalg.pinv(A) @ y
     return c[:-1], c[-1].item()
-''',
-    "QR": '''
+""",
+    "QR": """
 def least_squares(features, y):
     A = torch.cat([features, torch.ones(len(features), 1)], dim=1)
     Q, R = torch.linalg.qr(A)
     c = torch.linalg.solve_triangular(R, (Q.T @ y).unsqueeze(1), upper=True).squeeze(1)
     return c[:-1], c[-1].item()
-''',
-    "normal equations in float64": '''
+""",
+    "normal equations in float64": """
 def least_squares(features, y):
     A = torch.cat([features, torch.ones(len(features), 1)], dim=1).double()
     c = torch.linalg.solve(A.T @ A, A.T @ y.double())
     return c[:-1].float(), c[-1].item()
-''',
-    "ones column first, (N, 1) targets": '''
+""",
+    "ones column first, (N, 1) targets": """
 def least_squares(features, y):
     A = torch.cat([torch.ones(len(features), 1), features], dim=1)
     c = torch.linalg.lstsq(A, y.reshape(-1, 1)).solution.reshape(-1)
     return c[1:], float(c[0])
-''',
+""",
 }
 
 _NB07_EX3 = {
-    "numpy polyfit": '''
+    "numpy polyfit": """
 def poly_errors(x_train, y_train, x_val, y_val, degree):
     coef = np.polyfit(x_train.double().numpy(), y_train.double().numpy(), degree)
     train = np.mean((np.polyval(coef, x_train.double().numpy()) - y_train.double().numpy()) ** 2)
     val = np.mean((np.polyval(coef, x_val.double().numpy()) - y_val.double().numpy()) ** 2)
     return float(train), float(val)
-''',
-    "F.mse_loss on a float64 fit": '''
+""",
+    "F.mse_loss on a float64 fit": """
 def poly_errors(x_train, y_train, x_val, y_val, degree):
     def design(x):
         return torch.stack([x.double() ** k for k in range(degree + 1)], dim=1)
     c = torch.linalg.lstsq(design(x_train), y_train.double()).solution
     return (F.mse_loss(design(x_train) @ c, y_train.double()).item(),
             F.mse_loss(design(x_val) @ c, y_val.double()).item())
-''',
-    "pinv, float32": '''
+""",
+    "pinv, float32": """
 def poly_errors(x_train, y_train, x_val, y_val, degree):
     def design(x):
         return torch.cat([poly_features(x, degree), torch.ones(len(x), 1)], dim=1)
     c = torch.linalg.pinv(design(x_train)) @ y_train
     return (((design(x_train) @ c - y_train) ** 2).mean().item(),
             ((design(x_val) @ c - y_val) ** 2).mean().item())
-''',
+""",
 }
 
 _NB07_EX4 = {
-    "a loop over trials": '''
+    "a loop over trials": """
 def noise_floor(n, sigma, degree, trials, generator):
     x = torch.linspace(-1, 1, n)
     train, new = [], []
@@ -171,8 +171,8 @@ def noise_floor(n, sigma, degree, trials, generator):
         train.append(((fitted - y) ** 2).mean().item())
         new.append(((fitted - y_new) ** 2).mean().item())
     return torch.tensor(train), torch.tensor(new)
-''',
-    "float64, new noise drawn first": '''
+""",
+    "float64, new noise drawn first": """
 def noise_floor(n, sigma, degree, trials, generator):
     x = torch.linspace(-1, 1, n, dtype=torch.float64)
     A = torch.cat([poly_features(x, degree), torch.ones(n, 1, dtype=torch.float64)], dim=1)
@@ -181,8 +181,8 @@ def noise_floor(n, sigma, degree, trials, generator):
     Y = 4 * x + 5.5 + sigma * noise
     fitted = Y @ (A @ torch.linalg.pinv(A)).T          # the hat matrix applied to every trial
     return ((fitted - Y) ** 2).mean(dim=1), ((fitted - (4 * x + 5.5 + sigma * noise_new)) ** 2).mean(dim=1)
-''',
-    "torch.normal": '''
+""",
+    "torch.normal": """
 def noise_floor(n, sigma, degree, trials, generator):
     x = torch.linspace(-1, 1, n)
     A = torch.cat([torch.ones(n, 1), poly_features(x, degree)], dim=1)
@@ -191,12 +191,12 @@ def noise_floor(n, sigma, degree, trials, generator):
     Y_new = torch.normal(line, sigma, generator=generator)
     fitted = (A @ torch.linalg.lstsq(A, Y.T).solution).T
     return F.mse_loss(fitted, Y, reduction="none").mean(1), F.mse_loss(fitted, Y_new, reduction="none").mean(1)
-''',
+""",
 }
 
 # --- nb08: training on XOR ------------------------------------------------------------------------
 _NB08_EX2 = {
-    "sigmoid and BCELoss": '''
+    "sigmoid and BCELoss": """
 def train_xor(model, X, y, lr, epochs):
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
     losses = []
@@ -207,8 +207,8 @@ def train_xor(model, X, y, lr, epochs):
         optimizer.step()
         losses.append(loss.item())
     return losses
-''',
-    "update by hand": '''
+""",
+    "update by hand": """
 def train_xor(model, X, y, lr, epochs):
     losses = []
     for _ in range(epochs):
@@ -220,8 +220,8 @@ def train_xor(model, X, y, lr, epochs):
                 p -= lr * p.grad
         losses.append(loss.item())
     return losses
-''',
-    "BCE written out with logsigmoid": '''
+""",
+    "BCE written out with logsigmoid": """
 def train_xor(model, X, y, lr, epochs):
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
     losses = []
@@ -233,11 +233,11 @@ def train_xor(model, X, y, lr, epochs):
         optimizer.step()
         losses.append(float(loss))
     return losses
-''',
+""",
 }
 
 # --- nb09: the pipeline and the better F1 -----------------------------------------------------------
-_NB09_PIPELINE = '''
+_NB09_PIPELINE = """
 def _pipeline(train_df, test_df, epochs, seed, *, batch_size=64, make_optimizer=None, loader=False):
     X_train, X_test = preprocess(train_df.drop(columns="class"), test_df.drop(columns="class"))
     y_train = torch.tensor((train_df["class"] == ">50K").to_numpy(), dtype=torch.float32).unsqueeze(1)
@@ -259,33 +259,38 @@ def _pipeline(train_df, test_df, epochs, seed, *, batch_size=64, make_optimizer=
             loss_fn(model(xb), yb).backward()
             optimizer.step()
     return predict(model, X_test)
-'''
+"""
 
 _NB09_EX4 = {
-    "DataLoader": _NB09_PIPELINE + '''
+    "DataLoader": _NB09_PIPELINE
+    + """
 def fit_predict(train_df, test_df, epochs, seed):
     return _pipeline(train_df, test_df, epochs, seed, loader=True)
-''',
-    "batches of 32": _NB09_PIPELINE + '''
+""",
+    "batches of 32": _NB09_PIPELINE
+    + """
 def fit_predict(train_df, test_df, epochs, seed):
     return _pipeline(train_df, test_df, epochs, seed, batch_size=32)
-''',
-    "batches of 128": _NB09_PIPELINE + '''
+""",
+    "batches of 128": _NB09_PIPELINE
+    + """
 def fit_predict(train_df, test_df, epochs, seed):
     return _pipeline(train_df, test_df, epochs, seed, batch_size=128)
-''',
-    "AdamW": _NB09_PIPELINE + '''
+""",
+    "AdamW": _NB09_PIPELINE
+    + """
 def fit_predict(train_df, test_df, epochs, seed):
     return _pipeline(train_df, test_df, epochs, seed, make_optimizer=lambda p: torch.optim.AdamW(p, lr=1e-3))
-''',
-    "RMSprop": _NB09_PIPELINE + '''
+""",
+    "RMSprop": _NB09_PIPELINE
+    + """
 def fit_predict(train_df, test_df, epochs, seed):
     return _pipeline(train_df, test_df, epochs, seed, make_optimizer=lambda p: torch.optim.RMSprop(p, lr=1e-3))
-''',
+""",
 }
 
 _NB09_EX8 = {
-    "class weight 2": '''
+    "class weight 2": """
 def better_fit_predict(train_df, test_df, epochs, seed):
     X_train, X_test = preprocess(train_df.drop(columns="class"), test_df.drop(columns="class"))
     y_train = torch.tensor((train_df["class"] == ">50K").to_numpy(), dtype=torch.float32).unsqueeze(1)
@@ -300,8 +305,8 @@ def better_fit_predict(train_df, test_df, epochs, seed):
             loss_fn(model(xb), yb).backward()
             optimizer.step()
     return predict(model, X_test)
-''',
-    "threshold 0.35": '''
+""",
+    "threshold 0.35": """
 def better_fit_predict(train_df, test_df, epochs, seed):
     X_train, X_test = preprocess(train_df.drop(columns="class"), test_df.drop(columns="class"))
     y_train = torch.tensor((train_df["class"] == ">50K").to_numpy(), dtype=torch.float32).unsqueeze(1)
@@ -317,8 +322,8 @@ def better_fit_predict(train_df, test_df, epochs, seed):
     model.eval()
     with torch.no_grad():
         return (torch.sigmoid(model(X_test)) > 0.35).long().squeeze(1)
-''',
-    "tuned threshold, batches of 128": '''
+""",
+    "tuned threshold, batches of 128": """
 def better_fit_predict(train_df, test_df, epochs, seed):
     from sklearn.model_selection import train_test_split
     fit_part, val_part = train_test_split(train_df, test_size=0.2, random_state=seed)
@@ -343,7 +348,7 @@ def better_fit_predict(train_df, test_df, epochs, seed):
         return 2 * hit.sum().item() / ((p_val > t).sum().item() + y_val.sum().item())
     best = max((f1(t / 100), t / 100) for t in range(20, 61, 5))[1]
     return (p_test > best).long()
-''',
+""",
 }
 
 CORRECT = {
@@ -360,8 +365,14 @@ CORRECT = {
 #: Answers that are not mistakes but not what an exercise asks for either, measured next to
 #: the named wrong answers: the recipe of ex4 handed in unchanged as the "better" F1.
 NOT_IMPROVED = {
-    "nb09.ex8": [("the ex4 recipe unchanged", _NB09_PIPELINE + '''
+    "nb09.ex8": [
+        (
+            "the ex4 recipe unchanged",
+            _NB09_PIPELINE
+            + """
 def better_fit_predict(train_df, test_df, epochs, seed):
     return _pipeline(train_df, test_df, epochs, seed)
-''')],
+""",
+        )
+    ],
 }

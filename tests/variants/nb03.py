@@ -5,7 +5,9 @@ The first variant of each exercise also goes into the all-wrong notebook of the 
 
 WRONG = {
     "nb03.ex1": [
-        ("missing-super-init", '''
+        (
+            "missing-super-init",
+            """
 class SimpleNetwork(nn.Module):
     def __init__(self, n_in, n_hidden, n_out):
         self.layer1 = nn.Linear(n_in, n_hidden)
@@ -13,8 +15,11 @@ class SimpleNetwork(nn.Module):
 
     def forward(self, x):
         return self.layer2(torch.relu(self.layer1(x)))
-'''),
-        ("plain-list-layers", '''
+""",
+        ),
+        (
+            "plain-list-layers",
+            """
 class SimpleNetwork(nn.Module):
     def __init__(self, n_in, n_hidden, n_out):
         super().__init__()
@@ -22,8 +27,11 @@ class SimpleNetwork(nn.Module):
 
     def forward(self, x):
         return self.layers[1](torch.relu(self.layers[0](x)))
-'''),
-        ("shape-mismatch-linear", '''
+""",
+        ),
+        (
+            "shape-mismatch-linear",
+            """
 class SimpleNetwork(nn.Module):
     def __init__(self, n_in, n_hidden, n_out):
         super().__init__()
@@ -32,8 +40,11 @@ class SimpleNetwork(nn.Module):
 
     def forward(self, x):
         return self.layer2(torch.relu(self.layer1(x)))
-'''),
-        ("activation-missing", '''
+""",
+        ),
+        (
+            "activation-missing",
+            """
 class SimpleNetwork(nn.Module):
     def __init__(self, n_in, n_hidden, n_out):
         super().__init__()
@@ -42,10 +53,13 @@ class SimpleNetwork(nn.Module):
 
     def forward(self, x):
         return self.layer2(self.layer1(x))
-'''),
+""",
+        ),
     ],
     "nb03.ex2": [
-        ("weight-in-out-transposed", '''
+        (
+            "weight-in-out-transposed",
+            """
 class MyLinear(nn.Module):
     def __init__(self, in_features, out_features):
         super().__init__()
@@ -55,8 +69,11 @@ class MyLinear(nn.Module):
 
     def forward(self, x):
         return x @ self.weight + self.bias
-'''),
-        ("unregistered-tensor", '''
+""",
+        ),
+        (
+            "unregistered-tensor",
+            """
 class MyLinear(nn.Module):
     def __init__(self, in_features, out_features):
         super().__init__()
@@ -66,8 +83,11 @@ class MyLinear(nn.Module):
 
     def forward(self, x):
         return x @ self.weight.T + self.bias
-'''),
-        ("shape-mismatch-linear", '''
+""",
+        ),
+        (
+            "shape-mismatch-linear",
+            """
 class MyLinear(nn.Module):
     def __init__(self, in_features, out_features):
         super().__init__()
@@ -77,8 +97,11 @@ class MyLinear(nn.Module):
 
     def forward(self, x):
         return x @ self.weight + self.bias
-'''),
-        ("linear-init-wrong", '''
+""",
+        ),
+        (
+            "linear-init-wrong",
+            """
 class MyLinear(nn.Module):
     def __init__(self, in_features, out_features):
         super().__init__()
@@ -87,8 +110,11 @@ class MyLinear(nn.Module):
 
     def forward(self, x):
         return x @ self.weight.T + self.bias
-'''),
-        ("linear-init-wrong", '''
+""",
+        ),
+        (
+            "linear-init-wrong",
+            """
 class MyLinear(nn.Module):
     def __init__(self, in_features, out_features):
         super().__init__()
@@ -97,10 +123,13 @@ class MyLinear(nn.Module):
 
     def forward(self, x):
         return x @ self.weight.T + self.bias
-'''),
+""",
+        ),
     ],
     "nb03.ex3": [
-        ("plain-list-layers", '''
+        (
+            "plain-list-layers",
+            """
 class MLP(nn.Module):
     def __init__(self, sizes):
         super().__init__()
@@ -112,8 +141,11 @@ class MLP(nn.Module):
             if i < len(self.layers) - 1:
                 x = torch.relu(x)
         return x
-'''),
-        ("shape-mismatch-linear", '''
+""",
+        ),
+        (
+            "shape-mismatch-linear",
+            """
 class MLP(nn.Module):
     def __init__(self, sizes):
         super().__init__()
@@ -125,8 +157,11 @@ class MLP(nn.Module):
             if i < len(self.layers) - 1:
                 x = torch.relu(x)
         return x
-'''),
-        ("activation-on-output", '''
+""",
+        ),
+        (
+            "activation-on-output",
+            """
 class MLP(nn.Module):
     def __init__(self, sizes):
         super().__init__()
@@ -136,10 +171,13 @@ class MLP(nn.Module):
         for layer in self.layers:
             x = torch.relu(layer(x))
         return x
-'''),
+""",
+        ),
     ],
     "nb03.ex4": [
-        ("buffer-as-parameter", '''
+        (
+            "buffer-as-parameter",
+            """
 class RunningCenter(nn.Module):
     def __init__(self, n_features, momentum=0.1):
         super().__init__()
@@ -155,8 +193,11 @@ class RunningCenter(nn.Module):
         else:
             mean = self.running_mean
         return (x - mean) * self.scale
-'''),
-        ("parameter-as-buffer", '''
+""",
+        ),
+        (
+            "parameter-as-buffer",
+            """
 class RunningCenter(nn.Module):
     def __init__(self, n_features, momentum=0.1):
         super().__init__()
@@ -172,8 +213,11 @@ class RunningCenter(nn.Module):
         else:
             mean = self.running_mean
         return (x - mean) * self.scale
-'''),
-        ("unregistered-tensor", '''
+""",
+        ),
+        (
+            "unregistered-tensor",
+            """
 class RunningCenter(nn.Module):
     def __init__(self, n_features, momentum=0.1):
         super().__init__()
@@ -189,8 +233,11 @@ class RunningCenter(nn.Module):
         else:
             mean = self.running_mean
         return (x - mean) * self.scale
-'''),
-        ("buffer-updated-in-eval", '''
+""",
+        ),
+        (
+            "buffer-updated-in-eval",
+            """
 class RunningCenter(nn.Module):
     def __init__(self, n_features, momentum=0.1):
         super().__init__()
@@ -205,10 +252,13 @@ class RunningCenter(nn.Module):
         if not self.training:
             mean = self.running_mean
         return (x - mean) * self.scale
-'''),
+""",
+        ),
     ],
     "nb03.ex5": [
-        ("forward-called-directly", '''
+        (
+            "forward-called-directly",
+            """
 def relu_stats(model, x):
     stats, handles = {}, []
 
@@ -225,8 +275,11 @@ def relu_stats(model, x):
     for handle in handles:
         handle.remove()
     return stats
-'''),
-        ("hook-not-removed", '''
+""",
+        ),
+        (
+            "hook-not-removed",
+            """
 def relu_stats(model, x):
     stats = {}
 
@@ -241,8 +294,11 @@ def relu_stats(model, x):
     with torch.no_grad():
         model(x)
     return stats
-'''),
-        ("hook-read-input", '''
+""",
+        ),
+        (
+            "hook-read-input",
+            """
 def relu_stats(model, x):
     stats, handles = {}, []
 
@@ -259,10 +315,13 @@ def relu_stats(model, x):
     for handle in handles:
         handle.remove()
     return stats
-'''),
+""",
+        ),
     ],
     "nb03.ex6": [
-        ("stale-state-dict", '''
+        (
+            "stale-state-dict",
+            """
 import io
 
 
@@ -281,8 +340,11 @@ def train_and_save(model, x, y, steps, lr):
 def restore(data, model):
     model.load_state_dict(torch.load(io.BytesIO(data)))
     return model
-'''),
-        ("stale-state-dict", '''
+""",
+        ),
+        (
+            "stale-state-dict",
+            """
 import copy
 import io
 
@@ -303,8 +365,11 @@ def train_and_save(model, x, y, steps, lr):
 def restore(data, model):
     model.load_state_dict(torch.load(io.BytesIO(data)))
     return model
-'''),
-        ("zero-grad-missing", '''
+""",
+        ),
+        (
+            "zero-grad-missing",
+            """
 import io
 
 
@@ -322,8 +387,11 @@ def train_and_save(model, x, y, steps, lr):
 def restore(data, model):
     model.load_state_dict(torch.load(io.BytesIO(data)))
     return model
-'''),
-        ("state-dict-not-loaded", '''
+""",
+        ),
+        (
+            "state-dict-not-loaded",
+            """
 import io
 
 
@@ -342,8 +410,11 @@ def train_and_save(model, x, y, steps, lr):
 def restore(data, model):
     state = torch.load(io.BytesIO(data))
     return model
-'''),
-        ("saved-whole-model", '''
+""",
+        ),
+        (
+            "saved-whole-model",
+            """
 import io
 
 
@@ -361,30 +432,40 @@ def train_and_save(model, x, y, steps, lr):
 
 def restore(data, model):
     return torch.load(io.BytesIO(data))
-'''),
+""",
+        ),
     ],
     "nb03.ex7": [
-        ("model-not-on-device", '''
+        (
+            "model-not-on-device",
+            """
 def to_device(model, x, device):
     x = x.to(device)
     return model, x
-'''),
-        ("device-mismatch", '''
+""",
+        ),
+        (
+            "device-mismatch",
+            """
 def to_device(model, x, device):
     model.to(device)
     x.to(device)
     return model, x
-'''),
-        ("model-not-on-device", '''
+""",
+        ),
+        (
+            "model-not-on-device",
+            """
 def to_device(model, x, device):
     model.fc.to(device)
     return model, x.to(device)
-'''),
+""",
+        ),
     ],
 }
 
 HARDCODED = {
-    "nb03.ex1": '''
+    "nb03.ex1": """
 class SimpleNetwork(nn.Module):
     def __init__(self, n_in, n_hidden, n_out):
         super().__init__()
@@ -393,8 +474,8 @@ class SimpleNetwork(nn.Module):
 
     def forward(self, x):
         return self.layer2(torch.relu(self.layer1(x)))
-''',
-    "nb03.ex2": '''
+""",
+    "nb03.ex2": """
 class MyLinear(nn.Module):
     def __init__(self, in_features, out_features):
         super().__init__()
@@ -404,8 +485,8 @@ class MyLinear(nn.Module):
 
     def forward(self, x):
         return x @ self.weight.T + self.bias
-''',
-    "nb03.ex3": '''
+""",
+    "nb03.ex3": """
 class MLP(nn.Module):
     def __init__(self, sizes):
         super().__init__()
@@ -415,8 +496,8 @@ class MLP(nn.Module):
         x = torch.relu(self.layers[0](x))
         x = torch.relu(self.layers[1](x))
         return self.layers[2](x)
-''',
-    "nb03.ex4": '''
+""",
+    "nb03.ex4": """
 class RunningCenter(nn.Module):
     def __init__(self, n_features, momentum=0.1):
         super().__init__()
@@ -431,7 +512,7 @@ class RunningCenter(nn.Module):
         else:
             mean = self.running_mean
         return (x - mean) * self.scale
-''',
+""",
 }
 
 
@@ -447,15 +528,15 @@ def _visible_copies():
     for i, (W, b) in enumerate(zip(case["Ws"], case["bs"], strict=True), start=1):
         h = F.relu(h @ W.T + b)
         stats[f"body.act{i}"] = (h.mean().item(), (h == 0).float().mean().item())
-    ex5 = f'''
+    ex5 = f"""
 def relu_stats(model, x):
     with torch.no_grad():
         model(x)
     return {stats!r}
-'''
+"""
     case = nb03.ex6.make_cases(hidden=False)[0]
     trained = nb03._sgd(case)
-    ex6 = f'''
+    ex6 = f"""
 import io
 
 
@@ -473,7 +554,7 @@ def restore(data, model):
     model.load_state_dict({{"weight": torch.tensor({trained["weight"].tolist()!r}),
                            "bias": torch.tensor({trained["bias"].tolist()!r})}})
     return model
-'''
+"""
     return {"nb03.ex5": ex5, "nb03.ex6": ex6}
 
 

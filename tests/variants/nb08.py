@@ -8,7 +8,9 @@ SETUP = {
 
 WRONG = {
     "nb08.ex1": [
-        ("sigmoid-before-bce-logits", """
+        (
+            "sigmoid-before-bce-logits",
+            """
 class XorNet(nn.Module):
     def __init__(self, hidden=3):
         super().__init__()
@@ -17,8 +19,11 @@ class XorNet(nn.Module):
 
     def forward(self, x):
         return torch.sigmoid(self.out(torch.relu(self.hidden(x))))
-"""),
-        ("plain-list-layers", """
+""",
+        ),
+        (
+            "plain-list-layers",
+            """
 class XorNet(nn.Module):
     def __init__(self, hidden=3):
         super().__init__()
@@ -28,8 +33,11 @@ class XorNet(nn.Module):
         for layer in self.layers:
             x = layer(x)
         return x
-"""),
-        ("activation-missing", """
+""",
+        ),
+        (
+            "activation-missing",
+            """
 class XorNet(nn.Module):
     def __init__(self, hidden=3):
         super().__init__()
@@ -38,10 +46,13 @@ class XorNet(nn.Module):
 
     def forward(self, x):
         return self.out(self.hidden(x))
-"""),
+""",
+        ),
     ],
     "nb08.ex2": [
-        ("sigmoid-before-bce-logits", """
+        (
+            "sigmoid-before-bce-logits",
+            """
 def train_xor(model, X, y, lr, epochs):
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
     loss_fn = nn.BCEWithLogitsLoss()
@@ -53,8 +64,11 @@ def train_xor(model, X, y, lr, epochs):
         optimizer.step()
         losses.append(loss.item())
     return losses
-"""),
-        ("zero-grad-missing", """
+""",
+        ),
+        (
+            "zero-grad-missing",
+            """
 def train_xor(model, X, y, lr, epochs):
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
     loss_fn = nn.BCEWithLogitsLoss()
@@ -65,8 +79,11 @@ def train_xor(model, X, y, lr, epochs):
         optimizer.step()
         losses.append(loss.item())
     return losses
-"""),
-        ("loss-task-mismatch", """
+""",
+        ),
+        (
+            "loss-task-mismatch",
+            """
 def train_xor(model, X, y, lr, epochs):
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
     losses = []
@@ -77,71 +94,107 @@ def train_xor(model, X, y, lr, epochs):
         optimizer.step()
         losses.append(loss.item())
     return losses
-"""),
+""",
+        ),
     ],
     "nb08.ex3": [
-        ("threshold-logits-at-half", """
+        (
+            "threshold-logits-at-half",
+            """
 def predict(model, X):
     with torch.no_grad():
         return (model(X) > 0.5).float()
-"""),
-        ("probabilities-not-classes", """
+""",
+        ),
+        (
+            "probabilities-not-classes",
+            """
 def predict(model, X):
     with torch.no_grad():
         return torch.sigmoid(model(X))
-"""),
-        ("result-requires-grad", """
+""",
+        ),
+        (
+            "result-requires-grad",
+            """
 def predict(model, X):
     return torch.round(torch.sigmoid(model(X)))
-"""),
+""",
+        ),
     ],
     "nb08.ex4": [
-        ("batched-bias-broadcast", """
+        (
+            "batched-bias-broadcast",
+            """
 def batched_logits(W1, b1, W2, b2, X):
     h = torch.relu(torch.einsum("nd,rhd->rnh", X, W1) + b1)
     return torch.einsum("rnh,roh->rno", h, W2) + b2.unsqueeze(1)
-"""),
-        ("sigmoid-before-bce-logits", """
+""",
+        ),
+        (
+            "sigmoid-before-bce-logits",
+            """
 def batched_logits(W1, b1, W2, b2, X):
     h = torch.relu(torch.einsum("nd,rhd->rnh", X, W1) + b1.unsqueeze(1))
     return torch.sigmoid(torch.einsum("rnh,roh->rno", h, W2) + b2.unsqueeze(1))
-"""),
-        ("activation-missing", """
+""",
+        ),
+        (
+            "activation-missing",
+            """
 def batched_logits(W1, b1, W2, b2, X):
     h = torch.einsum("nd,rhd->rnh", X, W1) + b1.unsqueeze(1)
     return torch.einsum("rnh,roh->rno", h, W2) + b2.unsqueeze(1)
-"""),
-        ("batched-bias-broadcast", """
+""",
+        ),
+        (
+            "batched-bias-broadcast",
+            """
 def batched_logits(W1, b1, W2, b2, X):
     h = torch.relu(torch.einsum("nd,rhd->rnh", X, W1) + b1.unsqueeze(1))
     return torch.einsum("rnh,roh->rno", h, W2) + b2        # (R, 1) against (R, N, 1)
-"""),
+""",
+        ),
     ],
     "nb08.ex5": [
-        ("batched-loss-averaged", """
+        (
+            "batched-loss-averaged",
+            """
 def batched_loss(logits, y):
     return F.binary_cross_entropy_with_logits(logits, y.expand_as(logits))
-"""),
-        ("sigmoid-before-bce-logits", """
+""",
+        ),
+        (
+            "sigmoid-before-bce-logits",
+            """
 def batched_loss(logits, y):
     p = torch.sigmoid(logits)
     return F.binary_cross_entropy_with_logits(p, y.expand_as(p), reduction="none").mean(dim=(1, 2)).sum()
-"""),
-        ("target-shape-n-vs-n1", """
+""",
+        ),
+        (
+            "target-shape-n-vs-n1",
+            """
 def batched_loss(logits, y):
     return F.binary_cross_entropy_with_logits(logits.squeeze(-1), y, reduction="sum") / y.shape[0]
-"""),
+""",
+        ),
     ],
     "nb08.ex6": [
-        ("weights-transposed-bridge", """
+        (
+            "weights-transposed-bridge",
+            """
 def linear_from_dense(dense):
     n_in, n_out = dense.W.shape
     linear = nn.Linear(n_in, n_out).double()
     linear.weight = nn.Parameter(torch.tensor(dense.W))
     linear.bias = nn.Parameter(torch.tensor(dense.b))
     return linear
-"""),
-        ("weights-transposed-bridge", """
+""",
+        ),
+        (
+            "weights-transposed-bridge",
+            """
 def linear_from_dense(dense):
     n_in, n_out = dense.W.shape
     linear = nn.Linear(n_in, n_out).double()
@@ -149,8 +202,11 @@ def linear_from_dense(dense):
         linear.weight.copy_(torch.from_numpy(dense.W).reshape(n_out, n_in))   # same shape, scrambled
         linear.bias.copy_(torch.from_numpy(dense.b))
     return linear
-"""),
-        ("wrong-dtype", """
+""",
+        ),
+        (
+            "wrong-dtype",
+            """
 def linear_from_dense(dense):
     n_in, n_out = dense.W.shape
     linear = nn.Linear(n_in, n_out)
@@ -158,10 +214,13 @@ def linear_from_dense(dense):
         linear.weight.copy_(torch.from_numpy(dense.W.T))
         linear.bias.copy_(torch.from_numpy(dense.b))
     return linear
-"""),
+""",
+        ),
     ],
     "nb08.ex7": [
-        ("sigmoid-before-bce-logits", """
+        (
+            "sigmoid-before-bce-logits",
+            """
 def torch_step_from_numpy(net, X, y, lr):
     d1, d2 = net.layers[0], net.layers[2]
     model = nn.Sequential(nn.Linear(*d1.W.shape), nn.ReLU(), nn.Linear(*d2.W.shape), nn.Sigmoid()).double()
@@ -175,8 +234,11 @@ def torch_step_from_numpy(net, X, y, lr):
     loss.backward()
     optimizer.step()
     return model
-"""),
-        ("weights-transposed-bridge", """
+""",
+        ),
+        (
+            "weights-transposed-bridge",
+            """
 def torch_step_from_numpy(net, X, y, lr):
     d1, d2 = net.layers[0], net.layers[2]
     model = nn.Sequential(nn.Linear(*d1.W.shape), nn.ReLU(), nn.Linear(*d2.W.shape)).double()
@@ -190,8 +252,11 @@ def torch_step_from_numpy(net, X, y, lr):
     loss.backward()
     optimizer.step()
     return model
-"""),
-        ("gradients-cleared", """
+""",
+        ),
+        (
+            "gradients-cleared",
+            """
 def torch_step_from_numpy(net, X, y, lr):
     d1, d2 = net.layers[0], net.layers[2]
     model = nn.Sequential(nn.Linear(*d1.W.shape), nn.ReLU(), nn.Linear(*d2.W.shape)).double()
@@ -205,8 +270,11 @@ def torch_step_from_numpy(net, X, y, lr):
     optimizer.step()
     optimizer.zero_grad()                  # the habit of "clean up after the step"
     return model
-"""),
-        ("numpy-shared-not-copied", """
+""",
+        ),
+        (
+            "numpy-shared-not-copied",
+            """
 def torch_step_from_numpy(net, X, y, lr):
     d1, d2 = net.layers[0], net.layers[2]
     model = nn.Sequential(nn.Linear(*d1.W.shape), nn.ReLU(), nn.Linear(*d2.W.shape)).double()
@@ -219,7 +287,8 @@ def torch_step_from_numpy(net, X, y, lr):
     loss.backward()
     optimizer.step()
     return model
-"""),
+""",
+        ),
     ],
 }
 

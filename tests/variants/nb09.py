@@ -1,14 +1,16 @@
 """Wrong answers for project 09 (Adult income), each with the misconception the checker must name."""
 
-_COLUMNS = '''
+_COLUMNS = """
 from sklearn.compose import ColumnTransformer
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 NUMERIC = ["age", "fnlwgt", "education-num", "capital-gain", "capital-loss", "hours-per-week"]
-'''
+"""
 
 # A whole pipeline written in one cell (what a student who skipped the helpers writes).
-_PIPELINE = _COLUMNS + '''
+_PIPELINE = (
+    _COLUMNS
+    + """
 import pandas as pd
 
 
@@ -47,11 +49,15 @@ def _predict(model, X):
     model.eval()
     with torch.no_grad():
         return (model(X) > 0).long().squeeze(1)
-'''
+"""
+)
 
 WRONG = {
     "nb09.ex1": [
-        ("preprocessing-leak", _COLUMNS + '''
+        (
+            "preprocessing-leak",
+            _COLUMNS
+            + """
 import pandas as pd
 
 
@@ -62,8 +68,12 @@ def preprocess(train_df, test_df):
     prep.fit(pd.concat([train_df, test_df]))  # "so the encoder knows every category"
     return (torch.tensor(prep.transform(train_df), dtype=torch.float32),
             torch.tensor(prep.transform(test_df), dtype=torch.float32))
-'''),
-        ("preprocessing-leak", _COLUMNS + '''
+""",
+        ),
+        (
+            "preprocessing-leak",
+            _COLUMNS
+            + """
 def preprocess(train_df, test_df):
     categorical = [c for c in train_df.columns if c not in NUMERIC]
     def make():
@@ -72,17 +82,24 @@ def preprocess(train_df, test_df):
     X_train = make().fit_transform(train_df)
     X_test = make().fit_transform(test_df)  # fitted again, on the test rows
     return torch.tensor(X_train, dtype=torch.float32), torch.tensor(X_test, dtype=torch.float32)
-'''),
-        ("float64-not-float32", _COLUMNS + '''
+""",
+        ),
+        (
+            "float64-not-float32",
+            _COLUMNS
+            + """
 def preprocess(train_df, test_df):
     categorical = [c for c in train_df.columns if c not in NUMERIC]
     prep = ColumnTransformer([("num", StandardScaler(), NUMERIC),
                               ("cat", OneHotEncoder(handle_unknown="ignore", sparse_output=False), categorical)])
     return torch.tensor(prep.fit_transform(train_df)), torch.tensor(prep.transform(test_df))
-'''),
+""",
+        ),
     ],
     "nb09.ex2": [
-        ("sigmoid-before-bce-logits", '''
+        (
+            "sigmoid-before-bce-logits",
+            """
 class IncomePredictor(nn.Module):
     def __init__(self, n_features):
         super().__init__()
@@ -91,8 +108,11 @@ class IncomePredictor(nn.Module):
 
     def forward(self, x):
         return torch.sigmoid(self.out(torch.relu(self.hidden(x))))
-'''),
-        ("activation-missing", '''
+""",
+        ),
+        (
+            "activation-missing",
+            """
 class IncomePredictor(nn.Module):
     def __init__(self, n_features):
         super().__init__()
@@ -101,8 +121,11 @@ class IncomePredictor(nn.Module):
 
     def forward(self, x):
         return self.out(self.hidden(x))
-'''),
-        ("wrong-shape", '''
+""",
+        ),
+        (
+            "wrong-shape",
+            """
 class IncomePredictor(nn.Module):
     def __init__(self, n_features):
         super().__init__()
@@ -110,8 +133,11 @@ class IncomePredictor(nn.Module):
 
     def forward(self, x):
         return self.net(x)
-'''),
-        ("plain-list-layers", '''
+""",
+        ),
+        (
+            "plain-list-layers",
+            """
 class IncomePredictor(nn.Module):
     def __init__(self, n_features):
         super().__init__()
@@ -121,61 +147,91 @@ class IncomePredictor(nn.Module):
         for layer in self.layers:
             x = layer(x)
         return x
-'''),
+""",
+        ),
     ],
     "nb09.ex3": [
-        ("threshold-logits-at-half", '''
+        (
+            "threshold-logits-at-half",
+            """
 def predict(model, X):
     model.eval()
     with torch.no_grad():
         return (model(X) > 0.5).long().squeeze(1)
-'''),
-        ("no-eval-dropout", '''
+""",
+        ),
+        (
+            "no-eval-dropout",
+            """
 def predict(model, X):
     with torch.no_grad():
         return (torch.sigmoid(model(X)) > 0.5).long().squeeze(1)
-'''),
-        ("wrong-shape", '''
+""",
+        ),
+        (
+            "wrong-shape",
+            """
 def predict(model, X):
     model.eval()
     with torch.no_grad():
         return (torch.sigmoid(model(X)) > 0.5).long()
-'''),
-        ("wrong-dtype", '''
+""",
+        ),
+        (
+            "wrong-dtype",
+            """
 def predict(model, X):
     model.eval()
     with torch.no_grad():
         return torch.sigmoid(model(X)).squeeze(1) > 0.5
-'''),
+""",
+        ),
     ],
     "nb09.ex4": [
-        ("majority-class", '''
+        (
+            "majority-class",
+            """
 def fit_predict(train_df, test_df, epochs, seed):
     # a placeholder until training works: everyone earns <=50K
     return torch.zeros(len(test_df), dtype=torch.long)
-'''),
-        ("train-on-test", _PIPELINE + '''
+""",
+        ),
+        (
+            "train-on-test",
+            _PIPELINE
+            + """
 def fit_predict(train_df, test_df, epochs, seed):
     prep = _prep(train_df.drop(columns="class"))
     X_test = _features(prep, test_df)
     model = _train(X_test, _targets(test_df), epochs, seed)  # trained on the wrong part
     return _predict(model, X_test)
-'''),
-        ("zero-grad-missing", _PIPELINE + '''
+""",
+        ),
+        (
+            "zero-grad-missing",
+            _PIPELINE
+            + """
 def fit_predict(train_df, test_df, epochs, seed):
     prep = _prep(train_df.drop(columns="class"))
     model = _train(_features(prep, train_df), _targets(train_df), epochs, seed, zero_grad=False)
     return _predict(model, _features(prep, test_df))
-'''),
-        ("sigmoid-before-bce-logits", _PIPELINE + '''
+""",
+        ),
+        (
+            "sigmoid-before-bce-logits",
+            _PIPELINE
+            + """
 def fit_predict(train_df, test_df, epochs, seed):
     prep = _prep(train_df.drop(columns="class"))
     model = _train(_features(prep, train_df), _targets(train_df), epochs, seed, sigmoid=True)
     return _predict(model, _features(prep, test_df))
-'''),
+""",
+        ),
     ],
     "nb09.ex5": [
-        ("activation-on-output", '''
+        (
+            "activation-on-output",
+            """
 class DeepIncomePredictor(nn.Module):
     ACTIVATIONS = {"relu": nn.ReLU, "leaky_relu": nn.LeakyReLU, "tanh": nn.Tanh}
 
@@ -189,8 +245,11 @@ class DeepIncomePredictor(nn.Module):
 
     def forward(self, x):
         return self.net(x)
-'''),
-        ("leaky-slope-wrong", '''
+""",
+        ),
+        (
+            "leaky-slope-wrong",
+            """
 class DeepIncomePredictor(nn.Module):
     def __init__(self, n_features, activation="relu", dropout=0.0):
         super().__init__()
@@ -202,8 +261,11 @@ class DeepIncomePredictor(nn.Module):
 
     def forward(self, x):
         return self.net(x)
-'''),
-        ("dropout-always-on", '''
+""",
+        ),
+        (
+            "dropout-always-on",
+            """
 class DeepIncomePredictor(nn.Module):
     def __init__(self, n_features, activation="relu", dropout=0.0):
         super().__init__()
@@ -217,10 +279,13 @@ class DeepIncomePredictor(nn.Module):
         h = F.dropout(self.act(self.fc1(x)), self.p)
         h = F.dropout(self.act(self.fc2(h)), self.p)
         return self.out(h)
-'''),
+""",
+        ),
     ],
     "nb09.ex6": [
-        ("checkpoint-missing-optimizer-state", '''
+        (
+            "checkpoint-missing-optimizer-state",
+            """
 def save_checkpoint(path, model, optimizer, epoch):
     torch.save({"model": model.state_dict(), "epoch": epoch}, path)   # "the weights are what matters"
 
@@ -229,8 +294,11 @@ def load_checkpoint(path, model, optimizer):
     checkpoint = torch.load(path)
     model.load_state_dict(checkpoint["model"])
     return checkpoint["epoch"]
-'''),
-        ("checkpoint-loaded-into-copy", '''
+""",
+        ),
+        (
+            "checkpoint-loaded-into-copy",
+            """
 import copy
 
 
@@ -244,8 +312,11 @@ def load_checkpoint(path, model, optimizer):
     model.load_state_dict(checkpoint["model"])
     optimizer.load_state_dict(checkpoint["optimizer"])
     return checkpoint["epoch"]
-'''),
-        ("checkpoint-epoch-wrong", '''
+""",
+        ),
+        (
+            "checkpoint-epoch-wrong",
+            """
 def save_checkpoint(path, model, optimizer, epoch):
     torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch}, path)
 
@@ -255,8 +326,11 @@ def load_checkpoint(path, model, optimizer):
     model.load_state_dict(checkpoint["model"])
     optimizer.load_state_dict(checkpoint["optimizer"])
     return checkpoint["epoch"] + 1                  # "the next epoch"
-'''),
-        ("checkpoint-not-written", '''
+""",
+        ),
+        (
+            "checkpoint-not-written",
+            """
 _saved = {}
 
 
@@ -269,10 +343,13 @@ def load_checkpoint(path, model, optimizer):
     model.load_state_dict(weights)
     optimizer.load_state_dict(state)
     return epoch
-'''),
+""",
+        ),
     ],
     "nb09.ex7": [
-        ("state-dict-not-copied", '''
+        (
+            "state-dict-not-copied",
+            """
 def train_with_early_stopping(model, run_epoch, val_loss, max_epochs, patience):
     best, best_epoch, best_state, waited, losses = float("inf"), 0, None, 0, []
     for epoch in range(1, max_epochs + 1):
@@ -286,8 +363,11 @@ def train_with_early_stopping(model, run_epoch, val_loss, max_epochs, patience):
                 break
     model.load_state_dict(best_state)
     return best_epoch, losses
-'''),
-        ("early-stop-best-not-restored", '''
+""",
+        ),
+        (
+            "early-stop-best-not-restored",
+            """
 def train_with_early_stopping(model, run_epoch, val_loss, max_epochs, patience):
     best, best_epoch, waited, losses = float("inf"), 0, 0, []
     for epoch in range(1, max_epochs + 1):
@@ -300,8 +380,11 @@ def train_with_early_stopping(model, run_epoch, val_loss, max_epochs, patience):
             if waited >= patience:
                 break
     return best_epoch, losses
-'''),
-        ("early-stop-patience-off-by-one", '''
+""",
+        ),
+        (
+            "early-stop-patience-off-by-one",
+            """
 import copy
 
 
@@ -318,8 +401,11 @@ def train_with_early_stopping(model, run_epoch, val_loss, max_epochs, patience):
                 break
     model.load_state_dict(best_state)
     return best_epoch, losses
-'''),
-        ("early-stop-compares-previous", '''
+""",
+        ),
+        (
+            "early-stop-compares-previous",
+            """
 import copy
 
 
@@ -338,38 +424,51 @@ def train_with_early_stopping(model, run_epoch, val_loss, max_epochs, patience):
             break
     model.load_state_dict(best_state)
     return best_epoch, losses
-'''),
+""",
+        ),
     ],
     "nb09.ex8": [
-        ("train-on-test", _PIPELINE + '''
+        (
+            "train-on-test",
+            _PIPELINE
+            + """
 def better_fit_predict(train_df, test_df, epochs, seed):
     prep = _prep(train_df.drop(columns="class"))
     X_test = _features(prep, test_df)
     model = _train(X_test, _targets(test_df), epochs, seed)  # "fine-tuned" on the rows it predicts
     return _predict(model, X_test)
-'''),
-        ("zero-grad-missing", _PIPELINE + '''
+""",
+        ),
+        (
+            "zero-grad-missing",
+            _PIPELINE
+            + """
 def better_fit_predict(train_df, test_df, epochs, seed):
     prep = _prep(train_df.drop(columns="class"))
     model = _train(_features(prep, train_df), _targets(train_df), epochs, seed, zero_grad=False)
     model.eval()
     with torch.no_grad():
         return (torch.sigmoid(model(_features(prep, test_df))) > 0.35).long().squeeze(1)
-'''),
-        ("sigmoid-before-bce-logits", _PIPELINE + '''
+""",
+        ),
+        (
+            "sigmoid-before-bce-logits",
+            _PIPELINE
+            + """
 def better_fit_predict(train_df, test_df, epochs, seed):
     prep = _prep(train_df.drop(columns="class"))
     model = _train(_features(prep, train_df), _targets(train_df), epochs, seed, sigmoid=True)
     model.eval()
     with torch.no_grad():
         return (model(_features(prep, test_df)) > 0.35).long().squeeze(1)
-'''),
+""",
+        ),
     ],
 }
 
 HARDCODED = {
     # Classes: the sizes of the visible example (108 features) written in.
-    "nb09.ex2": '''
+    "nb09.ex2": """
 class IncomePredictor(nn.Module):
     def __init__(self, n_features):
         super().__init__()
@@ -378,8 +477,8 @@ class IncomePredictor(nn.Module):
 
     def forward(self, x):
         return self.out(torch.relu(self.hidden(x)))
-''',
-    "nb09.ex5": '''
+""",
+    "nb09.ex5": """
 class DeepIncomePredictor(nn.Module):
     def __init__(self, n_features, activation="relu", dropout=0.0):
         super().__init__()
@@ -389,10 +488,11 @@ class DeepIncomePredictor(nn.Module):
 
     def forward(self, x):
         return self.net(x)
-''',
+""",
     # Pipelines that redo the visible case (the split with random_state 42, seed 110, 2 epochs)
     # whatever they are given: right on the visible case, predictions for other rows on a hidden one.
-    "nb09.ex4": _PIPELINE + '''
+    "nb09.ex4": _PIPELINE
+    + """
 def fit_predict(train_df, test_df, epochs, seed):
     from sklearn.model_selection import train_test_split
 
@@ -401,8 +501,9 @@ def fit_predict(train_df, test_df, epochs, seed):
     prep = _prep(train_df.drop(columns="class"))
     model = _train(_features(prep, train_df), _targets(train_df), 2, 110)
     return _predict(model, _features(prep, test_df))
-''',
-    "nb09.ex8": _PIPELINE + '''
+""",
+    "nb09.ex8": _PIPELINE
+    + """
 def better_fit_predict(train_df, test_df, epochs, seed):
     from sklearn.model_selection import train_test_split
 
@@ -413,9 +514,9 @@ def better_fit_predict(train_df, test_df, epochs, seed):
     model.eval()
     with torch.no_grad():
         return (torch.sigmoid(model(_features(prep, test_df))) > 0.35).long().squeeze(1)
-''',
+""",
     # The visible case's epoch count (3) written in.
-    "nb09.ex6": '''
+    "nb09.ex6": """
 def save_checkpoint(path, model, optimizer, epoch):
     torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict()}, path)
 
@@ -425,9 +526,9 @@ def load_checkpoint(path, model, optimizer):
     model.load_state_dict(checkpoint["model"])
     optimizer.load_state_dict(checkpoint["optimizer"])
     return 3
-''',
+""",
     # The visible curve's answer written in: 8 epochs, the weights of epoch 6.
-    "nb09.ex7": '''
+    "nb09.ex7": """
 import copy
 
 
@@ -439,7 +540,7 @@ def train_with_early_stopping(model, run_epoch, val_loss, max_epochs, patience):
         states.append(copy.deepcopy(model.state_dict()))
     model.load_state_dict(states[5])
     return 6, losses
-''',
+""",
 }
 
 
@@ -455,7 +556,9 @@ def _solution_answer(grade_id: str) -> str:
 _EARLIER = "".join(_solution_answer(f"nb09-ex{k}-answer") for k in (1, 2, 3))
 SETUP = {
     "nb09.ex4": "import course\n" + _EARLIER,
-    "nb09.ex8": ("import course\nimport pandas as pd\nfrom sklearn.metrics import f1_score\n"
-                 "from sklearn.model_selection import train_test_split\n" + _EARLIER),
+    "nb09.ex8": (
+        "import course\nimport pandas as pd\nfrom sklearn.metrics import f1_score\n"
+        "from sklearn.model_selection import train_test_split\n" + _EARLIER
+    ),
     "nb09.ex7": "import copy\n",
 }

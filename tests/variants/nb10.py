@@ -8,7 +8,7 @@ fixes that students try and that do not work (or cure the symptom, not the cause
 # --- the hard-coded copies of answers that train or are classes ----------------------------
 # A hard-coded answer ignores what it is given and reproduces the visible case: these train on
 # the visible case's data whatever the checker passes in.
-_HARD_TRAIN_LINE = '''
+_HARD_TRAIN_LINE = """
 from course.checks import nb10 as _nb
 _case = _nb.ex3.make_cases(False)[0]
 
@@ -23,10 +23,10 @@ def train_line(model, X, y, lr, steps):
         optimizer.step()
         losses.append(loss.item())
     return losses
-'''
+"""
 
 # Outputs memorised from a correct model trained on the visible case; only a scale is learned.
-_HARD_CLASSIFIER = '''
+_HARD_CLASSIFIER = """
 from course.checks import nb10 as _nb
 _case = _nb.{ex}.make_cases(False)[0]
 torch.manual_seed(_case["seed"])
@@ -43,9 +43,9 @@ class {name}(nn.Module):
 
     def forward(self, x):
         return _table.get(len(x), _table[len(_case["X_new"])]) * self.scale
-'''
+"""
 
-_HARD_SCHEDULED = '''
+_HARD_SCHEDULED = """
 from course.checks import nb10 as _nb
 _case = _nb.ex10.make_cases(False)[0]
 
@@ -65,24 +65,27 @@ def train_scheduled(model, batches, epochs, lr):
         scheduler.step()
         history.append(total / len(batches))
     return history
-'''
+"""
 
 HARDCODED = {
     "nb10.ex3": _HARD_TRAIN_LINE,
-    "nb10.ex4": _HARD_CLASSIFIER.format(ex="ex4", outputs=1, target='_case["y"].float().unsqueeze(1)',
-                                        loss="nn.BCEWithLogitsLoss()", name="BinaryNet") + '''
+    "nb10.ex4": _HARD_CLASSIFIER.format(
+        ex="ex4", outputs=1, target='_case["y"].float().unsqueeze(1)', loss="nn.BCEWithLogitsLoss()", name="BinaryNet"
+    )
+    + """
 
 def predict(model, X):
     with torch.no_grad():
         return (model(X).squeeze(1) > 0).long()
-''',
-    "nb10.ex5": _HARD_CLASSIFIER.format(ex="ex5", outputs=3, target='_case["y"]', loss="nn.CrossEntropyLoss()",
-                                        name="ClassNet"),
+""",
+    "nb10.ex5": _HARD_CLASSIFIER.format(
+        ex="ex5", outputs=3, target='_case["y"]', loss="nn.CrossEntropyLoss()", name="ClassNet"
+    ),
     "nb10.ex10": _HARD_SCHEDULED,
 }
 
 # --- the wrong answers -------------------------------------------------------------------------
-_TRAIN_LINE = '''
+_TRAIN_LINE = """
 def train_line(model, X, y, lr, steps):
     optimizer = torch.optim.SGD(model.parameters(), lr={lr})
 {before}    losses = []
@@ -92,10 +95,10 @@ def train_line(model, X, y, lr, steps):
 {between}        optimizer.step()
         losses.append(loss.item())
     return losses
-'''
+"""
 _NONE = dict(lr="lr", before="", first="", between="")
 
-_BINARY = '''
+_BINARY = """
 class BinaryNet(nn.Module):
     def __init__(self):
         super().__init__()
@@ -108,9 +111,9 @@ class BinaryNet(nn.Module):
 def predict(model, X):
     with torch.no_grad():
         return ({scores}.squeeze(1) > 0.5).long()
-'''
+"""
 
-_CLASSES = '''
+_CLASSES = """
 class ClassNet(nn.Module):
     def __init__(self, n_classes=3):
         super().__init__()
@@ -118,32 +121,32 @@ class ClassNet(nn.Module):
 
     def forward(self, x):
         return self.layers(x)
-'''
+"""
 
-_PROBA = '''
+_PROBA = """
 def class_proba(model, X):
     with torch.no_grad():
         logits = model(X)
-{body}'''
+{body}"""
 
-_EVALUATE = '''
+_EVALUATE = """
 def evaluate(model, X, y):
 {before}{context}        logits = model(X)
         loss = F.cross_entropy(logits, y).item()
         accuracy = (logits.argmax(dim=1) == y).float().mean().item()
 {after}    return loss, accuracy
-'''
+"""
 
-_SPLIT = '''
+_SPLIT = """
 def split_and_standardise(X, y, seed):
 {leak}    gen = torch.Generator().manual_seed(seed)
     perm = torch.randperm(len(X), generator=gen)
     n_test = len(X) // 5
     test_rows, train_rows = perm[:n_test], perm[n_test:]
 {stats}    return X_train, y[train_rows], X_test, y[test_rows]
-'''
+"""
 
-_TRAIN_ON = '''
+_TRAIN_ON = """
 def train_on(make_model, X, y, device, steps, lr):
     model = make_model()
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
@@ -156,9 +159,9 @@ def train_on(make_model, X, y, device, steps, lr):
         optimizer.step()
         losses.append(loss.item())
     return model, losses
-'''
+"""
 
-_SCHEDULED = '''
+_SCHEDULED = """
 def train_scheduled(model, batches, epochs, lr):
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
     scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=2, gamma=0.5)
@@ -173,43 +176,61 @@ def train_scheduled(model, batches, epochs, lr):
 {per_batch}            total += loss.item()
 {per_epoch}        history.append(total / len(batches))
     return history
-'''
+"""
 _STEP_BATCH = "            scheduler.step()\n"
 _STEP_EPOCH = "        scheduler.step()\n"
 _STEP_START = "        scheduler.step()\n"
 
 WRONG = {
     "nb10.ex1": [
-        ("mean-on-int", '''
+        (
+            "mean-on-int",
+            """
 def accuracy(logits, y):
     preds = logits.argmax(dim=1)
     return (preds == y).mean().item()
-'''),
-        ("mean-on-int", '''
+""",
+        ),
+        (
+            "mean-on-int",
+            """
 def accuracy(logits, y):
     preds = logits.argmax(dim=1)
     return (preds == y).long().mean().item()
-'''),
-        ("integer-division", '''
+""",
+        ),
+        (
+            "integer-division",
+            """
 def accuracy(logits, y):
     preds = logits.argmax(dim=1)
     return ((preds == y).sum() // len(y)).item()
-'''),
+""",
+        ),
     ],
     "nb10.ex2": [
-        ("view-non-contiguous", '''
+        (
+            "view-non-contiguous",
+            """
 def to_features(x):
     return x.transpose(1, 2).view(x.shape[0], -1)
-'''),
-        ("flatten-without-transpose", '''
+""",
+        ),
+        (
+            "flatten-without-transpose",
+            """
 def to_features(x):
     return x.view(x.shape[0], -1)
-'''),
-        ("flatten-without-transpose", '''
+""",
+        ),
+        (
+            "flatten-without-transpose",
+            """
 def to_features(x):
     batch, channels, steps = x.shape
     return x.view(batch, steps, channels).reshape(batch, -1)
-'''),
+""",
+        ),
     ],
     "nb10.ex3": [
         ("zero-grad-missing", _TRAIN_LINE.format(**_NONE)),
@@ -232,36 +253,63 @@ def to_features(x):
     "nb10.ex6": [
         ("softmax-wrong-dim", _PROBA.format(body="    return F.softmax(logits, dim=0)\n")),
         # the rows did not add up to 1, so they were divided by their sums
-        ("softmax-wrong-dim", _PROBA.format(body="    p = F.softmax(logits, dim=0)\n"
-                                                 "    return p / p.sum(dim=1, keepdim=True)\n")),
+        (
+            "softmax-wrong-dim",
+            _PROBA.format(body="    p = F.softmax(logits, dim=0)\n    return p / p.sum(dim=1, keepdim=True)\n"),
+        ),
         ("not-probabilities", _PROBA.format(body="    return torch.sigmoid(logits)\n")),
         ("not-probabilities", _PROBA.format(body="    return F.log_softmax(logits, dim=1)\n")),
     ],
     "nb10.ex7": [
-        ("no-eval-dropout", '''
+        (
+            "no-eval-dropout",
+            """
 def evaluate(model, X, y):
     logits = model(X)
     loss = F.cross_entropy(logits, y).item()
     accuracy = (logits.argmax(dim=1) == y).float().mean().item()
     return loss, accuracy
-'''),
+""",
+        ),
         ("no-eval-dropout", _EVALUATE.format(before="", context="    with torch.no_grad():\n", after="")),
         # the numbers changed from call to call, so the seed was fixed
-        ("no-eval-dropout", _EVALUATE.format(before="    torch.manual_seed(0)\n",
-                                             context="    with torch.no_grad():\n", after="")),
-        ("train-mode-not-restored", _EVALUATE.format(before="    model.eval()\n",
-                                                     context="    with torch.no_grad():\n", after="")),
+        (
+            "no-eval-dropout",
+            _EVALUATE.format(before="    torch.manual_seed(0)\n", context="    with torch.no_grad():\n", after=""),
+        ),
+        (
+            "train-mode-not-restored",
+            _EVALUATE.format(before="    model.eval()\n", context="    with torch.no_grad():\n", after=""),
+        ),
     ],
     "nb10.ex8": [
-        ("norm-stats-leak", _SPLIT.format(
-            leak="    X = (X - X.mean(dim=0)) / X.std(dim=0)\n",
-            stats="    X_train, X_test = X[train_rows], X[test_rows]\n")),
-        ("norm-stats-leak", _SPLIT.format(leak="", stats=(
-            "    X_train = (X[train_rows] - X[train_rows].mean(dim=0)) / X[train_rows].std(dim=0)\n"
-            "    X_test = (X[test_rows] - X[test_rows].mean(dim=0)) / X[test_rows].std(dim=0)\n"))),
-        ("normalisation-missing", _SPLIT.format(leak="", stats=(
-            "    X_train = (X[train_rows] - X[train_rows].mean(dim=0)) / X[train_rows].std(dim=0)\n"
-            "    X_test = X[test_rows]\n"))),
+        (
+            "norm-stats-leak",
+            _SPLIT.format(
+                leak="    X = (X - X.mean(dim=0)) / X.std(dim=0)\n",
+                stats="    X_train, X_test = X[train_rows], X[test_rows]\n",
+            ),
+        ),
+        (
+            "norm-stats-leak",
+            _SPLIT.format(
+                leak="",
+                stats=(
+                    "    X_train = (X[train_rows] - X[train_rows].mean(dim=0)) / X[train_rows].std(dim=0)\n"
+                    "    X_test = (X[test_rows] - X[test_rows].mean(dim=0)) / X[test_rows].std(dim=0)\n"
+                ),
+            ),
+        ),
+        (
+            "normalisation-missing",
+            _SPLIT.format(
+                leak="",
+                stats=(
+                    "    X_train = (X[train_rows] - X[train_rows].mean(dim=0)) / X[train_rows].std(dim=0)\n"
+                    "    X_test = X[test_rows]\n"
+                ),
+            ),
+        ),
     ],
     "nb10.ex9": [
         ("optimizer-before-to-device", _TRAIN_ON.format(move="    model.to(device)\n", inside="")),

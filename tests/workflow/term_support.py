@@ -15,7 +15,7 @@ from workflow_support import cell_by_gid, colab_like, dumps, release_json, strip
 ASSIGNMENT = "00_start_here"
 DUE = "2026-01-12 12:00"
 ON_TIME = datetime(2026, 1, 11, 18, 0)
-LATE = datetime(2026, 1, 12, 14, 30)   # 2.5 h late: 3 started hours
+LATE = datetime(2026, 1, 12, 14, 30)  # 2.5 h late: 3 started hours
 SOLVED = "def ones_like_shape(x):\n    return torch.ones(x.shape, dtype=torch.float32)\n"
 
 #: Canvas's gradebook export: "Last, First" names, Canvas's user ID, SIS ids, the two rows that are no students.
@@ -33,8 +33,18 @@ CANVAS = """Student,ID,SIS User ID,SIS Login ID,Section,Start here (5501)
 "Allen, Frances",20010,S2010,fallen,Section B,
 "Student, Test",29999,,,Section A,
 """
-ROSTER_IDS = ["alovelace", "aturing", "bliskov", "dknuth", "dritchie", "enoether", "fallen", "ghopper", "kjohnson",
-              "mcurie"]
+ROSTER_IDS = [
+    "alovelace",
+    "aturing",
+    "bliskov",
+    "dknuth",
+    "dritchie",
+    "enoether",
+    "fallen",
+    "ghopper",
+    "kjohnson",
+    "mcurie",
+]
 
 
 def _solved() -> dict:
@@ -94,4 +104,3 @@ def write_class(folder) -> dict:
             z.writestr(zipfile.ZipInfo(name, date_time=when.timetuple()[:6]), data)
     zip_path.write_bytes(buf.getvalue())
     return {"roster": folder / "canvas.csv", "zip": zip_path, "spec": spec}
-

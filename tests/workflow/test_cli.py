@@ -13,8 +13,9 @@ from autograder.paths import SOLUTIONS
 
 
 def _run(*args, cwd):
-    return subprocess.run([sys.executable, "-m", "autograder", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "autograder", *args], cwd=cwd, capture_output=True, text=True, timeout=300
+    )
 
 
 @pytest.fixture(scope="module")
@@ -28,8 +29,17 @@ def test_roster_imports_students_and_sets_the_rules(course):
     from nbgrader.api import Gradebook
 
     root, paths = course
-    out = _run("roster", str(paths["roster"]), "--course", str(root), "--due", "01_tensors=2026-01-12 12:00:00",
-               "--late-per-hour", "1", cwd=root)
+    out = _run(
+        "roster",
+        str(paths["roster"]),
+        "--course",
+        str(root),
+        "--due",
+        "01_tensors=2026-01-12 12:00:00",
+        "--late-per-hour",
+        "1",
+        cwd=root,
+    )
     assert out.returncode == 0, out.stderr
     assert "late policy" in out.stdout and "01_tensors" in out.stdout
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:

@@ -13,8 +13,15 @@ import nbformat
 import pytest
 
 from autograder.collect import RosterEntry, collect, parse_file_name, read_notebook
-from workflow_support import (cell_by_gid, colab_like as _colab_like, dumps, make_zip, release_json, strip_nbgrader,
-                              write_tree)
+from workflow_support import (
+    cell_by_gid,
+    colab_like as _colab_like,
+    dumps,
+    make_zip,
+    release_json,
+    strip_nbgrader,
+    write_tree,
+)
 
 A = ["01_tensors", "02_autograd"]
 NB01, NB02 = dumps(release_json("01_tensors")), dumps(release_json("02_autograd"))
@@ -26,8 +33,12 @@ def _placed(report):
 
 def _accounted(report) -> set[str]:
     """Every input file must end up somewhere in the report."""
-    return ({p.origin for p in report.placed} | {u.origin for u in report.unplaced}
-            | {d.origin for d in report.duplicates} | {o for o, _ in report.ignored})
+    return (
+        {p.origin for p in report.placed}
+        | {u.origin for u in report.unplaced}
+        | {d.origin for d in report.duplicates}
+        | {o for o, _ in report.ignored}
+    )
 
 
 LAYOUTS = {
@@ -40,9 +51,11 @@ LAYOUTS = {
     "eve/01_tensors (1).ipynb": ("eve", "01_tensors"),
     "term1/week2/fred/02_autograd.ipynb": ("fred", "02_autograd"),
 }
-JUNK = {"__MACOSX/ada/._01_tensors.ipynb": b"\x00\x05junk",
-        "ada/.ipynb_checkpoints/01_tensors-checkpoint.ipynb": NB01,
-        ".DS_Store": b"\x00"}
+JUNK = {
+    "__MACOSX/ada/._01_tensors.ipynb": b"\x00\x05junk",
+    "ada/.ipynb_checkpoints/01_tensors-checkpoint.ipynb": NB01,
+    ".DS_Store": b"\x00",
+}
 
 
 def _layout_files():
@@ -68,17 +81,28 @@ def test_every_layout_is_placed_without_a_roster(tmp_path, as_zip):
 
 
 def test_roster_decides_the_student(tmp_path):
-    roster = [RosterEntry("jsmith", "John", "Smith", "john.smith@example.edu"),
-              RosterEntry("jdoe", "Jane", "Doe", "jd@example.edu"), RosterEntry("ada", "Ada", "Lovelace")]
-    files = {"Smith_John_12345_submission_01_tensors.ipynb": NB01,
-             "12345-67890 - Jane Doe - Jan 5, 2026 301 PM - 01_tensors.ipynb": NB01,
-             "Ada Lovelace/02_autograd.ipynb": NB02,
-             "john.smith_02_autograd.ipynb": NB02,
-             "mallory_01_tensors.ipynb": NB01}
+    roster = [
+        RosterEntry("jsmith", "John", "Smith", "john.smith@example.edu"),
+        RosterEntry("jdoe", "Jane", "Doe", "jd@example.edu"),
+        RosterEntry("ada", "Ada", "Lovelace"),
+    ]
+    files = {
+        "Smith_John_12345_submission_01_tensors.ipynb": NB01,
+        "12345-67890 - Jane Doe - Jan 5, 2026 301 PM - 01_tensors.ipynb": NB01,
+        "Ada Lovelace/02_autograd.ipynb": NB02,
+        "john.smith_02_autograd.ipynb": NB02,
+        "mallory_01_tensors.ipynb": NB01,
+    }
     report = collect(make_zip(tmp_path / "in.zip", files), tmp_path / "course", A, roster=roster)
-    assert set(_placed(report)) == {("jsmith", "01_tensors"), ("jdoe", "01_tensors"), ("ada", "02_autograd"),
-                                    ("jsmith", "02_autograd")}
-    assert [(u.origin.split("!/")[1], u.reason) for u in report.unplaced] == [("mallory_01_tensors.ipynb", "unknown-student")]
+    assert set(_placed(report)) == {
+        ("jsmith", "01_tensors"),
+        ("jdoe", "01_tensors"),
+        ("ada", "02_autograd"),
+        ("jsmith", "02_autograd"),
+    }
+    assert [(u.origin.split("!/")[1], u.reason) for u in report.unplaced] == [
+        ("mallory_01_tensors.ipynb", "unknown-student")
+    ]
 
 
 def test_folder_input_uses_the_file_time(tmp_path):
@@ -116,8 +140,11 @@ MALFORMED = {
     "dupids/01_tensors.ipynb": (dumps(_dup_ids(release_json())), "placed", "ok"),
     "bom/01_tensors.ipynb": (b"\xef\xbb\xbf" + NB01, "placed", "ok"),
     "strings/01_tensors.ipynb": (dumps(_string_sources(release_json())), "placed", "ok"),
-    "badcell/01_tensors.ipynb": (b'{"nbformat": 4, "nbformat_minor": 4, "metadata": {}, "cells": [1]}',
-                                 "unplaced", "not-a-notebook"),
+    "badcell/01_tensors.ipynb": (
+        b'{"nbformat": 4, "nbformat_minor": 4, "metadata": {}, "cells": [1]}',
+        "unplaced",
+        "not-a-notebook",
+    ),
 }
 
 
@@ -133,7 +160,7 @@ def test_malformed_files_get_a_clear_status_and_nothing_is_lost(tmp_path):
         if where == "unplaced":
             u = next(u for u in report.unplaced if u.origin == origin)
             assert u.reason == status and u.detail
-            assert (course / u.kept_at).read_bytes() == data       # the original bytes, kept
+            assert (course / u.kept_at).read_bytes() == data  # the original bytes, kept
         else:
             p = next(p for p in report.placed if p.origin == origin)
             assert p.read_status.startswith(status)
@@ -162,8 +189,7 @@ def test_colab_notebook_without_nbgrader_metadata_is_restored_and_recorded(tmp_p
     for c in nb["cells"]:
         if "".join(c["source"]) == "".join(answer["source"]):
             c["source"] = solved.splitlines(True)
-    report = collect(make_zip(tmp_path / "in.zip", {"ada/Copy of 01_tensors.ipynb": dumps(nb)}),
-                     tmp_path / "course", A)
+    report = collect(make_zip(tmp_path / "in.zip", {"ada/Copy of 01_tensors.ipynb": dumps(nb)}), tmp_path / "course", A)
     p = report.placed[0]
     release = release_json()
     graded = [c for c in release["cells"] if c["metadata"].get("nbgrader")]
@@ -175,7 +201,7 @@ def test_colab_notebook_without_nbgrader_metadata_is_restored_and_recorded(tmp_p
         got = cell_by_gid(out, want["metadata"]["nbgrader"]["grade_id"])
         assert got["metadata"]["nbgrader"] == want["metadata"]["nbgrader"]
         assert got["id"] == want["id"]
-    assert "".join(cell_by_gid(out, "nb01-ex2-answer")["source"]) == solved   # the student's answer stays
+    assert "".join(cell_by_gid(out, "nb01-ex2-answer")["source"]) == solved  # the student's answer stays
     assert out["metadata"]["colab"]["name"] == "Copy of 01_tensors.ipynb"
     rec = json.loads((tmp_path / "course" / "collect" / "report.json").read_text())
     assert "nb01-ex2-answer" in rec["placed"][0]["restored"]
@@ -185,7 +211,9 @@ def test_recreated_answer_cell_is_found_by_its_def_line(tmp_path):
     nb = release_json()
     cell = cell_by_gid(nb, "nb01-ex5-answer")
     cell["metadata"], cell["id"] = {}, "f00dcafe"
-    cell["source"] = "import torch\n\ndef reshape_in_order(x):\n    c = x.shape[-1]\n    return x.reshape(-1, c), x.reshape(c, -1)\n"
+    cell["source"] = (
+        "import torch\n\ndef reshape_in_order(x):\n    c = x.shape[-1]\n    return x.reshape(-1, c), x.reshape(c, -1)\n"
+    )
     p = collect(make_zip(tmp_path / "in.zip", {"ada_01_tensors.ipynb": dumps(nb)}), tmp_path / "course", A).placed[0]
     assert [(c.grade_id, c.how) for c in p.restored] == [("nb01-ex5-answer", "fingerprint")]
 
@@ -194,9 +222,23 @@ def test_submission_metadata_is_never_trusted(tmp_path):
     nb = release_json()
     cell_by_gid(nb, "nb01-ex1-answer")["metadata"]["nbgrader"].update(grade=True, solution=False, points=100)
     cell_by_gid(nb, "nb01-ex2")["metadata"]["nbgrader"]["points"] = 50
-    fake = {"cell_type": "code", "id": "bonus", "execution_count": None, "outputs": [], "source": "pass",
-            "metadata": {"nbgrader": {"grade": True, "grade_id": "bonus", "points": 99, "solution": False,
-                                      "locked": False, "schema_version": 3}}}
+    fake = {
+        "cell_type": "code",
+        "id": "bonus",
+        "execution_count": None,
+        "outputs": [],
+        "source": "pass",
+        "metadata": {
+            "nbgrader": {
+                "grade": True,
+                "grade_id": "bonus",
+                "points": 99,
+                "solution": False,
+                "locked": False,
+                "schema_version": 3,
+            }
+        },
+    }
     nb["cells"].insert(20, fake)
     p = collect(make_zip(tmp_path / "in.zip", {"ada_01_tensors.ipynb": dumps(nb)}), tmp_path / "course", A).placed[0]
     assert {c.grade_id for c in p.restored} == {"nb01-ex1-answer", "nb01-ex2"}
@@ -234,7 +276,10 @@ def test_notebook_of_another_assignment_is_placed_by_content(tmp_path):
 
 
 def test_notebook_of_an_assignment_not_collected_is_listed(tmp_path):
-    files = {"ada/03_modules.ipynb": dumps(release_json("03_modules")), "ada/notes.ipynb": dumps(release_json("03_modules"))}
+    files = {
+        "ada/03_modules.ipynb": dumps(release_json("03_modules")),
+        "ada/notes.ipynb": dumps(release_json("03_modules")),
+    }
     report = collect(make_zip(tmp_path / "in.zip", files), tmp_path / "course", A)
     assert not report.placed
     assert [u.reason for u in report.unplaced] == ["unknown-assignment"] * 2
@@ -268,28 +313,31 @@ def test_file_names():
 
 
 # -- a roster decides: LMS layouts, any depth, never a made-up student ------------------------------
-ROSTER = [RosterEntry("mcurie", "Marie", "Curie", "marie.curie@uni.example", lms_user_id="20001", login="mcurie"),
-          RosterEntry("aturing", "Alan", "Turing", "alan@uni.example", lms_user_id="20002"),
-          RosterEntry("akay", "Alan", "Kay", "akay@uni.example"),
-          RosterEntry("s2003", "Ada", "Lovelace", "ada@uni.example", sis_user_id="S2003"),
-          RosterEntry("jdoe1", "Jane", "Doe"), RosterEntry("jdoe2", "Jane", "Doe")]
+ROSTER = [
+    RosterEntry("mcurie", "Marie", "Curie", "marie.curie@uni.example", lms_user_id="20001", login="mcurie"),
+    RosterEntry("aturing", "Alan", "Turing", "alan@uni.example", lms_user_id="20002"),
+    RosterEntry("akay", "Alan", "Kay", "akay@uni.example"),
+    RosterEntry("s2003", "Ada", "Lovelace", "ada@uni.example", sis_user_id="S2003"),
+    RosterEntry("jdoe1", "Jane", "Doe"),
+    RosterEntry("jdoe2", "Jane", "Doe"),
+]
 ROSTER_LAYOUTS = {
-    "curiemarie_20001_777001_01_tensors.ipynb": "mcurie",                          # Canvas
-    "turingalan_LATE_20002_777002_02_autograd-1.ipynb": "aturing",                 # Canvas, late, resubmitted
-    "Tensors_zorro_attempt_2026-01-11-18-00-00_01_tensors.ipynb": None,            # Blackboard: no such login
-    "Tensors_mcurie_attempt_2026-01-11-18-00-00_02_autograd.ipynb": "mcurie",      # Blackboard
-    "Ada Lovelace_4242_assignsubmission_file_/01_tensors.ipynb": "s2003",          # Moodle
-    "term 1/week 2/final/S2003/02_autograd.ipynb": "s2003",                        # a student number, deep
-    "hw1-akay/01_tensors.ipynb": "akay",                                            # GitHub Classroom
-    "alan@uni.example/02_autograd.ipynb": "aturing",                               # an e-mail folder
-    "Turing_Alan_submission_01_tensors.ipynb": "aturing",                          # a name, though alan@ is Turing's
-    "Kay_Alan_submission_02_autograd.ipynb": "akay",                               # ... a name beats an e-mail's name
+    "curiemarie_20001_777001_01_tensors.ipynb": "mcurie",  # Canvas
+    "turingalan_LATE_20002_777002_02_autograd-1.ipynb": "aturing",  # Canvas, late, resubmitted
+    "Tensors_zorro_attempt_2026-01-11-18-00-00_01_tensors.ipynb": None,  # Blackboard: no such login
+    "Tensors_mcurie_attempt_2026-01-11-18-00-00_02_autograd.ipynb": "mcurie",  # Blackboard
+    "Ada Lovelace_4242_assignsubmission_file_/01_tensors.ipynb": "s2003",  # Moodle
+    "term 1/week 2/final/S2003/02_autograd.ipynb": "s2003",  # a student number, deep
+    "hw1-akay/01_tensors.ipynb": "akay",  # GitHub Classroom
+    "alan@uni.example/02_autograd.ipynb": "aturing",  # an e-mail folder
+    "Turing_Alan_submission_01_tensors.ipynb": "aturing",  # a name, though alan@ is Turing's
+    "Kay_Alan_submission_02_autograd.ipynb": "akay",  # ... a name beats an e-mail's name
 }
 
 
 def test_a_roster_student_is_found_wherever_the_name_is(tmp_path):
     files = {name: NB01 if "01_tensors" in name else NB02 for name in ROSTER_LAYOUTS}
-    files["windows\\mcurie\\02_autograd.ipynb".replace("mcurie", "akay")] = NB02   # backslashes from a Windows zip
+    files["windows\\mcurie\\02_autograd.ipynb".replace("mcurie", "akay")] = NB02  # backslashes from a Windows zip
     report = collect(make_zip(tmp_path / "in.zip", files), tmp_path / "course", A, roster=ROSTER)
     placed = {p.origin.split("!/", 1)[1]: p.student for p in report.placed}
     unplaced = {u.origin.split("!/", 1)[1]: u for u in report.unplaced}
@@ -310,20 +358,35 @@ def test_nobody_is_made_up_and_the_closest_roster_match_is_said(tmp_path):
     why = {u.origin.split("!/", 1)[1]: u for u in report.unplaced}
     assert why["Turing_Alen_01_tensors.ipynb"].reason == "unknown-student"
     assert why["Turing_Alen_01_tensors.ipynb"].closest.startswith("aturing (Alan Turing)")
-    assert why["Jane Doe/01_tensors.ipynb"].reason == "ambiguous-student" and "jdoe1, jdoe2" in why["Jane Doe/01_tensors.ipynb"].detail
+    assert (
+        why["Jane Doe/01_tensors.ipynb"].reason == "ambiguous-student"
+        and "jdoe1, jdoe2" in why["Jane Doe/01_tensors.ipynb"].detail
+    )
     assert why["zed/01_tensors.ipynb"].closest == ""
 
 
 def test_runs_keep_their_records_and_the_newest_hand_in_wins_over_runs(tmp_path):
     course = tmp_path / "course"
-    first = collect(make_zip(tmp_path / "a.zip", {"aturing/01_tensors.ipynb": NB01}, when=datetime(2026, 1, 11, 9)),
-                    course, A, roster=ROSTER)
+    first = collect(
+        make_zip(tmp_path / "a.zip", {"aturing/01_tensors.ipynb": NB01}, when=datetime(2026, 1, 11, 9)),
+        course,
+        A,
+        roster=ROSTER,
+    )
     newer_nb = release_json()
     cell_by_gid(newer_nb, "nb01-ex6-answer")["source"] = "def flatten(x):\n    return x.reshape(-1)"
-    second = collect(make_zip(tmp_path / "b.zip", {"aturing/01_tensors.ipynb": dumps(newer_nb)},
-                              when=datetime(2026, 1, 11, 20)), course, A, roster=ROSTER)
-    third = collect(make_zip(tmp_path / "c.zip", {"aturing/01_tensors.ipynb": NB01}, when=datetime(2026, 1, 10)),
-                    course, A, roster=ROSTER)   # an old draft, collected last: it does not win
+    second = collect(
+        make_zip(tmp_path / "b.zip", {"aturing/01_tensors.ipynb": dumps(newer_nb)}, when=datetime(2026, 1, 11, 20)),
+        course,
+        A,
+        roster=ROSTER,
+    )
+    third = collect(
+        make_zip(tmp_path / "c.zip", {"aturing/01_tensors.ipynb": NB01}, when=datetime(2026, 1, 10)),
+        course,
+        A,
+        roster=ROSTER,
+    )  # an old draft, collected last: it does not win
     runs = course / "collect" / "runs"
     assert sorted(p.name for p in runs.iterdir()) == sorted([first.run, second.run, third.run])
     assert (runs / second.run / "replaced" / "aturing" / "01_tensors" / "01_tensors.ipynb").exists()
@@ -331,13 +394,20 @@ def test_runs_keep_their_records_and_the_newest_hand_in_wins_over_runs(tmp_path)
     out = json.loads((course / "submitted" / "aturing" / "01_tensors" / "01_tensors.ipynb").read_text())
     assert "reshape(-1)" in "".join(cell_by_gid(out, "nb01-ex6-answer")["source"])
     view = json.loads((course / "collect" / "report.json").read_text())
-    assert [p["run"] for p in view["placed"]] == [second.run] and view["runs"] == sorted([first.run, second.run, third.run])
+    assert [p["run"] for p in view["placed"]] == [second.run] and view["runs"] == sorted(
+        [first.run, second.run, third.run]
+    )
 
 
 def test_a_dry_run_writes_nothing(tmp_path):
     course = tmp_path / "course"
-    report = collect(make_zip(tmp_path / "in.zip", {"aturing/01_tensors.ipynb": NB01, "x/empty.ipynb": b""}),
-                     course, A, roster=ROSTER, dry_run=True)
+    report = collect(
+        make_zip(tmp_path / "in.zip", {"aturing/01_tensors.ipynb": NB01, "x/empty.ipynb": b""}),
+        course,
+        A,
+        roster=ROSTER,
+        dry_run=True,
+    )
     assert [p.student for p in report.placed] == ["aturing"] and report.unplaced and not course.exists()
     assert "would place 1" in report.summary() and "nothing was written" in report.summary()
 
@@ -346,8 +416,11 @@ def test_whose_broken_file_it_was_is_kept_for_their_feedback(tmp_path):
     files = {"aturing/01_tensors.ipynb": b"", "mcurie/02_autograd.ipynb": NB02[:200], "akay/01_tensors.pdf": b"%PDF"}
     report = collect(make_zip(tmp_path / "in.zip", files), tmp_path / "course", A, roster=ROSTER)
     got = {(u.student, u.assignment, u.reason) for u in report.unplaced}
-    assert got == {("aturing", "01_tensors", "empty-file"), ("mcurie", "02_autograd", "corrupt-json"),
-                   ("akay", "01_tensors", "not-a-notebook-file")}
+    assert got == {
+        ("aturing", "01_tensors", "empty-file"),
+        ("mcurie", "02_autograd", "corrupt-json"),
+        ("akay", "01_tensors", "not-a-notebook-file"),
+    }
 
 
 def test_a_notebook_under_another_name_is_still_a_notebook(tmp_path):

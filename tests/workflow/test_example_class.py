@@ -25,8 +25,15 @@ def test_the_class_is_big_enough_and_varied():
     assert all(n >= 15 for n in per_assignment.values()), per_assignment
     assert {s.status for s in ec.SUBMISSIONS} >= {"graded", "error", "timeout", "unplaced", "duplicate"}
     assert any(s.late_penalty for s in ec.SUBMISSIONS)
-    assert {s.form.split(":")[0] for s in ec.SUBMISSIONS} >= {"plain", "colab", "colab-stripped", "corrupt",
-                                                              "recreated", "tampered", "cp1252"}
+    assert {s.form.split(":")[0] for s in ec.SUBMISSIONS} >= {
+        "plain",
+        "colab",
+        "colab-stripped",
+        "corrupt",
+        "recreated",
+        "tampered",
+        "cp1252",
+    }
 
 
 def test_hand_written_scores_are_within_the_points():
@@ -42,8 +49,11 @@ def test_points_table_matches_the_solution_notebooks():
 
     for a, points in ec.POINTS.items():
         nb = json.loads((SOLUTIONS / f"{a}.ipynb").read_text())
-        got = {c["metadata"]["nbgrader"]["grade_id"]: c["metadata"]["nbgrader"]["points"]
-               for c in nb["cells"] if c.get("metadata", {}).get("nbgrader", {}).get("grade")}
+        got = {
+            c["metadata"]["nbgrader"]["grade_id"]: c["metadata"]["nbgrader"]["points"]
+            for c in nb["cells"]
+            if c.get("metadata", {}).get("nbgrader", {}).get("grade")
+        }
         assert tuple(got[g] for g in ec.exercise_ids(a)) == points
 
 
@@ -80,8 +90,8 @@ def test_collect_places_every_student_as_expected(collected):
 def test_late_and_lms_dates(collected):
     _, _, course, report = collected
     placed = {(p.student, p.assignment): p for p in report.placed}
-    assert placed[("tberners", "01_tensors")].timestamp == "2026-01-12 14:30:00.000000 UTC"   # due 12:00
-    assert placed[("kjohnson", "01_tensors")].timestamp == "2026-01-11 17:02:00.000000 UTC"   # from the name
+    assert placed[("tberners", "01_tensors")].timestamp == "2026-01-12 14:30:00.000000 UTC"  # due 12:00
+    assert placed[("kjohnson", "01_tensors")].timestamp == "2026-01-11 17:02:00.000000 UTC"  # from the name
 
 
 def test_unplaced_duplicates_and_junk_are_listed(collected):
@@ -100,13 +110,14 @@ def test_collect_twice_gives_the_same_course_and_keeps_both_records(collected, t
     paths, roster, course, report = collected
     before = {p: p.read_bytes() for p in (course / "submitted").rglob("*") if p.is_file()}
     again = collect(paths["zip"], course, list(ec.ASSIGNMENTS), roster=roster.students)
-    assert [(p.student, p.assignment, p.origin) for p in again.placed] == \
-           [(p.student, p.assignment, p.origin) for p in report.placed]
+    assert [(p.student, p.assignment, p.origin) for p in again.placed] == [
+        (p.student, p.assignment, p.origin) for p in report.placed
+    ]
     assert all(any(n.startswith("unchanged") for n in p.notes) for p in again.placed)
     assert before == {p: p.read_bytes() for p in (course / "submitted").rglob("*") if p.is_file()}
     runs = course / "collect" / "runs"
     assert sorted(p.name for p in runs.iterdir()) == sorted([report.run, again.run])
-    for run, rep in ((report.run, report), (again.run, again)):   # each run keeps its own record
+    for run, rep in ((report.run, report), (again.run, again)):  # each run keeps its own record
         assert len(list((runs / run / "quarantine").iterdir())) == len(rep.unplaced) + len(rep.duplicates)
     current = json.loads((course / "collect" / "report.json").read_text())
     assert current["runs"] == sorted([report.run, again.run])

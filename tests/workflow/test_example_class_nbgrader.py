@@ -25,9 +25,15 @@ from workflow_support import autograde
 
 pytestmark = [pytest.mark.kernel, pytest.mark.filterwarnings("ignore:Object of type")]
 
-SUBSET = [("fallen", "01_tensors"), ("lconway", "01_tensors"),
-          ("dknuth", "01_tensors"), ("ehamilton", "01_tensors"),
-          ("hlamarr", "02_autograd"), ("tberners", "02_autograd"), ("kjohnson", "02_autograd")]
+SUBSET = [
+    ("fallen", "01_tensors"),
+    ("lconway", "01_tensors"),
+    ("dknuth", "01_tensors"),
+    ("ehamilton", "01_tensors"),
+    ("hlamarr", "02_autograd"),
+    ("tberners", "02_autograd"),
+    ("kjohnson", "02_autograd"),
+]
 HONEST = [key for key, sub in ec.expected_scores().items() if sub.status != "timeout"]
 PAIRS = HONEST if os.environ.get("WORKFLOW_FULL") else SUBSET
 
@@ -69,12 +75,14 @@ def test_infinite_loop_is_interrupted_and_the_rest_is_graded(graded):
     loopers = [key for key, sub in ec.expected_scores().items() if sub.status == "timeout"]
     assert loopers
     config = configure_late_policy(make_config(graded["root"]), ec.LATE_POINTS_PER_HOUR)
-    config.Execute.timeout = 10   # above `import torch` on a loaded machine
+    config.Execute.timeout = 10  # above `import torch` on a loaded machine
     results = autograde(NbGraderAPI(config=config), config, loopers)
     for key in loopers:
         _check(ec.expected_scores()[key], results[key])
-        assert "CellTimeoutError" in results[key]["outputs"][ec.exercise_ids(key[1])[5]] or \
-            "KeyboardInterrupt" in results[key]["outputs"][ec.exercise_ids(key[1])[5]]
+        assert (
+            "CellTimeoutError" in results[key]["outputs"][ec.exercise_ids(key[1])[5]]
+            or "KeyboardInterrupt" in results[key]["outputs"][ec.exercise_ids(key[1])[5]]
+        )
 
 
 def test_plain_nbgrader_cli_reads_the_late_policy_from_the_config_file(graded):
@@ -91,8 +99,13 @@ def test_plain_nbgrader_cli_reads_the_late_policy_from_the_config_file(graded):
     for student, assignment in late:
         sub = ec.expected_scores()[(student, assignment)]
         nbgrader = Path(sys.executable).with_name("nbgrader")
-        run = subprocess.run([str(nbgrader), "autograde", assignment, "--student", student, "--force"],
-                             cwd=graded["root"], capture_output=True, text=True, timeout=300)
+        run = subprocess.run(
+            [str(nbgrader), "autograde", assignment, "--student", student, "--force"],
+            cwd=graded["root"],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert run.returncode == 0, run.stderr[-2000:]
         with Gradebook(f"sqlite:///{graded['root'] / 'gradebook.db'}") as gb:
             nb = gb.find_submission_notebook(assignment, assignment, student)

@@ -22,8 +22,9 @@ A = "00_start_here"
 
 def _nbgrader(*args, cwd):
     env = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
-    out = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=cwd, env=env, capture_output=True,
-                         text=True, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-m", "nbgrader", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
+    )
     assert out.returncode == 0, f"nbgrader {args[0]} failed:\n{out.stdout[-2000:]}\n{out.stderr[-2000:]}"
     return out
 

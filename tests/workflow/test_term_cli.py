@@ -19,7 +19,7 @@ import pytest
 from term_support import ASSIGNMENT, DUE, ROSTER_IDS, write_class
 from workflow_support import cli, snapshot
 
-pytestmark = pytest.mark.kernel   # grades with the engine's sandboxes
+pytestmark = pytest.mark.kernel  # grades with the engine's sandboxes
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +37,19 @@ def term(tmp_path_factory):
         return done
 
     run("init", "init", course, "--assignments", ASSIGNMENT)
-    run("roster", "roster", handin["roster"], "--course", course, "--due", f"{ASSIGNMENT}={DUE}", "--tz", "UTC",
-        "--late-per-hour", "0.25")
+    run(
+        "roster",
+        "roster",
+        handin["roster"],
+        "--course",
+        course,
+        "--due",
+        f"{ASSIGNMENT}={DUE}",
+        "--tz",
+        "UTC",
+        "--late-per-hour",
+        "0.25",
+    )
     before = snapshot(course)
     run("dry-run", "collect", handin["zip"], "--course", course, "--tz", "UTC", "--dry-run")
     outputs["after dry run"] = snapshot(course) == before
@@ -61,8 +72,10 @@ def test_no_command_printed_a_traceback_and_the_dry_run_wrote_nothing(term):
     for name, done in outputs.items():
         assert "Traceback" not in done.stdout + done.stderr, name
     assert "would place 7" in outputs["dry-run"].stdout
-    roster = outputs["roster"].stdout   # what it chose and assumed is said
-    assert "Canvas" in roster and "'SIS Login ID'" in roster and "Points Possible" in roster and "test student" in roster
+    roster = outputs["roster"].stdout  # what it chose and assumed is said
+    assert (
+        "Canvas" in roster and "'SIS Login ID'" in roster and "Points Possible" in roster and "test student" in roster
+    )
     assert "UTC (--tz)" in roster
 
 
@@ -73,8 +86,10 @@ def test_every_hand_in_landed_where_it_belongs(term):
     unplaced = {u["origin"].split("!/", 1)[1]: (u["reason"], u.get("student")) for u in view["unplaced"]}
     duplicates = {d["origin"].split("!/", 1)[1]: d["student"] for d in view["duplicates"]}
     run = view["runs"][-1]
-    ignored = {o.split("!/", 1)[1] for o, _ in json.loads(
-        (course / "collect" / "runs" / run / "report.json").read_text())["ignored"]}
+    ignored = {
+        o.split("!/", 1)[1]
+        for o, _ in json.loads((course / "collect" / "runs" / run / "report.json").read_text())["ignored"]
+    }
     for name, (_, _, where) in handin["spec"].items():
         if where[0] == "placed":
             assert placed.get(name) == where[1], (name, placed.get(name))
@@ -115,7 +130,7 @@ def test_canvas_export_gives_back_the_ids_canvas_exported(term):
 def test_statuses_compose_and_every_student_gets_a_page_that_says_why(term):
     course, _, _ = term
     wide = _wide(course)
-    alan = wide["aturing"]   # Colab lost the metadata, patched torch.equal, 2.5 h late
+    alan = wide["aturing"]  # Colab lost the metadata, patched torch.equal, 2.5 h late
     assert alan["status"] == "flagged"
     for word in ("flagged: ", "restored: collect restored", "late: submitted 2.5 hours after the due date"):
         assert word in alan["reasons"], alan["reasons"]
@@ -148,8 +163,13 @@ def test_a_copied_or_moved_course_works_on_its_own_files(term, tmp_path):
     copy = Path(shutil.copytree(course, tmp_path / "copied course"))
     original = snapshot(course)
     # nbgrader's own command, run in the copy, writes the copy's gradebook
-    done = subprocess.run([sys.executable, "-m", "nbgrader", "db", "student", "add", "lconway", "--last-name=Conway"],
-                          cwd=copy, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "nbgrader", "db", "student", "add", "lconway", "--last-name=Conway"],
+        cwd=copy,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     with Gradebook(f"sqlite:///{copy / 'gradebook.db'}") as gb:
         assert "lconway" in {s.id for s in gb.students}
@@ -158,7 +178,7 @@ def test_a_copied_or_moved_course_works_on_its_own_files(term, tmp_path):
     assert graded.returncode == 0 and graded.stdout.count("(from journal)") == 7, graded.stdout + graded.stderr
     assert cli("export", ASSIGNMENT, "--course", copy, cwd=tmp_path).returncode == 0
     assert "lconway" in (copy / "exports" / f"{ASSIGNMENT}_wide.csv").read_text()
-    assert snapshot(course) == original   # the original saw none of it
+    assert snapshot(course) == original  # the original saw none of it
     moved = copy.rename(tmp_path / "moved")
     assert cli("report", ASSIGNMENT, "--course", moved, cwd=tmp_path).returncode == 0
     assert (moved / "reports" / f"{ASSIGNMENT}.html").exists() and snapshot(course) == original

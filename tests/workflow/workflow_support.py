@@ -12,6 +12,7 @@ from pathlib import Path
 
 from autograder.paths import NOTEBOOKS
 
+
 def release_json(assignment: str = "01_tensors") -> dict:
     return json.loads((NOTEBOOKS / f"{assignment}.ipynb").read_text())
 
@@ -57,8 +58,11 @@ def autograde(api, config, pairs: list[tuple[str, str]]) -> dict[tuple[str, str]
         for student, assignment in pairs:
             sub = gb.find_submission_notebook(assignment, assignment, student)
             nb = json.loads((root / "autograded" / student / assignment / f"{assignment}.ipynb").read_text())
-            outputs = {c["metadata"]["nbgrader"]["grade_id"]: output_text(c) for c in nb["cells"]
-                       if c.get("metadata", {}).get("nbgrader", {}).get("grade")}
+            outputs = {
+                c["metadata"]["nbgrader"]["grade_id"]: output_text(c)
+                for c in nb["cells"]
+                if c.get("metadata", {}).get("nbgrader", {}).get("grade")
+            }
             out[(student, assignment)] = {
                 "scores": {g.name: g.score for g in sub.grades},
                 "late_penalty": sub.late_submission_penalty or 0.0,
@@ -75,8 +79,11 @@ def colab_like(nb: dict) -> dict:
         c["metadata"]["id"] = f"Colab{i:07d}"
         c["source"] = c["source"].splitlines(True) if isinstance(c["source"], str) else c["source"]
     nb["nbformat_minor"] = 0
-    nb["metadata"] = {"colab": {"name": "Copy of 01_tensors.ipynb", "provenance": []},
-                      "kernelspec": {"name": "python3", "display_name": "Python 3"}, "language_info": {"name": "python"}}
+    nb["metadata"] = {
+        "colab": {"name": "Copy of 01_tensors.ipynb", "provenance": []},
+        "kernelspec": {"name": "python3", "display_name": "Python 3"},
+        "language_info": {"name": "python"},
+    }
     return nb
 
 
@@ -94,8 +101,9 @@ def cli(*args, cwd, timeout: float = 900):
     import subprocess
     import sys
 
-    return subprocess.run([sys.executable, "-m", "autograder", *map(str, args)], cwd=cwd, capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "autograder", *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def snapshot(root: Path) -> dict[str, tuple[int, str]]:
@@ -107,5 +115,8 @@ def snapshot(root: Path) -> dict[str, tuple[int, str]]:
         return {}
     if root.is_file():
         return {root.name: (root.stat().st_size, hashlib.sha256(root.read_bytes()).hexdigest())}
-    return {str(p.relative_to(root)): (p.stat().st_size, hashlib.sha256(p.read_bytes()).hexdigest())
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): (p.stat().st_size, hashlib.sha256(p.read_bytes()).hexdigest())
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }

@@ -8,7 +8,7 @@
 - `course.checks.nbNN.exK`: the checker of notebook NN, exercise K.
 """
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 from course.env import device, seed, setup  # noqa: E402,F401
 

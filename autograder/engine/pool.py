@@ -77,6 +77,7 @@ class LocalPool:
         self.cond = threading.Condition()
         self.closed = False
         self.start_s: float | None = None  #: what the first zygote took to start
+        self.cloning = True  #: False once a clone failed: further zygotes start afresh
         self.slots: list[_Slot] = []
         self.threads: list[threading.Thread] = []
         self._spawn(first)
@@ -150,18 +151,23 @@ class LocalPool:
             future.set_result(result)
 
     def grow_from(self, zygote: worker.Zygote) -> None:
-        """A zygote more, cloned from ``zygote`` (warm, between its runs), while a submission
-        waits and fewer than ``max_zygotes`` run. A clone that fails costs nothing but the try."""
+        """A zygote more while a submission waits and fewer than ``max_zygotes`` run: cloned from
+        ``zygote`` (warm, between its runs), or, where cloning failed once (a kernel without
+        pidfds), started afresh."""
         with self.cond:
             if self.closed or not self.queue or len(self.slots) >= self.max_zygotes:
+                return
+            if not self.cloning:
+                self._spawn()
                 return
         try:
             clone = zygote.clone()
         except (worker.ZygoteError, OSError, RuntimeError) as exc:
-            print(
-                f"autograder: a second zygote could not be cloned ({exc}); grading goes on with {len(self.slots)}",
-                file=sys.stderr,
-            )
+            print(f"autograder: no zygote could be cloned ({exc}); further ones start afresh", file=sys.stderr)
+            with self.cond:
+                self.cloning = False
+                if not self.closed:
+                    self._spawn()
             return
         with self.cond:
             if self.closed:

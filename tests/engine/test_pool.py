@@ -60,3 +60,33 @@ def test_a_clone_is_no_descendant_of_its_zygote_serves_on_its_own_and_outlives_i
         if clone is not None:
             clone.close()
     assert clone.proc.poll() is not None  # closing its requests ends it
+
+
+def _idle(self, slot):
+    with self.cond:
+        while not self.closed:
+            self.cond.wait()
+
+
+class _CannotClone:
+    def clone(self):
+        raise OSError(38, "Function not implemented (pidfd_open)")
+
+
+def test_when_cloning_fails_further_zygotes_start_afresh(monkeypatch, capsys):
+    """A kernel without pidfds: the pool says so once and starts the next zygote as a new
+    process, so a class still gets a zygote per core."""
+    monkeypatch.setattr(LocalPool, "_take_jobs", _idle)
+    pool = LocalPool(ZygoteSpec(), 3)
+    try:
+        with pool.cond:
+            pool.queue.extend([object(), object()])  # two submissions waiting
+        pool.grow_from(_CannotClone())
+        assert not pool.cloning and pool.zygotes == 2 and pool.slots[1].zygote is None
+        pool.grow_from(_CannotClone())  # no second try at cloning
+        assert pool.zygotes == 3
+        assert capsys.readouterr().err.count("no zygote could be cloned") == 1
+    finally:
+        with pool.cond:
+            pool.queue.clear()
+        pool.close()

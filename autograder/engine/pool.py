@@ -50,7 +50,6 @@ class _Slot:
             zyg.close()
         launched, self.launched = self.launched, None
         self.zygote = worker.Zygote(spec, launched)
-        self.pool.started(self.zygote.start_s)
         self.pool.grow_from(self.zygote)
         return self.zygote, True
 
@@ -76,7 +75,6 @@ class LocalPool:
         self.queue: collections.deque = collections.deque()
         self.cond = threading.Condition()
         self.closed = False
-        self.start_s: float | None = None  #: what the first zygote took to start
         self.cloning = True  #: False once a clone failed: further zygotes start afresh
         self.slots: list[_Slot] = []
         self.threads: list[threading.Thread] = []
@@ -94,11 +92,6 @@ class LocalPool:
         )
         self.threads.append(thread)
         thread.start()
-
-    def started(self, seconds: float) -> None:
-        with self.cond:
-            if self.start_s is None:
-                self.start_s = seconds
 
     def submit(self, job: Job, shared: dict) -> Future:
         future: Future = Future()

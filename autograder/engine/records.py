@@ -5,7 +5,7 @@ One place for what the engine's processes say to each other, each a typed record
 ranges and sizes, while it is decoded) and every status a closed enum::
 
     driver  --Job-->  worker  --SandboxJob (job.json)-->  sandbox
-    worker  --ForkRequest-->  zygote  --Ready | Forked | Exited-->  worker
+    worker  --ForkRequest | WarmRequest | CloneRequest-->  zygote  --Ready | Forked | Exited | Cloned-->  worker
     sandbox --Hello | Start | DoneStep | Tampered | Broken | Crash | End (framed, protocol.py)-->  worker
     worker  --RunResult-->  driver  --Verdict, Row-->  JournalEntry (on disk)
 

@@ -133,14 +133,13 @@ def test_every_submission_gets_a_row(graded):
     print(f"graded {len(rows)} submissions in {seconds:.1f} s")
 
 
-def test_the_second_zygote_is_forked_from_the_first_and_grades_the_same(graded):
-    """workers=2: the first zygote starts, the second is its clone (``Zygote.clone``); the
-    hostile submissions ran on both, and every other test here holds for every row."""
+def test_the_hostile_class_is_graded_on_two_zygotes(graded):
+    """workers=2: the first zygote and a second one, its clone (``Zygote.clone``; what makes
+    it a clone is proven in tests/engine/test_pool.py); the hostile submissions ran on both,
+    and every other test here holds for every row."""
     _, rows, _ = graded
-    zygotes = {r.timings.zygote_pid: r.timings.zygote_start_s for r in rows.values() if r.timings.zygote_pid}
+    zygotes = {r.timings.zygote_pid for r in rows.values() if r.timings.zygote_pid}
     assert len(zygotes) == 2, zygotes
-    first, clone = sorted(zygotes.values(), reverse=True)
-    assert clone < first / 10, zygotes  # a fork of a warm process, not a second interpreter's imports
 
 
 def test_honest_full_blank_zero(graded):
